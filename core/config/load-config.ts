@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { z } from 'zod';
+import { AppraiseError } from '../common/errors.js';
+import { datasetConfigSchema, type DatasetConfig, type ColumnType } from './dataset-config.schema.js';
+
+export interface ConfigProblem {
+  /** Dotted YAML path, e.g. `dataset.columns.price.min`. */
+  path: string;
+  /** 1-based line in the YAML file, when known. */
+  line?: number;
+  message: string;
+}
+
+export interface LoadedConfig {
+  config: DatasetConfig;
+  /** sha256 of the canonical JSON of the validated config: identifies the schema a dataset was read with. */
+  hash: string;
+  source: string;
+}
+
+/** Reads and validates a YAML configuration file. Throws INVALID_CONFIG listing every problem with its line. */
+export function loadConfigFile(file: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new AppraiseError('INVALID_INPUT', `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, source = '<config>'): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => ({
+      path: '',
+      line: e.linePos?.[0]?.line,
+      message: `YAML syntax: ${e.message.split('\n')[0]}`,
+    }));
+    throw configError(source, problems);
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 50 });
+  const parsed = datasetConfigSchema.safeParse(raw, { reportInput: true });
+  const lineOf = (path: (string | number)[]): number | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  if (!parsed.success) {
+    throw configError(
+      source,
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), line: lineOf(i.path as (string | number)[]), message: describeIssue(i) })),
+    );
+  }
+  const config = parsed.data;
+  const problems = crossCheck(config).map((p) => ({ ...p, line: lineOf(p.path.split('.')) }));
+  if (problems.length > 0) throw configError(source, problems);
+  const hash = createHash('sha256').update(canonicalJson(config)).digest('hex');
+  return { config, hash, source };
+}
+
+function configError(source: string, problems: ConfigProblem[]): AppraiseError {
+  const lines = problems.map((p) => `  ${p.line ? `line ${p.line}: ` : ''}${p.path ? `${p.path}: ` : ''}${p.message}`);
+  return new AppraiseError('INVALID_CONFIG', `${source} is not a valid Appraise config:\n${lines.join('\n')}`, { details: problems });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') {
+    const got = 'input' in issue ? issue.input : undefined;
+    if (got === undefined) return `required: expected ${issue.expected}`;
+    return `expected ${article(issue.expected)}, got ${JSON.stringify(got)}`;
+  }
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see docs/config.md)`;
+  if (issue.code === 'invalid_union' && 'discriminator' in issue) {
+    return `unknown ${String(issue.discriminator)}; use one of the documented kinds (see docs/config.md)`;
+  }
+  return issue.message;
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+/** Rules that involve more than one field: every reference must name a declared column of a fitting type. */
+function crossCheck(config: DatasetConfig): { path: string; message: string }[] {
+  const cols = config.dataset.columns;
+  const problems: { path: string; message: string }[] = [];
+  const names = Object.keys(cols);
+  const need = (path: string, name: string, types?: ColumnType[]) => {
+    const col = cols[name];
+    if (!col) problems.push({ path, message: `"${name}" is not a declared column (declared: ${names.join(', ')})` });
+    else if (types && !types.includes(col.type)) problems.push({ path, message: `"${name}" is ${col.type}; expected ${types.join(' or ')}` });
+  };
+  const numericTypes: ColumnType[] = ['numeric', 'integer', 'latitude', 'longitude', 'ordinal', 'boolean'];
+  need('target.column', config.target.column, ['numeric', 'integer']);
+  const f = config.features;
+  f.include?.forEach((c, i) => need(`features.include.${i}`, c));
+  f.exclude.forEach((c, i) => need(`features.exclude.${i}`, c));
+  if (f.saleDate) need('features.saleDate', f.saleDate, ['date']);
+  const derivedNames = new Set<string>();
+  f.derived.forEach((d, i) => {
+    const p = `features.derived.${i}`;
+    if (cols[d.name] || derivedNames.has(d.name)) problems.push({ path: `${p}.name`, message: `"${d.name}" is already a column or derived feature; pick another name` });
+    derivedNames.add(d.name);
+    switch (d.kind) {
+      case 'years_between':
+        need(`${p}.fromYear`, d.fromYear, ['integer', 'numeric']);
+        need(`${p}.toDate`, d.toDate, ['date']);
+        break;
+      case 'years_since':
+        need(`${p}.eventYear`, d.eventYear, ['integer', 'numeric']);
+        if (d.fallbackYear) need(`${p}.fallbackYear`, d.fallbackYear, ['integer', 'numeric']);
+        need(`${p}.atDate`, d.atDate, ['date']);
+        break;
+      case 'month_index':
+        need(`${p}.date`, d.date, ['date']);
+        break;
+      case 'ratio':
+        need(`${p}.numerator`, d.numerator, numericTypes);
+        need(`${p}.denominator`, d.denominator, numericTypes);
+        break;
+    }
+  });
+  const cmp = config.comparables;
+  if (cmp) {
+    cmp.attributes.forEach((c, i) => need(`comparables.attributes.${i}`, c, numericTypes));
+    if (cmp.latitude) need('comparables.latitude', cmp.latitude, ['latitude', 'numeric']);
+    if (cmp.longitude) need('comparables.longitude', cmp.longitude, ['longitude', 'numeric']);
+  }
+  for (const [name, col] of Object.entries(cols)) {
+    if ('min' in col && 'max' in col && col.min !== undefined && col.max !== undefined && col.min > col.max) {
+      problems.push({ path: `dataset.columns.${name}.min`, message: `min (${col.min}) is greater than max (${col.max})` });
+    }
+  }
+  return problems;
+}
+
+/** JSON with object keys sorted, so equal configs hash equally whatever the key order in the YAML. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}

@@ -1,0 +1,195 @@
+import type { FeatureBins } from './feature-binning.js';
+
+/** The split-search knobs (a subset of GbdtParams, resolved). */
+export interface SplitConstraints {
+  /** L2 regularisation on leaf values. */
+  lambda: number;
+  minSamplesLeaf: number;
+  /** Minimum hessian sum per child. */
+  minChildWeight: number;
+  /** A split must improve the (un-halved) objective by more than this. */
+  minGain: number;
+  /** Added to a category's hessian when ordering categories (LightGBM's cat_smooth / sklearn's MIN_CAT_SUPPORT). */
+  catSmooth: number;
+}
+
+/** The best split of one node; `leftBins[b]` = 1 when bin b (missing bin included) goes left. */
+export interface SplitCandidate {
+  gain: number;
+  feature: number;
+  /** Numeric: value bins 0..binThreshold go left. -1 for categorical splits. */
+  binThreshold: number;
+  defaultLeft: boolean;
+  leftBins: Uint8Array;
+  gradLeft: number;
+  hessLeft: number;
+  countLeft: number;
+  gradRight: number;
+  hessRight: number;
+  countRight: number;
+}
+
+/** Un-halved structure score of a leaf: G² / (H + λ). Leaf value is −G / (H + λ). */
+const score = (g: number, h: number, lambda: number) => (g * g) / (h + lambda);
+
+/**
+ * Scans one node's histogram for the best split over the active features. Counts per side are estimated from
+ * hessians (count = hessian × node count / node hessian), exact when hessians are constant as for our losses
+ * without weights; this keeps the histogram at two numbers per bin.
+ */
+export function findBestSplit(
+  hist: Float64Array,
+  base: number,
+  featureBins: readonly FeatureBins[],
+  featureOffset: Int32Array,
+  activeFeatures: Int32Array,
+  sumGrad: number,
+  sumHess: number,
+  count: number,
+  c: SplitConstraints,
+): SplitCandidate | null {
+  const parentScore = score(sumGrad, sumHess, c.lambda);
+  const countPerHess = sumHess > 0 ? count / sumHess : 0;
+  let best: SplitCandidate | null = null;
+  let bestGain = c.minGain;
+  const minCount = Math.max(1, c.minSamplesLeaf);
+
+  const admissible = (hl: number, hr: number): boolean =>
+    hl >= c.minChildWeight && hr >= c.minChildWeight && Math.round(hl * countPerHess) >= minCount && Math.round(hr * countPerHess) >= minCount;
+
+  for (let j = 0; j < activeFeatures.length; j++) {
+    const f = activeFeatures[j];
+    const fb = featureBins[f];
+    const o = base + (featureOffset[f] << 1);
+    const k = fb.nValueBins;
+    const gMiss = hist[o + (k << 1)];
+    const hMiss = hist[o + (k << 1) + 1];
+    const hasMissing = hMiss > 0;
+
+    if (fb.kind === 'numeric') {
+      let gl = 0;
+      let hl = 0;
+      let bestB = -1;
+      let bestMissLeft = false;
+      let bestGainF = bestGain;
+      // b = k-1 puts every value left and only missing right: worth trying when there are missing values.
+      const lastB = hasMissing ? k - 1 : k - 2;
+      for (let b = 0; b <= lastB; b++) {
+        gl += hist[o + (b << 1)];
+        hl += hist[o + (b << 1) + 1];
+        // Missing values go right.
+        let hr = sumHess - hl;
+        if (admissible(hl, hr)) {
+          const gain = score(gl, hl, c.lambda) + score(sumGrad - gl, hr, c.lambda) - parentScore;
+          if (gain > bestGainF) {
+            bestGainF = gain;
+            bestB = b;
+            bestMissLeft = false;
+          }
+        }
+        // Missing values go left.
+        if (hasMissing && b < k - 1) {
+          const hl2 = hl + hMiss;
+          hr = sumHess - hl2;
+          if (admissible(hl2, hr)) {
+            const gain = score(gl + gMiss, hl2, c.lambda) + score(sumGrad - gl - gMiss, hr, c.lambda) - parentScore;
+            if (gain > bestGainF) {
+              bestGainF = gain;
+              bestB = b;
+              bestMissLeft = true;
+            }
+          }
+        }
+      }
+      if (bestB < 0) continue;
+      let gL = 0;
+      let hL = 0;
+      for (let b = 0; b <= bestB; b++) {
+        gL += hist[o + (b << 1)];
+        hL += hist[o + (b << 1) + 1];
+      }
+      if (bestMissLeft) {
+        gL += gMiss;
+        hL += hMiss;
+      }
+      const leftBins = new Uint8Array(k + 1);
+      leftBins.fill(1, 0, bestB + 1);
+      // No missing values in this node: send future missing values to the bigger child (as scikit-learn does).
+      const defaultLeft = hasMissing ? bestMissLeft : hL >= sumHess - hL;
+      leftBins[k] = defaultLeft ? 1 : 0;
+      bestGain = bestGainF;
+      best = makeCandidate(bestGainF, f, bestB, defaultLeft, leftBins, gL, hL, sumGrad, sumHess, countPerHess, count);
+    } else {
+      // Native categorical split: order the non-empty categories (missing counts as one) by g / (h + smooth) and scan
+      // prefixes from both ends, as LightGBM and scikit-learn do. Left gets at most half of the categories.
+      const used: number[] = [];
+      for (let b = 0; b <= k; b++) if (hist[o + (b << 1) + 1] > 0) used.push(b);
+      if (used.length <= 1) continue;
+      const ratio = (b: number) => hist[o + (b << 1)] / (hist[o + (b << 1) + 1] + c.catSmooth);
+      used.sort((a, b) => ratio(a) - ratio(b) || a - b);
+      const maxLeft = (used.length + 1) >> 1;
+      let bestGainF = bestGain;
+      let bestDir = 0;
+      let bestLen = 0;
+      for (const dir of [1, -1]) {
+        let gl = 0;
+        let hl = 0;
+        for (let i = 0; i < maxLeft; i++) {
+          const b = used[dir === 1 ? i : used.length - 1 - i];
+          gl += hist[o + (b << 1)];
+          hl += hist[o + (b << 1) + 1];
+          const hr = sumHess - hl;
+          if (!admissible(hl, hr)) continue;
+          const gain = score(gl, hl, c.lambda) + score(sumGrad - gl, hr, c.lambda) - parentScore;
+          if (gain > bestGainF) {
+            bestGainF = gain;
+            bestDir = dir;
+            bestLen = i + 1;
+          }
+        }
+      }
+      if (bestDir === 0) continue;
+      const leftBins = new Uint8Array(k + 1);
+      let gL = 0;
+      let hL = 0;
+      for (let i = 0; i < bestLen; i++) {
+        const b = used[bestDir === 1 ? i : used.length - 1 - i];
+        leftBins[b] = 1;
+        gL += hist[o + (b << 1)];
+        hL += hist[o + (b << 1) + 1];
+      }
+      bestGain = bestGainF;
+      best = makeCandidate(bestGainF, f, -1, leftBins[k] === 1, leftBins, gL, hL, sumGrad, sumHess, countPerHess, count);
+    }
+  }
+  return best;
+}
+
+function makeCandidate(
+  gain: number,
+  feature: number,
+  binThreshold: number,
+  defaultLeft: boolean,
+  leftBins: Uint8Array,
+  gL: number,
+  hL: number,
+  sumGrad: number,
+  sumHess: number,
+  countPerHess: number,
+  count: number,
+): SplitCandidate {
+  const countLeft = Math.round(hL * countPerHess);
+  return {
+    gain,
+    feature,
+    binThreshold,
+    defaultLeft,
+    leftBins,
+    gradLeft: gL,
+    hessLeft: hL,
+    countLeft,
+    gradRight: sumGrad - gL,
+    hessRight: sumHess - hL,
+    countRight: count - countLeft,
+  };
+}

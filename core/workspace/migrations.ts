@@ -1,0 +1,84 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered schema migrations. Each runs in its own transaction together with the `user_version` bump, so a
+ * crash mid-upgrade leaves the workspace at the previous version, never in between. Append only: never edit a
+ * migration that has shipped; add a new one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'datasets, ingest runs and quarantine',
+    up(db) {
+      db.exec(`
+        CREATE TABLE datasets (
+          id TEXT PRIMARY KEY,             -- sha256 of config hash + normalized rows
+          name TEXT NOT NULL,
+          table_name TEXT NOT NULL UNIQUE,
+          config_name TEXT NOT NULL,
+          config_hash TEXT NOT NULL,
+          config_json TEXT NOT NULL,
+          columns_json TEXT NOT NULL,
+          row_count INTEGER NOT NULL,
+          source_path TEXT,
+          source_sha256 TEXT,
+          parent_id TEXT,                   -- lineage: the dataset this one was derived from, if any
+          quality_json TEXT,
+          created_at TEXT NOT NULL
+        );
+        CREATE TABLE ingest_runs (
+          id TEXT PRIMARY KEY,
+          dataset_id TEXT,
+          source_path TEXT NOT NULL,
+          config_hash TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'aborted')),
+          pid INTEGER NOT NULL,
+          staging_table TEXT NOT NULL,
+          rows_read INTEGER NOT NULL DEFAULT 0,
+          rows_accepted INTEGER NOT NULL DEFAULT 0,
+          rows_quarantined INTEGER NOT NULL DEFAULT 0,
+          error TEXT,
+          started_at TEXT NOT NULL,
+          finished_at TEXT
+        );
+        CREATE INDEX ingest_runs_dataset ON ingest_runs(dataset_id);
+        CREATE TABLE quarantine (
+          run_id TEXT NOT NULL REFERENCES ingest_runs(id) ON DELETE CASCADE,
+          line INTEGER NOT NULL,
+          raw TEXT NOT NULL,
+          reasons_json TEXT NOT NULL
+        );
+        CREATE INDEX quarantine_run ON quarantine(run_id, line);
+      `);
+    },
+  },
+];
+
+export function currentVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Upgrades the database in place to the newest version. Returns the versions applied. */
+export function migrate(db: Database.Database, all: Migration[] = migrations): number[] {
+  const applied: number[] = [];
+  const from = currentVersion(db);
+  const latest = all.length === 0 ? 0 : all[all.length - 1].version;
+  if (from > latest) {
+    throw new Error(`this workspace was written by a newer Appraise (schema ${from}; this build knows ${latest}); update Appraise`);
+  }
+  for (const m of all) {
+    if (m.version <= from) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+    applied.push(m.version);
+  }
+  return applied;
+}

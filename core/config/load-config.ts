@@ -37,7 +37,7 @@ export function parseConfig(text: string, source = '<config>'): LoadedConfig {
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({
       path: '',
-      line: e.linePos?.[0]?.line,
+      line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
       message: `YAML syntax: ${e.message.split('\n')[0]}`,
     }));
     throw configError(source, problems);

@@ -44,6 +44,7 @@ export class CsvTokenizer {
   private nextQuote = -2;
   /** Set while discarding the rest of an oversized record. */
   private skipping = false;
+  private skip = { inQuotes: false, fieldStart: true, quotePending: false };
   private readonly delim: string;
   private readonly delimCode: number;
 
@@ -75,22 +76,16 @@ export class CsvTokenizer {
     const max = this.options.maxRecordBytes;
     while (this.pos < len) {
       if (this.skipping) {
-        const nl = buf.indexOf('\n', this.pos);
-        if (nl === -1) {
-          this.pos = len;
-          return;
-        }
-        this.line++;
-        this.pos = nl + 1;
-        this.skipping = false;
+        if (!this.skipScan()) return;
         continue;
       }
       const start = this.pos;
       let nl = buf.indexOf('\n', start);
       if (nl === -1) {
         if (!final) {
-          if (len - start > max) this.startSkipping(out, start);
-          return;
+          if (len - start <= max) return; // wait for the rest of the line
+          this.startSkipping(out, start);
+          continue;
         }
         nl = len;
       }
@@ -116,15 +111,52 @@ export class CsvTokenizer {
   private startSkipping(out: TokenizedRecord[], start: number): void {
     out.push({ line: this.line, head: this.buf.slice(start, start + 200), oversized: true });
     this.skipping = true;
+    this.skip = { inQuotes: false, fieldStart: true, quotePending: false };
     this.pos = start;
-    // The skip loop consumes up to and including the next newline, counting one line.
-    const nl = this.buf.indexOf('\n', start);
-    if (nl === -1) this.pos = this.buf.length;
-    else {
-      this.pos = nl + 1;
-      this.line++;
-      this.skipping = false;
+  }
+
+  /**
+   * Discards the oversized record that starts at `pos`, following quotes so that a newline inside a quoted field
+   * does not end it. Returns false when the input ran out first (state carries over to the next chunk).
+   */
+  private skipScan(): boolean {
+    const buf = this.buf;
+    const len = buf.length;
+    const st = this.skip;
+    let i = this.pos;
+    while (i < len) {
+      const c = buf.charCodeAt(i);
+      if (st.quotePending) {
+        st.quotePending = false;
+        if (c === QUOTE) {
+          i++;
+          continue;
+        }
+        st.inQuotes = false;
+      }
+      if (st.inQuotes) {
+        if (c === QUOTE) st.quotePending = true;
+        else if (c === LF) this.line++;
+        i++;
+        continue;
+      }
+      if (c === QUOTE && st.fieldStart) {
+        st.inQuotes = true;
+        st.fieldStart = false;
+        i++;
+        continue;
+      }
+      if (c === LF) {
+        this.line++;
+        this.pos = i + 1;
+        this.skipping = false;
+        return true;
+      }
+      st.fieldStart = c === this.delimCode;
+      i++;
     }
+    this.pos = len;
+    return false;
   }
 
   /** Character state machine for a record that contains quotes. Returns false if it needs more input. */

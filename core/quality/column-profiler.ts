@@ -87,7 +87,15 @@ export class ColumnProfiler {
     const mean = this.numeric > 0 ? this.sum / this.numeric : null;
     const variance = this.numeric > 1 && mean !== null ? Math.max(0, (this.sumSq - this.numeric * mean * mean) / (this.numeric - 1)) : null;
     const sorted = this.sample.length > 0 ? Float64Array.from(this.sample).sort() : null;
-    const categoricalLike = ['categorical', 'ordinal', 'boolean', 'identifier'].includes(this.column.config.type);
+    const categoricalLike = ['categorical', 'ordinal', 'boolean'].includes(this.column.config.type);
+    let { min, max } = this;
+    const cfg = this.column.config;
+    if (cfg.type === 'ordinal') {
+      // Levels order ordinal values; text comparison would put "10" before "9".
+      const present = cfg.levels.map(String).filter((l) => this.counts.has(l));
+      min = present[0] ?? null;
+      max = present[present.length - 1] ?? null;
+    }
     const top = categoricalLike
       ? [...this.counts.entries()]
           .sort((a, b) => b[1] - a[1] || (String(a[0]) < String(b[0]) ? -1 : 1))
@@ -100,8 +108,8 @@ export class ColumnProfiler {
       count: this.count,
       missing: this.missing,
       missingShare: this.count > 0 ? this.missing / this.count : 0,
-      min: this.min,
-      max: this.max,
+      min,
+      max,
       mean,
       std: variance === null ? null : Math.sqrt(variance),
       quantiles: sorted ? QUANTILE_PS.map((p) => ({ p, value: quantileSorted(sorted, p) })) : null,

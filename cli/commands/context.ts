@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { openServices, type AppServices } from '../../core/services/open-workspace.js';
+import type { OutputOptions } from '../output.js';
+
+export interface GlobalOptions extends OutputOptions {
+  workspace?: string;
+}
+
+/** Global options as seen from any subcommand. */
+export function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+/** Runs `fn` with the workspace services open and closes them afterwards, whatever happens. */
+export async function withServices<T>(cmd: Command, fn: (s: AppServices, o: GlobalOptions) => Promise<T> | T): Promise<T> {
+  const o = globals(cmd);
+  const services = openServices(o.workspace);
+  if (services.recovered > 0 && !o.json && !o.quiet) {
+    process.stderr.write(`appraise: cleaned up ${services.recovered} ingest(s) interrupted by a crash; nothing half-written was kept\n`);
+  }
+  try {
+    return await fn(services, o);
+  } finally {
+    services.close();
+  }
+}

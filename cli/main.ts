@@ -1,0 +1,45 @@
+import { Command, CommanderError } from 'commander';
+import { AppraiseError, serializeError } from '../core/common/errors.js';
+import { exitCodeFor } from './output.js';
+import { registerWorkspaceCommands } from './commands/workspace-commands.js';
+import { registerDatasetCommands } from './commands/dataset-commands.js';
+import { registerDemoCommand } from './commands/demo-command.js';
+import { APPRAISE_VERSION } from '../core/common/version.js';
+
+/**
+ * `appraise`: one command-line tool, one file per command group under cli/commands/. Each command opens the
+ * workspace through core/services and prints JSON (`--json`) or tables with progress bars for people.
+ */
+export function buildProgram(): Command {
+  const program = new Command('appraise')
+    .description('Offline-first property valuation: ingest sales, train and evaluate models, value properties')
+    .version(APPRAISE_VERSION)
+    .option('-w, --workspace <dir>', 'workspace folder (default: $APPRAISE_WORKSPACE, else the OS user-data folder)')
+    .option('--json', 'print machine-readable JSON on stdout', false)
+    .option('-q, --quiet', 'no progress bars or summaries', false)
+    .showHelpAfterError('(run appraise --help for usage)')
+    .exitOverride();
+  registerWorkspaceCommands(program);
+  registerDatasetCommands(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const wantsJson = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are "errors" to commander; usage mistakes are the user's to fix.
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 1;
+    }
+    const code = exitCodeFor(e);
+    if (wantsJson) process.stdout.write(`${JSON.stringify({ error: serializeError(e) }, null, 2)}\n`);
+    if (e instanceof AppraiseError && e.isUserError) process.stderr.write(`appraise: ${e.message}\n`);
+    else process.stderr.write(`appraise: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return code;
+  }
+}

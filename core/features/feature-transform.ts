@@ -1,0 +1,206 @@
+import { createHash } from 'node:crypto';
+import type { DatasetConfig } from '../config/dataset-config.schema.js';
+import { canonicalJson } from '../config/load-config.js';
+import type { NormalizedValue } from '../schema/column-parser.js';
+import { daysBetween, fractionalYear } from '../schema/date-format.js';
+import type { FeatureKind } from '../learner/tree-model.js';
+
+/**
+ * The one definition that turns a dataset row — or a property typed in by a person — into the model's feature
+ * vector. Training and inference both call `compileFeatureTransform`, so they cannot disagree; the fitted
+ * definition (with category vocabularies learned from the training data) is stored in the model manifest and
+ * identified by its hash.
+ *
+ * Missing values become NaN: the trees learn where missing goes. A category not seen in training also becomes
+ * NaN, and the valuation reports it as a warning rather than guessing.
+ */
+export const FEATURE_TRANSFORM_VERSION = 'appraise-features/1';
+
+export type FeatureOp =
+  | { op: 'number'; column: string }
+  | { op: 'ordinal'; column: string; levels: string[] }
+  | { op: 'category'; column: string }
+  | { op: 'days'; column: string; origin: string }
+  | { op: 'years_between'; fromYear: string; toDate: string }
+  | { op: 'years_since'; eventYear: string; fallbackYear?: string; atDate: string }
+  | { op: 'month_index'; date: string; origin: string }
+  | { op: 'ratio'; numerator: string; denominator: string };
+
+export interface FeatureDef {
+  name: string;
+  kind: FeatureKind;
+  spec: FeatureOp;
+}
+
+export interface FeatureTransform {
+  version: typeof FEATURE_TRANSFORM_VERSION;
+  /** The schema the inputs follow (column name → type), for checking imports and inputs. */
+  columns: { name: string; type: string }[];
+  target: { column: string; transform: 'log' | 'log1p' | 'none' };
+  saleDate: string | null;
+  features: FeatureDef[];
+  /** Category codes per categorical feature: code = index in the list. */
+  vocabularies: Record<string, string[]>;
+  /** sha256 of everything above; the transform's version identity. */
+  hash: string;
+}
+
+/** Largest vocabulary kept per categorical column; rarer categories are treated as unseen. */
+export const MAX_CATEGORIES = 254;
+
+/** The feature list the config asks for, before vocabularies are fitted. */
+export function planFeatures(config: DatasetConfig): FeatureDef[] {
+  const cols = config.dataset.columns;
+  const f = config.features;
+  const included = f.include ?? Object.keys(cols).filter((n) => cols[n].type !== 'identifier' && n !== config.target.column);
+  const defs: FeatureDef[] = [];
+  for (const name of included) {
+    if (f.exclude.includes(name) || name === config.target.column) continue;
+    const col = cols[name];
+    switch (col.type) {
+      case 'identifier':
+        continue;
+      case 'categorical':
+        defs.push({ name, kind: 'categorical', spec: { op: 'category', column: name } });
+        break;
+      case 'ordinal':
+        defs.push({ name, kind: 'numeric', spec: { op: 'ordinal', column: name, levels: col.levels.map(String) } });
+        break;
+      case 'date':
+        defs.push({ name, kind: 'numeric', spec: { op: 'days', column: name, origin: f.dateOrigin } });
+        break;
+      default:
+        defs.push({ name, kind: 'numeric', spec: { op: 'number', column: name } });
+    }
+  }
+  for (const d of f.derived) {
+    const { kind: op, name, ...rest } = d;
+    defs.push({ name, kind: 'numeric', spec: { op, ...rest } as FeatureOp });
+  }
+  return defs;
+}
+
+/** Fixes the feature definition, with vocabularies (most frequent first) taken from the training data. */
+export function fitFeatureTransform(config: DatasetConfig, categoryFrequencies: Record<string, { value: string; count: number }[]>): FeatureTransform {
+  const features = planFeatures(config);
+  const vocabularies: Record<string, string[]> = {};
+  for (const f of features) {
+    if (f.spec.op !== 'category') continue;
+    const freq = [...(categoryFrequencies[f.spec.column] ?? [])].sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    vocabularies[f.name] = freq.slice(0, MAX_CATEGORIES).map((x) => x.value);
+  }
+  const body = {
+    version: FEATURE_TRANSFORM_VERSION,
+    columns: Object.entries(config.dataset.columns).map(([name, c]) => ({ name, type: c.type })),
+    target: { column: config.target.column, transform: config.target.transform },
+    saleDate: config.features.saleDate ?? null,
+    features,
+    vocabularies,
+  } as const;
+  return { ...body, hash: createHash('sha256').update(canonicalJson(body)).digest('hex') };
+}
+
+export interface CompiledTransform {
+  nFeatures: number;
+  names: string[];
+  kinds: FeatureKind[];
+  categoryCounts: number[];
+  /** Writes the features of one row (values indexed like `transform.columns`) into `out` at `offset`. */
+  writeRow(values: ArrayLike<NormalizedValue>, out: Float32Array, offset: number): void;
+  /** Features of one property given by column name; notes unseen categories and missing values. */
+  fromRecord(record: Record<string, NormalizedValue>): { vector: Float32Array; warnings: string[] };
+  target(y: number): number;
+  inverseTarget(t: number): number;
+}
+
+export function compileFeatureTransform(t: FeatureTransform): CompiledTransform {
+  const colIndex = new Map(t.columns.map((c, i) => [c.name, i]));
+  const idx = (name: string): number => {
+    const i = colIndex.get(name);
+    if (i === undefined) throw new Error(`feature transform refers to unknown column ${name}`);
+    return i;
+  };
+  const num = (v: NormalizedValue): number => (typeof v === 'number' ? v : NaN);
+  const fns: ((row: ArrayLike<NormalizedValue>) => number)[] = t.features.map((f) => {
+    const s = f.spec;
+    switch (s.op) {
+      case 'number': {
+        const i = idx(s.column);
+        return (row) => num(row[i]);
+      }
+      case 'ordinal': {
+        const i = idx(s.column);
+        const levels = new Map(s.levels.map((l, k) => [l, k]));
+        return (row) => levels.get(row[i] as string) ?? NaN;
+      }
+      case 'category': {
+        const i = idx(s.column);
+        const codes = new Map((t.vocabularies[f.name] ?? []).map((v, k) => [v, k]));
+        return (row) => codes.get(row[i] as string) ?? NaN;
+      }
+      case 'days': {
+        const i = idx(s.column);
+        return (row) => (typeof row[i] === 'string' ? daysBetween(s.origin, row[i] as string) : NaN);
+      }
+      case 'years_between': {
+        const y = idx(s.fromYear);
+        const d = idx(s.toDate);
+        return (row) => (typeof row[y] === 'number' && typeof row[d] === 'string' ? fractionalYear(row[d] as string) - (row[y] as number) : NaN);
+      }
+      case 'years_since': {
+        const e = idx(s.eventYear);
+        const fb = s.fallbackYear ? idx(s.fallbackYear) : -1;
+        const d = idx(s.atDate);
+        return (row) => {
+          if (typeof row[d] !== 'string') return NaN;
+          const ev = row[e];
+          const year = typeof ev === 'number' && ev > 0 ? ev : fb >= 0 && typeof row[fb] === 'number' ? (row[fb] as number) : NaN;
+          return fractionalYear(row[d] as string) - year;
+        };
+      }
+      case 'month_index': {
+        const d = idx(s.date);
+        const oy = +s.origin.slice(0, 4);
+        const om = +s.origin.slice(5, 7);
+        return (row) => {
+          const v = row[d];
+          return typeof v === 'string' ? (+v.slice(0, 4) - oy) * 12 + (+v.slice(5, 7) - om) : NaN;
+        };
+      }
+      case 'ratio': {
+        const a = idx(s.numerator);
+        const b = idx(s.denominator);
+        return (row) => {
+          const den = num(row[b]);
+          return den === 0 ? NaN : num(row[a]) / den;
+        };
+      }
+    }
+  });
+  const n = fns.length;
+  const tr = t.target.transform;
+  return {
+    nFeatures: n,
+    names: t.features.map((f) => f.name),
+    kinds: t.features.map((f) => f.kind),
+    categoryCounts: t.features.map((f) => (f.kind === 'categorical' ? (t.vocabularies[f.name]?.length ?? 0) : 0)),
+    writeRow(values, out, offset) {
+      for (let k = 0; k < n; k++) out[offset + k] = fns[k](values);
+    },
+    fromRecord(record) {
+      const values = t.columns.map((c) => record[c.name] ?? null);
+      const vector = new Float32Array(n);
+      this.writeRow(values, vector, 0);
+      const warnings: string[] = [];
+      t.features.forEach((f, k) => {
+        if (!Number.isNaN(vector[k])) return;
+        if (f.spec.op === 'category' && values[idx(f.spec.column)] !== null) {
+          warnings.push(`${f.spec.column} "${String(values[idx(f.spec.column)])}" was not seen in training; the model treats it as unknown`);
+        } else warnings.push(`${f.name} is missing; the model uses what it learned for missing values`);
+      });
+      return { vector, warnings };
+    },
+    target: tr === 'log' ? Math.log : tr === 'log1p' ? Math.log1p : (y) => y,
+    inverseTarget: tr === 'log' ? Math.exp : tr === 'log1p' ? Math.expm1 : (v) => v,
+  };
+}

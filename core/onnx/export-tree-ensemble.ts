@@ -123,7 +123,8 @@ export function exportTreeEnsembleToOnnx(model: TreeEnsemble, opts: OnnxExportOp
       output: [valueInfo(ONNX_RAW_OUTPUT, 'float32', ['N', 1]), valueInfo(ONNX_VALUE_OUTPUT, 'float32', ['N', 1])],
     },
   });
-  return onnx.ModelProto.encode(proto).finish();
+  // protobufjs returns a Node Buffer that may be a view into a shared pool slab; hand out an owned copy.
+  return new Uint8Array(onnx.ModelProto.encode(proto).finish());
 }
 
 /**

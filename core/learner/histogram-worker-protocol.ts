@@ -35,8 +35,9 @@ export function readTasks(tasks: Int32Array, n: number): HistogramTask[] {
 /** The worker side: waits for batches until told to exit. Errors are reported through ERROR and a message. */
 export function runHistogramWorker(init: HistogramWorkerInit, port: MessagePort): void {
   const { buffers: b, ctrl, tasks, active, threadIndex, threads } = init;
-  port.postMessage({ type: 'ready' });
+  // Read the generation before announcing readiness: the pool may post its first batch the moment it hears 'ready'.
   let gen = Atomics.load(ctrl, CTRL.GEN);
+  port.postMessage({ type: 'ready' });
   for (;;) {
     // Spin briefly (the next batch usually follows within microseconds), then sleep on the futex.
     let spins = 0;

@@ -54,8 +54,10 @@ export function findBestSplit(
   let bestGain = c.minGain;
   const minCount = Math.max(1, c.minSamplesLeaf);
 
-  const admissible = (hl: number, hr: number): boolean =>
-    hl >= c.minChildWeight && hr >= c.minChildWeight && Math.round(hl * countPerHess) >= minCount && Math.round(hr * countPerHess) >= minCount;
+  // Both child constraints as one hessian bound: round(h × countPerHess) >= minCount ⇔ h >= (minCount − 0.5) / countPerHess.
+  const minHess = Math.max(c.minChildWeight, countPerHess > 0 ? (minCount - 0.5) / countPerHess : Infinity);
+  const lambda = c.lambda;
+  if (sumHess < 2 * minHess) return null;
 
   for (let j = 0; j < activeFeatures.length; j++) {
     const f = activeFeatures[j];
@@ -79,8 +81,9 @@ export function findBestSplit(
         hl += hist[o + (b << 1) + 1];
         // Missing values go right.
         let hr = sumHess - hl;
-        if (admissible(hl, hr)) {
-          const gain = score(gl, hl, c.lambda) + score(sumGrad - gl, hr, c.lambda) - parentScore;
+        if (hl >= minHess && hr >= minHess) {
+          const gr = sumGrad - gl;
+          const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
           if (gain > bestGainF) {
             bestGainF = gain;
             bestB = b;
@@ -91,15 +94,17 @@ export function findBestSplit(
         if (hasMissing && b < k - 1) {
           const hl2 = hl + hMiss;
           hr = sumHess - hl2;
-          if (admissible(hl2, hr)) {
-            const gain = score(gl + gMiss, hl2, c.lambda) + score(sumGrad - gl - gMiss, hr, c.lambda) - parentScore;
+          if (hl2 >= minHess && hr >= minHess) {
+            const gl2 = gl + gMiss;
+            const gr = sumGrad - gl2;
+            const gain = (gl2 * gl2) / (hl2 + lambda) + (gr * gr) / (hr + lambda) - parentScore;
             if (gain > bestGainF) {
               bestGainF = gain;
               bestB = b;
               bestMissLeft = true;
             }
           }
-        }
+        } else if (hr < minHess) break;
       }
       if (bestB < 0) continue;
       let gL = 0;
@@ -139,8 +144,8 @@ export function findBestSplit(
           gl += hist[o + (b << 1)];
           hl += hist[o + (b << 1) + 1];
           const hr = sumHess - hl;
-          if (!admissible(hl, hr)) continue;
-          const gain = score(gl, hl, c.lambda) + score(sumGrad - gl, hr, c.lambda) - parentScore;
+          if (hl < minHess || hr < minHess) continue;
+          const gain = score(gl, hl, lambda) + score(sumGrad - gl, hr, lambda) - parentScore;
           if (gain > bestGainF) {
             bestGainF = gain;
             bestDir = dir;

@@ -1,0 +1,287 @@
+import type { SerializedTree } from './tree-model.js';
+import { MAX_FLOAT32, type FeatureBins } from './feature-binning.js';
+import type { HistogramBuilder } from './histogram-builder.js';
+import type { HistogramTask } from './histogram.js';
+import { subtractHistogram } from './histogram.js';
+import { findBestSplit, type SplitCandidate, type SplitConstraints } from './split-finder.js';
+
+export interface TreeGrowthParams extends SplitConstraints {
+  /** 'leafwise': split the leaf with the best gain first, up to maxLeaves (LightGBM, sklearn HGB).
+   *  'depthwise': split every splittable leaf level by level (XGBoost's default). */
+  growPolicy: 'leafwise' | 'depthwise';
+  /** 0 = no limit (then maxDepth must be set). */
+  maxLeaves: number;
+  /** 0 = no limit (then maxLeaves must be set). */
+  maxDepth: number;
+  learningRate: number;
+}
+
+/** A tree in bin space, for updating training and validation predictions without going back to floats. */
+export interface BinnedTree {
+  feature: Int32Array;
+  /** leftBins[i][bin] = 1 when a row with that bin goes left at internal node i. */
+  leftBins: (Uint8Array | null)[];
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+}
+
+export interface GrownTree {
+  tree: SerializedTree;
+  binned: BinnedTree;
+  /** The leaves as row ranges of rowIndex, so the driver updates training predictions without traversal. */
+  leaves: { start: number; end: number; value: number }[];
+}
+
+interface GrowingNode {
+  id: number;
+  start: number;
+  end: number;
+  sumGrad: number;
+  sumHess: number;
+  depth: number;
+  slot: number;
+  split: SplitCandidate | null;
+}
+
+/** Largest number of leaves a tree can reach under these limits (sizes the histogram pool). */
+export function maxLeavesOf(p: Pick<TreeGrowthParams, 'maxLeaves' | 'maxDepth'>): number {
+  const byDepth = p.maxDepth > 0 ? 2 ** Math.min(p.maxDepth, 30) : Infinity;
+  return Math.min(p.maxLeaves > 0 ? p.maxLeaves : Infinity, byDepth);
+}
+
+/**
+ * Grows one regression tree on the gradients in the builder's buffers, over rows rowIndex[0..nRows).
+ * Memory discipline: one histogram slot per open leaf; a split builds the smaller child's histogram and gets the
+ * larger one by subtraction from the parent's slot, which it inherits.
+ */
+export class TreeGrower {
+  private readonly free: number[] = [];
+  private readonly scratch: Int32Array;
+
+  constructor(
+    private readonly builder: HistogramBuilder,
+    private readonly featureBins: readonly FeatureBins[],
+    private readonly params: TreeGrowthParams,
+  ) {
+    this.scratch = new Int32Array(builder.buffers.nRows);
+  }
+
+  grow(nRows: number, active: Int32Array): GrownTree {
+    const b = this.builder.buffers;
+    const p = this.params;
+    this.builder.setActiveFeatures(active);
+    this.free.length = 0;
+    for (let s = b.nSlots - 1; s >= 0; s--) this.free.push(s);
+    const out = new TreeBuilder();
+    const leafLimit = maxLeavesOf(p);
+
+    let sumGrad = 0;
+    let sumHess = 0;
+    for (let k = 0; k < nRows; k++) {
+      const r = b.rowIndex[k];
+      sumGrad += b.grad[r];
+      sumHess += b.hess[r];
+    }
+    const root: GrowingNode = { id: out.addNode(sumHess), start: 0, end: nRows, sumGrad, sumHess, depth: 0, slot: -1, split: null };
+    const leaves: GrowingNode[] = [];
+    let open: GrowingNode[] = [];
+    if (leafLimit > 1 && this.canSplit(root)) {
+      root.slot = this.allocSlot();
+      this.builder.build([{ start: 0, end: nRows, slot: root.slot }]);
+      this.findSplit(root, active);
+      open.push(root);
+    } else leaves.push(root);
+    let nLeaves = 1;
+
+    if (p.growPolicy === 'leafwise') {
+      while (open.length > 0) {
+        // Best gain first; ties go to the older node so the result never depends on array order quirks.
+        let bi = -1;
+        for (let i = 0; i < open.length; i++) {
+          if (!open[i].split) continue;
+          if (bi < 0 || open[i].split!.gain > open[bi].split!.gain) bi = i;
+        }
+        if (bi < 0 || nLeaves >= leafLimit) break;
+        const node = open[bi];
+        open.splice(bi, 1);
+        nLeaves++;
+        const children = this.splitNodes([node], nLeaves < leafLimit, active, out);
+        for (const c of children) (c.split ? open : leaves).push(c);
+      }
+    } else {
+      while (open.length > 0) {
+        const splittable = open.filter((n) => n.split).sort((x, y) => y.split!.gain - x.split!.gain || x.id - y.id);
+        const room = leafLimit - nLeaves;
+        const chosen = splittable.slice(0, Math.max(0, room));
+        for (const n of open) if (!chosen.includes(n)) this.retire(n, leaves);
+        if (chosen.length === 0) break;
+        nLeaves += chosen.length;
+        const children = this.splitNodes(chosen, nLeaves < leafLimit, active, out);
+        open = [];
+        for (const c of children) (c.split ? open : leaves).push(c);
+      }
+    }
+    for (const n of open) this.retire(n, leaves);
+
+    const leafRanges: GrownTree['leaves'] = [];
+    for (const n of leaves) {
+      const value = (-n.sumGrad / (n.sumHess + p.lambda)) * p.learningRate;
+      out.setLeaf(n.id, value);
+      leafRanges.push({ start: n.start, end: n.end, value });
+    }
+    return { tree: out.serialized(), binned: out.binned(), leaves: leafRanges };
+  }
+
+  private canSplit(n: GrowingNode): boolean {
+    const p = this.params;
+    return (p.maxDepth === 0 || n.depth < p.maxDepth) && n.end - n.start >= 2 * Math.max(1, p.minSamplesLeaf) && n.sumHess >= 2 * p.minChildWeight;
+  }
+
+  private allocSlot(): number {
+    const s = this.free.pop();
+    if (s === undefined) throw new Error('histogram pool exhausted (bug: pool sized from maxLeaves)');
+    return s;
+  }
+
+  private releaseSlot(n: GrowingNode): void {
+    if (n.slot >= 0) this.free.push(n.slot);
+    n.slot = -1;
+  }
+
+  private retire(n: GrowingNode, leaves: GrowingNode[]): void {
+    this.releaseSlot(n);
+    leaves.push(n);
+  }
+
+  private findSplit(n: GrowingNode, active: Int32Array): void {
+    const b = this.builder.buffers;
+    n.split = findBestSplit(b.hist, n.slot * b.histStride, this.featureBins, b.featureOffset, active, n.sumGrad, n.sumHess, n.end - n.start, this.params);
+  }
+
+  /** Applies the chosen splits, builds the children's histograms in one batch, and finds the children's splits. */
+  private splitNodes(nodes: GrowingNode[], childrenMaySplit: boolean, active: Int32Array, out: TreeBuilder): GrowingNode[] {
+    const b = this.builder.buffers;
+    const children: GrowingNode[] = [];
+    const tasks: HistogramTask[] = [];
+    const subtractions: { parentSlot: number; small: GrowingNode; large: GrowingNode }[] = [];
+    for (const node of nodes) {
+      const s = node.split!;
+      const mid = this.partition(node.start, node.end, s.feature, s.leftBins);
+      const left: GrowingNode = { id: -1, start: node.start, end: mid, sumGrad: s.gradLeft, sumHess: s.hessLeft, depth: node.depth + 1, slot: -1, split: null };
+      const right: GrowingNode = { id: -1, start: mid, end: node.end, sumGrad: s.gradRight, sumHess: s.hessRight, depth: node.depth + 1, slot: -1, split: null };
+      [left.id, right.id] = out.setSplit(node.id, s, this.featureBins[s.feature], left.sumHess, right.sumHess);
+      children.push(left, right);
+      const small = left.end - left.start <= right.end - right.start ? left : right;
+      const large = small === left ? right : left;
+      const smallSplits = childrenMaySplit && this.canSplit(small);
+      const largeSplits = childrenMaySplit && this.canSplit(large);
+      if (!smallSplits && !largeSplits) {
+        this.releaseSlot(node);
+        continue;
+      }
+      small.slot = this.allocSlot();
+      tasks.push({ start: small.start, end: small.end, slot: small.slot });
+      if (largeSplits) {
+        large.slot = node.slot;
+        node.slot = -1;
+        subtractions.push({ parentSlot: large.slot, small, large });
+      } else this.releaseSlot(node);
+      if (!smallSplits) small.split = null;
+    }
+    if (tasks.length > 0) this.builder.build(tasks);
+    for (const sub of subtractions) {
+      // In place: the large child's slot still holds the parent's histogram.
+      subtractHistogram(b.hist, sub.parentSlot * b.histStride, sub.small.slot * b.histStride, sub.parentSlot * b.histStride, b.featureOffset, b.featureBinCount, active);
+    }
+    for (const c of children) {
+      if (c.slot < 0) continue;
+      if (childrenMaySplit && this.canSplit(c)) this.findSplit(c, active);
+      if (!c.split) this.releaseSlot(c);
+    }
+    return children;
+  }
+
+  /** Stable in-place partition of rowIndex[start..end): rows whose bin goes left first. Returns the boundary. */
+  private partition(start: number, end: number, feature: number, leftBins: Uint8Array): number {
+    const { bins, nFeatures, rowIndex } = this.builder.buffers;
+    const scratch = this.scratch;
+    let l = start;
+    let nr = 0;
+    for (let k = start; k < end; k++) {
+      const r = rowIndex[k];
+      if (leftBins[bins[r * nFeatures + feature]] === 1) rowIndex[l++] = r;
+      else scratch[nr++] = r;
+    }
+    rowIndex.set(scratch.subarray(0, nr), l);
+    return l;
+  }
+}
+
+/** Accumulates a tree in both the shared serialized format and the bin-space form. */
+class TreeBuilder {
+  private readonly t: SerializedTree = { feature: [], threshold: [], categories: [], defaultLeft: [], left: [], right: [], value: [], cover: [] };
+  private readonly leftBins: (Uint8Array | null)[] = [];
+
+  addNode(cover: number): number {
+    const t = this.t;
+    t.feature.push(-1);
+    t.threshold.push(0);
+    t.categories.push(null);
+    t.defaultLeft.push(0);
+    t.left.push(-1);
+    t.right.push(-1);
+    t.value.push(0);
+    t.cover.push(cover);
+    this.leftBins.push(null);
+    return t.feature.length - 1;
+  }
+
+  setSplit(id: number, s: SplitCandidate, fb: FeatureBins, coverLeft: number, coverRight: number): [number, number] {
+    const t = this.t;
+    t.feature[id] = s.feature;
+    t.defaultLeft[id] = s.defaultLeft ? 1 : 0;
+    if (fb.kind === 'numeric') {
+      t.threshold[id] = s.binThreshold < fb.thresholds.length ? fb.thresholds[s.binThreshold] : MAX_FLOAT32;
+    } else {
+      const cats: number[] = [];
+      for (let bin = 0; bin < fb.nValueBins; bin++) {
+        if (s.leftBins[bin] !== 1) continue;
+        const code = fb.binCategory[bin];
+        if (code >= 0) cats.push(code);
+        else for (let c = 0; c < fb.categoryBin.length; c++) if (fb.categoryBin[c] === bin) cats.push(c); // the pooled "other" bin
+      }
+      t.categories[id] = cats.sort((a, b) => a - b);
+    }
+    this.leftBins[id] = s.leftBins;
+    const l = this.addNode(coverLeft);
+    const r = this.addNode(coverRight);
+    t.left[id] = l;
+    t.right[id] = r;
+    return [l, r];
+  }
+
+  setLeaf(id: number, value: number): void {
+    this.t.value[id] = value;
+  }
+
+  serialized(): SerializedTree {
+    return this.t;
+  }
+
+  binned(): BinnedTree {
+    const t = this.t;
+    return { feature: Int32Array.from(t.feature), leftBins: this.leftBins, left: Int32Array.from(t.left), right: Int32Array.from(t.right), value: Float64Array.from(t.value) };
+  }
+}
+
+/** Adds a bin-space tree's output for every row of a binned matrix into `pred`. */
+export function addBinnedTree(tree: BinnedTree, bins: Uint8Array, nRows: number, nFeatures: number, pred: Float64Array): void {
+  const { feature, leftBins, left, right, value } = tree;
+  for (let r = 0; r < nRows; r++) {
+    let i = 0;
+    const base = r * nFeatures;
+    while (feature[i] !== -1) i = leftBins[i]![bins[base + feature[i]]] === 1 ? left[i] : right[i];
+    pred[r] += value[i];
+  }
+}

@@ -6,7 +6,7 @@ import type { LoadedConfig } from '../config/load-config.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { RowValidator } from '../schema/row-validator.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
-import { ColumnProfiler } from '../quality/column-profiler.js';
+import { createProfiler } from '../quality/column-profiler.js';
 import { CsvTokenizer, type TokenizedRecord } from './csv-tokenizer.js';
 import { openTextSource } from './open-text-source.js';
 import { buildQualityReport, type QualityReport } from '../quality/quality-report.js';
@@ -87,14 +87,15 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
     db.prepare(
       `INSERT INTO ingest_runs (id, source_path, config_hash, status, pid, staging_table, started_at) VALUES (?, ?, ?, 'running', ?, ?, ?)`,
     ).run(runId, file, configHash, process.pid, staging, new Date().toISOString());
-    db.exec(`CREATE TABLE ${staging} (_row INTEGER NOT NULL, ${columns.map((c) => `${quoteIdent(c.name)} ${c.sqlType}`).join(', ')})`);
+    db.exec(`CREATE TABLE ${staging} (_row INTEGER PRIMARY KEY, _fp INTEGER NOT NULL, ${columns.map((c) => `${quoteIdent(c.name)} ${c.sqlType}`).join(', ')})`);
   })();
 
   const batchSize = config.pipeline.ingest.batchSize;
-  const writer = new BatchWriter(db, staging, nCols + 1, runId);
-  const profilers = columns.map((c, i) => new ColumnProfiler(c, i + 1));
+  // Row layout in the batch and the table: _row, _fp (row fingerprint, for duplicate counting), then the columns.
+  const writer = new BatchWriter(db, staging, nCols + 2, runId);
+  const profilers = columns.map((c, i) => createProfiler(c, i + 1));
   const contentHash = createHash('sha256').update(`appraise-dataset/1\u001e${configHash}\u001e`);
-  const width = nCols + 1;
+  const width = nCols + 2;
   const batch: NormalizedValue[] = new Array(batchSize * width);
   let inBatch = 0;
   let quarantine: [number, string, string][] = [];
@@ -106,12 +107,15 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
     let text = '';
     for (let r = 0; r < inBatch; r++) {
       const o = r * width;
-      for (let c = 0; c < width; c++) {
+      let row = '';
+      for (let c = 2; c < width; c++) {
         const v = batch[o + c];
-        text += v === null ? '\u0000\u001f' : `${v}\u001f`;
-        if (c > 0) profilers[c - 1].add(v);
+        row += v === null ? '\u0000\u001f' : `${v}\u001f`;
+        profilers[c - 2].add(v);
       }
-      text += '\u001e';
+      batch[o + 1] = fingerprint(row);
+      // The normalized serialization: row index, then each value (NUL for missing), unit/record separators.
+      text += `${batch[o] as number}\u001f${row}\u001e`;
     }
     contentHash.update(text);
     writer.write(batch, inBatch, quarantine, { rowsRead, rowsAccepted, rowsQuarantined });
@@ -129,7 +133,7 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
         continue;
       }
       const offset = inBatch * width;
-      const reasons = validator.validate(rec.fields, batch, offset + 1);
+      const reasons = validator.validate(rec.fields, batch, offset + 2);
       if (reasons) {
         rowsQuarantined++;
         quarantine.push([rec.line, rec.raw.length > QUARANTINE_RAW_MAX ? `${rec.raw.slice(0, QUARANTINE_RAW_MAX)}…` : rec.raw, JSON.stringify(reasons)]);
@@ -189,11 +193,10 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
   }
 
   // Duplicate rows are found by SQLite (bounded memory) before the table becomes visible.
-  quality.duplicateRows = countDuplicateRows(db, staging, columns.map((c) => c.name));
+  quality.duplicateRows = countDuplicateRows(db, staging);
   const table = datasetTableName(datasetId);
   db.transaction(() => {
     db.exec(`ALTER TABLE ${staging} RENAME TO ${table}`);
-    db.exec(`CREATE UNIQUE INDEX ${table}_row ON ${table}(_row)`);
     db.prepare(
       `INSERT INTO datasets (id, name, table_name, config_name, config_hash, config_json, columns_json, row_count, source_path, quality_json, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -215,7 +218,10 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
   return { datasetId, sha256: datasetId, name, runId, rowsRead, rowsAccepted, rowsQuarantined, reused: false, seconds: (performance.now() - started) / 1000, quality };
 }
 
-/** Inserts rows with multi-row INSERT statements: far fewer native calls than one statement per row. */
+/**
+ * Inserts rows with multi-row INSERT statements: far fewer native calls than one statement per row. (Tried:
+ * SQL literal text through exec() instead of bound parameters; measured slower here.)
+ */
 class BatchWriter {
   private static readonly ROWS_PER_STATEMENT = 64;
   private readonly multi: Database.Statement;
@@ -295,10 +301,23 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function countDuplicateRows(db: Database.Database, table: string, cols: string[]): number {
-  const list = cols.map(quoteIdent).join(', ');
-  const row = db.prepare(`SELECT (SELECT COUNT(*) FROM ${table}) - (SELECT COUNT(*) FROM (SELECT DISTINCT ${list} FROM ${table})) AS d`).get() as { d: number };
-  return row.d;
+/** Rows equal to an earlier row, by 53-bit fingerprint of the normalized values (collisions: p < 0.2% at 5M rows). */
+function countDuplicateRows(db: Database.Database, table: string): number {
+  return (db.prepare(`SELECT COUNT(*) - COUNT(DISTINCT _fp) AS d FROM ${table}`).get() as { d: number }).d;
+}
+
+/** cyrb53: a fast, well-mixed 53-bit string hash (public domain, bryc). Not cryptographic; the dataset id is. */
+export function fingerprint(str: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < str.length; i++) {
+    const ch = str.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 function topReasons(db: Database.Database, runId: string): string {

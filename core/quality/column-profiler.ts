@@ -29,23 +29,110 @@ export interface ColumnQuality {
 
 const QUANTILE_PS = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
 
-export class ColumnProfiler {
+/**
+ * Numeric columns keep exact count/missing/min/max/mean/std and a seeded reservoir for quantiles; the rest
+ * keep value counts. Two monomorphic classes because `add` runs once per cell on the ingest hot path.
+ */
+export interface ColumnProfiler {
+  add(v: NormalizedValue): void;
+  result(): ColumnQuality;
+}
+
+export function createProfiler(column: SchemaColumn, seed = 1): ColumnProfiler {
+  return ['numeric', 'integer', 'latitude', 'longitude'].includes(column.config.type) ? new NumericProfiler(column, seed) : new ValueProfiler(column);
+}
+
+class NumericProfiler implements ColumnProfiler {
   private count = 0;
   private missing = 0;
-  private min: number | string | null = null;
-  private max: number | string | null = null;
+  private min = Infinity;
+  private max = -Infinity;
   private sum = 0;
   private sumSq = 0;
-  private numeric = 0;
-  private readonly sample: number[] = [];
-  private seen = 0;
+  private readonly sample = new Float64Array(RESERVOIR);
+  private inSample = 0;
+  /** Algorithm L (Li 1994): reservoir sampling that draws random numbers only when it replaces an item. */
+  private nextPick = 0;
+  private w = 1;
   private rng: number;
+  private readonly distinct = new Set<number>();
+  private capped = false;
+
+  constructor(private readonly column: SchemaColumn, seed: number) {
+    this.rng = (seed * 2654435761) >>> 0 || 1;
+  }
+
+  private random(): number {
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    return (this.rng + 0.5) / 4294967296;
+  }
+
+  add(v: NormalizedValue): void {
+    const i = this.count++;
+    if (v === null) {
+      this.missing++;
+      return;
+    }
+    const x = v as number;
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    this.sum += x;
+    this.sumSq += x * x;
+    const seen = i - this.missing; // index among present values
+    if (this.inSample < RESERVOIR) {
+      this.sample[this.inSample++] = x;
+      if (this.inSample === RESERVOIR) this.advance(seen);
+    } else if (seen === this.nextPick) {
+      this.sample[Math.floor(this.random() * RESERVOIR)] = x;
+      this.advance(seen);
+    }
+    if (!this.capped) {
+      // Past the cap the exact distinct count is unknown anyway; stop paying for lookups.
+      this.distinct.add(x);
+      if (this.distinct.size >= DISTINCT_CAP) this.capped = true;
+    }
+  }
+
+  private advance(seen: number): void {
+    this.w *= Math.exp(Math.log(this.random()) / RESERVOIR);
+    this.nextPick = seen + Math.floor(Math.log(this.random()) / Math.log(1 - this.w)) + 1;
+  }
+
+  result(): ColumnQuality {
+    const n = this.count - this.missing;
+    const mean = n > 0 ? this.sum / n : null;
+    const variance = n > 1 && mean !== null ? Math.max(0, (this.sumSq - n * mean * mean) / (n - 1)) : null;
+    const sorted = this.sample.slice(0, this.inSample).sort();
+    return {
+      name: this.column.name,
+      type: this.column.config.type,
+      count: this.count,
+      missing: this.missing,
+      missingShare: this.count > 0 ? this.missing / this.count : 0,
+      min: n > 0 ? this.min : null,
+      max: n > 0 ? this.max : null,
+      mean,
+      std: variance === null ? null : Math.sqrt(variance),
+      quantiles: n > 0 ? QUANTILE_PS.map((p) => ({ p, value: quantileSorted(sorted, p) })) : null,
+      quantilesExact: n <= RESERVOIR,
+      distinct: this.distinct.size,
+      distinctCapped: this.capped,
+      topValues: [],
+    };
+  }
+}
+
+class ValueProfiler implements ColumnProfiler {
+  private count = 0;
+  private missing = 0;
   private readonly counts = new Map<string | number, number>();
   private capped = false;
 
-  constructor(private readonly column: SchemaColumn, seed = 1) {
-    this.rng = (seed * 2654435761) >>> 0 || 1;
-  }
+  constructor(private readonly column: SchemaColumn) {}
 
   add(v: NormalizedValue): void {
     this.count++;
@@ -53,67 +140,55 @@ export class ColumnProfiler {
       this.missing++;
       return;
     }
-    if (this.min === null || v < this.min) this.min = v;
-    if (this.max === null || v > this.max) this.max = v;
-    if (typeof v === 'number') {
-      this.numeric++;
-      this.sum += v;
-      this.sumSq += v * v;
-      this.seen++;
-      if (this.sample.length < RESERVOIR) this.sample.push(v);
-      else {
-        const j = this.nextInt(this.seen);
-        if (j < RESERVOIR) this.sample[j] = v;
-      }
-    }
     const c = this.counts.get(v);
     if (c !== undefined) this.counts.set(v, c + 1);
     else if (this.counts.size < DISTINCT_CAP) this.counts.set(v, 1);
     else this.capped = true;
   }
 
-  /** xorshift32: deterministic reservoir for a given seed, so quality reports are reproducible. */
-  private nextInt(n: number): number {
-    let x = this.rng;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.rng = x >>> 0;
-    return this.rng % n;
-  }
-
   result(): ColumnQuality {
     const present = this.count - this.missing;
-    const mean = this.numeric > 0 ? this.sum / this.numeric : null;
-    const variance = this.numeric > 1 && mean !== null ? Math.max(0, (this.sumSq - this.numeric * mean * mean) / (this.numeric - 1)) : null;
-    const sorted = this.sample.length > 0 ? Float64Array.from(this.sample).sort() : null;
-    const categoricalLike = ['categorical', 'ordinal', 'boolean'].includes(this.column.config.type);
-    let { min, max } = this;
     const cfg = this.column.config;
+    const keys = [...this.counts.keys()];
+    let min: string | number | null = null;
+    let max: string | number | null = null;
     if (cfg.type === 'ordinal') {
       // Levels order ordinal values; text comparison would put "10" before "9".
       const present = cfg.levels.map(String).filter((l) => this.counts.has(l));
       min = present[0] ?? null;
       max = present[present.length - 1] ?? null;
+    } else if (keys.length > 0 && !this.capped) {
+      for (const k of keys) {
+        if (min === null || k < min) min = k;
+        if (max === null || k > max) max = k;
+      }
     }
-    const top = categoricalLike
-      ? [...this.counts.entries()]
-          .sort((a, b) => b[1] - a[1] || (String(a[0]) < String(b[0]) ? -1 : 1))
-          .slice(0, 10)
-          .map(([value, count]) => ({ value: String(value), count, share: present > 0 ? count / present : 0 }))
-      : [];
+    const numericCoded = cfg.type === 'boolean';
+    let mean: number | null = null;
+    if (numericCoded && present > 0) {
+      let s = 0;
+      for (const [k, c] of this.counts) s += (k as number) * c;
+      mean = s / present;
+    }
+    const top =
+      cfg.type === 'identifier'
+        ? []
+        : [...this.counts.entries()]
+            .sort((a, b) => b[1] - a[1] || (String(a[0]) < String(b[0]) ? -1 : 1))
+            .slice(0, 10)
+            .map(([value, count]) => ({ value: String(value), count, share: present > 0 ? count / present : 0 }));
     return {
       name: this.column.name,
-      type: this.column.config.type,
+      type: cfg.type,
       count: this.count,
       missing: this.missing,
       missingShare: this.count > 0 ? this.missing / this.count : 0,
       min,
       max,
       mean,
-      std: variance === null ? null : Math.sqrt(variance),
-      quantiles: sorted ? QUANTILE_PS.map((p) => ({ p, value: quantileSorted(sorted, p) })) : null,
-      quantilesExact: this.seen <= RESERVOIR,
+      std: null,
+      quantiles: null,
+      quantilesExact: true,
       distinct: this.counts.size,
       distinctCapped: this.capped,
       topValues: top,

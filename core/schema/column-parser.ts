@@ -47,6 +47,11 @@ const FORMULA_RE = /^[=+\-@\t\r]/;
  
 const CONTROL_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
+function isRadixLiteral(s: string): boolean {
+  const c = s.charCodeAt(1) | 0x20; // lower-case
+  return s.length > 2 && (c === 0x78 || c === 0x62 || c === 0x6f) && s.charCodeAt(0) === 0x30; // 0x 0b 0o
+}
+
 function show(raw: string): string {
   return JSON.stringify(raw.length > 60 ? `${raw.slice(0, 57)}...` : raw);
 }
@@ -58,12 +63,14 @@ function trimIfNeeded(s: string): string {
 
 export function compileColumnParser(name: string, col: ColumnConfig, globalMissing: readonly string[]): ColumnParser {
   const missing = new Set([...globalMissing, ...(col.missing ?? [])].map((m) => m.trim()));
+  // Most fields are longer than any missing token: skip the set lookup for them (ingest hot path).
+  const longestMissing = Math.max(0, ...[...missing].map((m) => m.length));
   const required = col.required;
   const missingResult = required ? new FieldProblem('required', `${name}: value is required`) : null;
   const parse = compileValueParser(name, col);
   return (input) => {
     const s = trimIfNeeded(input);
-    if (missing.has(s)) return missingResult;
+    if (s.length <= longestMissing && missing.has(s)) return missingResult;
     return parse(s);
   };
 }
@@ -86,8 +93,9 @@ function compileValueParser(name: string, col: ColumnConfig): (s: string) => Nor
       const integer = col.type === 'integer';
       const what = integer ? 'an integer' : 'a number';
       return (s) => {
-        if (!NUMBER_RE.test(s)) return new FieldProblem('type', `${name}: ${show(s)} is not ${what}`);
-        const v = Number(s);
+        // Unary + is the fast parser, but it also accepts hex/binary/octal and "Infinity": refuse those.
+        const v = +s;
+        if (v !== v || isRadixLiteral(s) || (!Number.isFinite(v) && !NUMBER_RE.test(s))) return new FieldProblem('type', `${name}: ${show(s)} is not ${what}`);
         if (!Number.isFinite(v)) return new FieldProblem('range', `${name}: ${show(s)} is too large to represent`);
         if (integer && !Number.isInteger(v)) return new FieldProblem('type', `${name}: ${show(s)} is not a whole number`);
         if (v < min || v > max) return new FieldProblem('range', `${name}: ${s} is out of range [${min}, ${max}]`);

@@ -26,7 +26,6 @@ function flag(args: string[], name: string, fallback: number): number {
 
 /** Calls `once` back to back (keeping `parallel` calls in flight) for about `seconds`; returns calls per second. */
 async function callsPerSecond(once: () => Promise<unknown>, seconds: number, parallel = 1): Promise<number> {
-  for (let i = 0; i < Math.max(2, parallel); i++) await once(); // warm-up
   const end = performance.now() + seconds * 1000;
   const start = performance.now();
   let calls = 0;
@@ -41,10 +40,22 @@ async function callsPerSecond(once: () => Promise<unknown>, seconds: number, par
   return calls / ((performance.now() - start) / 1000);
 }
 
-/** Best of `k` runs of `callsPerSecond`: on a shared, noisy machine the best run is the least disturbed one. */
-async function bestRate(k: number, once: () => Promise<unknown>, seconds: number, parallel = 1): Promise<number> {
-  let best = 0;
-  for (let i = 0; i < k; i++) best = Math.max(best, await callsPerSecond(once, seconds / k, parallel));
+interface Contender {
+  once: () => Promise<unknown>;
+  parallel?: number;
+}
+
+/**
+ * Rows/s of each contender, measured round-robin `k` times (A B C A B C …) for `seconds / k` each, keeping each
+ * one's best round: on a shared, noisy machine the best round is the least disturbed, and interleaving exposes all
+ * contenders to the same drift.
+ */
+async function interleavedBest(contenders: Contender[], rowsPerCall: number, seconds: number, k: number): Promise<number[]> {
+  for (const c of contenders) await Promise.all(Array.from({ length: c.parallel ?? 1 }, () => c.once())); // warm-up
+  const best = contenders.map(() => 0);
+  for (let round = 0; round < k; round++) {
+    for (const [i, c] of contenders.entries()) best[i] = Math.max(best[i], (await callsPerSecond(c.once, seconds / k, c.parallel)) * rowsPerCall);
+  }
   return best;
 }
 
@@ -83,13 +94,13 @@ function bareRun(s: ort.InferenceSession, X: Float32Array, n: number) {
 
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
-  const seconds = flag(args, 'seconds', quick ? 0.3 : 1.5);
+  const seconds = flag(args, 'seconds', quick ? 0.3 : 2);
   const nTrees = flag(args, 'trees', 500);
   const depth = flag(args, 'depth', 6);
   const poolSize = flag(args, 'pool', Math.min(2, os.availableParallelism()));
   const nLatency = quick ? 300 : 3000;
-  const k = quick ? 1 : 3;
-  console.log(`load average before start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; each rate is the best of ${k} runs`);
+  const k = quick ? 1 : 5;
+  console.log(`load average before start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; each rate is the best of ${k} interleaved rounds`);
 
   const model = syntheticEnsemble({ seed: 42, nTrees, maxDepth: depth, nFeatures: F, categorical: { 0: 70 }, earlyLeaf: 0.05 });
   const nLeaves = model.trees.reduce((s, t) => s + t.feature.filter((f) => f === -1).length, 0);
@@ -114,12 +125,19 @@ export async function run(args: string[]): Promise<void> {
   await pool.loadModel('m', main);
   const rowsThroughput: (string | number)[][] = [];
   for (const n of BATCHES) {
-    const secs = n === 65536 ? Math.max(seconds, 3) : seconds;
-    const bareRps = (await bestRate(k, bareRun(bare, X, n), secs)) * n;
-    const bare1Rps = (await bestRate(k, bareRun(bare1, X, n), secs)) * n;
+    const secs = n === 65536 ? 3 * seconds : seconds;
     const Xn = X.slice(0, n * F);
-    const poolSeq = (await bestRate(k, () => pool.predict('m', Xn, n, F), secs)) * n;
-    const poolPar = (await bestRate(k, () => pool.predict('m', Xn, n, F), secs, 2 * poolSize)) * n;
+    const [bareRps, bare1Rps, poolSeq, poolPar] = await interleavedBest(
+      [
+        { once: bareRun(bare, X, n) },
+        { once: bareRun(bare1, X, n) },
+        { once: () => pool.predict('m', Xn, n, F) },
+        { once: () => pool.predict('m', Xn, n, F), parallel: 2 * poolSize },
+      ],
+      n,
+      secs,
+      k,
+    );
     rowsThroughput.push([String(n), fmt(bareRps), fmt(bare1Rps), fmt(poolSeq), fmt(poolPar), (poolSeq / bareRps).toFixed(2) + '×', (poolPar / bareRps).toFixed(2) + '×']);
   }
   console.log('\nrows/s by batch size (TreeEnsemble-5, float32); ratios are pool / bare ORT (default threads)');
@@ -141,23 +159,18 @@ export async function run(args: string[]): Promise<void> {
   await bare.release();
 
   // 3. Operator encodings, bare ORT: 1 thread (what each pool worker runs) and default threads.
-  const opRows: (string | number)[][] = [];
-  const baseline: number[] = [];
-  for (const v of variants) {
-    const row: (string | number)[] = [v.name];
-    let col = 0;
-    for (const threads of [1, undefined]) {
-      const s = await bareSession(bytes.get(v.name)!, threads);
-      for (const n of [1, 1024, 65536]) {
-        const rps = (await bestRate(k, bareRun(s, X, n), n === 65536 ? Math.max(seconds, 2) : seconds)) * n;
-        if (v === variants[0]) baseline.push(rps);
-        row.push(`${fmt(rps)} (${(rps / baseline[col]).toFixed(2)}×)`);
-        col++;
-      }
-      await s.release();
+  const opColumns: string[] = [];
+  const opRates = variants.map(() => [] as number[]);
+  for (const threads of [1, undefined]) {
+    const sessions = await Promise.all(variants.map((v) => bareSession(bytes.get(v.name)!, threads)));
+    for (const n of [1, 1024, 65536]) {
+      opColumns.push(`${threads ? `${threads} thr` : 'default thr'} b=${n}`);
+      const rates = await interleavedBest(sessions.map((s) => ({ once: bareRun(s, X, n) })), n, n === 65536 ? 3 * seconds : seconds, k);
+      rates.forEach((r, i) => opRates[i].push(r));
     }
-    opRows.push(row);
+    await Promise.all(sessions.map((s) => s.release()));
   }
+  const opRows = variants.map((v, i) => [v.name, ...opRates[i].map((r, c) => `${fmt(r)} (${(r / opRates[0][c]).toFixed(2)}×)`)]);
   console.log('\noperator encodings, bare ORT rows/s (ratio to TreeEnsemble-5 float32)');
-  table(['encoding', '1 thr b=1', '1 thr b=1024', '1 thr b=65536', 'default thr b=1', 'default b=1024', 'default b=65536'], opRows);
+  table(['encoding', ...opColumns], opRows);
 }

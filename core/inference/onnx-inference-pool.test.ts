@@ -32,7 +32,7 @@ async function rejection(p: Promise<unknown>): Promise<AppraiseError> {
 describe('OnnxInferencePool', () => {
   let pool: OnnxInferencePool;
   beforeAll(async () => {
-    pool = new OnnxInferencePool({ size: 2, splitRows: 1000 });
+    pool = new OnnxInferencePool({ size: 2, minRowsPerWorker: 500 });
     await pool.loadModel('m1', bytes);
   });
   afterAll(() => pool.close());
@@ -42,11 +42,13 @@ describe('OnnxInferencePool', () => {
     expectMatches(X, 5003, await pool.predict('m1', X, 5003, F));
     const small = X.subarray(0, 10 * F); // a view into a larger buffer
     expectMatches(small, 10, await pool.predict('m1', small, 10, F));
+    const single = X.subarray(F, 2 * F); // in-thread path
+    expectMatches(single, 1, await pool.predict('m1', single, 1, F));
     expect(X.length).toBe(5003 * F); // not detached
   });
 
   test('concurrent callers each get their own rows back', async () => {
-    const batches = Array.from({ length: 12 }, (_, i) => syntheticRows(model, 1 + i * 97, 100 + i));
+    const batches = Array.from({ length: 12 }, (_, i) => syntheticRows(model, 1 + i * 197, 100 + i));
     const results = await Promise.all(batches.map((X) => pool.predict('m1', X, X.length / F, F)));
     results.forEach((res, i) => expectMatches(batches[i], batches[i].length / F, res));
   });
@@ -71,22 +73,24 @@ describe('OnnxInferencePool', () => {
   test('models can be replaced and unloaded', async () => {
     const other = syntheticEnsemble({ seed: 22, nTrees: 10, maxDepth: 3, nFeatures: F });
     await pool.loadModel('m2', exportTreeEnsembleToOnnx(other, { targetTransform: 'none' }));
-    const X = syntheticRows(other, 3, 1);
-    const a = await pool.predict('m2', X, 3, F);
+    const X = syntheticRows(other, 30, 1);
+    const a = await pool.predict('m2', X, 30, F);
     expect(a.value[0]).toBeCloseTo(predictRaw(other, X.subarray(0, F)), 4);
     await pool.loadModel('m2', bytes); // replace
-    const Y = syntheticRows(model, 3, 1);
-    expectMatches(Y, 3, await pool.predict('m2', Y, 3, F));
+    const Y = syntheticRows(model, 30, 1);
+    expectMatches(Y, 30, await pool.predict('m2', Y, 30, F));
+    expectMatches(Y, 1, await pool.predict('m2', Y.subarray(0, F), 1, F));
     expect(await pool.unloadModel('m2')).toBe(true);
-    expect((await rejection(pool.predict('m2', Y, 3, F))).code).toBe('NOT_FOUND');
+    expect((await rejection(pool.predict('m2', Y, 30, F))).code).toBe('NOT_FOUND');
   });
 });
 
 test('close is idempotent and later calls are refused', async () => {
-  const pool = new OnnxInferencePool({ size: 1 });
+  const pool = new OnnxInferencePool({ size: 1, inThreadMaxRows: 0 });
   await pool.loadModel('m', bytes);
   const X = syntheticRows(model, 4, 2);
   expectMatches(X, 4, await pool.predict('m', X, 4, F));
+  expectMatches(X, 1, await pool.predict('m', X.subarray(0, F), 1, F));
   await Promise.all([pool.close(), pool.close()]);
   await pool.close();
   expect((await rejection(pool.predict('m', X, 4, F))).code).toBe('CONFLICT');

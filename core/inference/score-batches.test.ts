@@ -50,7 +50,7 @@ test('cancellation and predictor errors surface as AppraiseErrors', async () => 
 
 test('scores through the worker pool', async () => {
   const model = syntheticEnsemble({ seed: 8, nTrees: 30, maxDepth: 4, nFeatures: 4 });
-  const pool = new OnnxInferencePool({ size: 2, splitRows: 500 });
+  const pool = new OnnxInferencePool({ size: 2, minRowsPerWorker: 200 });
   try {
     await pool.loadModel('m', exportTreeEnsembleToOnnx(model, { targetTransform: 'log' }));
     const X = syntheticRows(model, 3000, 1);

@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { openServices } from '../../core/services/open-workspace.js';
+import { ApiDispatcher } from '../../core/api/dispatcher.js';
+import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
+import { repoRoot } from './demo-command.js';
+import { globals } from './context.js';
+
+export interface ServeOptions {
+  workspace?: string;
+  port?: number;
+  /** On an empty workspace, ingest the bundled King County demo right away (as a job the UI shows). */
+  demo?: boolean;
+  /** Print the URL only (no banner). */
+  quiet?: boolean;
+}
+
+/** The bundled demo data and the built renderer, found from the installation folder. */
+export function installationPaths(): { staticDir: string | null; demo: { csv: string; config: string } | null } {
+  const root = repoRoot();
+  const staticDir = join(root, 'renderer', 'dist');
+  const csv = join(root, 'data', 'kc_house_sales.csv');
+  const config = join(root, 'config', 'king-county.yaml');
+  return { staticDir: existsSync(join(staticDir, 'index.html')) ? staticDir : null, demo: existsSync(csv) && existsSync(config) ? { csv, config } : null };
+}
+
+/**
+ * Opens the workspace and serves the app on 127.0.0.1 until SIGINT/SIGTERM. The returned host owns the server;
+ * `stop()` closes the host, cancels jobs and closes the workspace, in that order.
+ */
+export async function startWebHost(o: ServeOptions): Promise<{ host: ListeningWebHost; stop: () => Promise<void> }> {
+  const { staticDir, demo } = installationPaths();
+  const services = openServices(o.workspace);
+  const dispatcher = new ApiDispatcher(services, { demo });
+  let host: ListeningWebHost;
+  try {
+    host = await listenWebHost({ dispatcher, staticDir, port: o.port ?? 0 });
+  } catch (e) {
+    dispatcher.close();
+    services.close();
+    throw e;
+  }
+  if (o.demo && demo && services.datasets.list().length === 0) {
+    await dispatcher.call('datasets.ingest', { file: demo.csv, config: demo.config, name: 'king-county-demo' });
+  }
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await host.close();
+    dispatcher.close();
+    services.close();
+  };
+  if (!staticDir) process.stderr.write('appraise: the renderer is not built (npm run build:renderer); serving the API only\n');
+  return { host, stop };
+}
+
+/** `appraise serve`: registered by cli/main.ts. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the Appraise app on 127.0.0.1 for a browser; prints the address to open (with its access token)')
+    .option('-p, --port <n>', 'port (default: a free one)', (v) => Number.parseInt(v, 10))
+    .option('--demo', 'on an empty workspace, import the bundled King County demo data', false)
+    .action(async (opts: { port?: number; demo: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      await serveUntilSignal({ workspace: g.workspace, port: opts.port, demo: opts.demo, quiet: g.quiet || g.json });
+    });
+}
+
+/** Runs the web host until the process is told to stop; used by `appraise serve` and `npm run web`. */
+export async function serveUntilSignal(o: ServeOptions): Promise<void> {
+  const { host, stop } = await startWebHost(o);
+  if (o.quiet) process.stdout.write(`${host.url}\n`);
+  else {
+    process.stdout.write(`Appraise is running. Open this address in your browser (it carries this launch's access token):\n\n  ${host.url}\n\nPress Ctrl+C to stop.\n`);
+  }
+  await new Promise<void>((resolvePromise) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolvePromise();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await stop();
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { methodNames, type MethodName } from '../../core/api/contract.js';
+import { httpTransport, inProcessTransport, type Transport } from './transports.js';
+
+/** A well-formed input per method: the malformed cases are made by breaking one field at a time. */
+const wellFormed: Record<MethodName, Record<string, unknown>> = {
+  'app.info': {},
+  'form.validate': { input: { bedrooms: 3 } },
+  'datasets.list': {},
+  'datasets.get': { ref: 'abcdef' },
+  'datasets.delete': { ref: 'abcdef' },
+  'datasets.quarantine': { ref: 'abcdef', limit: 10, offset: 0 },
+  'datasets.quality': { ref: 'abcdef' },
+  'datasets.ingest': { file: '/tmp/x.csv', config: '/tmp/x.yaml', name: 'x' },
+  'models.list': {},
+  'models.manifest': { ref: 'champion' },
+  'models.promote': { ref: 'abcdef' },
+  'models.rollback': {},
+  'models.archive': { ref: 'abcdef' },
+  'models.export': { ref: 'abcdef', dir: '/tmp/out' },
+  'models.import': { onnx: '/tmp/m.onnx', manifest: '/tmp/m.json' },
+  train: { dataset: 'abcdef', folds: 3, foldScheme: 'random', params: { n_rounds: 10 }, name: 'm', seed: 1 },
+  value: { model: 'champion', input: { bedrooms: 3 }, valuationDate: '2015-01-01' },
+  score: { model: 'champion', source: '/tmp/in.csv', out: '/tmp/out.csv' },
+  'jobs.get': { jobId: 'j1' },
+  'jobs.list': {},
+  'jobs.cancel': { jobId: 'j1' },
+  'history.list': {},
+  'history.save': { label: 'x', valuation: {} },
+  'history.delete': { id: 'x' },
+};
+
+/** Malformed variants: wrong top-level shapes, an unknown field, and each field replaced by a wrong type. */
+function malformed(method: MethodName): { label: string; input: unknown }[] {
+  const base = wellFormed[method];
+  const cases: { label: string; input: unknown }[] = [
+    { label: 'a number', input: 42 },
+    { label: 'a string', input: 'datasets' },
+    { label: 'an array', input: [1, 2] },
+    { label: 'an unknown field', input: { ...base, notAField: true } },
+  ];
+  for (const key of Object.keys(base)) {
+    cases.push({ label: `${key} as an object`, input: { ...base, [key]: { nested: { deeper: [1] } } } });
+    cases.push({ label: `${key} as a huge string`, input: { ...base, [key]: 'x'.repeat(5000) } });
+  }
+  return cases;
+}
+
+for (const make of [inProcessTransport, httpTransport]) {
+  describe(`API contract over ${make === inProcessTransport ? 'the in-process dispatcher' : 'the web host (HTTP)'}`, () => {
+    let t: Transport;
+    beforeAll(async () => {
+      t = await make();
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('covers every method in the contract with a well-formed sample', () => {
+      expect(Object.keys(wellFormed).sort()).toEqual([...methodNames].sort());
+    });
+
+    for (const method of methodNames) {
+      it(`${method} rejects malformed input with INVALID_INPUT naming the field`, async () => {
+        for (const c of malformed(method)) {
+          const r = await t.call(method, c.input);
+          // A huge string is still a string for free-text fields with no limit hit: those may pass validation.
+          if (r.ok || r.error.code !== 'INVALID_INPUT') {
+            if (c.label.endsWith('as a huge string')) continue;
+            throw new Error(`${method} with ${c.label}: expected INVALID_INPUT, got ${JSON.stringify(r).slice(0, 300)}`);
+          }
+          expect(r.error.message, `${method} ${c.label}`).toMatch(new RegExp(`^invalid input for ${method.replace('.', '\\.')}: `));
+          const details = r.error.details as { issues: { path: string; message: string }[] };
+          expect(details.issues.length).toBeGreaterThan(0);
+          if (t.name.includes('HTTP')) expect(r.status).toBe(400);
+        }
+      });
+    }
+
+    it('answers an unknown method with NOT_FOUND (404 over HTTP), not a crash', async () => {
+      const r = await t.call('datasets.drop_all_tables', {});
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('NOT_FOUND');
+      if (t.name.includes('HTTP')) expect(r.status).toBe(404);
+    });
+
+    it('answers well-formed calls on an empty workspace with results or typed user errors', async () => {
+      expect(await t.call('datasets.list', {})).toMatchObject({ ok: true, result: [] });
+      const info = await t.call('app.info', {});
+      expect(info).toMatchObject({ ok: true, result: { form: null, champion: null } });
+      const missing = await t.call('datasets.get', { ref: 'no-such-dataset' });
+      expect(missing).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      if (t.name.includes('HTTP')) expect(missing.status).toBe(404);
+      const noJob = await t.call('jobs.cancel', { jobId: 'nope' });
+      expect(noJob).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    });
+
+    it('runs an ingest as a job whose failure is a typed error, not a crash', async () => {
+      const started = await t.call('datasets.ingest', { file: '/definitely/not/here.csv', config: '/definitely/not/here.yaml' });
+      expect(started.ok).toBe(true);
+      const { jobId } = (started as { result: { jobId: string } }).result;
+      let job: { state: string; error: { code: string } | null } = { state: 'running', error: null };
+      for (let i = 0; i < 100 && job.state === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        job = ((await t.call('jobs.get', { jobId })) as { result: typeof job }).result;
+      }
+      expect(job.state).toBe('failed');
+      expect(job.error?.code).not.toBe('INTERNAL');
+    });
+  });
+}

@@ -4,6 +4,8 @@ import { exitCodeFor } from './output.js';
 import { registerWorkspaceCommands } from './commands/workspace-commands.js';
 import { registerDatasetCommands } from './commands/dataset-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
+import { registerModelCommands } from './commands/model-commands.js';
+import { registerValuationCommands } from './commands/valuation-commands.js';
 import { APPRAISE_VERSION } from '../core/common/version.js';
 
 /**
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerWorkspaceCommands(program);
   registerDatasetCommands(program);
+  registerModelCommands(program);
+  registerValuationCommands(program);
   registerDemoCommand(program);
   return program;
 }

@@ -42,7 +42,7 @@ test('kill -9 in the middle of an ingest leaves no half dataset; the next run cl
       expect(left.n).toBe(0);
       expect((s.workspace.db.prepare('SELECT COUNT(*) n FROM ingest_runs').get() as { n: number }).n).toBe(0);
     } finally {
-      s.close();
+      await s.close();
     }
     const again = await runCli(['-w', ws, 'ingest', big, '--config', cfg, '--json']);
     expect(again.code).toBe(0);

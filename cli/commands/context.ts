@@ -21,6 +21,6 @@ export async function withServices<T>(cmd: Command, fn: (s: AppServices, o: Glob
   try {
     return await fn(services, o);
   } finally {
-    services.close();
+    await services.close();
   }
 }

@@ -38,7 +38,7 @@ export async function startWebHost(o: ServeOptions): Promise<{ host: ListeningWe
     host = await listenWebHost({ dispatcher, staticDir, port: o.port ?? 0 });
   } catch (e) {
     dispatcher.close();
-    services.close();
+    await services.close();
     throw e;
   }
   if (o.demo && demo && services.datasets.list().length === 0) {
@@ -50,7 +50,7 @@ export async function startWebHost(o: ServeOptions): Promise<{ host: ListeningWe
     stopped = true;
     await host.close();
     dispatcher.close();
-    services.close();
+    await services.close();
   };
   if (!staticDir) process.stderr.write('appraise: the renderer is not built (npm run build:renderer); serving the API only\n');
   return { host, stop };

@@ -1,4 +1,5 @@
 import type { FeatureTransform } from '../features/feature-transform.js';
+import type { DatasetConfig } from '../config/dataset-config.schema.js';
 
 /** Accuracy of a model on sales it did not see (pooled out-of-fold, or a held-out dataset). */
 export interface AccuracyMetrics {
@@ -49,6 +50,8 @@ export interface ModelManifest {
   trainingDatasetId: string | null;
   trainingDatasetName: string | null;
   featureTransform: FeatureTransform;
+  /** The dataset schema inputs are validated against (formats, ranges, required fields). */
+  datasetConfig: DatasetConfig;
   params: Record<string, number | string | boolean>;
   nTrees: number;
   cv: (AccuracyMetrics & { folds: AccuracyMetrics[]; scheme: string }) | null;

@@ -1,23 +1,39 @@
 import { Workspace, resolveWorkspaceDir } from '../workspace/workspace.js';
 import { recoverInterruptedIngests } from '../ingest/ingest-csv.js';
 import { DatasetService } from './dataset-service.js';
+import { SqliteModelStore } from '../models/sqlite-model-store.js';
+import { ModelService } from '../models/model-service.js';
+import { TrainingService } from '../training/training-service.js';
+import { ValuationService } from '../valuation/valuation-service.js';
 
 /** The composition root for one process: opens the workspace and wires the services onto it. */
 export interface AppServices {
   workspace: Workspace;
   datasets: DatasetService;
+  models: ModelService;
+  training: TrainingService;
+  valuation: ValuationService;
   /** Ingests abandoned by a crashed process that were cleaned up on open. */
   recovered: number;
-  close(): void;
+  /** Releases model sessions and the database. */
+  close(): Promise<void>;
 }
 
 export function openServices(dir?: string): AppServices {
   const workspace = Workspace.open(resolveWorkspaceDir(dir));
   const recovered = recoverInterruptedIngests(workspace.db);
+  const datasets = new DatasetService(workspace);
+  const modelStore = new SqliteModelStore(workspace.db, workspace.artifacts);
+  const valuation = new ValuationService(datasets.store, modelStore, workspace.db);
+  let closing: Promise<void> | null = null;
   return {
     workspace,
-    datasets: new DatasetService(workspace),
+    datasets,
+    models: new ModelService(modelStore),
+    training: new TrainingService(datasets.store, modelStore),
+    valuation,
     recovered,
-    close: () => workspace.close(),
+    close: () =>
+      (closing ??= valuation.close().finally(() => workspace.close())),
   };
 }

@@ -16,8 +16,10 @@ export interface ComparableSale {
 
 export interface FeatureContribution {
   feature: string;
-  /** The feature's value as the model saw it (NaN → null). */
+  /** The feature's value as the model saw it (category and level codes, day numbers; NaN → null). */
   featureValue: number | null;
+  /** The value as a person reads it: the input field for features taken straight from a column. */
+  displayValue: string | number | null;
   /** TreeSHAP contribution in transformed-target space (log price). */
   value: number;
   /** The same contribution expressed in currency around the estimate (for charts). */

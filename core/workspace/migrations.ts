@@ -58,6 +58,47 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'model registry and valuation history',
+    up(db) {
+      db.exec(`
+        CREATE TABLE models (
+          id TEXT PRIMARY KEY,              -- sha256 of the ONNX bytes
+          name TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('champion', 'challenger', 'archived')),
+          mode TEXT NOT NULL CHECK (mode IN ('full', 'warm-start', 'imported')),
+          dataset_id TEXT,
+          parent_id TEXT,
+          onnx_sha256 TEXT NOT NULL,
+          manifest_sha256 TEXT NOT NULL,
+          ensemble_sha256 TEXT,             -- the TreeEnsemble JSON (absent for imported models)
+          n_trees INTEGER NOT NULL,
+          cv_json TEXT,
+          created_at TEXT NOT NULL
+        );
+        -- At most one champion, enforced by the database itself.
+        CREATE UNIQUE INDEX models_one_champion ON models(status) WHERE status = 'champion';
+        -- Every promotion, so rollback knows the previous champion.
+        CREATE TABLE model_promotions (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          model_id TEXT NOT NULL REFERENCES models(id),
+          previous_id TEXT,
+          at TEXT NOT NULL,
+          reason TEXT NOT NULL
+        );
+        CREATE TABLE valuations (
+          id TEXT PRIMARY KEY,
+          model_id TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          label TEXT,
+          input_json TEXT NOT NULL,
+          result_json TEXT NOT NULL
+        );
+        CREATE INDEX valuations_created ON valuations(created_at);
+      `);
+    },
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -17,13 +17,13 @@ export function tempDir(prefix = 'appraise-test-'): { dir: string; cleanup: () =
 }
 
 /** Real services on a real SQLite workspace in a temp folder. */
-export function tempServices(): AppServices & { dir: string; cleanup: () => void } {
+export function tempServices(): AppServices & { dir: string; cleanup: () => Promise<void> } {
   const { dir, cleanup } = tempDir();
   const s = openServices(join(dir, 'ws'));
   return Object.assign(s, {
     dir,
-    cleanup: () => {
-      s.close();
+    cleanup: async () => {
+      await s.close();
       cleanup();
     },
   });

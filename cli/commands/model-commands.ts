@@ -1,0 +1,205 @@
+import type { Command } from 'commander';
+import { withServices } from './context.js';
+import { printJson, printTable, Progress, formatCell } from '../output.js';
+import { AppraiseError } from '../../core/common/errors.js';
+import type { AccuracyMetrics, ModelSummary } from '../../core/models/model-types.js';
+import type { TrainProgress } from '../../core/services/service-types.js';
+
+function collectParams(value: string, previous: Record<string, string>): Record<string, string> {
+  for (const pair of value.split(/\s+/).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new AppraiseError('INVALID_INPUT', `--params takes name=value pairs, got "${pair}"`);
+    previous[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return previous;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export function metricsRows(m: AccuracyMetrics): Record<string, unknown>[] {
+  return [
+    { metric: 'RMSE of log price', value: m.rmseLog.toFixed(4) },
+    { metric: 'MAE', value: `$${formatCell(Math.round(m.mae))}` },
+    { metric: 'MAPE', value: pct(m.mape) },
+    { metric: 'median abs. % error', value: pct(m.mdape) },
+    { metric: 'within 5 / 10 / 20 %', value: `${pct(m.within5)} / ${pct(m.within10)} / ${pct(m.within20)}` },
+    { metric: 'R² (price)', value: m.r2.toFixed(3) },
+    { metric: 'median sales ratio', value: m.medianRatio.toFixed(3) },
+    { metric: 'COD', value: m.cod.toFixed(1) },
+    { metric: 'PRD', value: m.prd.toFixed(3) },
+    { metric: 'sales', value: m.n },
+  ];
+}
+
+function modelRow(m: ModelSummary): Record<string, unknown> {
+  return {
+    id: m.id.slice(0, 12),
+    name: m.name,
+    status: m.status,
+    mode: m.mode,
+    data: m.datasetName ?? '',
+    trees: m.nTrees,
+    'rmse log': m.cv ? m.cv.rmseLog.toFixed(4) : '',
+    mdape: m.cv ? pct(m.cv.mdape) : '',
+    created: m.createdAt.slice(0, 19).replace('T', ' '),
+  };
+}
+
+export function registerModelCommands(program: Command): void {
+  program
+    .command('train')
+    .argument('<dataset>', 'dataset id, id prefix or name')
+    .description('cross-validate and train a model on a dataset; it lands as a challenger in the registry')
+    .option('--folds <k>', 'number of cross-validation folds', '5')
+    .option('--time-folds', 'time-ordered folds: always predict later sales from earlier ones')
+    .option('--folds-file <csv>', 'reproduce given folds: a CSV "row,fold" (row = 0-based data row of the source file)')
+    .option('--params <k=v...>', 'learner parameters, e.g. "learningRate=0.05 maxLeaves=31" (repeatable)', collectParams, {})
+    .option('--warm-start <model>', 'add trees to an existing model (id or champion) instead of starting afresh')
+    .option('--name <name>', 'model name')
+    .option('--seed <n>', 'random seed (folds, sampling)', '42')
+    .option('--threads <n>', 'worker threads for training (default: all cores)')
+    .action(async (dataset: string, opts: { folds: string; timeFolds?: boolean; foldsFile?: string; params: Record<string, string>; warmStart?: string; name?: string; seed: string; threads?: string }, cmd: Command) => {
+      await withServices(cmd, async (s, o) => {
+        const progress = Progress.for(o);
+        let phase = '';
+        const controller = new AbortController();
+        const onSigint = () => controller.abort();
+        process.once('SIGINT', onSigint);
+        const onProgress = (p: TrainProgress) => {
+          const label = p.phase === 'cross-validation' ? `fold ${(p.fold ?? 0) + 1}/${p.folds}` : p.phase;
+          if (label !== phase) {
+            progress.stop();
+            phase = label;
+            if (p.nRounds) progress.start(p.nRounds, label.padEnd(11), ' rounds');
+          }
+          if (p.round !== undefined) progress.update(p.round, p.validLoss !== undefined ? `valid ${p.validLoss.toFixed(4)}` : `train ${p.trainLoss?.toFixed(4) ?? ''}`);
+        };
+        try {
+          const r = await s.training.train(
+            {
+              dataset,
+              folds: intOpt(opts.folds, '--folds'),
+              foldScheme: opts.timeFolds ? 'time' : 'random',
+              foldsFile: opts.foldsFile,
+              params: opts.params,
+              warmStart: opts.warmStart,
+              name: opts.name,
+              seed: intOpt(opts.seed, '--seed'),
+              threads: opts.threads ? intOpt(opts.threads, '--threads') : undefined,
+            },
+            { onProgress, signal: controller.signal },
+          );
+          progress.stop();
+          if (o.json) return printJson(r);
+          process.stdout.write(`\nModel ${r.name} ${r.modelId.slice(0, 12)} trained in ${r.trainSeconds.toFixed(1)} s (${r.nTrees} trees); status: challenger\n`);
+          process.stdout.write(`Cross-validation (${r.cv.scheme}), pooled out-of-fold:\n`);
+          printTable(metricsRows(r.cv));
+          process.stdout.write(`Intervals: ${r.intervals.map((i) => `${pct(i.level)} nominal → ${pct(i.empiricalCoverage)} covered`).join(', ')}\n`);
+          process.stdout.write(`Promote it with: appraise models promote ${r.modelId.slice(0, 12)}\n`);
+        } finally {
+          progress.stop();
+          process.off('SIGINT', onSigint);
+        }
+      });
+    });
+
+  program
+    .command('evaluate')
+    .argument('<model>', 'model id, prefix, name or champion')
+    .argument('<dataset>', 'dataset with actual sale prices')
+    .description('accuracy of a model on a dataset (e.g. newer sales), with appraisal ratio statistics')
+    .action(async (model: string, dataset: string, _o, cmd: Command) => {
+      await withServices(cmd, async (s, o) => {
+        const m = await s.training.evaluate(model, dataset);
+        if (o.json) printJson(m);
+        else printTable(metricsRows(m));
+      });
+    });
+
+  const models = program.command('models').description('the local model registry: list, show, promote, roll back, export, import');
+  models
+    .command('list', { isDefault: true })
+    .description('list models with their status and cross-validated accuracy')
+    .action(async (_o, cmd: Command) => {
+      await withServices(cmd, (s, o) => {
+        const list = s.models.list();
+        if (o.json) printJson(list);
+        else printTable(list.map(modelRow));
+      });
+    });
+  models
+    .command('show')
+    .argument('<model>', 'model id, prefix, name or champion')
+    .description('show a model manifest: lineage, parameters, metrics, interval calibration')
+    .action(async (ref: string, _o, cmd: Command) => {
+      await withServices(cmd, (s, o) => {
+        const m = s.models.manifest(ref);
+        if (o.json) return printJson(m);
+        const sum = s.models.summary(ref);
+        process.stdout.write(`${m.name} ${m.modelId}\n  status ${sum.status}, mode ${m.mode}, ${m.nTrees} trees, created ${m.createdAt} by ${m.trainerVersion}\n`);
+        process.stdout.write(`  trained on ${m.trainingDatasetName ?? '-'} ${m.trainingDatasetId?.slice(0, 12) ?? ''}${m.parentModelId ? `, warm-started from ${m.parentModelId.slice(0, 12)}` : ''}\n`);
+        process.stdout.write(`  features (${m.featureTransform.features.length}): ${m.featureTransform.features.map((f) => f.name).join(', ')}\n`);
+        if (m.cv) {
+          process.stdout.write(`\nCross-validation (${m.cv.scheme}):\n`);
+          printTable(metricsRows(m.cv));
+        }
+        if (m.intervals.length) process.stdout.write(`Intervals: ${m.intervals.map((i) => `${pct(i.level)} → ${pct(i.empiricalCoverage)} covered (±${i.quantile.toFixed(3)} log)`).join(', ')}\n`);
+      });
+    });
+  for (const [name, desc] of [
+    ['promote', 'make a model the champion (the model `value` uses by default)'],
+    ['archive', 'archive a challenger'],
+  ] as const) {
+    models
+      .command(name)
+      .argument('<model>', 'model id, prefix or name')
+      .description(desc)
+      .action(async (ref: string, _o, cmd: Command) => {
+        await withServices(cmd, (s, o) => {
+          const m = name === 'promote' ? s.models.promote(ref) : s.models.archive(ref);
+          if (o.json) printJson(m);
+          else process.stdout.write(`${m.name} ${m.id.slice(0, 12)} is now ${m.status}\n`);
+        });
+      });
+  }
+  models
+    .command('rollback')
+    .description('restore the champion that the last promotion replaced')
+    .action(async (_o, cmd: Command) => {
+      await withServices(cmd, (s, o) => {
+        const m = s.models.rollback();
+        if (o.json) printJson(m);
+        else process.stdout.write(`Rolled back: ${m.name} ${m.id.slice(0, 12)} is champion again\n`);
+      });
+    });
+  models
+    .command('export')
+    .argument('<model>', 'model id, prefix, name or champion')
+    .argument('<dir>', 'folder to write model.onnx and manifest.json into')
+    .description('write a model as ONNX plus its manifest')
+    .action(async (ref: string, dir: string, _o, cmd: Command) => {
+      await withServices(cmd, (s, o) => {
+        const r = s.models.exportTo(ref, dir);
+        if (o.json) printJson(r);
+        else process.stdout.write(`Wrote ${r.onnx} and ${r.manifest}\n`);
+      });
+    });
+  models
+    .command('import')
+    .argument('<onnx>', 'ONNX regression model')
+    .argument('<manifest>', 'its manifest.json')
+    .description('import an ONNX model with its manifest (checked against the manifest before it is accepted)')
+    .action(async (onnx: string, manifest: string, _o, cmd: Command) => {
+      await withServices(cmd, (s, o) => {
+        const m = s.models.importFrom(onnx, manifest);
+        if (o.json) printJson(m);
+        else process.stdout.write(`Imported ${m.name} ${m.id.slice(0, 12)} as ${m.status}\n`);
+      });
+    });
+}
+
+export function intOpt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new AppraiseError('INVALID_INPUT', `${flag} must be a whole number, got "${v}"`);
+  return n;
+}

@@ -1,0 +1,157 @@
+import type Database from 'better-sqlite3';
+import { AppraiseError, notFound } from '../common/errors.js';
+import type { ArtifactStore } from '../workspace/artifact-store.js';
+import type { TreeEnsemble } from '../learner/tree-model.js';
+import type { ModelManifest, ModelStatus, ModelSummary, AccuracyMetrics } from './model-types.js';
+
+interface ModelRow {
+  id: string;
+  name: string;
+  status: ModelStatus;
+  mode: ModelSummary['mode'];
+  dataset_id: string | null;
+  parent_id: string | null;
+  onnx_sha256: string;
+  manifest_sha256: string;
+  ensemble_sha256: string | null;
+  n_trees: number;
+  cv_json: string | null;
+  created_at: string;
+}
+
+export interface StoredModel {
+  summary: ModelSummary;
+  manifest: ModelManifest;
+  onnx: Buffer;
+  /** The tree ensemble (for TreeSHAP and warm starts); null for imported ONNX models. */
+  ensemble: TreeEnsemble | null;
+}
+
+/**
+ * The local model registry: manifests, ONNX files and ensembles are content-addressed artifacts; this table
+ * indexes them with their status. One champion at most (a partial unique index), every promotion recorded.
+ */
+export class SqliteModelStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly artifacts: ArtifactStore,
+  ) {}
+
+  /** Registers a model as a challenger. Idempotent: the same ONNX bytes are the same model. */
+  add(manifest: ModelManifest, onnx: Uint8Array, ensemble: TreeEnsemble | null): ModelSummary {
+    const onnxSha = this.artifacts.put(onnx);
+    if (onnxSha !== manifest.modelId) throw new AppraiseError('INTERNAL', 'manifest modelId does not match the ONNX bytes');
+    const manifestSha = this.artifacts.put(Buffer.from(JSON.stringify(manifest)));
+    const ensembleSha = ensemble ? this.artifacts.put(Buffer.from(JSON.stringify(ensemble))) : null;
+    this.db
+      .prepare(
+        `INSERT INTO models (id, name, status, mode, dataset_id, parent_id, onnx_sha256, manifest_sha256, ensemble_sha256, n_trees, cv_json, created_at)
+         VALUES (?, ?, 'challenger', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+      )
+      .run(
+        manifest.modelId,
+        manifest.name,
+        manifest.mode,
+        manifest.trainingDatasetId,
+        manifest.parentModelId,
+        onnxSha,
+        manifestSha,
+        ensembleSha,
+        manifest.nTrees,
+        manifest.cv ? JSON.stringify(stripFolds(manifest.cv)) : null,
+        manifest.createdAt,
+      );
+    return this.summary(manifest.modelId);
+  }
+
+  list(): ModelSummary[] {
+    return (this.db.prepare(`SELECT * FROM models ORDER BY created_at DESC, id`).all() as ModelRow[]).map((r) => this.toSummary(r));
+  }
+
+  /** Resolves an id, a unique id prefix (≥ 6 hex characters), a unique name, or `champion`. */
+  resolve(ref: string): string {
+    if (ref === 'champion') {
+      const c = this.db.prepare(`SELECT id FROM models WHERE status = 'champion'`).get() as { id: string } | undefined;
+      if (!c) throw notFound('there is no champion model yet; train one (appraise train DATASET) and promote it (appraise models promote ID)');
+      return c.id;
+    }
+    const exact = this.db.prepare('SELECT id FROM models WHERE id = ?').get(ref) as { id: string } | undefined;
+    if (exact) return exact.id;
+    const byPrefix = /^[0-9a-f]{6,}$/.test(ref) ? (this.db.prepare('SELECT id FROM models WHERE id LIKE ?').all(`${ref}%`) as { id: string }[]) : [];
+    const byName = this.db.prepare('SELECT id FROM models WHERE name = ?').all(ref) as { id: string }[];
+    const ids = [...new Set([...byPrefix, ...byName].map((r) => r.id))];
+    if (ids.length === 1) return ids[0];
+    if (ids.length === 0) throw notFound(`no model "${ref}" in this workspace; list them with: appraise models list`);
+    throw new AppraiseError('INVALID_INPUT', `"${ref}" matches ${ids.length} models (${ids.map((i) => i.slice(0, 12)).join(', ')}); give more of the id`);
+  }
+
+  summary(ref: string): ModelSummary {
+    const row = this.db.prepare('SELECT * FROM models WHERE id = ?').get(this.resolve(ref)) as ModelRow;
+    return this.toSummary(row);
+  }
+
+  /** Loads a model's artifacts, verifying every hash (a tampered file is refused, never used). */
+  load(ref: string): StoredModel {
+    const row = this.db.prepare('SELECT * FROM models WHERE id = ?').get(this.resolve(ref)) as ModelRow;
+    const manifest = JSON.parse(this.artifacts.get(row.manifest_sha256).toString('utf8')) as ModelManifest;
+    const onnx = this.artifacts.get(row.onnx_sha256);
+    const ensemble = row.ensemble_sha256 ? (JSON.parse(this.artifacts.get(row.ensemble_sha256).toString('utf8')) as TreeEnsemble) : null;
+    return { summary: this.toSummary(row), manifest, onnx, ensemble };
+  }
+
+  manifest(ref: string): ModelManifest {
+    const row = this.db.prepare('SELECT manifest_sha256 FROM models WHERE id = ?').get(this.resolve(ref)) as { manifest_sha256: string };
+    return JSON.parse(this.artifacts.get(row.manifest_sha256).toString('utf8')) as ModelManifest;
+  }
+
+  /** Makes a model the champion in one transaction; the old champion becomes a challenger. */
+  promote(ref: string, reason = 'promoted'): ModelSummary {
+    const id = this.resolve(ref);
+    // Verify the artifacts before the model can serve valuations.
+    this.load(id);
+    this.db.transaction(() => {
+      const prev = this.db.prepare(`SELECT id FROM models WHERE status = 'champion'`).get() as { id: string } | undefined;
+      if (prev?.id === id) return;
+      if (prev) this.db.prepare(`UPDATE models SET status = 'challenger' WHERE id = ?`).run(prev.id);
+      this.db.prepare(`UPDATE models SET status = 'champion' WHERE id = ?`).run(id);
+      this.db.prepare(`INSERT INTO model_promotions (model_id, previous_id, at, reason) VALUES (?, ?, ?, ?)`).run(id, prev?.id ?? null, new Date().toISOString(), reason);
+    })();
+    return this.summary(id);
+  }
+
+  /** Restores the champion that the latest promotion replaced. */
+  rollback(): ModelSummary {
+    const last = this.db.prepare(`SELECT model_id, previous_id FROM model_promotions ORDER BY seq DESC LIMIT 1`).get() as { model_id: string; previous_id: string | null } | undefined;
+    if (!last?.previous_id) throw new AppraiseError('CONFLICT', 'nothing to roll back to: no earlier champion was recorded');
+    return this.promote(last.previous_id, `rollback from ${last.model_id.slice(0, 12)}`);
+  }
+
+  archive(ref: string): ModelSummary {
+    const id = this.resolve(ref);
+    const row = this.summary(id);
+    if (row.status === 'champion') throw new AppraiseError('CONFLICT', 'the champion cannot be archived; promote another model (or roll back) first');
+    this.db.prepare(`UPDATE models SET status = 'archived' WHERE id = ?`).run(id);
+    return this.summary(id);
+  }
+
+  private toSummary(r: ModelRow): ModelSummary {
+    const ds = r.dataset_id ? (this.db.prepare('SELECT name FROM datasets WHERE id = ?').get(r.dataset_id) as { name: string } | undefined) : undefined;
+    return {
+      id: r.id,
+      name: r.name,
+      status: r.status,
+      mode: r.mode,
+      createdAt: r.created_at,
+      datasetId: r.dataset_id,
+      datasetName: ds?.name ?? null,
+      parentModelId: r.parent_id,
+      nTrees: r.n_trees,
+      cv: r.cv_json ? (JSON.parse(r.cv_json) as AccuracyMetrics) : null,
+    };
+  }
+}
+
+function stripFolds(cv: NonNullable<ModelManifest['cv']>): AccuracyMetrics {
+  const { folds: _folds, scheme: _scheme, ...pooled } = cv;
+  return pooled;
+}

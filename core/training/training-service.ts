@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { AppraiseError, invalidInput } from '../common/errors.js';
+import { APPRAISE_VERSION } from '../common/version.js';
+import type { SqliteDatasetStore } from '../datasets/dataset-store.js';
+import type { SqliteModelStore } from '../models/sqlite-model-store.js';
+import type { ModelManifest, AccuracyMetrics } from '../models/model-types.js';
+import { fitFeatureTransform, compileFeatureTransform, type FeatureTransform } from '../features/feature-transform.js';
+import { trainGbdt } from '../learner/gbdt-trainer.js';
+import { resolveGbdtParams, DEFAULT_GBDT_PARAMS, type GbdtParams } from '../learner/gbdt-params.js';
+import { selectRows, type TrainingData } from '../learner/training-data.js';
+import { FastTreePredictor } from '../learner/fast-predictor.js';
+import type { TreeEnsemble } from '../learner/tree-model.js';
+import { exportTreeEnsembleToOnnx, ONNX_INPUT, ONNX_RAW_OUTPUT, ONNX_VALUE_OUTPUT } from '../onnx/export-tree-ensemble.js';
+import type { JobControl, TrainProgress, TrainRequest, TrainResult, TrainingServiceApi } from '../services/service-types.js';
+import { accuracyMetrics } from './accuracy-metrics.js';
+import { randomFolds, timeFolds, foldsFromFile, type FoldPlan } from './folds.js';
+import { calibrateIntervals } from './conformal-intervals.js';
+import { referenceHistograms } from './reference-histograms.js';
+
+/** Fewest rows we will train on: below this, cross-validated metrics mean nothing. */
+export const MIN_TRAINING_ROWS = 30;
+
+/**
+ * Trains a model on a dataset version: cross-validation (random, time-ordered, or someone else's folds) with
+ * pooled out-of-fold metrics and conformal interval calibration, then a final model on all rows, exported to
+ * ONNX with its manifest and registered as a challenger. Warm start adds trees to an existing model and keeps
+ * its feature definition, so its category codes stay valid.
+ */
+export class TrainingService implements TrainingServiceApi {
+  constructor(
+    private readonly datasets: SqliteDatasetStore,
+    private readonly models: SqliteModelStore,
+  ) {}
+
+  async train(req: TrainRequest, job: JobControl<TrainProgress> = {}): Promise<TrainResult> {
+    const started = performance.now();
+    const report = (p: TrainProgress) => job.onProgress?.(p);
+    report({ phase: 'loading' });
+    const ds = this.datasets.get(req.dataset);
+    const parent = req.warmStart ? this.models.load(req.warmStart) : null;
+    if (parent && !parent.ensemble) throw invalidInput(`model ${parent.summary.id.slice(0, 12)} was imported as ONNX only; warm start needs an Appraise-trained model`);
+    const transform: FeatureTransform = parent ? parent.manifest.featureTransform : this.fitTransform(ds);
+    if (parent) checkCompatible(transform, ds.columns.map((c) => c.name), ds.config.target.column);
+    const compiled = compileFeatureTransform(transform);
+    const m = this.datasets.readMatrix(ds, transform, compiled);
+    if (m.nRows < MIN_TRAINING_ROWS) throw invalidInput(`dataset ${ds.name} has ${m.nRows} row(s); training needs at least ${MIN_TRAINING_ROWS}`);
+    if (m.y.every((v) => v === m.y[0])) throw invalidInput(`every sale in ${ds.name} has the same ${transform.target.column}; there is nothing to learn`);
+    const params = parseParams(req.params ?? {}, req.seed);
+    const data: TrainingData = { nRows: m.nRows, nFeatures: m.nFeatures, X: m.X, y: m.y, featureNames: compiled.names, featureKinds: compiled.kinds, categoryCounts: compiled.categoryCounts };
+
+    const plan: FoldPlan = req.foldsFile
+      ? foldsFromFile(req.foldsFile, m.rowIndex)
+      : req.foldScheme === 'time'
+        ? timeFolds(m.saleDay, req.folds ?? 5)
+        : randomFolds(m.nRows, req.folds ?? 5, params.seed);
+    const init = parent?.ensemble ?? undefined;
+    const oof = new Float64Array(m.nRows).fill(NaN);
+    const foldMetrics: AccuracyMetrics[] = [];
+    for (const k of plan.activeFolds) {
+      const testRows = Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] === k);
+      const trainRows = plan.trainRows(k);
+      if (testRows.length === 0 || trainRows.length < MIN_TRAINING_ROWS) continue;
+      const fit = await trainGbdt(selectRows(data, trainRows), params, {
+        threads: req.threads,
+        signal: job.signal,
+        initModel: init,
+        onProgress: (p) => report({ phase: 'cross-validation', fold: k, folds: plan.activeFolds.length, round: p.round, nRounds: p.nRounds, trainLoss: p.trainLoss, validLoss: p.validLoss ?? undefined }),
+      });
+      const predictor = new FastTreePredictor(fit.model);
+      const test = selectRows(data, testRows);
+      const pred = predictor.predict(test.X, test.nRows);
+      testRows.forEach((r, j) => (oof[r] = pred[j]));
+      foldMetrics.push(metricsFor(test.y, pred, compiled.inverseTarget));
+    }
+    const scored = Int32Array.from(oof.keys()).filter((i) => !Number.isNaN(oof[i]));
+    if (scored.length === 0) throw invalidInput('no fold had both test and training rows; use more data or fewer folds');
+    const pooled = metricsFor(
+      Float64Array.from(scored, (i) => m.y[i]),
+      Float64Array.from(scored, (i) => oof[i]),
+      compiled.inverseTarget,
+    );
+    const intervals = calibrateIntervals(
+      Float64Array.from(scored, (i) => m.y[i] - oof[i]),
+      Int32Array.from(scored, (i) => plan.fold[i]),
+    );
+
+    const usable = Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] !== -2);
+    const finalData = usable.length === m.nRows ? data : selectRows(data, usable);
+    const final = await trainGbdt(finalData, params, {
+      threads: req.threads,
+      signal: job.signal,
+      initModel: init,
+      onProgress: (p) => report({ phase: 'final-model', round: p.round, nRounds: p.nRounds, trainLoss: p.trainLoss, validLoss: p.validLoss ?? undefined }),
+    });
+    report({ phase: 'export' });
+    const model: TreeEnsemble = final.model;
+    const onnx = exportTreeEnsembleToOnnx(model, { targetTransform: transform.target.transform, producerVersion: APPRAISE_VERSION });
+    const modelId = createHash('sha256').update(onnx).digest('hex');
+    const name = req.name ?? `${ds.name}-${parent ? 'warm' : 'gbdt'}-${new Date().toISOString().slice(0, 10)}-${modelId.slice(0, 6)}`;
+    const cv = { ...pooled, folds: foldMetrics, scheme: plan.scheme };
+    const manifest: ModelManifest = {
+      format: 'appraise-model/1',
+      modelId,
+      name,
+      createdAt: new Date().toISOString(),
+      trainerVersion: `appraise ${APPRAISE_VERSION}`,
+      mode: parent ? 'warm-start' : 'full',
+      parentModelId: parent?.summary.id ?? null,
+      trainingDatasetId: ds.id,
+      trainingDatasetName: ds.name,
+      featureTransform: transform,
+      datasetConfig: parent ? parent.manifest.datasetConfig : ds.config,
+      params: paramsRecord(params),
+      nTrees: model.trees.length,
+      cv,
+      intervals,
+      onnx: { file: 'model.onnx', sha256: modelId, opset: 5, operator: 'ai.onnx.ml.TreeEnsemble', inputName: ONNX_INPUT, outputName: ONNX_VALUE_OUTPUT, rawOutputName: ONNX_RAW_OUTPUT },
+      reference: referenceHistograms(finalData.X, finalData.nRows, compiled.names, compiled.kinds, compiled.categoryCounts),
+    };
+    this.models.add(manifest, onnx, model);
+    return {
+      modelId,
+      name,
+      status: 'challenger',
+      cv,
+      intervals: intervals.map((i) => ({ level: i.level, empiricalCoverage: i.empiricalCoverage })),
+      trainSeconds: (performance.now() - started) / 1000,
+      nTrees: model.trees.length,
+      params: paramsRecord(params),
+    };
+  }
+
+  /** Accuracy of a registered model on a dataset it may not have seen (e.g. newer sales). */
+  async evaluate(modelRef: string, datasetRef: string): Promise<AccuracyMetrics> {
+    const stored = this.models.load(modelRef);
+    const ds = this.datasets.get(datasetRef);
+    const transform = stored.manifest.featureTransform;
+    checkCompatible(transform, ds.columns.map((c) => c.name), ds.config.target.column);
+    const compiled = compileFeatureTransform(transform);
+    const m = this.datasets.readMatrix(ds, transform, compiled);
+    if (!stored.ensemble) throw invalidInput('evaluating imported ONNX-only models is done by `appraise score`');
+    const pred = new FastTreePredictor(stored.ensemble).predict(m.X, m.nRows);
+    return metricsFor(m.y, pred, compiled.inverseTarget);
+  }
+
+  private fitTransform(ds: ReturnType<SqliteDatasetStore['get']>): FeatureTransform {
+    const categorical = Object.entries(ds.config.dataset.columns)
+      .filter(([, c]) => c.type === 'categorical')
+      .map(([n]) => n);
+    return fitFeatureTransform(ds.config, this.datasets.categoryFrequencies(ds, categorical));
+  }
+}
+
+function metricsFor(yT: ArrayLike<number>, predT: ArrayLike<number>, inverse: (t: number) => number): AccuracyMetrics {
+  const actual = Float64Array.from(yT as ArrayLike<number>, inverse);
+  const estimate = Float64Array.from(predT as ArrayLike<number>, inverse);
+  return accuracyMetrics(actual, estimate, yT, predT);
+}
+
+/** A model's features must all be computable from the dataset's columns (same names). */
+function checkCompatible(t: FeatureTransform, datasetColumns: string[], target: string): void {
+  const have = new Set(datasetColumns);
+  const missing = t.columns.filter((c) => !have.has(c.name)).map((c) => c.name);
+  if (missing.length > 0 || target !== t.target.column) {
+    throw new AppraiseError('INVALID_INPUT', `the model expects columns the dataset lacks (${[...missing, ...(target !== t.target.column ? [`target ${t.target.column}`] : [])].join(', ')}); use a dataset with the same schema`);
+  }
+}
+
+function paramsRecord(p: GbdtParams): Record<string, number | string | boolean> {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v === null ? 'auto' : (v as number | string | boolean)]));
+}
+
+/** Parameter names accepted on the command line: camelCase as in GbdtParams, or snake_case. */
+export function parseParams(raw: Record<string, number | string>, seed?: number): GbdtParams {
+  const known = Object.keys(DEFAULT_GBDT_PARAMS) as (keyof GbdtParams)[];
+  const byLower = new Map(known.map((k) => [k.toLowerCase(), k]));
+  const out: Partial<Record<keyof GbdtParams, unknown>> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const key = byLower.get(name.replace(/_/g, '').toLowerCase());
+    if (!key) throw invalidInput(`unknown learner parameter "${name}"; known: ${known.join(', ')}`);
+    const def = DEFAULT_GBDT_PARAMS[key];
+    if (typeof def === 'number' || def === null) {
+      const n = typeof value === 'number' ? value : Number(value);
+      if (value === '' || !Number.isFinite(n)) throw invalidInput(`learner parameter ${name} must be a number, got "${value}"`);
+      out[key] = n;
+    } else out[key] = String(value);
+  }
+  if (seed !== undefined) out.seed = seed;
+  return resolveGbdtParams(out as Partial<GbdtParams>);
+}

@@ -1,0 +1,283 @@
+import { existsSync, statSync, openSync, writeSync, closeSync, readFileSync, writeFileSync, renameSync, rmSync, fsyncSync, ftruncateSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { AppraiseError } from '../common/errors.js';
+import type { SqliteDatasetStore } from '../datasets/dataset-store.js';
+import type { StoredModel } from '../models/sqlite-model-store.js';
+import type { CompiledTransform } from '../features/feature-transform.js';
+import { RowValidator } from '../schema/row-validator.js';
+import type { NormalizedValue } from '../schema/column-parser.js';
+import { CsvTokenizer } from '../ingest/csv-tokenizer.js';
+import { openTextSource } from '../ingest/open-text-source.js';
+import { OnnxInferencePool } from '../inference/onnx-inference-pool.js';
+import { scoreBatches, type FeatureBatch } from '../inference/score-batches.js';
+import type { JobControl } from '../services/service-types.js';
+import type { ScoreResult } from './valuation-types.js';
+import { neutralizeCsvCell, csvField } from './csv-output.js';
+
+const BATCH_ROWS = 4096;
+
+interface ScoreBatch extends FeatureBatch {
+  /** Source row (dataset `_row`, or CSV data row), one per row. */
+  rows: number[];
+  /** Identifier columns to carry over, one array per row. */
+  ids: (NormalizedValue | string)[][];
+  /** Rows that could not be scored: index in batch → reason. Their feature rows are NaN and their result dropped. */
+  errors: Map<number, string>;
+}
+
+export interface ScoreToFileInput {
+  model: StoredModel;
+  compiled: CompiledTransform;
+  datasets: SqliteDatasetStore;
+  /** A dataset id/name in the workspace, or a CSV/CSV.gz file with the dataset's columns. */
+  source: string;
+  /** A .csv file, or `sqlite:NAME` for table `scores_NAME` in the workspace database. */
+  out: string;
+  job: JobControl<{ rows: number; total: number }>;
+  /** The workspace database (for `sqlite:` outputs). */
+  db: Database.Database;
+}
+
+/**
+ * Batch scoring, streaming from SQLite or a CSV file through the inference worker pool into a CSV file or a
+ * workspace table. Resumable: CSV output goes to `OUT.partial` with a checkpoint beside it, and a run that is
+ * interrupted (crash, cancel) continues where it stopped when started again with the same model and source.
+ */
+export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult> {
+  const started = performance.now();
+  const { model, compiled } = input;
+  const manifest = model.manifest;
+  const config = manifest.datasetConfig;
+  const idColumns = Object.entries(config.dataset.columns)
+    .filter(([, c]) => c.type === 'identifier')
+    .map(([n]) => n);
+  const levels = manifest.intervals.map((i) => i.level).sort();
+  const header = ['row', ...idColumns, 'estimate', ...levels.flatMap((l) => [`low_${Math.round(l * 100)}`, `high_${Math.round(l * 100)}`]), 'error'];
+  const isFile = existsSync(input.source) && statSync(input.source).isFile();
+  const { batches, total } = isFile ? csvBatches(input.source, config, compiled, idColumns) : datasetBatches(input, idColumns);
+  const sink = input.out.startsWith('sqlite:') ? sqliteSink(input, header) : csvSink(input.out, header, model.summary.id, input.source);
+  const skip = sink.rowsDone;
+  const pool = new OnnxInferencePool();
+  let scored = 0;
+  let failed = 0;
+  let done = skip;
+  try {
+    await pool.loadModel(model.summary.id, model.onnx);
+    const remaining = skipBatches(batches, skip);
+    for await (const { batch, prediction } of scoreBatches(pool, model.summary.id, remaining, { signal: input.job.signal })) {
+      const lines: (string | number | null)[][] = [];
+      for (let r = 0; r < batch.nRows; r++) {
+        const err = batch.errors.get(r);
+        if (err !== undefined) {
+          failed++;
+          lines.push([batch.rows[r], ...batch.ids[r].map(idText), null, ...levels.flatMap(() => [null, null]), err]);
+          continue;
+        }
+        scored++;
+        const raw = prediction.raw[r];
+        const est = prediction.value[r];
+        const bounds = levels.flatMap((l) => {
+          const q = manifest.intervals.find((i) => i.level === l)!.quantile;
+          return [round2(compiled.inverseTarget(raw - q)), round2(compiled.inverseTarget(raw + q))];
+        });
+        lines.push([batch.rows[r], ...batch.ids[r].map(idText), round2(est), ...bounds, null]);
+      }
+      done += batch.nRows;
+      sink.write(lines, done);
+      input.job.onProgress?.({ rows: done, total });
+    }
+    sink.finish();
+  } finally {
+    await pool.close();
+    sink.close();
+  }
+  return { modelId: model.summary.id, rows: done, scored, failed, output: sink.output, seconds: (performance.now() - started) / 1000 };
+}
+
+function idText(v: NormalizedValue | string): string {
+  return v === null ? '' : String(v);
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+async function* skipBatches(batches: AsyncIterable<ScoreBatch>, skip: number): AsyncGenerator<ScoreBatch> {
+  let seen = 0;
+  for await (const b of batches) {
+    if (seen + b.nRows <= skip) {
+      seen += b.nRows;
+      continue;
+    }
+    if (seen < skip) {
+      const cut = skip - seen;
+      const nF = b.nFeatures;
+      const errors = new Map([...b.errors].filter(([i]) => i >= cut).map(([i, e]) => [i - cut, e]));
+      seen = skip;
+      yield { X: b.X.slice(cut * nF), nRows: b.nRows - cut, nFeatures: nF, rows: b.rows.slice(cut), ids: b.ids.slice(cut), errors };
+      continue;
+    }
+    yield b;
+  }
+}
+
+function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches: AsyncIterable<ScoreBatch>; total: number } {
+  const ds = input.datasets.get(input.source);
+  const t = input.model.manifest.featureTransform;
+  const have = new Set(ds.columns.map((c) => c.name));
+  const missing = t.columns.filter((c) => !have.has(c.name) && c.name !== t.target.column).map((c) => c.name);
+  if (missing.length > 0) throw new AppraiseError('INVALID_INPUT', `dataset ${ds.name} lacks columns the model needs: ${missing.join(', ')}`);
+  const idPos = idColumns.map((c) => t.columns.findIndex((x) => x.name === c));
+  const nF = input.compiled.nFeatures;
+  async function* gen(): AsyncGenerator<ScoreBatch> {
+    let X = new Float32Array(BATCH_ROWS * nF);
+    let rows: number[] = [];
+    let ids: NormalizedValue[][] = [];
+    for (const { rowIndex, values } of input.datasets.iterateRows(ds, t.columns)) {
+      input.compiled.writeRow(values, X, rows.length * nF);
+      rows.push(rowIndex);
+      ids.push(idPos.map((p) => (p >= 0 ? values[p] : null)));
+      if (rows.length === BATCH_ROWS) {
+        yield { X, nRows: rows.length, nFeatures: nF, rows, ids, errors: new Map() };
+        X = new Float32Array(BATCH_ROWS * nF);
+        rows = [];
+        ids = [];
+      }
+    }
+    if (rows.length > 0) yield { X: X.slice(0, rows.length * nF), nRows: rows.length, nFeatures: nF, rows, ids, errors: new Map() };
+  }
+  return { batches: gen(), total: ds.rowCount };
+}
+
+function csvBatches(file: string, config: StoredModel['manifest']['datasetConfig'], compiled: CompiledTransform, idColumns: string[]): { batches: AsyncIterable<ScoreBatch>; total: number } {
+  const nF = compiled.nFeatures;
+  // The target column is not needed to score: a file of unsold properties has none.
+  const scoringConfig = {
+    ...config,
+    dataset: {
+      ...config.dataset,
+      columns: Object.fromEntries(Object.entries(config.dataset.columns).map(([n, c]) => [n, n === config.target.column ? { ...c, required: false } : c])),
+    },
+    target: { ...config.target, column: '__no_target__' },
+  };
+  async function* gen(): AsyncGenerator<ScoreBatch> {
+    const source = openTextSource(file);
+    const tokenizer = new CsvTokenizer({ delimiter: config.dataset.delimiter, maxRecordBytes: config.pipeline.ingest.maxRecordBytes });
+    let validator: RowValidator | null = null;
+    let idPos: number[] = [];
+    let rowNo = 0;
+    let X = new Float32Array(BATCH_ROWS * nF);
+    let rows: number[] = [];
+    let ids: NormalizedValue[][] = [];
+    let errors = new Map<number, string>();
+    const values: NormalizedValue[] = [];
+    const emit = function* (final: boolean): Generator<ScoreBatch> {
+      if (rows.length === BATCH_ROWS || (final && rows.length > 0)) {
+        const n = rows.length;
+        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, ids, errors };
+        X = new Float32Array(BATCH_ROWS * nF);
+        rows = [];
+        ids = [];
+        errors = new Map();
+      }
+    };
+    const handle = function* (recs: ReturnType<CsvTokenizer['push']>): Generator<ScoreBatch> {
+      for (const rec of recs) {
+        if (!validator) {
+          if ('oversized' in rec) throw new AppraiseError('BAD_FILE', `${file}: the header line is too long to be a CSV header`);
+          validator = new RowValidator(scoringConfig, rec.fields);
+          idPos = idColumns.map((c) => validator!.columns.findIndex((x) => x.name === c));
+          continue;
+        }
+        const i = rows.length;
+        rows.push(rowNo++);
+        let reasons: string[] | null;
+        if ('oversized' in rec) reasons = ['record too long'];
+        else reasons = validator.validate(rec.fields, values, 0);
+        ids.push(idPos.map((p) => (p >= 0 && !reasons ? values[p] : p >= 0 && 'fields' in rec ? (rec.fields[p] ?? null) : null)));
+        if (reasons) {
+          errors.set(i, reasons.join('; '));
+          X.fill(NaN, i * nF, i * nF + nF);
+        } else compiled.writeRow(values, X, i * nF);
+        yield* emit(false);
+      }
+    };
+    for await (const chunk of source.chunks) yield* handle(tokenizer.push(chunk));
+    yield* handle(tokenizer.end());
+    yield* emit(true);
+  }
+  return { batches: gen(), total: NaN };
+}
+
+interface Sink {
+  rowsDone: number;
+  output: string;
+  write(lines: (string | number | null)[][], done: number): void;
+  finish(): void;
+  close(): void;
+}
+
+function csvSink(out: string, header: string[], modelId: string, source: string): Sink {
+  const partial = `${out}.partial`;
+  const checkpointFile = `${partial}.json`;
+  let rowsDone = 0;
+  if (existsSync(partial) && existsSync(checkpointFile)) {
+    const cp = JSON.parse(readFileSync(checkpointFile, 'utf8')) as { modelId: string; source: string; rowsDone: number; bytes: number };
+    if (cp.modelId === modelId && cp.source === source) {
+      rowsDone = cp.rowsDone;
+      // Drop anything written after the last checkpoint (a crash between write and checkpoint).
+      const fd = openSync(partial, 'r+');
+      try {
+        ftruncateSync(fd, cp.bytes);
+      } finally {
+        closeSync(fd);
+      }
+    } else rmSync(partial, { force: true });
+  } else rmSync(partial, { force: true });
+  const fd = openSync(partial, rowsDone > 0 ? 'a' : 'w');
+  let bytes = rowsDone > 0 ? statSync(partial).size : 0;
+  if (rowsDone === 0) bytes += writeSync(fd, `${header.join(',')}\n`);
+  let open = true;
+  return {
+    rowsDone,
+    output: out,
+    write(lines, done) {
+      const text = lines.map((l) => l.map((v) => (v === null ? '' : typeof v === 'number' ? String(v) : csvField(neutralizeCsvCell(v)))).join(',')).join('\n');
+      bytes += writeSync(fd, `${text}\n`);
+      fsyncSync(fd);
+      writeFileSync(checkpointFile, JSON.stringify({ modelId, source, rowsDone: done, bytes }));
+    },
+    finish() {
+      closeSync(fd);
+      open = false;
+      renameSync(partial, out);
+      rmSync(checkpointFile, { force: true });
+    },
+    close() {
+      if (open) closeSync(fd);
+      open = false;
+    },
+  };
+}
+
+
+function sqliteSink(input: ScoreToFileInput, header: string[]): Sink {
+  const db = input.db;
+  const name = input.out.slice('sqlite:'.length);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,60}$/.test(name)) throw new AppraiseError('INVALID_INPUT', `sqlite:${name}: a table name uses letters, digits and _ only`);
+  const table = `scores_${name}`;
+  const cols = header.map((h) => `"${h}"`);
+  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${cols.map((c, i) => (i === 0 ? `${c} INTEGER PRIMARY KEY` : c)).join(', ')})`);
+  const rowsDone = (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const insert = db.prepare(`INSERT OR REPLACE INTO ${table} VALUES (${header.map(() => '?').join(',')})`);
+  const tx = db.transaction((lines: (string | number | null)[][]) => {
+    for (const l of lines) insert.run(l);
+  });
+  return {
+    rowsDone,
+    output: `${table} (workspace database)`,
+    write: (lines) => tx(lines),
+    finish: () => undefined,
+    close: () => undefined,
+  };
+}

@@ -37,7 +37,9 @@ export interface GbdtParams {
   catSmooth: number;
   /** Fraction of rows sampled (without replacement) per tree. Default 1. */
   subsample: number;
-  /** Fraction of features sampled per tree. Default 1. */
+  /** Fraction of features sampled per tree. Default 0.5: decorrelates trees when features overlap (living area,
+   *  above-ground area and neighbours' area; lat/long and zipcode). Measured better on KC (0.1573 vs 0.1599 with 1)
+   *  and on the synthetic table. */
   colsampleByTree: number;
   /** Stop when the validation loss has not improved for this many rounds; 0 = no early stopping. Default 50. */
   earlyStoppingRounds: number;
@@ -62,7 +64,7 @@ export const DEFAULT_GBDT_PARAMS: Readonly<GbdtParams> = Object.freeze({
   maxBins: 255,
   catSmooth: 10,
   subsample: 1,
-  colsampleByTree: 1,
+  colsampleByTree: 0.5,
   earlyStoppingRounds: 50,
   validationFraction: 0.1,
   seed: 0,

@@ -35,7 +35,7 @@ test('a categorical split recovers the planted category set; missing values lear
     y[i] = ([1, 4, 7, 10].includes(cat) ? 5 : 0) + (missing || x0 > 0.5 ? 2 : 0);
   }
   const data: TrainingData = { nRows: n, nFeatures: 2, X, y, featureNames: ['cat', 'x0'], featureKinds: ['categorical', 'numeric'], categoryCounts: [12, 0] };
-  const { model } = await trainGbdt(data, { nRounds: 1, learningRate: 1, maxLeaves: 4, lambda: 0, earlyStoppingRounds: 0 }, { threads: 1 });
+  const { model } = await trainGbdt(data, { nRounds: 1, learningRate: 1, maxLeaves: 4, lambda: 0, earlyStoppingRounds: 0, colsampleByTree: 1 }, { threads: 1 });
   const t = model.trees[0];
   expect(t.feature[0]).toBe(0);
   const rootSet = t.categories[0]!;
@@ -57,7 +57,8 @@ test('a categorical split recovers the planted category set; missing values lear
 });
 
 test('training is deterministic for a seed, and identical with 1 and 2 threads', async () => {
-  const data = friedmanTable(6000, 3);
+  // Large enough (rows × features) for the 2-thread run to really use its worker.
+  const data = friedmanTable(12_000, 3);
   const params = { nRounds: 30, subsample: 0.8, colsampleByTree: 0.7, seed: 11, earlyStoppingRounds: 0 };
   const a = await trainGbdt(data, params, { threads: 1 });
   const b = await trainGbdt(data, params, { threads: 1 });

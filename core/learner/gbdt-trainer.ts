@@ -2,8 +2,8 @@ import { AppraiseError, invalidInput } from '../common/errors.js';
 import type { TreeEnsemble } from './tree-model.js';
 import { validateTrainingData, selectRows, type TrainingData } from './training-data.js';
 import { binMatrix, fitFeatureBins, histogramLayout } from './feature-binning.js';
-import { allocateBuffers, SingleThreadHistogramBuilder, type HistogramBuilder } from './histogram-builder.js';
-import { ThreadPoolHistogramBuilder } from './histogram-thread-pool.js';
+import { allocateBuffers, SingleThreadBatchRunner, type NodeBatchRunner } from './node-batch-runner.js';
+import { ThreadPoolBatchRunner } from './thread-pool-batch-runner.js';
 import { addBinnedTree, maxLeavesOf, TreeGrower } from './tree-grower.js';
 import { createLoss } from './losses.js';
 import { defaultThreads, resolveGbdtParams, type GbdtParams } from './gbdt-params.js';
@@ -80,6 +80,7 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
   const featureBinCount = Int32Array.from(featureBins, (fb) => fb.nValueBins + 1);
   const nTrain = train.nRows;
   const nF = train.nFeatures;
+  // Tiny tables train faster without the cost of starting workers.
   const useThreads = threads > 1 && nTrain * nF >= 50_000;
   const shape = { bins: binMatrix(train, featureBins), nRows: nTrain, nFeatures: nF, featureOffset, featureBinCount, totalBins, nSlots: maxLeavesOf(p) + 1 };
   const validBins = valid ? binMatrix(valid, featureBins) : null;
@@ -90,7 +91,9 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
   const predTrain = initPredictor ? initPredictor.predict(train.X, nTrain) : new Float64Array(nTrain).fill(baseScore);
   const predValid = valid ? (initPredictor ? initPredictor.predict(valid.X, valid.nRows) : new Float64Array(valid.nRows).fill(baseScore)) : null;
 
-  const builder: HistogramBuilder = useThreads ? await ThreadPoolHistogramBuilder.start(shape, threads) : new SingleThreadHistogramBuilder(allocateBuffers(shape, false));
+  const builder: NodeBatchRunner = useThreads
+    ? await ThreadPoolBatchRunner.start(shape, threads, featureBins, p)
+    : new SingleThreadBatchRunner(allocateBuffers(shape, false), featureBins, p);
   try {
     const buf = builder.buffers;
     const grower = new TreeGrower(builder, featureBins, p);

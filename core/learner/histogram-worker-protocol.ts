@@ -1,40 +1,39 @@
 import type { MessagePort } from 'node:worker_threads';
-import { buildHistograms, type HistogramTask } from './histogram.js';
-import type { TrainingBuffers } from './histogram-builder.js';
+import type { FeatureBins } from './feature-binning.js';
+import type { SplitConstraints } from './split-finder.js';
+import type { TrainingBuffers } from './node-batch-runner.js';
+import { decodeNodeBatch, runNodeBatchShare } from './node-batch.js';
 
 /**
- * The shared-memory protocol between the histogram pool (main thread) and its workers. One batch = one
- * generation: the main thread writes tasks, bumps GEN and notifies; each worker builds the histograms of its share
- * of the active features, increments DONE and notifies. Per batch this costs a few microseconds, where a
- * postMessage round trip (comlink) costs tens — and a tree has dozens of batches.
+ * The shared-memory protocol between the batch runner (main thread) and its workers. One batch = one generation:
+ * the main thread encodes the batch, bumps GEN and notifies; each worker runs its share of the active features,
+ * increments DONE and notifies. Per batch this costs microseconds, where a postMessage round trip (comlink) costs
+ * tens — and a tree has dozens of batches.
  */
-export const CTRL = { GEN: 0, DONE: 1, CMD: 2, N_TASKS: 3, N_ACTIVE: 4, ERROR: 5, SIZE: 8 } as const;
+export const CTRL = { GEN: 0, DONE: 1, CMD: 2, N_ACTIVE: 3, ERROR: 4, SIZE: 8 } as const;
 export const CMD_BUILD = 1;
 export const CMD_EXIT = 2;
 
 export interface HistogramWorkerInit {
   buffers: TrainingBuffers;
+  featureBins: readonly FeatureBins[];
+  constraints: SplitConstraints;
   ctrl: Int32Array;
-  tasks: Int32Array;
+  batch: Float64Array;
+  results: Float64Array;
   active: Int32Array;
   threadIndex: number;
   threads: number;
 }
 
-/** Which slice of the active features thread t owns. */
+/** Which slice of the active features thread t owns (contiguous, in order: ties then resolve like one thread). */
 export function featureShare(nActive: number, t: number, threads: number): [number, number] {
   return [Math.floor((t * nActive) / threads), Math.floor(((t + 1) * nActive) / threads)];
 }
 
-export function readTasks(tasks: Int32Array, n: number): HistogramTask[] {
-  const out: HistogramTask[] = [];
-  for (let i = 0; i < n; i++) out.push({ start: tasks[3 * i], end: tasks[3 * i + 1], slot: tasks[3 * i + 2] });
-  return out;
-}
-
 /** The worker side: waits for batches until told to exit. Errors are reported through ERROR and a message. */
 export function runHistogramWorker(init: HistogramWorkerInit, port: MessagePort): void {
-  const { buffers: b, ctrl, tasks, active, threadIndex, threads } = init;
+  const { buffers, featureBins, constraints, ctrl, batch, results, active, threadIndex, threads } = init;
   // Read the generation before announcing readiness: the pool may post its first batch the moment it hears 'ready'.
   let gen = Atomics.load(ctrl, CTRL.GEN);
   port.postMessage({ type: 'ready' });
@@ -48,8 +47,7 @@ export function runHistogramWorker(init: HistogramWorkerInit, port: MessagePort)
     try {
       const nActive = ctrl[CTRL.N_ACTIVE];
       const [j0, j1] = featureShare(nActive, threadIndex, threads);
-      const list = readTasks(tasks, ctrl[CTRL.N_TASKS]);
-      buildHistograms(list, b.bins, b.nFeatures, b.rowIndex, b.grad, b.hess, b.hist, b.histStride, b.featureOffset, b.featureBinCount, active, j0, j1);
+      runNodeBatchShare(decodeNodeBatch(batch), buffers, featureBins, constraints, active.subarray(0, nActive), j0, j1, results, threadIndex, threads);
     } catch (e) {
       Atomics.store(ctrl, CTRL.ERROR, 1);
       port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) });

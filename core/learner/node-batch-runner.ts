@@ -1,4 +1,6 @@
-import { buildHistograms, type HistogramTask } from './histogram.js';
+import type { FeatureBins } from './feature-binning.js';
+import { findBestSplit, type SplitCandidate, type SplitConstraints } from './split-finder.js';
+import { runNodeBatchShare, type NodeBatch } from './node-batch.js';
 
 /**
  * Memory the tree grower works in. With worker threads these views sit on SharedArrayBuffers so the workers read
@@ -23,16 +25,18 @@ export interface TrainingBuffers {
 }
 
 /**
- * Builds node histograms into the pool. `build` is synchronous: the tree grower needs the result before its next
- * decision, and the thread pool implementation blocks on Atomics rather than awaiting messages (far cheaper per node).
- * The owner (the training driver) calls `close` exactly once, also on failure.
+ * Runs node batches (histograms, subtractions, split searches) for the tree grower. `runBatch` is synchronous: the
+ * grower needs the result before its next decision, and the thread-pool implementation blocks on Atomics rather
+ * than awaiting messages (far cheaper per batch). The owner (the training driver) calls `close` exactly once, also
+ * on failure.
  */
-export interface HistogramBuilder {
+export interface NodeBatchRunner {
   readonly buffers: TrainingBuffers;
   readonly threads: number;
   /** Features the current tree may use (column subsampling), in increasing order. */
   setActiveFeatures(active: Int32Array): void;
-  build(tasks: readonly HistogramTask[]): void;
+  /** Returns the best split of each search in batch order (null = no admissible split). */
+  runBatch(batch: NodeBatch): (SplitCandidate | null)[];
   close(): Promise<void>;
 }
 
@@ -70,20 +74,54 @@ export function allocateBuffers(s: BufferShape, shared: boolean): TrainingBuffer
   };
 }
 
+/**
+ * Turns per-thread (gain, feature) winners into full split candidates. The winner is the highest gain, ties to the
+ * lowest feature — exactly what one thread scanning all features in order would pick — and its details (bins going
+ * left, child sums) are recomputed by scanning that one feature again, which is cheap.
+ */
+export function mergeSearchResults(
+  batch: NodeBatch,
+  results: Float64Array,
+  threads: number,
+  b: TrainingBuffers,
+  featureBins: readonly FeatureBins[],
+  constraints: SplitConstraints,
+): (SplitCandidate | null)[] {
+  return batch.searches.map((s, i) => {
+    let bestGain = -Infinity;
+    let bestFeature = -1;
+    for (let t = 0; t < threads; t++) {
+      const o = 2 * (i * threads + t);
+      if (results[o + 1] >= 0 && results[o] > bestGain) {
+        bestGain = results[o];
+        bestFeature = results[o + 1];
+      }
+    }
+    if (bestFeature < 0) return null;
+    return findBestSplit(b.hist, s.slot * b.histStride, featureBins, b.featureOffset, Int32Array.of(bestFeature), s.sumGrad, s.sumHess, s.count, constraints);
+  });
+}
+
 /** Everything on the calling thread (threads = 1, or tables too small for threads to pay). */
-export class SingleThreadHistogramBuilder implements HistogramBuilder {
+export class SingleThreadBatchRunner implements NodeBatchRunner {
   readonly threads = 1;
   private active: Int32Array = new Int32Array(0);
+  private results = new Float64Array(0);
 
-  constructor(readonly buffers: TrainingBuffers) {}
+  constructor(
+    readonly buffers: TrainingBuffers,
+    private readonly featureBins: readonly FeatureBins[],
+    private readonly constraints: SplitConstraints,
+  ) {}
 
   setActiveFeatures(active: Int32Array): void {
     this.active = active;
   }
 
-  build(tasks: readonly HistogramTask[]): void {
-    const b = this.buffers;
-    buildHistograms(tasks, b.bins, b.nFeatures, b.rowIndex, b.grad, b.hess, b.hist, b.histStride, b.featureOffset, b.featureBinCount, this.active, 0, this.active.length);
+  runBatch(batch: NodeBatch): (SplitCandidate | null)[] {
+    if (this.results.length < 2 * batch.searches.length) this.results = new Float64Array(2 * batch.searches.length);
+    runNodeBatchShare(batch, this.buffers, this.featureBins, this.constraints, this.active, 0, this.active.length, this.results, 0, 1);
+    return mergeSearchResults(batch, this.results, 1, this.buffers, this.featureBins, this.constraints);
   }
 
   async close(): Promise<void> {}

@@ -1,40 +1,46 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../common/worker-entry.js';
 import { AppraiseError } from '../common/errors.js';
-import { buildHistograms, type HistogramTask } from './histogram.js';
-import { allocateBuffers, type BufferShape, type HistogramBuilder, type TrainingBuffers } from './histogram-builder.js';
+import type { FeatureBins } from './feature-binning.js';
+import type { SplitCandidate, SplitConstraints } from './split-finder.js';
+import { encodeNodeBatch, nodeBatchCapacity, runNodeBatchShare, type NodeBatch } from './node-batch.js';
+import { allocateBuffers, mergeSearchResults, type BufferShape, type NodeBatchRunner, type TrainingBuffers } from './node-batch-runner.js';
 import { CMD_BUILD, CMD_EXIT, CTRL, featureShare, type HistogramWorkerInit } from './histogram-worker-protocol.js';
 
 /**
- * Below this many (row × feature) updates a batch is built on the main thread alone: waking a worker costs more
- * than it saves. Results do not depend on it (each histogram entry is always summed in row order).
+ * Below this much work (row × feature updates plus histogram bins scanned) a batch runs on the main thread alone:
+ * waking a worker costs more than it saves. Results do not depend on it.
  */
 const MIN_PARALLEL_WORK = 40_000;
 
 /**
- * Histogram construction split by feature across `threads` threads: the main thread plus threads−1 workers, all
- * reading the binned matrix, gradients and row partition from SharedArrayBuffers. The training driver owns the
- * pool and must call `close` (which terminates the workers) when training ends or fails.
+ * Node batches split by feature across `threads` threads: the main thread plus threads−1 workers, all reading the
+ * binned matrix, gradients and row partition from SharedArrayBuffers and writing disjoint parts of the histograms.
+ * The training driver owns the pool and must call `close` (which terminates the workers) when training ends or fails.
  */
-export class ThreadPoolHistogramBuilder implements HistogramBuilder {
+export class ThreadPoolBatchRunner implements NodeBatchRunner {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(CTRL.SIZE * 4));
-  private readonly tasks: Int32Array;
+  private readonly batchBuffer: Float64Array;
+  private readonly results: Float64Array;
   private readonly active: Int32Array;
   private nActive = 0;
   private workerError: string | null = null;
   private closed = false;
+  private readonly workers: Worker[] = [];
 
   private constructor(
     readonly buffers: TrainingBuffers,
     readonly threads: number,
-    private readonly workers: Worker[] = [],
+    private readonly featureBins: readonly FeatureBins[],
+    private readonly constraints: SplitConstraints,
   ) {
-    this.tasks = new Int32Array(new SharedArrayBuffer(buffers.nSlots * 3 * 4));
+    this.batchBuffer = new Float64Array(new SharedArrayBuffer(nodeBatchCapacity(buffers.nSlots) * 8));
+    this.results = new Float64Array(new SharedArrayBuffer(buffers.nSlots * threads * 2 * 8));
     this.active = new Int32Array(new SharedArrayBuffer(buffers.nFeatures * 4));
   }
 
-  static async start(shape: BufferShape, threads: number): Promise<ThreadPoolHistogramBuilder> {
-    const pool = new ThreadPoolHistogramBuilder(allocateBuffers(shape, true), threads);
+  static async start(shape: BufferShape, threads: number, featureBins: readonly FeatureBins[], constraints: SplitConstraints): Promise<ThreadPoolBatchRunner> {
+    const pool = new ThreadPoolBatchRunner(allocateBuffers(shape, true), threads, featureBins, constraints);
     try {
       await Promise.all(Array.from({ length: threads - 1 }, (_, i) => pool.spawn(i + 1)));
     } catch (e) {
@@ -45,7 +51,17 @@ export class ThreadPoolHistogramBuilder implements HistogramBuilder {
   }
 
   private spawn(threadIndex: number): Promise<void> {
-    const init: HistogramWorkerInit = { buffers: this.buffers, ctrl: this.ctrl, tasks: this.tasks, active: this.active, threadIndex, threads: this.threads };
+    const init: HistogramWorkerInit = {
+      buffers: this.buffers,
+      featureBins: this.featureBins,
+      constraints: { lambda: this.constraints.lambda, minSamplesLeaf: this.constraints.minSamplesLeaf, minChildWeight: this.constraints.minChildWeight, minGain: this.constraints.minGain, catSmooth: this.constraints.catSmooth },
+      ctrl: this.ctrl,
+      batch: this.batchBuffer,
+      results: this.results,
+      active: this.active,
+      threadIndex,
+      threads: this.threads,
+    };
     const w = startWorker(import.meta.url, 'histogram-worker', { workerData: init });
     this.workers.push(w);
     return new Promise((resolve, reject) => {
@@ -63,30 +79,25 @@ export class ThreadPoolHistogramBuilder implements HistogramBuilder {
     this.nActive = active.length;
   }
 
-  build(tasks: readonly HistogramTask[]): void {
+  runBatch(batch: NodeBatch): (SplitCandidate | null)[] {
     const b = this.buffers;
     const active = this.active.subarray(0, this.nActive);
     let work = 0;
-    for (const t of tasks) work += t.end - t.start;
-    work *= this.nActive;
+    for (const t of batch.builds) work += (t.end - t.start) * this.nActive;
+    work += (batch.searches.length + batch.subtractions.length) * (b.histStride >> 1);
     if (this.threads === 1 || work < MIN_PARALLEL_WORK) {
-      buildHistograms(tasks, b.bins, b.nFeatures, b.rowIndex, b.grad, b.hess, b.hist, b.histStride, b.featureOffset, b.featureBinCount, active, 0, this.nActive);
-      return;
+      runNodeBatchShare(batch, b, this.featureBins, this.constraints, active, 0, this.nActive, this.results, 0, 1);
+      return mergeSearchResults(batch, this.results, 1, b, this.featureBins, this.constraints);
     }
     const ctrl = this.ctrl;
-    tasks.forEach((t, i) => {
-      this.tasks[3 * i] = t.start;
-      this.tasks[3 * i + 1] = t.end;
-      this.tasks[3 * i + 2] = t.slot;
-    });
-    ctrl[CTRL.N_TASKS] = tasks.length;
+    encodeNodeBatch(batch, this.batchBuffer);
     ctrl[CTRL.N_ACTIVE] = this.nActive;
     ctrl[CTRL.CMD] = CMD_BUILD;
     Atomics.store(ctrl, CTRL.DONE, 0);
     Atomics.add(ctrl, CTRL.GEN, 1);
     Atomics.notify(ctrl, CTRL.GEN);
     const [j0, j1] = featureShare(this.nActive, 0, this.threads);
-    buildHistograms(tasks, b.bins, b.nFeatures, b.rowIndex, b.grad, b.hess, b.hist, b.histStride, b.featureOffset, b.featureBinCount, active, j0, j1);
+    runNodeBatchShare(batch, b, this.featureBins, this.constraints, active, j0, j1, this.results, 0, this.threads);
     const expected = this.threads - 1;
     const deadline = Date.now() + 120_000;
     for (let spins = 0; ; spins++) {
@@ -98,6 +109,7 @@ export class ThreadPoolHistogramBuilder implements HistogramBuilder {
       }
     }
     if (Atomics.load(ctrl, CTRL.ERROR) !== 0) throw new AppraiseError('INTERNAL', `histogram worker failed: ${this.workerError ?? 'see worker log'}`);
+    return mergeSearchResults(batch, this.results, this.threads, b, this.featureBins, this.constraints);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,8 @@
 import type { SerializedTree } from './tree-model.js';
 import { MAX_FLOAT32, type FeatureBins } from './feature-binning.js';
-import type { HistogramBuilder } from './histogram-builder.js';
-import type { HistogramTask } from './histogram.js';
-import { subtractHistogram } from './histogram.js';
-import { findBestSplit, type SplitCandidate, type SplitConstraints } from './split-finder.js';
+import type { NodeBatchRunner } from './node-batch-runner.js';
+import type { NodeBatch } from './node-batch.js';
+import type { SplitCandidate, SplitConstraints } from './split-finder.js';
 
 export interface TreeGrowthParams extends SplitConstraints {
   /** 'leafwise': split the leaf with the best gain first, up to maxLeaves (LightGBM, sklearn HGB).
@@ -60,7 +59,7 @@ export class TreeGrower {
   private readonly scratch: Int32Array;
 
   constructor(
-    private readonly builder: HistogramBuilder,
+    private readonly builder: NodeBatchRunner,
     private readonly featureBins: readonly FeatureBins[],
     private readonly params: TreeGrowthParams,
   ) {
@@ -88,9 +87,10 @@ export class TreeGrower {
     let open: GrowingNode[] = [];
     if (leafLimit > 1 && this.canSplit(root)) {
       root.slot = this.allocSlot();
-      this.builder.build([{ start: 0, end: nRows, slot: root.slot }]);
-      this.findSplit(root, active);
-      open.push(root);
+      const search = { slot: root.slot, sumGrad, sumHess, count: nRows };
+      [root.split] = this.builder.runBatch({ builds: [{ start: 0, end: nRows, slot: root.slot }], subtractions: [], searches: [search] });
+      if (root.split) open.push(root);
+      else this.retire(root, leaves);
     } else leaves.push(root);
     let nLeaves = 1;
 
@@ -106,7 +106,7 @@ export class TreeGrower {
         const node = open[bi];
         open.splice(bi, 1);
         nLeaves++;
-        const children = this.splitNodes([node], nLeaves < leafLimit, active, out);
+        const children = this.splitNodes([node], nLeaves < leafLimit, out);
         for (const c of children) (c.split ? open : leaves).push(c);
       }
     } else {
@@ -117,7 +117,7 @@ export class TreeGrower {
         for (const n of open) if (!chosen.includes(n)) this.retire(n, leaves);
         if (chosen.length === 0) break;
         nLeaves += chosen.length;
-        const children = this.splitNodes(chosen, nLeaves < leafLimit, active, out);
+        const children = this.splitNodes(chosen, nLeaves < leafLimit, out);
         open = [];
         for (const c of children) (c.split ? open : leaves).push(c);
       }
@@ -154,17 +154,12 @@ export class TreeGrower {
     leaves.push(n);
   }
 
-  private findSplit(n: GrowingNode, active: Int32Array): void {
-    const b = this.builder.buffers;
-    n.split = findBestSplit(b.hist, n.slot * b.histStride, this.featureBins, b.featureOffset, active, n.sumGrad, n.sumHess, n.end - n.start, this.params);
-  }
-
-  /** Applies the chosen splits, builds the children's histograms in one batch, and finds the children's splits. */
-  private splitNodes(nodes: GrowingNode[], childrenMaySplit: boolean, active: Int32Array, out: TreeBuilder): GrowingNode[] {
-    const b = this.builder.buffers;
+  /** Applies the chosen splits, then builds the children's histograms and finds their splits in one batch. */
+  private splitNodes(nodes: GrowingNode[], childrenMaySplit: boolean, out: TreeBuilder): GrowingNode[] {
     const children: GrowingNode[] = [];
-    const tasks: HistogramTask[] = [];
-    const subtractions: { parentSlot: number; small: GrowingNode; large: GrowingNode }[] = [];
+    const batch: NodeBatch = { builds: [], subtractions: [], searches: [] };
+    const searched: GrowingNode[] = [];
+    const scratchSlots: GrowingNode[] = [];
     for (const node of nodes) {
       const s = node.split!;
       const mid = this.partition(node.start, node.end, s.feature, s.leftBins);
@@ -180,25 +175,29 @@ export class TreeGrower {
         this.releaseSlot(node);
         continue;
       }
+      // The smaller child is built from its rows; the larger inherits the parent's slot and becomes parent − smaller.
       small.slot = this.allocSlot();
-      tasks.push({ start: small.start, end: small.end, slot: small.slot });
+      batch.builds.push({ start: small.start, end: small.end, slot: small.slot });
       if (largeSplits) {
         large.slot = node.slot;
         node.slot = -1;
-        subtractions.push({ parentSlot: large.slot, small, large });
+        batch.subtractions.push({ target: large.slot, small: small.slot });
       } else this.releaseSlot(node);
-      if (!smallSplits) small.split = null;
+      for (const c of [left, right]) {
+        if (c.slot < 0) continue;
+        if (c === small && !smallSplits) scratchSlots.push(c);
+        else {
+          searched.push(c);
+          batch.searches.push({ slot: c.slot, sumGrad: c.sumGrad, sumHess: c.sumHess, count: c.end - c.start });
+        }
+      }
     }
-    if (tasks.length > 0) this.builder.build(tasks);
-    for (const sub of subtractions) {
-      // In place: the large child's slot still holds the parent's histogram.
-      subtractHistogram(b.hist, sub.parentSlot * b.histStride, sub.small.slot * b.histStride, sub.parentSlot * b.histStride, b.featureOffset, b.featureBinCount, active);
+    if (batch.builds.length > 0) {
+      const splits = this.builder.runBatch(batch);
+      searched.forEach((c, i) => (c.split = splits[i]));
     }
-    for (const c of children) {
-      if (c.slot < 0) continue;
-      if (childrenMaySplit && this.canSplit(c)) this.findSplit(c, active);
-      if (!c.split) this.releaseSlot(c);
-    }
+    for (const c of scratchSlots) this.releaseSlot(c);
+    for (const c of searched) if (!c.split) this.releaseSlot(c);
     return children;
   }
 

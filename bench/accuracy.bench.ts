@@ -1,0 +1,96 @@
+/**
+ * Accuracy of the learner with its DEFAULT parameters: 5-fold CV on King County (anchors/README.md "Setup", the
+ * anchors' folds), pooled out-of-fold RMSE of log price, against scikit-learn HistGradientBoosting and XGBoost run on
+ * the very same matrix in this run (and the published anchor figures). Then the same comparison on a synthetic,
+ * differently shaped table, so the defaults are not tuned to King County alone.
+ *
+ *   node dist/bench/run.js accuracy [--threads N] [--no-baselines] [--params '{"learningRate":0.1}']
+ */
+import { trainGbdt } from '../core/learner/gbdt-trainer.js';
+import { FastTreePredictor } from '../core/learner/fast-predictor.js';
+import { DEFAULT_GBDT_PARAMS, type GbdtParams } from '../core/learner/gbdt-params.js';
+import { friedmanTable } from '../core/learner/synthetic-regression.js';
+import type { TrainingData } from '../core/learner/training-data.js';
+import { loadKcAnchorTable } from './kc-anchor-matrix.js';
+import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';
+
+export const description = 'pooled 5-fold out-of-fold RMSE with default params vs scikit-learn HGB and XGBoost (same matrix, same folds), KC + synthetic';
+
+const ANCHOR_HGB = 0.1584;
+const ANCHOR_XGB = 0.1602;
+
+function rowsOf(d: TrainingData, rows: number[]): TrainingData {
+  const nF = d.nFeatures;
+  const X = new Float32Array(rows.length * nF);
+  const y = new Float64Array(rows.length);
+  rows.forEach((r, k) => {
+    X.set(d.X.subarray(r * nF, r * nF + nF), k * nF);
+    y[k] = d.y[r];
+  });
+  return { ...d, nRows: rows.length, X, y, weights: undefined };
+}
+
+/** Pooled out-of-fold predictions of our learner. */
+async function crossValidate(d: TrainingData, fold: Int32Array, params: Partial<GbdtParams>, threads: number | undefined) {
+  const pred = new Float64Array(d.nRows);
+  const folds = [...new Set(fold)].sort();
+  const iterations: number[] = [];
+  const t0 = performance.now();
+  for (const k of folds) {
+    const trainRows = [...fold.keys()].filter((i) => fold[i] !== k);
+    const testRows = [...fold.keys()].filter((i) => fold[i] === k);
+    const { model, bestIteration } = await trainGbdt(rowsOf(d, trainRows), params, { threads });
+    iterations.push(bestIteration);
+    const test = rowsOf(d, testRows);
+    const p = new FastTreePredictor(model).predict(test.X, test.nRows);
+    testRows.forEach((r, i) => (pred[r] = p[i]));
+  }
+  return { pred, iterations, seconds: (performance.now() - t0) / 1000 };
+}
+
+const rmse = (p: Float64Array, y: Float64Array) => Math.sqrt(p.reduce((s, v, i) => s + (v - y[i]) ** 2, 0) / y.length);
+
+function baselines(d: TrainingData, fold: Int32Array, enabled: boolean): { hgb: number | null; xgb: number | null } {
+  if (!enabled) return { hgb: null, xgb: null };
+  const dir = writeBaselineMatrix(d, fold);
+  try {
+    const hgb = pythonHas('sklearn') ? runBaseline<{ rmse: number }>(['cv', dir, 'hgb']).rmse : null;
+    const xgb = pythonHas('xgboost') ? runBaseline<{ rmse: number }>(['cv', dir, 'xgb']).rmse : null;
+    return { hgb, xgb };
+  } finally {
+    removeDir(dir);
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const threadsArg = args.indexOf('--threads');
+  const threads = threadsArg >= 0 ? Number(args[threadsArg + 1]) : undefined;
+  const paramsArg = args.indexOf('--params');
+  const params: Partial<GbdtParams> = paramsArg >= 0 ? (JSON.parse(args[paramsArg + 1]) as Partial<GbdtParams>) : {};
+  const withBaselines = !args.includes('--no-baselines');
+  console.log(`params: defaults ${JSON.stringify(DEFAULT_GBDT_PARAMS)}${paramsArg >= 0 ? ` overridden by ${JSON.stringify(params)}` : ''}`);
+
+  // King County.
+  const kc = loadKcAnchorTable();
+  const ours = await crossValidate(kc, kc.fold, params, threads);
+  const oursRmse = rmse(ours.pred, kc.y);
+  const dollars = Math.sqrt(ours.pred.reduce((s, v, i) => s + (Math.exp(v) - Math.exp(kc.y[i])) ** 2, 0) / kc.nRows);
+  console.log(`\nKing County (${kc.nRows} rows, ${kc.nFeatures} features, 5 anchor folds)`);
+  console.log(`  ours (defaults):           RMSE log ${fmt(oursRmse)}  RMSE $ ${Math.round(dollars).toLocaleString('en-US')}  trees per fold ${ours.iterations.join(',')}  ${fmt(ours.seconds, 1)} s`);
+  console.log(`  anchor sklearn HGB 1000/0.05: ${fmt(ANCHOR_HGB)}   ratio ours/anchor ${fmt(oursRmse / ANCHOR_HGB, 3)}  ${oursRmse <= ANCHOR_HGB ? 'PASS (<= anchor)' : 'MISS (> anchor)'}`);
+  console.log(`  anchor XGBoost 1000/d6/0.05:  ${fmt(ANCHOR_XGB)}   ratio ours/anchor ${fmt(oursRmse / ANCHOR_XGB, 3)}`);
+  const kcBase = baselines(kc, kc.fold, withBaselines);
+  if (kcBase.hgb !== null) console.log(`  sklearn HGB, this run:        ${fmt(kcBase.hgb)}   ratio ours/sklearn ${fmt(oursRmse / kcBase.hgb, 3)}`);
+  if (kcBase.xgb !== null) console.log(`  XGBoost, this run:            ${fmt(kcBase.xgb)}   ratio ours/xgboost ${fmt(oursRmse / kcBase.xgb, 3)}`);
+
+  // Synthetic Friedman #1 + categorical + missing: different size, scale, noise and signal shape.
+  const syn = friedmanTable(20_000, 1);
+  const synFold = Int32Array.from({ length: syn.nRows }, (_, i) => i % 5);
+  const s = await crossValidate(syn, synFold, params, threads);
+  const sRmse = rmse(s.pred, syn.y);
+  console.log(`\nSynthetic Friedman #1 + planted categorical + 10 % missing (${syn.nRows} rows, noise sd 1 = floor)`);
+  console.log(`  ours (defaults):           RMSE ${fmt(sRmse)}  vs truth ${fmt(rmse(s.pred, syn.truth))}  trees per fold ${s.iterations.join(',')}`);
+  const synBase = baselines(syn, synFold, withBaselines);
+  if (synBase.hgb !== null) console.log(`  sklearn HGB, this run:     RMSE ${fmt(synBase.hgb)}   ratio ours/sklearn ${fmt(sRmse / synBase.hgb, 3)}`);
+  if (synBase.xgb !== null) console.log(`  XGBoost, this run:         RMSE ${fmt(synBase.xgb)}   ratio ours/xgboost ${fmt(sRmse / synBase.xgb, 3)}`);
+}

@@ -36,6 +36,7 @@ export class TrainingService implements TrainingServiceApi {
     const started = performance.now();
     const report = (p: TrainProgress) => job.onProgress?.(p);
     report({ phase: 'loading' });
+    const params = parseParams(req.params ?? {}, req.seed);
     const ds = this.datasets.get(req.dataset);
     const parent = req.warmStart ? this.models.load(req.warmStart) : null;
     if (parent && !parent.ensemble) throw invalidInput(`model ${parent.summary.id.slice(0, 12)} was imported as ONNX only; warm start needs an Appraise-trained model`);
@@ -45,7 +46,6 @@ export class TrainingService implements TrainingServiceApi {
     const m = this.datasets.readMatrix(ds, transform, compiled);
     if (m.nRows < MIN_TRAINING_ROWS) throw invalidInput(`dataset ${ds.name} has ${m.nRows} row(s); training needs at least ${MIN_TRAINING_ROWS}`);
     if (m.y.every((v) => v === m.y[0])) throw invalidInput(`every sale in ${ds.name} has the same ${transform.target.column}; there is nothing to learn`);
-    const params = parseParams(req.params ?? {}, req.seed);
     const data: TrainingData = { nRows: m.nRows, nFeatures: m.nFeatures, X: m.X, y: m.y, featureNames: compiled.names, featureKinds: compiled.kinds, categoryCounts: compiled.categoryCounts };
 
     const plan: FoldPlan = req.foldsFile

@@ -74,7 +74,9 @@ export class ValuationService implements ValuationServiceApi {
     const given = { ...input };
     const skip = [config.target.column];
     let valuationDate: string | null = null;
-    if (saleDate && (given[saleDate] === undefined || given[saleDate] === null || given[saleDate] === '')) {
+    // An explicit valuation date wins; else the sale-date field of the input; else today.
+    const noDateGiven = saleDate !== null && (given[saleDate] === undefined || given[saleDate] === null || given[saleDate] === '');
+    if (saleDate && (options.valuationDate !== undefined || noDateGiven)) {
       valuationDate = options.valuationDate ?? todayIso();
       if (!/^\d{4}-\d{2}-\d{2}$/.test(valuationDate) || Number.isNaN(Date.parse(valuationDate))) {
         throw new AppraiseError('INVALID_INPUT', `valuation date "${valuationDate}" is not an ISO date (YYYY-MM-DD)`, { details: [{ field: 'valuationDate', message: 'use YYYY-MM-DD' }] });

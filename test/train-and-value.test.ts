@@ -1,0 +1,170 @@
+import { test, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempServices, kcCsv, kcConfig } from './helpers/temp-workspace.js';
+import { AppraiseError } from '../core/common/errors.js';
+import { OnnxSession } from '../core/inference/onnx-session.js';
+import { FastTreePredictor } from '../core/learner/fast-predictor.js';
+import { compileFeatureTransform } from '../core/features/feature-transform.js';
+import type { TrainResult } from '../core/services/service-types.js';
+
+const s = tempServices();
+afterAll(() => s.cleanup());
+
+// Seeded 80/20 split of the KC rows into two files: train on one, check intervals on the other.
+const lines = readFileSync(kcCsv, 'utf8').split(/\r?\n/).filter((l) => l);
+const header = lines[0];
+const rows = lines.slice(1);
+let seed = 99;
+const order = rows.map((_, i) => i).sort(() => 0); // stable copy
+for (let i = order.length - 1; i > 0; i--) {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  const j = seed % (i + 1);
+  [order[i], order[j]] = [order[j], order[i]];
+}
+const cut = Math.floor(rows.length * 0.8);
+const fast = { nRounds: 300, learningRate: 0.1 };
+let trained: TrainResult;
+let trainId = '';
+let holdoutId = '';
+const house = Object.fromEntries(header.split(',').map((h, i) => [h, rows[0].split(',')[i]]));
+
+beforeAll(async () => {
+  const a = join(s.dir, 'train.csv');
+  const b = join(s.dir, 'holdout.csv');
+  writeFileSync(a, [header, ...order.slice(0, cut).map((i) => rows[i])].join('\n'));
+  writeFileSync(b, [header, ...order.slice(cut).map((i) => rows[i])].join('\n'));
+  trainId = (await s.datasets.ingest({ file: a, config: kcConfig() })).datasetId;
+  holdoutId = (await s.datasets.ingest({ file: b, config: kcConfig() })).datasetId;
+  const phases = new Set<string>();
+  trained = await s.training.train({ dataset: trainId, folds: 5, params: fast }, { onProgress: (p) => phases.add(p.phase) });
+  expect([...phases]).toEqual(['loading', 'cross-validation', 'final-model', 'export']);
+}, 180_000);
+
+test('training reports pooled out-of-fold metrics in sensible ranges and registers a challenger', () => {
+  expect(trained.cv.n).toBe(cut);
+  expect(trained.cv.folds).toHaveLength(5);
+  expect(trained.cv.rmseLog).toBeGreaterThan(0.12);
+  expect(trained.cv.rmseLog).toBeLessThan(0.2);
+  expect(trained.cv.r2).toBeGreaterThan(0.8);
+  expect(trained.cv.medianRatio).toBeGreaterThan(0.95);
+  expect(trained.cv.medianRatio).toBeLessThan(1.05);
+  expect(s.models.list().map((m) => [m.id, m.status])).toEqual([[trained.modelId, 'challenger']]);
+});
+
+test('ONNX runtime predictions equal the TypeScript model on every KC row (1e-5 relative)', async () => {
+  const stored = (s.models as unknown as { store: { load(r: string): import('../core/models/sqlite-model-store.js').StoredModel } }).store.load(trained.modelId);
+  const all = (await s.datasets.ingest({ file: kcCsv, config: kcConfig() })).datasetId;
+  const ds = s.datasets.get(all);
+  const t = stored.manifest.featureTransform;
+  const compiled = compileFeatureTransform(t);
+  const m = s.datasets.store.readMatrix(ds, t, compiled);
+  const ts = new FastTreePredictor(stored.ensemble!).predict(m.X, m.nRows);
+  const session = await OnnxSession.create(stored.onnx);
+  try {
+    const ort = await session.run(m.X, m.nRows, m.nFeatures);
+    let worst = 0;
+    for (let i = 0; i < m.nRows; i++) {
+      const expected = Math.exp(ts[i]);
+      worst = Math.max(worst, Math.abs(ort.value[i] - expected) / expected);
+    }
+    expect(m.nRows).toBe(21597);
+    expect(worst).toBeLessThan(1e-5);
+  } finally {
+    await session.close();
+  }
+});
+
+test('conformal intervals cover held-out sales at their nominal rate (±3 points)', async () => {
+  const out = join(s.dir, 'holdout-scores.csv');
+  const r = await s.valuation.score(trained.modelId, holdoutId, out);
+  expect(r.scored).toBe(rows.length - cut);
+  const scoredLines = readFileSync(out, 'utf8').trim().split('\n');
+  const head = scoredLines[0].split(',');
+  const ds = s.datasets.get(holdoutId);
+  const prices = new Map<number, number>();
+  for (const row of s.datasets.store.iterateRows(ds, [{ name: 'price' }])) prices.set(row.rowIndex, row.values[0] as number);
+  for (const level of [80, 95]) {
+    const lo = head.indexOf(`low_${level}`);
+    const hi = head.indexOf(`high_${level}`);
+    let inside = 0;
+    for (const l of scoredLines.slice(1)) {
+      const c = l.split(',');
+      const p = prices.get(Number(c[0]))!;
+      if (p >= Number(c[lo]) && p <= Number(c[hi])) inside++;
+    }
+    const coverage = (100 * inside) / (scoredLines.length - 1);
+    expect(Math.abs(coverage - level)).toBeLessThanOrEqual(3);
+  }
+  for (const i of trained.intervals) expect(Math.abs(i.empiricalCoverage - i.level)).toBeLessThanOrEqual(0.03);
+});
+
+test('a valuation: estimate inside its interval, SHAP amounts add up, comparables are real sales', async () => {
+  s.models.promote(trained.modelId);
+  const v = await s.valuation.value('champion', house, { valuationDate: '2015-03-01' });
+  expect(v.modelId).toBe(trained.modelId);
+  expect(v.interval.level).toBe(0.8);
+  expect(v.interval.low).toBeLessThan(v.estimate);
+  expect(v.interval.high).toBeGreaterThan(v.estimate);
+  const sum = v.contributions.reduce((a, c) => a + c.amount, 0);
+  expect(Math.abs(v.baseValue + sum - v.estimate) / v.estimate).toBeLessThan(1e-4);
+  const logSum = v.contributions.reduce((a, c) => a + c.value, 0);
+  expect(Math.abs(Math.log(v.baseValue) + logSum - Math.log(v.estimate))).toBeLessThan(1e-4);
+  expect(v.comparables).toHaveLength(5);
+  expect(v.comparables[0].distanceKm).toBeLessThan(2);
+  expect(v.comparables.every((c) => c.price > 0)).toBe(true);
+  expect(v.valuationDate).toBe('2015-03-01');
+});
+
+test('bad property input gives a field-by-field error list, never a value', async () => {
+  const bad = { ...house, sqft_living: '-120', bedrooms: 'three', lat: Number.NaN, view: [1], colour: 'red' } as Record<string, unknown>;
+  delete bad.zipcode;
+  try {
+    await s.valuation.value('champion', bad);
+    throw new Error('valued');
+  } catch (e) {
+    expect((e as AppraiseError).code).toBe('INVALID_INPUT');
+    const fields = ((e as AppraiseError).details as { field: string }[]).map((d) => d.field).sort();
+    expect(fields).toEqual(['bedrooms', 'colour', 'lat', 'sqft_living', 'view', 'zipcode']);
+  }
+  await expect(s.valuation.value('champion', house, { valuationDate: '01/03/2015' })).rejects.toThrow(/not an ISO date/);
+});
+
+test('an unknown category is valued with a warning that says so', async () => {
+  const v = await s.valuation.value('champion', { ...house, zipcode: '98999' }, { valuationDate: '2015-03-01' });
+  expect(v.warnings.some((w) => w.includes('zipcode "98999" was not seen in training'))).toBe(true);
+  expect(Number.isFinite(v.estimate)).toBe(true);
+});
+
+test('training refuses data it cannot learn from, with the reason', async () => {
+  const one = join(s.dir, 'one.csv');
+  writeFileSync(one, `${header}\n${rows[0]}\n`);
+  const oneId = (await s.datasets.ingest({ file: one, config: kcConfig() })).datasetId;
+  await expect(s.training.train({ dataset: oneId })).rejects.toThrow(/has 1 row\(s\); training needs at least 30/);
+  const constant = join(s.dir, 'constant.csv');
+  writeFileSync(constant, [header, ...rows.slice(0, 200).map((r) => r.replace(/^([^,]*,[^,]*,)[^,]*/, '$1500000.0'))].join('\n'));
+  const cId = (await s.datasets.ingest({ file: constant, config: kcConfig() })).datasetId;
+  await expect(s.training.train({ dataset: cId })).rejects.toThrow(/same price; there is nothing to learn/);
+  await expect(s.training.train({ dataset: cId, params: { learning_rat: 0.1 } })).rejects.toThrow(/unknown learner parameter "learning_rat"/);
+  await expect(s.training.train({ dataset: 'no-such' })).rejects.toThrow(/no dataset "no-such"/);
+});
+
+test('promote, rollback and archive keep exactly one champion', async () => {
+  const second = await s.training.train({ dataset: trainId, folds: 2, params: { nRounds: 30, learningRate: 0.3 }, name: 'quick' });
+  s.models.promote(second.modelId);
+  expect(s.models.list().filter((m) => m.status === 'champion').map((m) => m.id)).toEqual([second.modelId]);
+  expect(s.models.rollback().id).toBe(trained.modelId);
+  expect(() => s.models.archive(trained.modelId)).toThrow(/champion cannot be archived/);
+  expect(s.models.archive('quick').status).toBe('archived');
+});
+
+test('export and import round-trip; a tampered ONNX file is refused', async () => {
+  const dir = join(s.dir, 'export');
+  const files = s.models.exportTo(trained.modelId, dir);
+  const manifest = JSON.parse(readFileSync(files.manifest, 'utf8'));
+  expect(manifest.modelId).toBe(trained.modelId);
+  const onnx = readFileSync(files.onnx);
+  onnx[onnx.length - 10] ^= 0xff;
+  writeFileSync(files.onnx, onnx);
+  expect(() => s.models.importFrom(files.onnx, files.manifest)).toThrow(/does not match its manifest/);
+});

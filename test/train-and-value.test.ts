@@ -2,7 +2,7 @@ import { test, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempServices, kcCsv, kcConfig } from './helpers/temp-workspace.js';
-import { AppraiseError } from '../core/common/errors.js';
+import type { AppraiseError } from '../core/common/errors.js';
 import { OnnxSession } from '../core/inference/onnx-session.js';
 import { FastTreePredictor } from '../core/learner/fast-predictor.js';
 import { compileFeatureTransform } from '../core/features/feature-transform.js';
@@ -53,7 +53,7 @@ test('training reports pooled out-of-fold metrics in sensible ranges and registe
 });
 
 test('ONNX runtime predictions equal the TypeScript model on every KC row (1e-5 relative)', async () => {
-  const stored = (s.models as unknown as { store: { load(r: string): import('../core/models/sqlite-model-store.js').StoredModel } }).store.load(trained.modelId);
+  const stored = s.models.load(trained.modelId);
   const all = (await s.datasets.ingest({ file: kcCsv, config: kcConfig() })).datasetId;
   const ds = s.datasets.get(all);
   const t = stored.manifest.featureTransform;

@@ -6,7 +6,7 @@ import { AppraiseError, badFile } from '../common/errors.js';
 import { checkImportable } from '../onnx/inspect-onnx.js';
 import type { ModelServiceApi } from '../services/service-types.js';
 import type { TreeEnsemble } from '../learner/tree-model.js';
-import type { SqliteModelStore } from './sqlite-model-store.js';
+import type { SqliteModelStore, StoredModel } from './sqlite-model-store.js';
 import type { ModelManifest, ModelSummary } from './model-types.js';
 
 /** The parts of a manifest an import relies on; checked before anything is registered. */
@@ -35,6 +35,11 @@ export class ModelService implements ModelServiceApi {
 
   manifest(ref: string): ModelManifest {
     return this.store.manifest(ref);
+  }
+
+  /** All of a model's artifacts, hash-verified. */
+  load(ref: string): StoredModel {
+    return this.store.load(ref);
   }
 
   promote(ref: string): ModelSummary {

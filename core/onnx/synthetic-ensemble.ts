@@ -15,6 +15,8 @@ export interface SyntheticEnsembleOptions {
   baseScore?: number;
   /** Probability that a branch stops early (becomes a leaf) before maxDepth. Default 0.15. */
   earlyLeaf?: number;
+  /** Relative chance of each feature being split on (default uniform), e.g. to make a zipcode-like feature dominant. */
+  splitWeights?: number[];
 }
 
 /** mulberry32: small, fast, good enough for test data. Returns floats in [0, 1). */
@@ -46,6 +48,16 @@ export function syntheticEnsemble(opts: SyntheticEnsembleOptions): TreeEnsemble 
     categoryCounts.push(k ?? 0);
   }
   const earlyLeaf = opts.earlyLeaf ?? 0.15;
+  const weights = opts.splitWeights ?? new Array<number>(opts.nFeatures).fill(1);
+  const totalWeight = weights.reduce((a, b) => a + b, 0);
+  const pickFeature = (): number => {
+    let u = rand() * totalWeight;
+    for (let f = 0; f < opts.nFeatures; f++) {
+      u -= weights[f];
+      if (u < 0) return f;
+    }
+    return opts.nFeatures - 1;
+  };
   const trees: SerializedTree[] = [];
   for (let ti = 0; ti < opts.nTrees; ti++) {
     const t: SerializedTree = { feature: [], threshold: [], categories: [], defaultLeft: [], left: [], right: [], value: [], cover: [] };
@@ -71,7 +83,7 @@ export function syntheticEnsemble(opts: SyntheticEnsembleOptions): TreeEnsemble 
         t.value[i] = 0.02 * gaussian(rand);
         continue;
       }
-      const f = Math.floor(rand() * opts.nFeatures);
+      const f = opts.splitWeights ? pickFeature() : Math.floor(rand() * opts.nFeatures);
       t.feature[i] = f;
       t.defaultLeft[i] = rand() < 0.5 ? 1 : 0;
       const levels = categoryCounts[f];

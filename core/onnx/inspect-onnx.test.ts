@@ -123,9 +123,12 @@ describe('checkImportable', () => {
     expect(e.message).toMatch(message);
   });
 
-  test('our own export is importable (two outputs are fine only for our format, so it is rejected as external)', () => {
+  test("Appraise's own export is importable, with its raw output named", () => {
     const model = syntheticEnsemble({ seed: 2, nTrees: 3, maxDepth: 2, nFeatures: 4 });
-    const e = caught(() => checkImportable(exportTreeEnsembleToOnnx(model, { targetTransform: 'log' }), { nFeatures: 4 }));
-    expect(e.message).toMatch(/2 outputs/);
+    const ok = checkImportable(exportTreeEnsembleToOnnx(model, { targetTransform: 'log' }), { nFeatures: 4 });
+    expect(ok).toMatchObject({ inputName: 'features', outputName: 'value', rawOutputName: 'raw', warnings: [] });
+    expect(checkImportable(xgboostLike(), { nFeatures: 4 }).rawOutputName).toBeNull();
+    const e = caught(() => checkImportable(exportTreeEnsembleToOnnx(model, { targetTransform: 'log' }), { nFeatures: 5 }));
+    expect(e.message).toMatch(/has 4 features but the dataset has 5/);
   });
 });

@@ -109,7 +109,10 @@ function tensorInfo(v: IValueInfoProto): OnnxTensorInfo {
 export interface ImportableModel {
   summary: OnnxModelSummary;
   inputName: string;
+  /** The output in target space (price): `value` for an Appraise export, the single output otherwise. */
   outputName: string;
+  /** The transformed-target output (`raw`) of an Appraise export; null for external models. */
+  rawOutputName: string | null;
   /** Notes that do not block the import (e.g. a feature count the file does not state). */
   warnings: string[];
 }
@@ -120,8 +123,9 @@ export interface ImportExpectation {
 }
 
 /**
- * Checks that an external ONNX model (e.g. XGBoost or LightGBM converted by onnxmltools) is a regressor Appraise can
- * feed: one float32 input [N, F] with F = `expected.nFeatures`, one float32 output [N] or [N, 1], and only opsets
+ * Checks that an ONNX model is a regressor Appraise can feed: one float32 input [N, F] with F =
+ * `expected.nFeatures`, and either one float32 output [N] or [N, 1] (an external model, e.g. XGBoost or LightGBM
+ * converted by onnxmltools) or Appraise's own pair of float32 [N, 1] outputs `raw` and `value`; and only opsets
  * that onnxruntime-node implements. Throws BAD_FILE for unreadable files and INVALID_INPUT listing every problem.
  */
 export function checkImportable(bytes: Uint8Array, expected: ImportExpectation): ImportableModel {
@@ -163,8 +167,11 @@ export function checkImportable(bytes: Uint8Array, expected: ImportExpectation):
     }
   }
 
-  const [output] = summary.outputs;
-  if (summary.outputs.length !== 1) {
+  const appraise = isAppraiseOutputs(summary.outputs);
+  const [output] = appraise ? summary.outputs.filter((o) => o.name === 'value') : summary.outputs;
+  if (appraise) {
+    // Both outputs already checked to be float [N, 1].
+  } else if (summary.outputs.length !== 1) {
     const names = summary.outputs.map((o) => `"${o.name}" (${o.elemType})`).join(', ');
     const classifier = summary.outputs.some((o) => /label|probab/i.test(o.name) || o.elemType === 'sequence' || o.elemType === 'int64');
     problems.push(
@@ -181,7 +188,15 @@ export function checkImportable(bytes: Uint8Array, expected: ImportExpectation):
   if (problems.length > 0) {
     throw new AppraiseError('INVALID_INPUT', `This ONNX model cannot be imported: ${problems.join('; ')}.`, { details: { problems, summary } });
   }
-  return { summary, inputName: input.name, outputName: output.name, warnings };
+  return { summary, inputName: input.name, outputName: output.name, rawOutputName: appraise ? 'raw' : null, warnings };
+}
+
+/** Appraise's own export (core/onnx/export-tree-ensemble.ts): outputs `raw` and `value`, both float [N, 1]. */
+function isAppraiseOutputs(outputs: OnnxTensorInfo[]): boolean {
+  return (
+    outputs.length === 2 &&
+    ['raw', 'value'].every((name) => outputs.some((o) => o.name === name && o.elemType === 'float' && (!o.shape || (o.shape.length === 2 && (o.shape[1] === 1 || o.shape[1] === null)))))
+  );
 }
 
 /** Recognizes files people pick by mistake, so the message can say what they are. */

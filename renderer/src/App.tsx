@@ -1,0 +1,140 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { AppInfo } from '../../core/api/contract.js';
+import { api } from './api-client.js';
+import { ErrorBanner } from './components/ErrorBanner.js';
+import { ValueScreen } from './screens/ValueScreen.js';
+import { BatchScreen } from './screens/BatchScreen.js';
+import { DataScreen } from './screens/DataScreen.js';
+import { ModelsScreen } from './screens/ModelsScreen.js';
+import { TrainScreen } from './screens/TrainScreen.js';
+import { PlaceholderScreen } from './screens/PlaceholderScreen.js';
+import { shortId } from './format.js';
+
+export type ScreenId = 'value' | 'batch' | 'data' | 'models' | 'train' | 'monitoring' | 'sync';
+
+const SCREENS: { id: ScreenId; label: string }[] = [
+  { id: 'value', label: 'Value a property' },
+  { id: 'batch', label: 'Batch' },
+  { id: 'data', label: 'Data' },
+  { id: 'models', label: 'Models' },
+  { id: 'train', label: 'Train' },
+  { id: 'monitoring', label: 'Monitoring' },
+  { id: 'sync', label: 'Sync' },
+];
+
+/** Shared by every screen: the app info (workspace, champion, form) and a way to refresh it after changes. */
+export interface AppContext {
+  info: AppInfo | null;
+  refreshInfo: () => Promise<void>;
+  go: (s: ScreenId) => void;
+}
+
+type Theme = 'light' | 'dark';
+
+function initialTheme(): Theme {
+  const saved = localStorage.getItem('appraise.theme');
+  if (saved === 'light' || saved === 'dark') return saved;
+  return window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+export function App() {
+  const [screen, setScreen] = useState<ScreenId>('value');
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [theme, setTheme] = useState<Theme>(initialTheme);
+
+  const refreshInfo = useCallback(async () => {
+    try {
+      setInfo(await api.call('app.info', {}));
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  }, []);
+
+  useEffect(() => {
+    void refreshInfo();
+  }, [refreshInfo]);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('appraise.theme', theme);
+  }, [theme]);
+
+  // Alt+1 … Alt+7 switch screens from anywhere.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      const n = Number(e.key);
+      if (n >= 1 && n <= SCREENS.length) {
+        e.preventDefault();
+        setScreen(SCREENS[n - 1].id);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const ctx: AppContext = { info, refreshInfo, go: setScreen };
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <img src="./icon.svg" alt="" width={24} height={24} /> Appraise
+        </div>
+        <div className="status" aria-live="polite">
+          {info ? (
+            <>
+              <span title={info.workspace}>Workspace: {info.workspace}</span>
+              <span>
+                Champion:{' '}
+                {info.champion ? (
+                  <strong data-testid="champion">
+                    {info.champion.name} ({shortId(info.champion.id)})
+                  </strong>
+                ) : (
+                  'none yet'
+                )}
+              </span>
+              <span className="muted">v{info.version}</span>
+            </>
+          ) : (
+            <span className="muted">Connecting…</span>
+          )}
+        </div>
+        <button className="secondary" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+          {theme === 'dark' ? 'Light theme' : 'Dark theme'}
+        </button>
+      </header>
+      <nav className="sidenav" aria-label="Screens">
+        {SCREENS.map((s, i) => (
+          <button key={s.id} className={screen === s.id ? 'nav active' : 'nav'} aria-current={screen === s.id ? 'page' : undefined} onClick={() => setScreen(s.id)} title={`Alt+${i + 1}`}>
+            {s.label}
+          </button>
+        ))}
+        <p className="muted hint">Alt+1…7 switch screens</p>
+      </nav>
+      <main className="content" id="main">
+        <ErrorBanner error={error} />
+        {screen === 'value' && <ValueScreen ctx={ctx} />}
+        {screen === 'batch' && <BatchScreen ctx={ctx} />}
+        {screen === 'data' && <DataScreen ctx={ctx} />}
+        {screen === 'models' && <ModelsScreen ctx={ctx} />}
+        {screen === 'train' && <TrainScreen ctx={ctx} />}
+        {screen === 'monitoring' && (
+          <PlaceholderScreen
+            title="Monitoring"
+            text="Coming with the monitoring issue: drift of incoming properties against each model's training data (the reference histograms are already stored with every model), accuracy on new sales as they arrive, and alerts when a champion should be retrained."
+          />
+        )}
+        {screen === 'sync' && (
+          <PlaceholderScreen
+            title="Sync"
+            text="Coming with the registry issue: publish models to your organisation's registry and pull approved ones, with signatures checked before a model is used, and updates to this app from the same place. Everything keeps working offline; sync happens when a connection is there."
+          />
+        )}
+      </main>
+    </div>
+  );
+}

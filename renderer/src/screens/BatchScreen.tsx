@@ -1,0 +1,84 @@
+import { useState } from 'react';
+import type { JobProgress, JobResult } from '../../../core/api/contract.js';
+import type { AppContext } from '../App.js';
+import { api } from '../api-client.js';
+import { ErrorBanner } from '../components/ErrorBanner.js';
+import { ProgressBar } from '../components/ProgressBar.js';
+import { fmtNum, shortId } from '../format.js';
+
+export function BatchScreen({ ctx }: { ctx: AppContext }) {
+  const [source, setSource] = useState('');
+  const [out, setOut] = useState('');
+  const [model, setModel] = useState('champion');
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [running, setRunning] = useState(false);
+  const [progress, setProgress] = useState<JobProgress<'score'> | null>(null);
+  const [result, setResult] = useState<JobResult<'score'> | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const start = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setResult(null);
+    setProgress(null);
+    setRunning(true);
+    try {
+      setResult(await api.runJob('score', { model, source, out: out || source.replace(/(\.csv)?(\.gz)?$/i, '.valued.csv') }, { onProgress: setProgress, started: setJobId }));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setRunning(false);
+      setJobId(null);
+    }
+  };
+
+  const form = ctx.info?.form;
+  return (
+    <section aria-labelledby="batch-title">
+      <h1 id="batch-title">Batch valuation</h1>
+      <form className="card" onSubmit={start} aria-label="Batch scoring">
+        <p className="muted small">
+          Value every property of a CSV file. Its columns are matched to the schema{form ? ` "${form.configName}"` : ''} by name
+          {form ? ` (${form.fields.map((f) => f.name).join(', ')})` : ''}; rows that break the schema are reported in the output with their reasons. The output CSV adds the estimate and the ranges to each row.
+        </p>
+        <div className="fields">
+          <label className="field grow">
+            <span>CSV to value</span>
+            <input name="source" value={source} onChange={(e) => setSource(e.target.value)} placeholder="/home/me/properties.csv" required />
+          </label>
+          <label className="field grow">
+            <span>Output CSV (default: next to the input)</span>
+            <input name="out" value={out} onChange={(e) => setOut(e.target.value)} />
+          </label>
+          <label className="field">
+            <span>Model</span>
+            <input name="model" value={model} onChange={(e) => setModel(e.target.value)} />
+          </label>
+        </div>
+        <div className="actions">
+          <button type="submit" disabled={running}>
+            Value the file
+          </button>
+          {running && jobId && (
+            <button type="button" className="secondary" onClick={() => void api.call('jobs.cancel', { jobId })}>
+              Cancel
+            </button>
+          )}
+        </div>
+      </form>
+      <ErrorBanner error={error} onDismiss={() => setError(null)} />
+      {running && <ProgressBar value={progress && progress.total > 0 ? progress.rows / progress.total : null} label={progress ? `${fmtNum(progress.rows)} of ${fmtNum(progress.total)} rows` : 'Starting…'} />}
+      {result && (
+        <div className="card" role="status">
+          <h2>Done</h2>
+          <p>
+            {fmtNum(result.scored)} of {fmtNum(result.rows)} properties valued ({fmtNum(result.failed)} could not be) in {result.seconds.toFixed(1)} s with model <code>{shortId(result.modelId)}</code>.
+          </p>
+          <p>
+            Results: <code>{result.output}</code>
+          </p>
+        </div>
+      )}
+    </section>
+  );
+}

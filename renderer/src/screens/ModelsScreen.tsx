@@ -1,0 +1,279 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { ChartConfiguration } from 'chart.js';
+import type { MethodOutput } from '../../../core/api/contract.js';
+import type { AppContext } from '../App.js';
+import { api } from '../api-client.js';
+import { ErrorBanner } from '../components/ErrorBanner.js';
+import { ChartCanvas, themeColors } from '../components/ChartCanvas.js';
+import { fmtDate, fmtMoney, fmtNum, fmtPct, shortId } from '../format.js';
+
+type Summary = MethodOutput<'models.list'>[number];
+type Manifest = MethodOutput<'models.manifest'>;
+
+export function ModelsScreen({ ctx }: { ctx: AppContext }) {
+  const [models, setModels] = useState<Summary[] | null>(null);
+  const [compare, setCompare] = useState<string[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [exportDir, setExportDir] = useState('');
+  const [importPaths, setImportPaths] = useState({ onnx: '', manifest: '' });
+
+  const reload = useCallback(async () => {
+    try {
+      setModels(await api.call('models.list', {}));
+    } catch (e) {
+      setError(e);
+    }
+  }, []);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  const act = async (label: string, fn: () => Promise<unknown>) => {
+    setError(null);
+    setNotice(null);
+    try {
+      await fn();
+      setNotice(label);
+      await reload();
+      await ctx.refreshInfo();
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  const toggle = (id: string) => setCompare(compare.includes(id) ? compare.filter((x) => x !== id) : [...compare.slice(-1), id]);
+
+  return (
+    <section aria-labelledby="models-title">
+      <h1 id="models-title">Models</h1>
+      <ErrorBanner error={error} onDismiss={() => setError(null)} />
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      <div className="card">
+        <div className="row-between">
+          <h2>Registry</h2>
+          <button className="secondary" onClick={() => void act('Rolled back: the previous champion is champion again.', () => api.call('models.rollback', {}))}>
+            Roll back champion
+          </button>
+        </div>
+        {models === null ? (
+          <p className="muted">Loading…</p>
+        ) : models.length === 0 ? (
+          <p className="muted">No models yet. Train one on the Train screen, or import one below.</p>
+        ) : (
+          <table data-testid="models">
+            <thead>
+              <tr>
+                <th>Compare</th>
+                <th>Name</th>
+                <th>Id</th>
+                <th>Status</th>
+                <th>Data</th>
+                <th className="num">Trees</th>
+                <th className="num">RMSE (log)</th>
+                <th className="num">Median error</th>
+                <th className="num">COD</th>
+                <th>Created</th>
+                <th>Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {models.map((m) => (
+                <tr key={m.id} data-model-id={m.id}>
+                  <td>
+                    <input type="checkbox" checked={compare.includes(m.id)} onChange={() => toggle(m.id)} aria-label={`Compare ${m.name}`} />
+                  </td>
+                  <td>{m.name}</td>
+                  <td>
+                    <code>{shortId(m.id)}</code>
+                  </td>
+                  <td>
+                    <span className={`badge ${m.status}`}>{m.status}</span>
+                  </td>
+                  <td>{m.datasetName ?? '—'}</td>
+                  <td className="num">{m.nTrees}</td>
+                  <td className="num">{fmtNum(m.cv?.rmseLog)}</td>
+                  <td className="num">{fmtPct(m.cv?.mdape)}</td>
+                  <td className="num">{fmtNum(m.cv?.cod)}</td>
+                  <td>{fmtDate(m.createdAt)}</td>
+                  <td className="actions">
+                    {m.status !== 'champion' && (
+                      <button className="link" onClick={() => void act(`${m.name} is now the champion.`, () => api.call('models.promote', { ref: m.id }))} aria-label={`Promote ${m.name}`}>
+                        Promote
+                      </button>
+                    )}
+                    {m.status === 'challenger' && (
+                      <button className="link" onClick={() => void act(`${m.name} archived.`, () => api.call('models.archive', { ref: m.id }))} aria-label={`Archive ${m.name}`}>
+                        Archive
+                      </button>
+                    )}
+                    <button
+                      className="link"
+                      disabled={!exportDir}
+                      title={exportDir ? `Export to ${exportDir}` : 'Enter an export folder below first'}
+                      onClick={() => void act(`Exported ${m.name} to ${exportDir}.`, () => api.call('models.export', { ref: m.id, dir: exportDir }))}
+                    >
+                      Export
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <p className="muted small">Tick two models to compare them side by side.</p>
+      </div>
+      {compare.length === 2 && <Comparison ids={compare} />}
+      <div className="card">
+        <h2>Export and import</h2>
+        <form className="inline-form" onSubmit={(e) => e.preventDefault()}>
+          <label className="field grow">
+            <span>Export folder (used by each row's Export)</span>
+            <input value={exportDir} onChange={(e) => setExportDir(e.target.value)} placeholder="/home/me/models" />
+          </label>
+        </form>
+        <form
+          className="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act('Model imported as a challenger.', () => api.call('models.import', importPaths));
+          }}
+        >
+          <label className="field grow">
+            <span>ONNX file</span>
+            <input value={importPaths.onnx} onChange={(e) => setImportPaths({ ...importPaths, onnx: e.target.value })} required />
+          </label>
+          <label className="field grow">
+            <span>Manifest (JSON)</span>
+            <input value={importPaths.manifest} onChange={(e) => setImportPaths({ ...importPaths, manifest: e.target.value })} required />
+          </label>
+          <div className="actions">
+            <button type="submit">Import model</button>
+          </div>
+        </form>
+      </div>
+    </section>
+  );
+}
+
+const METRICS: { key: string; label: string; fmt: (v: number) => string; better: 'low' | 'high' }[] = [
+  { key: 'rmseLog', label: 'RMSE of log price', fmt: (v) => v.toFixed(4), better: 'low' },
+  { key: 'mdape', label: 'Median abs. % error', fmt: (v) => fmtPct(v), better: 'low' },
+  { key: 'mape', label: 'Mean abs. % error', fmt: (v) => fmtPct(v), better: 'low' },
+  { key: 'within10', label: 'Within 10 %', fmt: (v) => fmtPct(v), better: 'high' },
+  { key: 'within20', label: 'Within 20 %', fmt: (v) => fmtPct(v), better: 'high' },
+  { key: 'r2', label: 'R² (dollars)', fmt: (v) => v.toFixed(3), better: 'high' },
+  { key: 'mae', label: 'Mean abs. error', fmt: (v) => fmtMoney(v), better: 'low' },
+  { key: 'cod', label: 'COD (IAAO ≤ 15)', fmt: (v) => v.toFixed(2), better: 'low' },
+  { key: 'prd', label: 'PRD (IAAO 0.98–1.03)', fmt: (v) => v.toFixed(3), better: 'low' },
+];
+
+function Comparison({ ids }: { ids: string[] }) {
+  const [manifests, setManifests] = useState<Manifest[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    Promise.all(ids.map((ref) => api.call('models.manifest', { ref }))).then(setManifests, setError);
+  }, [ids]);
+
+  const calibration = useMemo<ChartConfiguration | null>(() => {
+    if (!manifests) return null;
+    const c = themeColors();
+    const colors = [c.accent, c.bad];
+    return {
+      type: 'line',
+      data: {
+        datasets: [
+          { label: 'Perfect calibration', data: [{ x: 0.5, y: 0.5 }, { x: 1, y: 1 }], borderColor: c.muted, borderDash: [4, 4], pointRadius: 0 },
+          ...manifests.map((m, i) => ({
+            label: `${m.name} ${shortId(m.modelId)}`,
+            data: m.intervals.map((iv) => ({ x: iv.level, y: iv.empiricalCoverage })),
+            borderColor: colors[i],
+            backgroundColor: colors[i],
+          })),
+        ],
+      },
+      options: { scales: { x: { type: 'linear', min: 0.5, max: 1, title: { display: true, text: 'Nominal coverage' } }, y: { min: 0.5, max: 1, title: { display: true, text: 'Coverage on unseen sales' } } } },
+    };
+  }, [manifests]);
+
+  const folds = useMemo<ChartConfiguration | null>(() => {
+    if (!manifests) return null;
+    const c = themeColors();
+    const n = Math.max(...manifests.map((m) => m.cv?.folds.length ?? 0));
+    return {
+      type: 'bar',
+      data: {
+        labels: Array.from({ length: n }, (_, i) => `Fold ${i + 1}`),
+        datasets: manifests.map((m, i) => ({ label: `${m.name} ${shortId(m.modelId)}`, data: (m.cv?.folds ?? []).map((f) => f.rmseLog), backgroundColor: [c.accent, c.bad][i] })),
+      },
+      options: { scales: { y: { title: { display: true, text: 'RMSE of log price' } } } },
+    };
+  }, [manifests]);
+
+  if (error) return <ErrorBanner error={error} />;
+  if (!manifests) return <p className="muted">Loading the two models…</p>;
+  return (
+    <div className="card" data-testid="comparison">
+      <h2>Side by side</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>Metric (cross-validated)</th>
+            {manifests.map((m) => (
+              <th key={m.modelId} className="num">
+                {m.name} <code>{shortId(m.modelId)}</code>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <td>Trees / mode</td>
+            {manifests.map((m) => (
+              <td key={m.modelId} className="num">
+                {m.nTrees} / {m.mode}
+              </td>
+            ))}
+          </tr>
+          <tr>
+            <td>Training data</td>
+            {manifests.map((m) => (
+              <td key={m.modelId} className="num">
+                {m.trainingDatasetName ?? '—'}
+              </td>
+            ))}
+          </tr>
+          {METRICS.map((k) => {
+            const vals = manifests.map((m) => (m.cv as Record<string, unknown> | null)?.[k.key] as number | undefined);
+            const best = k.key === 'prd' ? vals.reduce<number | undefined>((b, v) => (v !== undefined && (b === undefined || Math.abs(v - 1) < Math.abs(b - 1)) ? v : b), undefined) : k.better === 'low' ? Math.min(...vals.filter((v): v is number => v !== undefined)) : Math.max(...vals.filter((v): v is number => v !== undefined));
+            return (
+              <tr key={k.key}>
+                <td>{k.label}</td>
+                {vals.map((v, i) => (
+                  <td key={i} className={v !== undefined && v === best ? 'num best' : 'num'}>
+                    {v === undefined ? '—' : k.fmt(v)}
+                  </td>
+                ))}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <div className="two-charts">
+        <div>
+          <h3>Calibration of the ranges</h3>
+          {calibration && <ChartCanvas config={calibration} label="Nominal against measured coverage of the prediction ranges" height={220} />}
+        </div>
+        <div>
+          <h3>Error per cross-validation fold</h3>
+          {folds && <ChartCanvas config={folds} label="RMSE of log price per fold" height={220} />}
+        </div>
+      </div>
+      <p className="muted small">Residual plots per sale need per-row out-of-fold predictions, which model manifests do not store yet.</p>
+    </div>
+  );
+}

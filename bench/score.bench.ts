@@ -1,22 +1,28 @@
 /**
- * Scoring benchmark: a 500-tree depth-6 ensemble (20 features, one categorical with 70 levels) exported to ONNX,
+ * Scoring benchmark: a 500-tree depth-6 ensemble (trained by core/learner on the KC anchor data when it is present,
+ * else synthetic: 20 features, one categorical with 70 levels) exported to ONNX,
  * scored by bare onnxruntime-node (one InferenceSession, default threads) and by our worker pool, at batch sizes
  * 1/64/1024/65536; single-row latency (in-thread OnnxSession vs pool vs bare); TreeEnsemble-5 with set membership
  * vs TreeEnsembleRegressor-3 with BRANCH_EQ chains; float32 vs float64 precision.
  *
- *   npm run bench -- score [--quick] [--trees 500] [--depth 6] [--pool 2] [--seconds 1.5]
+ *   npm run bench -- score [--quick] [--synthetic] [--trees 500] [--depth 6] [--pool 2] [--seconds 2]
  */
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { exportTreeEnsembleToOnnx, type TreeOperator, type TreePrecision } from '../core/onnx/export-tree-ensemble.js';
 import { syntheticEnsemble, syntheticRows } from '../core/onnx/synthetic-ensemble.js';
 import { OnnxInferencePool } from '../core/inference/onnx-inference-pool.js';
 import { OnnxSession } from '../core/inference/onnx-session.js';
+import { trainGbdt } from '../core/learner/gbdt-trainer.js';
+import type { TreeEnsemble } from '../core/learner/tree-model.js';
+import { KC_DATA_PATH, KC_FOLDS_PATH, kcFoldRows, loadKcAnchorTable } from './kc-anchor-matrix.js';
 
 export const description =
   'rows/s of our ONNX worker pool vs bare onnxruntime-node (batch 1/64/1024/65536), single-row p50/p99, TreeEnsemble membership vs EQ chains';
 
-const F = 20;
+/** Features of the synthetic models (the KC model has its own 19). */
+const SYNTHETIC_FEATURES = 20;
 const BATCHES = [1, 64, 1024, 65536];
 
 function flag(args: string[], name: string, fallback: number): number {
@@ -87,9 +93,36 @@ async function bareSession(bytes: Uint8Array, threads?: number): Promise<ort.Inf
   return ort.InferenceSession.create(bytes, threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {});
 }
 
-function bareRun(s: ort.InferenceSession, X: Float32Array, n: number) {
-  const feeds = { features: new ort.Tensor('float32', X.subarray(0, n * F), [n, F]) };
+function bareRun(s: ort.InferenceSession, X: Float32Array, n: number, nF: number) {
+  const feeds = { features: new ort.Tensor('float32', X.subarray(0, n * nF), [n, nF]) };
   return () => s.run(feeds);
+}
+
+/**
+ * The anchors' KC setup when the data is present: 500 depth-6 trees trained by core/learner with XGBoost-equivalent
+ * settings on folds 1-4; the rows to score are all KC rows, repeated up to 65536.
+ */
+async function kcModel(nTrees: number, depth: number): Promise<{ model: TreeEnsemble; X: Float32Array; trainRows: number; seconds: number } | null> {
+  if (!existsSync(KC_DATA_PATH) || !existsSync(KC_FOLDS_PATH)) return null;
+  const table = loadKcAnchorTable();
+  const { data } = kcFoldRows(table, (fold) => fold !== 0);
+  const t0 = performance.now();
+  const { model } = await trainGbdt(data, {
+    growPolicy: 'depthwise',
+    maxDepth: depth,
+    maxLeaves: 0,
+    learningRate: 0.05,
+    nRounds: nTrees,
+    earlyStoppingRounds: 0,
+    colsampleByTree: 1,
+    subsample: 1,
+    seed: 42,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const nF = table.nFeatures;
+  const X = new Float32Array(65536 * nF);
+  for (let r = 0; r < 65536; r++) X.set(table.X.subarray((r % table.nRows) * nF, ((r % table.nRows) + 1) * nF), r * nF);
+  return { model, X, trainRows: data.nRows, seconds };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -102,11 +135,17 @@ export async function run(args: string[]): Promise<void> {
   const k = quick ? 1 : 5;
   console.log(`load average before start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; each rate is the best of ${k} interleaved rounds`);
 
-  const model = syntheticEnsemble({ seed: 42, nTrees, maxDepth: depth, nFeatures: F, categorical: { 0: 70 }, earlyLeaf: 0.05 });
+  const kc = args.includes('--synthetic') ? null : await kcModel(nTrees, depth);
+  const model = kc?.model ?? syntheticEnsemble({ seed: 42, nTrees, maxDepth: depth, nFeatures: SYNTHETIC_FEATURES, categorical: { 0: 70 }, earlyLeaf: 0.05 });
+  const F = model.featureNames.length;
   const nLeaves = model.trees.reduce((s, t) => s + t.feature.filter((f) => f === -1).length, 0);
   const nCatSplits = model.trees.reduce((s, t) => s + t.categories.filter((c) => c).length, 0);
-  console.log(`model: ${nTrees} trees, depth ≤ ${depth}, ${nLeaves} leaves, ${nCatSplits} categorical splits (70 levels), ${F} features; synthetic (seeded)`);
-  const X = syntheticRows(model, 65536, 7, 0.05);
+  const nInterior = model.trees.reduce((s, t) => s + t.feature.filter((f) => f !== -1).length, 0);
+  console.log(
+    `model: ${model.trees.length} trees, depth ≤ ${depth}, ${nLeaves} leaves, ${nCatSplits} of ${nInterior} splits categorical, ${F} features; ` +
+      (kc ? `trained with core/learner on KC folds 1-4 (${kc.trainRows} rows, ${kc.seconds.toFixed(1)} s); scored rows: KC rows repeated` : 'synthetic (seeded)'),
+  );
+  const X = kc?.X ?? syntheticRows(model, 65536, 7, 0.05);
 
   const variants: { name: string; operator: TreeOperator; precision: TreePrecision }[] = [
     { name: 'TreeEnsemble-5 membership, float32', operator: 'TreeEnsemble', precision: 'float32' },
@@ -129,8 +168,8 @@ export async function run(args: string[]): Promise<void> {
     const Xn = X.slice(0, n * F);
     const [bareRps, bare1Rps, poolSeq, poolPar] = await interleavedBest(
       [
-        { once: bareRun(bare, X, n) },
-        { once: bareRun(bare1, X, n) },
+        { once: bareRun(bare, X, n, F) },
+        { once: bareRun(bare1, X, n, F) },
         { once: () => pool.predict('m', Xn, n, F) },
         { once: () => pool.predict('m', Xn, n, F), parallel: 2 * poolSize },
       ],
@@ -150,7 +189,7 @@ export async function run(args: string[]): Promise<void> {
   const hopPool = new OnnxInferencePool({ size: poolSize, inThreadMaxRows: 0 });
   await hopPool.loadModel('m', main);
   const lat = [
-    ['bare ORT session.run', await latencies(bareRun(bare, X, 1), nLatency)],
+    ['bare ORT session.run', await latencies(bareRun(bare, X, 1, F), nLatency)],
     ['OnnxSession.run (in-thread)', await latencies(() => session.run(one, 1, F), nLatency)],
     ['pool.predict (≤ 4 rows: in-thread)', await latencies(() => pool.predict('m', one, 1, F), nLatency)],
     ['pool.predict, forced worker hop', await latencies(() => hopPool.predict('m', one, 1, F), nLatency)],
@@ -165,11 +204,19 @@ export async function run(args: string[]): Promise<void> {
   // 3. Operator encodings, bare ORT: 1 thread (what each pool worker runs) and default threads.
   // The anchors' KC model splits on zipcode far more often than this one does, so the encodings are also compared
   // on a zipcode-heavy variant (the 70-level feature weighted to take ~30 % of the splits).
-  const heavy = syntheticEnsemble({ seed: 43, nTrees, maxDepth: depth, nFeatures: F, categorical: { 0: 70 }, earlyLeaf: 0.05, splitWeights: [8, ...new Array<number>(F - 1).fill(1)] });
+  const heavy = syntheticEnsemble({
+    seed: 43,
+    nTrees,
+    maxDepth: depth,
+    nFeatures: SYNTHETIC_FEATURES,
+    categorical: { 0: 70 },
+    earlyLeaf: 0.05,
+    splitWeights: [8, ...new Array<number>(SYNTHETIC_FEATURES - 1).fill(1)],
+  });
   const heavyCat = heavy.trees.reduce((s, t) => s + t.categories.filter((c) => c).length, 0);
   const heavyInterior = heavy.trees.reduce((s, t) => s + t.feature.filter((f) => f !== -1).length, 0);
   const opModels = [
-    { label: '', model, bytes: (v: (typeof variants)[number]) => bytes.get(v.name)! },
+    { label: kc ? ' [KC]' : '', model, bytes: (v: (typeof variants)[number]) => bytes.get(v.name)! },
     { label: ' [zip-heavy]', model: heavy, bytes: (v: (typeof variants)[number]) => exportTreeEnsembleToOnnx(heavy, { targetTransform: 'log', operator: v.operator, precision: v.precision }) },
   ];
   const opColumns: string[] = [];
@@ -183,7 +230,7 @@ export async function run(args: string[]): Promise<void> {
       // 16384 rather than 65536 keeps this section affordable: throughput is flat from ~1024 rows on.
       for (const n of [1, 1024, 16384]) {
         columns.push(`${threads ? `${threads} thr` : 'default thr'} b=${n}`);
-        const rates = await interleavedBest(sessions.map((s) => ({ once: bareRun(s, Xm, n) })), n, n === 16384 ? 2 * seconds : seconds, k);
+        const rates = await interleavedBest(sessions.map((s) => ({ once: bareRun(s, Xm, n, m.model.featureNames.length) })), n, n === 16384 ? 2 * seconds : seconds, k);
         rates.forEach((r, i) => opRates[i].push(r));
       }
       await Promise.all(sessions.map((s) => s.release()));

@@ -31,6 +31,8 @@ export const XGBOOST_EQUIVALENT: Partial<GbdtParams> = {
   minChildWeight: 1,
   minSamplesLeaf: 1,
   maxBins: 255,
+  colsampleByTree: 1,
+  subsample: 1,
   earlyStoppingRounds: 0,
 };
 

@@ -77,8 +77,11 @@ export function findBestSplit(
       // b = k-1 puts every value left and only missing right: worth trying when there are missing values.
       const lastB = hasMissing ? k - 1 : k - 2;
       for (let b = 0; b <= lastB; b++) {
+        const hb = hist[o + (b << 1) + 1];
+        // An empty bin leaves both sides unchanged, so its gains equal the previous bin's: skip (common deep down).
+        if (hb === 0 && b > 0) continue;
         gl += hist[o + (b << 1)];
-        hl += hist[o + (b << 1) + 1];
+        hl += hb;
         // Missing values go right.
         let hr = sumHess - hl;
         if (hl >= minHess && hr >= minHess) {

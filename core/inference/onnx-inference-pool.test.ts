@@ -66,7 +66,7 @@ describe('OnnxInferencePool', () => {
     expect((await rejection(pool.predict('m1', new Float32Array(F + 1), 1, F + 1))).code).toBe('INVALID_INPUT');
     const bad = await rejection(pool.loadModel('broken', bytes.subarray(0, bytes.length >> 1)));
     expect(bad.code).toBe('BAD_FILE');
-    expect(bad.message).toMatch(/onnxruntime cannot load the model/);
+    expect(bad.message).toMatch(/the ONNX file is truncated/);
     expect(pool.hasModel('broken')).toBe(false);
   });
 
@@ -94,4 +94,21 @@ test('close is idempotent and later calls are refused', async () => {
   await Promise.all([pool.close(), pool.close()]);
   await pool.close();
   expect((await rejection(pool.predict('m', X, 4, F))).code).toBe('CONFLICT');
+});
+
+test('a worker that dies fails pending and later calls instead of hanging them', async () => {
+  const pool = new OnnxInferencePool({ size: 1, inThreadMaxRows: 0 });
+  try {
+    await pool.loadModel('m', bytes);
+    const worker = (pool as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers[0].worker;
+    const X = syntheticRows(model, 4000, 3);
+    const pending = pool.predict('m', X, 4000, F);
+    await worker.terminate();
+    expect((await rejection(pending)).code).toBe('INTERNAL');
+    const later = await rejection(pool.predict('m', X, 4000, F));
+    expect(later.code).toBe('INTERNAL');
+    expect(later.message).toMatch(/inference worker 0 exited.*create a new one/);
+  } finally {
+    await pool.close();
+  }
 });

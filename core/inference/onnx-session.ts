@@ -7,6 +7,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { AppraiseError, invalidInput } from '../common/errors.js';
+import { parseOnnx } from '../onnx/inspect-onnx.js';
 import type { Prediction } from './prediction.js';
 
 export interface OnnxSessionOptions {
@@ -56,6 +57,8 @@ export class OnnxSession {
         graphOptimizationLevel: 'all',
       });
     } catch (e) {
+      // Our own parser says more precisely what is wrong with a damaged or foreign file (only worth it on failure).
+      parseOnnx(onnxBytes);
       throw new AppraiseError('BAD_FILE', `onnxruntime cannot load the model: ${firstLine(e)}`, { cause: e });
     }
     try {

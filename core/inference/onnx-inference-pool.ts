@@ -87,9 +87,9 @@ export class OnnxInferencePool implements ValuationPredictor {
     this.assertUsable();
     const settled = await Promise.allSettled(
       this.workers.map((w) => {
-        // Each worker owns its copy (Uint8Array.from copies even when given a Node Buffer, whose slice() is a view);
+        // Each worker owns its copy (the constructor copies even a Node Buffer, whose slice() would be a view);
         // transferring that copy avoids a second one.
-        const copy = Uint8Array.from(onnxBytes);
+        const copy = new Uint8Array(onnxBytes);
         return this.call(w, (h) => h.load(modelId, Comlink.transfer(copy, [copy.buffer])));
       }),
     );

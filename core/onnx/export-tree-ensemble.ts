@@ -11,6 +11,9 @@
  * - `TreeEnsembleRegressor` (ai.onnx.ml opset 3, for runtimes without opset 5): categorical splits become chains of
  *   BRANCH_EQ nodes (one per category, all sharing the true child), which is slower to evaluate.
  * In both, NaN follows `defaultLeft` through `nodes_missing_value_tracks_true` (left is always the true branch).
+ * Category inputs must be integer codes, as the format says: onnxruntime 1.30 evaluates a BRANCH_MEMBER set with
+ * values above 30 or with 31+ members as a "big set" that truncates a fractional input (3.2 matches 3), while
+ * `predictRaw` and small sets treat 3.2 as no category (measured; non-integer codes are outside the contract).
  *
  * Precision: split decisions are exact either way (thresholds are float32-representable, features are float32).
  * With `precision: 'float32'` (the default) splits and leaf weights are float32 and onnxruntime accumulates the leaf

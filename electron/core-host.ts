@@ -5,6 +5,7 @@
  */
 import { openServices } from '../core/services/open-workspace.js';
 import { ApiDispatcher } from '../core/api/dispatcher.js';
+import { prepareDemoWorkspace } from '../cli/commands/demo-command.js';
 import type { CoreHostMessage, CoreHostRequest } from './ipc-channels.js';
 
 interface ParentPort {
@@ -22,6 +23,8 @@ const demoConfig = process.argv.find((a) => a.startsWith('--demo-config='))?.sli
 
 try {
   const services = openServices(workspaceArg || undefined);
+  // First run: a ready demo workspace (King County sales and the bundled model as champion).
+  if (demoCsv && demoConfig && services.datasets.list().length === 0) await prepareDemoWorkspace(services);
   const dispatcher = new ApiDispatcher(services, { demo: demoCsv && demoConfig ? { csv: demoCsv, config: demoConfig } : null, validateOutput: false });
   dispatcher.onEvent((event) => send({ kind: 'event', event }));
   parentPort.on('message', (e) => {
@@ -30,15 +33,12 @@ try {
     void dispatcher.callSafe(req.method, req.input).then((response) => send({ kind: 'reply', id: req.id, response }));
   });
   const shutdown = async () => {
-    dispatcher.close();
+    await dispatcher.close();
     await services.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown());
   send({ kind: 'ready', workspace: services.workspace.dir });
-  if (demoCsv && demoConfig && services.datasets.list().length === 0) {
-    void dispatcher.call('datasets.ingest', { file: demoCsv, config: demoConfig, name: 'king-county-demo' });
-  }
 } catch (e) {
   send({ kind: 'fatal', message: e instanceof Error ? e.message : String(e) });
   process.exit(1);

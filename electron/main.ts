@@ -9,12 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { handleInvoke } from './ipc-handler.js';
 import { IPC_EVENT, IPC_INVOKE, type CoreHostMessage, type CoreHostRequest } from './ipc-channels.js';
 import {
   APP_ORIGIN,
   APP_SCHEME,
   isAllowedNavigation,
-  isTrustedSender,
   permissionDecision,
   rendererResponseHeaders,
   resolveAppUrl,
@@ -117,14 +117,8 @@ if (!app.requestSingleInstanceLock()) {
       if (!file || !existsSync(file)) return new Response('not found', { status: 404 });
       return new Response(await readFile(file), { headers: rendererResponseHeaders(MIME[extname(file)] ?? 'application/octet-stream') });
     });
-    ipcMain.handle(IPC_INVOKE, async (event, method: unknown, input: unknown) => {
-      if (!isTrustedSender(event.senderFrame)) {
-        return { ok: false, error: { name: 'AppraiseError', code: 'FORBIDDEN', message: 'IPC from an untrusted frame was refused' } };
-      }
-      if (typeof method !== 'string') return { ok: false, error: { name: 'AppraiseError', code: 'INVALID_INPUT', message: 'method must be a string' } };
-      // Input is validated against the contract by the dispatcher in the core process.
-      return callCore(method, input);
-    });
+    // Sender check here; input validated against the contract by the dispatcher in the core process.
+    ipcMain.handle(IPC_INVOKE, (event, method: unknown, input: unknown) => handleInvoke(event.senderFrame, method, input, callCore));
     Menu.setApplicationMenu(
       Menu.buildFromTemplate([
         ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { openServices } from '../../core/services/open-workspace.js';
 import { ApiDispatcher } from '../../core/api/dispatcher.js';
 import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
-import { repoRoot } from './demo-command.js';
+import { prepareDemoWorkspace, repoRoot } from './demo-command.js';
 import { globals } from './context.js';
 
 export interface ServeOptions {
   workspace?: string;
   port?: number;
-  /** On an empty workspace, ingest the bundled King County demo right away (as a job the UI shows). */
+  /** On an empty workspace, import the bundled King County data and demo model (champion) before serving. */
   demo?: boolean;
   /** Print the URL only (no banner). */
   quiet?: boolean;
@@ -32,24 +32,25 @@ export function installationPaths(): { staticDir: string | null; demo: { csv: st
 export async function startWebHost(o: ServeOptions): Promise<{ host: ListeningWebHost; stop: () => Promise<void> }> {
   const { staticDir, demo } = installationPaths();
   const services = openServices(o.workspace);
+  if (o.demo && demo && services.datasets.list().length === 0) {
+    if (!o.quiet) process.stderr.write('appraise: first run: importing the King County demo workspace…\n');
+    await prepareDemoWorkspace(services);
+  }
   const dispatcher = new ApiDispatcher(services, { demo });
   let host: ListeningWebHost;
   try {
     host = await listenWebHost({ dispatcher, staticDir, port: o.port ?? 0 });
   } catch (e) {
-    dispatcher.close();
+    await dispatcher.close();
     await services.close();
     throw e;
-  }
-  if (o.demo && demo && services.datasets.list().length === 0) {
-    await dispatcher.call('datasets.ingest', { file: demo.csv, config: demo.config, name: 'king-county-demo' });
   }
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await host.close();
-    dispatcher.close();
+    await dispatcher.close();
     await services.close();
   };
   if (!staticDir) process.stderr.write('appraise: the renderer is not built (npm run build:renderer); serving the API only\n');
@@ -62,7 +63,7 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('serve the Appraise app on 127.0.0.1 for a browser; prints the address to open (with its access token)')
     .option('-p, --port <n>', 'port (default: a free one)', (v) => Number.parseInt(v, 10))
-    .option('--demo', 'on an empty workspace, import the bundled King County demo data', false)
+    .option('--demo', 'on an empty workspace, import the bundled King County data and demo model first', false)
     .action(async (opts: { port?: number; demo: boolean }, cmd: Command) => {
       const g = globals(cmd);
       await serveUntilSignal({ workspace: g.workspace, port: opts.port, demo: opts.demo, quiet: g.quiet || g.json });

@@ -212,6 +212,8 @@ export const formSchemaSchema = z.object({
   target: z.object({ column: z.string(), label: z.string(), unit: z.string().nullable() }),
   /** The sale-date column, whose value at valuation time is the valuation date; not shown as a field. */
   saleDate: z.string().nullable(),
+  /** The latest sale date in the data (ISO), a sensible valuation date for a model trained on it; null: today. */
+  defaultValuationDate: z.string().nullable(),
   fields: z.array(formFieldSchema),
 });
 

@@ -6,9 +6,11 @@ import type { DatasetService } from '../services/dataset-service.js';
 import { summarize } from '../services/dataset-service.js';
 import type { ModelServiceApi, TrainingServiceApi, ValuationServiceApi } from '../services/service-types.js';
 import type { DatasetVersion } from '../datasets/dataset-store.js';
-import { contract, isMethodName, type ApiEvent, type FormSchema, type MethodName, type MethodOutput, type ParsedInput } from './contract.js';
+import { contract, jobContract, isMethodName, type ApiEvent, type FormSchema, type MethodName, type MethodOutput, type ParsedInput } from './contract.js';
 import { buildFormSchema } from './form-schema.js';
-import { JobRunner } from './job-runner.js';
+import { JobTracker } from './job-tracker.js';
+import { JobRunner as WorkerJobRunner } from '../jobs/job-runner.js';
+import type { JobRequest } from '../jobs/job-protocol.js';
 import { ValuationHistory } from './valuation-history.js';
 
 /**
@@ -29,6 +31,11 @@ export interface DispatcherOptions {
   validateOutput?: boolean;
   /** The bundled demo data, offered on first run. */
   demo?: { csv: string; config: string } | null;
+  /**
+   * Run ingest, training and scoring in worker threads (core/jobs), so the transport's thread stays responsive.
+   * Default true; false runs them on the calling thread through the services (for fakes in tests).
+   */
+  jobsInWorkers?: boolean;
 }
 
 type Handlers = { [M in MethodName]: (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> };
@@ -40,7 +47,8 @@ type Handlers = { [M in MethodName]: (input: ParsedInput<M>) => Promise<MethodOu
  * `call()` and subscribe with `onEvent()`; errors leave as `SerializedError` and are matched by `code`.
  */
 export class ApiDispatcher {
-  readonly jobs = new JobRunner();
+  readonly jobs = new JobTracker();
+  private readonly workers: WorkerJobRunner | null;
   private readonly history: ValuationHistory;
   private readonly validateOutput: boolean;
   private readonly handlers: Handlers;
@@ -48,6 +56,7 @@ export class ApiDispatcher {
   constructor(private readonly services: ApiServices, private readonly options: DispatcherOptions = {}) {
     this.history = new ValuationHistory(services.workspace.dir);
     this.validateOutput = options.validateOutput ?? process.env.NODE_ENV !== 'production';
+    this.workers = options.jobsInWorkers === false ? null : new WorkerJobRunner(services.workspace.dir);
     this.handlers = this.buildHandlers();
   }
 
@@ -89,9 +98,41 @@ export class ApiDispatcher {
     return this.jobs.onEvent(listener);
   }
 
-  /** Cancels running jobs. The services stay owned (and closed) by whoever opened them. */
-  close(): void {
+  /** Cancels running jobs and ends their threads. The services stay owned (and closed) by whoever opened them. */
+  async close(): Promise<void> {
     this.jobs.close();
+    await this.workers?.close();
+  }
+
+  /**
+   * Starts a job: in a worker thread when workers are on (the request), else on this thread (the fallback).
+   * The result is checked against the job contract when outputs are validated.
+   */
+  private startJob(
+    method: 'datasets.ingest' | 'train' | 'score',
+    request: JobRequest,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- progress shapes differ per job; the contract describes them
+    fallback: (job: { signal: AbortSignal; onProgress: (p: any) => void }) => Promise<unknown>,
+  ): { jobId: string } {
+    const info = this.jobs.start<unknown, unknown>(method, async ({ signal, onProgress }) => {
+      let result: unknown;
+      if (this.workers) {
+        const handle = this.workers.start(request, onProgress);
+        const onAbort = () => handle.cancel();
+        signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          result = await handle.result;
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+      } else result = await fallback({ signal, onProgress });
+      if (this.validateOutput) {
+        const checked = jobContract[method].result.safeParse(result);
+        if (!checked.success) throw new AppraiseError('INTERNAL', `the ${method} job result does not match the API contract (a bug)`, { details: { issues: issuesOf(checked.error) } });
+      }
+      return result;
+    });
+    return { jobId: info.jobId };
   }
 
   private need<K extends 'models' | 'training' | 'valuation'>(key: K): NonNullable<ApiServices[K]> {
@@ -148,14 +189,11 @@ export class ApiDispatcher {
       'datasets.delete': ({ ref }) => s.datasets.delete(ref),
       'datasets.quarantine': ({ ref, limit, offset }) => s.datasets.quarantine(ref, limit, offset),
       'datasets.quality': ({ ref }) => s.datasets.get(ref).quality,
-      'datasets.ingest': ({ file, config, name }) => {
-        const job = this.jobs.start('datasets.ingest', async ({ signal, onProgress }) => {
-          const r = await s.datasets.ingest({ file, config, name, signal, onProgress });
-          const { quality: _quality, sha256: _sha, ...rest } = r;
+      'datasets.ingest': ({ file, config, name }) =>
+        this.startJob('datasets.ingest', { kind: 'ingest', file, config, name }, async ({ signal, onProgress }) => {
+          const { quality: _quality, ...rest } = await s.datasets.ingest({ file, config, name, signal, onProgress });
           return rest;
-        });
-        return { jobId: job.jobId };
-      },
+        }),
       'models.list': () => this.need('models').list(),
       'models.manifest': ({ ref }) => this.need('models').manifest(ref),
       'models.promote': ({ ref }) => this.need('models').promote(ref),
@@ -165,14 +203,12 @@ export class ApiDispatcher {
       'models.import': ({ onnx, manifest }) => this.need('models').importFrom(onnx, manifest),
       train: (req) => {
         const training = this.need('training');
-        const job = this.jobs.start('train', ({ signal, onProgress }) => training.train(req, { signal, onProgress }));
-        return { jobId: job.jobId };
+        return this.startJob('train', { kind: 'train', request: req }, ({ signal, onProgress }) => training.train(req, { signal, onProgress }));
       },
       value: ({ model, input, valuationDate }) => this.need('valuation').value(model, input, valuationDate ? { valuationDate } : {}),
       score: ({ model, source, out }) => {
         const valuation = this.need('valuation');
-        const job = this.jobs.start('score', ({ signal, onProgress }) => valuation.score(model, source, out, { signal, onProgress }));
-        return { jobId: job.jobId };
+        return this.startJob('score', { kind: 'score', model, source, out }, ({ signal, onProgress }) => valuation.score(model, source, out, { signal, onProgress }));
       },
       'jobs.get': ({ jobId }) => this.jobs.get(jobId),
       'jobs.list': () => this.jobs.list(),

@@ -69,6 +69,7 @@ export function buildFormSchema(ds: DatasetVersion): FormSchema {
     datasetName: ds.name,
     target: { column: config.target.column, label: targetCol?.label ?? config.target.column, unit: targetCol?.unit ?? null },
     saleDate,
+    defaultValuationDate: latestIsoDate(saleDate ? quality.get(saleDate)?.max : null),
     fields,
   };
 }
@@ -77,4 +78,8 @@ export function buildFormSchema(ds: DatasetVersion): FormSchema {
 function normalizeLevel(v: string): string {
   const n = Number(v);
   return Number.isFinite(n) && v.trim() !== '' ? String(n) : v;
+}
+
+function latestIsoDate(v: unknown): string | null {
+  return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : null;
 }

@@ -100,8 +100,8 @@ for (const make of [inProcessTransport, httpTransport]) {
       expect(started.ok).toBe(true);
       const { jobId } = (started as { result: { jobId: string } }).result;
       let job: { state: string; error: { code: string } | null } = { state: 'running', error: null };
-      for (let i = 0; i < 100 && job.state === 'running'; i++) {
-        await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 600 && job.state === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 25));
         job = ((await t.call('jobs.get', { jobId })) as { result: typeof job }).result;
       }
       expect(job.state).toBe('failed');

@@ -24,7 +24,7 @@ export async function inProcessTransport(): Promise<Transport & { dispatcher: Ap
       return r.ok ? { ok: true, result: r.result, status: 200 } : { ok: false, error: r.error, status: 0 };
     },
     async close() {
-      dispatcher.close();
+      await dispatcher.close();
       services.cleanup();
     },
   };
@@ -49,7 +49,7 @@ export async function httpTransport(): Promise<Transport & { host: ListeningWebH
     },
     async close() {
       await host.close();
-      dispatcher.close();
+      await dispatcher.close();
       services.cleanup();
     },
   };

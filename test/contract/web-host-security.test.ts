@@ -39,7 +39,7 @@ describe('web host: token, Host/Origin and size checks', () => {
   });
   afterAll(async () => {
     await host.close();
-    dispatcher.close();
+    await dispatcher.close();
     cleanup();
   });
 

@@ -14,11 +14,11 @@ interface JobRecord {
 }
 
 /**
- * Runs long work (ingest, training, batch scoring) as jobs with ids: progress and the final state go out as
+ * Tracks long work (ingest, training, batch scoring) as jobs with ids: progress and the final state go out as
  * events to every listener; `cancel` aborts the job's AbortSignal, after which the work throws CANCELLED.
  * The runner owns its jobs' AbortControllers; `close()` cancels whatever still runs.
  */
-export class JobRunner {
+export class JobTracker {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly listeners = new Set<(e: JobEvent) => void>();
 

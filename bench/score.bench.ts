@@ -65,6 +65,27 @@ async function interleavedBest(contenders: Contender[], rowsPerCall: number, sec
   return best;
 }
 
+/**
+ * Process CPU time per row of a single-threaded contender (µs), the least of `k` rounds: unlike wall-clock rates it
+ * does not count time the OS gave to other processes, so it stays comparable on a busy shared machine.
+ */
+async function cpuMicrosPerRow(once: () => Promise<unknown>, rowsPerCall: number, seconds: number, k: number): Promise<number> {
+  await once();
+  let best = Infinity;
+  for (let round = 0; round < k; round++) {
+    const end = performance.now() + (seconds * 1000) / k;
+    const start = process.cpuUsage();
+    let calls = 0;
+    while (calls === 0 || performance.now() < end) {
+      await once();
+      calls++;
+    }
+    const used = process.cpuUsage(start);
+    best = Math.min(best, (used.user + used.system) / (calls * rowsPerCall));
+  }
+  return best;
+}
+
 async function latencies(once: () => Promise<unknown>, n: number): Promise<{ p50: number; p99: number; max: number }> {
   for (let i = 0; i < 200; i++) await once();
   const ts = new Float64Array(n);
@@ -221,6 +242,7 @@ export async function run(args: string[]): Promise<void> {
   ];
   const opColumns: string[] = [];
   const opRows: string[][] = [];
+  const cpuRows: string[][] = [];
   for (const m of opModels) {
     const Xm = m.model === model ? X : syntheticRows(m.model, 65536, 8, 0.05);
     const opRates = variants.map(() => [] as number[]);
@@ -237,8 +259,19 @@ export async function run(args: string[]): Promise<void> {
     }
     opColumns.splice(0, opColumns.length, ...columns);
     variants.forEach((v, i) => opRows.push([v.name + m.label, ...opRates[i].map((r, c) => `${fmt(r)} (${(r / opRates[0][c]).toFixed(2)}×)`)]));
+
+    // CPU time per row, one thread, batch 1024: the noise-robust figure for comparing encodings.
+    const cpu: number[] = [];
+    for (const v of variants) {
+      const s1 = await bareSession(m.bytes(v), 1);
+      cpu.push(await cpuMicrosPerRow(bareRun(s1, Xm, 1024, m.model.featureNames.length), 1024, seconds, k));
+      await s1.release();
+    }
+    variants.forEach((v, i) => cpuRows.push([v.name + m.label, `${cpu[i].toFixed(2)} µs`, `${(cpu[0] / cpu[i]).toFixed(2)}×`]));
   }
   console.log(`\nzip-heavy model: ${heavyCat} of ${heavyInterior} splits categorical`);
   console.log('\noperator encodings, bare ORT rows/s (ratio to TreeEnsemble-5 float32)');
   table(['encoding', ...opColumns], opRows);
+  console.log('\noperator encodings, CPU time per row (1 intra-op thread, batch 1024, least of the rounds)');
+  table(['encoding', 'CPU per row', 'speed vs TreeEnsemble-5 float32'], cpuRows);
 }

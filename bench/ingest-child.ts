@@ -1,14 +1,14 @@
-// Child process of the ingest bench: ingests one file into a fresh workspace and prints its figures as JSON.
-import { Workspace } from '../core/workspace/workspace.js';
-import { loadConfigFile } from '../core/config/load-config.js';
-import { ingestCsv } from '../core/ingest/ingest-csv.js';
+// Child process of the ingest bench: ingests one file into a fresh workspace the way the CLI and the app do
+// (a JobRunner worker thread with its capped heap) and prints its figures as JSON.
 import { fileURLToPath } from 'node:url';
+import { JobRunner } from '../core/jobs/job-runner.js';
+import type { IngestJobResult } from '../core/jobs/job-protocol.js';
 
 const [csv, workspace] = process.argv.slice(2);
-const ws = Workspace.open(workspace);
-const config = loadConfigFile(fileURLToPath(new URL('../../config/king-county.yaml', import.meta.url)));
+const runner = new JobRunner(workspace);
+const config = fileURLToPath(new URL('../../config/king-county.yaml', import.meta.url));
 const t0 = performance.now();
-const r = await ingestCsv(ws, { file: csv, config });
+const r = await runner.start<IngestJobResult>({ kind: 'ingest', file: csv, config }).result;
 const seconds = (performance.now() - t0) / 1000;
-ws.close();
+await runner.close();
 console.log(JSON.stringify({ rows: r.rowsRead, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, accepted: r.rowsAccepted, quarantined: r.rowsQuarantined }));

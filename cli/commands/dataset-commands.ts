@@ -4,6 +4,10 @@ import { printJson, printTable, Progress, formatCell } from '../output.js';
 import { summarize } from '../../core/services/dataset-service.js';
 import type { QualityReport } from '../../core/quality/quality-report.js';
 import { AppraiseError } from '../../core/common/errors.js';
+import { JobRunner } from '../../core/jobs/job-runner.js';
+import type { IngestJobResult } from '../../core/jobs/job-protocol.js';
+import type { IngestProgress } from '../../core/ingest/ingest-csv.js';
+import { resolve } from 'node:path';
 
 export function registerDatasetCommands(program: Command): void {
   program
@@ -16,27 +20,25 @@ export function registerDatasetCommands(program: Command): void {
       await withServices(cmd, async (s, o) => {
         const progress = Progress.for(o);
         let started = false;
-        const controller = new AbortController();
-        const onSigint = () => controller.abort();
-        process.once('SIGINT', onSigint);
+        let onSigint = () => undefined as void;
+        const sigint = () => onSigint();
+        process.once('SIGINT', sigint);
+        // The ingest runs in a worker thread with a capped heap (bounded memory whatever the file size).
+        const runner = new JobRunner(s.workspace.dir);
         try {
-          const r = await s.datasets.ingest({
-            file,
-            config: opts.config,
-            name: opts.name,
-            signal: controller.signal,
-            onProgress: (p) => {
-              if (!started) {
-                progress.start(p.totalBytes, 'ingest', ' bytes');
-                started = true;
-              }
-              progress.update(p.bytesRead, `${p.rowsAccepted.toLocaleString('en-US')} ok, ${p.rowsQuarantined.toLocaleString('en-US')} quarantined`);
-            },
+          const job = runner.start<IngestJobResult>({ kind: 'ingest', file: resolve(file), config: resolve(opts.config), name: opts.name }, (raw) => {
+            const p = raw as IngestProgress;
+            if (!started) {
+              progress.start(p.totalBytes, 'ingest', ' bytes');
+              started = true;
+            }
+            progress.update(p.bytesRead, `${p.rowsAccepted.toLocaleString('en-US')} ok, ${p.rowsQuarantined.toLocaleString('en-US')} quarantined`);
           });
+          onSigint = () => job.cancel();
+          const r = await job.result;
           progress.stop();
-          const { quality, ...result } = r;
           if (o.json) {
-            printJson({ ...result, duplicateRows: quality.duplicateRows });
+            printJson(r);
             return;
           }
           if (o.quiet) return;
@@ -49,7 +51,8 @@ export function registerDatasetCommands(program: Command): void {
           process.stdout.write(`  quality report: appraise quality ${r.datasetId.slice(0, 12)}\n`);
         } finally {
           progress.stop();
-          process.off('SIGINT', onSigint);
+          process.off('SIGINT', sigint);
+          await runner.close();
         }
       });
     });

@@ -1,5 +1,6 @@
 import type { SerializedError } from '../common/errors.js';
 import type { TrainRequest } from '../services/service-types.js';
+import type { IngestResult } from '../ingest/ingest-csv.js';
 
 /** Long-running work that runs off the calling thread, with its own connection to the workspace. */
 export type JobRequest =
@@ -20,3 +21,6 @@ export type JobMessage =
 
 /** Messages from the owner to the job thread. */
 export type JobCommand = { type: 'cancel' };
+
+/** An ingest job's result: the ingest result without the full quality report (read it from the dataset). */
+export type IngestJobResult = Omit<IngestResult, 'quality'> & { duplicateRows: number | null };

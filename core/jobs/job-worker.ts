@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../common/errors.js';
 import { openServices } from '../services/open-workspace.js';
-import type { JobCommand, JobMessage, JobStart } from './job-protocol.js';
+import type { IngestJobResult, JobCommand, JobMessage, JobStart } from './job-protocol.js';
 
 const port = parentPort!;
 const { workspaceDir, job } = workerData as JobStart;
@@ -26,8 +26,8 @@ try {
   const signal = controller.signal;
   switch (job.kind) {
     case 'ingest': {
-      const { quality: _quality, ...r } = await services.datasets.ingest({ file: job.file, config: job.config, name: job.name, onProgress, signal });
-      result = r;
+      const { quality, ...r } = await services.datasets.ingest({ file: job.file, config: job.config, name: job.name, onProgress, signal });
+      result = { ...r, duplicateRows: quality.duplicateRows } satisfies IngestJobResult;
       break;
     }
     case 'train':

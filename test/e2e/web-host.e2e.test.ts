@@ -1,0 +1,202 @@
+/**
+ * End-to-end: Debian's Chromium driven by playwright-core against the real web host on a real temp workspace.
+ * Imports the King County demo, trains a small model with visible progress, promotes it, values a property and
+ * checks the numbers against `appraise value --json`, exports the PDF report, imports a CSV with bad rows and
+ * reads the quarantine reasons. Screenshots of every screen go to test-results/e2e/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import type { Browser, Page } from 'playwright-core';
+import { PDFDocument } from 'pdf-lib';
+import { openServices, type AppServices } from '../../core/services/open-workspace.js';
+import { ApiDispatcher } from '../../core/api/dispatcher.js';
+import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
+import { kcConfigPath, kcCsv, tempDir } from '../helpers/temp-workspace.js';
+import { runCli } from '../helpers/run-cli.js';
+import { browserSkipReason, ensureRendererBuilt, launchChromium, rendererDist, screenshotDir } from './browser.js';
+
+const skip = browserSkipReason();
+if (skip) console.warn(`e2e (web host) skipped: ${skip}`);
+
+describe.skipIf(skip !== null)('Appraise in the browser, served by the web host', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let services: AppServices;
+  let dispatcher: ApiDispatcher;
+  let host: ListeningWebHost;
+  let browser: Browser;
+  let page: Page;
+  const ws = () => join(dir, 'ws');
+  const shot = (name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: false });
+  const nav = (name: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true }).click();
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    mkdirSync(screenshotDir, { recursive: true });
+    ({ dir, cleanup } = tempDir('appraise-e2e-'));
+    services = openServices(ws());
+    dispatcher = new ApiDispatcher(services, { demo: { csv: kcCsv, config: kcConfigPath } });
+    host = await listenWebHost({ dispatcher, staticDir: rendererDist });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(host.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    await dispatcher?.close();
+    await services?.close();
+    cleanup?.();
+  });
+
+  it('opens without the token in the address bar and says the workspace is empty', async () => {
+    await expect.poll(() => page.url()).not.toContain('token=');
+    await page.getByText('This workspace has no data yet').waitFor();
+    await shot('01-value-empty-workspace');
+  });
+
+  it('imports the King County demo with progress and lists it', async () => {
+    await nav('Data');
+    await page.getByRole('button', { name: 'Load the King County demo' }).click();
+    await page.getByTestId('import-result').waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.getByTestId('import-result').textContent()).toMatch(/21,597 of 21,597 rows accepted/);
+    await page.getByTestId('datasets').getByText('king-county-demo').waitFor();
+    await shot('02-data-demo-imported');
+  }, 90_000);
+
+  it('trains a small model with visible progress, and promotes it', async () => {
+    await nav('Train');
+    await page.getByLabel('n rounds').fill('60');
+    await page.getByLabel('learning rate').fill('0.1');
+    await page.getByLabel('Cross-validation folds').fill('2');
+    await page.getByLabel('Model name (optional)').fill('e2e-small');
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-progress').waitFor();
+    // Progress is visible while it runs: the phase and rounds appear in the bar's label.
+    await page.getByRole('progressbar').filter({ hasText: /Cross-validation|Fitting the final model|Loading/ }).waitFor({ timeout: 60_000 });
+    await shot('03-train-progress');
+    await page.getByTestId('train-result').waitFor({ timeout: 120_000 });
+    await shot('04-train-result');
+    await page.getByTestId('train-promote').click();
+    await page.getByText('e2e-small is now the champion.').waitFor();
+    await expect.poll(() => page.getByTestId('champion').textContent()).toContain('e2e-small');
+  }, 180_000);
+
+  let estimate = 0;
+  it('values a property and shows the same numbers as `appraise value --json`', async () => {
+    await nav('Value a property');
+    await page.getByLabel('Bedrooms').fill('4');
+    await page.getByLabel(/Living area/).fill('2400');
+    // Validation as you type: an impossible value is flagged before submitting.
+    await page.getByLabel(/Year built/).fill('1700');
+    await page.getByText(/yr_built/).first().waitFor();
+    await shot('05-value-validation');
+    await page.getByLabel(/Year built/).fill('1987');
+    await expect.poll(() => page.getByTestId('value-submit').isDisabled()).toBe(false);
+    const request = page.waitForRequest((r) => r.url().endsWith('/api/value'));
+    await page.getByTestId('value-submit').click();
+    const sent = JSON.parse((await request).postData() ?? '{}') as { input: Record<string, unknown>; valuationDate: string };
+    await page.getByTestId('valuation-result').waitFor();
+    estimate = Number(await page.getByTestId('estimate').getAttribute('data-value'));
+    const shown = await page.getByTestId('estimate').textContent();
+    const low80 = Number(await page.getByTestId('interval-80').getAttribute('data-low'));
+    await page.locator('canvas').first().waitFor();
+    await shot('06-value-result');
+
+    const cli = await runCli(['--workspace', ws(), '--json', 'value', 'champion', '--input', JSON.stringify(sent.input), '--date', sent.valuationDate]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const v = JSON.parse(cli.stdout) as { estimate: number; interval: { low: number; high: number }; intervals: { level: number; low: number }[] };
+    expect(estimate).toBe(v.estimate);
+    expect(low80).toBe(v.intervals.find((i) => Math.round(i.level * 100) === 80)!.low);
+    expect(shown).toBe(new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 }).format(v.estimate));
+  }, 90_000);
+
+  it('saves the valuation and exports a one-page PDF report containing the estimate', async () => {
+    await page.getByRole('button', { name: 'Save to history' }).click();
+    await page.getByText('Saved to the history.').waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export-pdf').click();
+    const file = await (await download).path();
+    const bytes = readFileSync(file);
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(bytes.subarray(-8).toString('latin1')).toContain('%%EOF');
+    const doc = await PDFDocument.load(bytes);
+    expect(doc.getPageCount()).toBe(1);
+    const text = pdfText(bytes);
+    const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 }).format(estimate);
+    expect(text).toContain(money);
+    expect(text).toContain('Property valuation report');
+    writeFileSync(join(screenshotDir, 'valuation-report.pdf'), bytes);
+  }, 60_000);
+
+  it('imports a CSV with bad rows and shows each quarantined row with its reasons', async () => {
+    const lines = readFileSync(kcCsv, 'utf8').split('\n').slice(0, 41);
+    const header = lines[0].split(',');
+    const bad = lines.slice(1, 4).map((l) => l.split(','));
+    bad[0][header.indexOf('price')] = 'lots';
+    bad[1][header.indexOf('bedrooms')] = '99';
+    const file = join(dir, 'sales-with-bad-rows.csv');
+    writeFileSync(file, [lines[0], ...lines.slice(4), bad[0].join(','), bad[1].join(','), bad[2].slice(0, 5).join(',')].join('\n') + '\n');
+    await nav('Data');
+    await page.getByLabel('CSV file path').fill(file);
+    await page.getByLabel('Configuration (YAML) path').fill(kcConfigPath);
+    await page.getByLabel('Name (optional)').fill('with-bad-rows');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect.poll(() => page.getByTestId('import-result').textContent(), { timeout: 60_000 }).toMatch(/with-bad-rows.*37 of 40 rows accepted, 3 quarantined/);
+    await page.getByRole('button', { name: 'Open with-bad-rows' }).click();
+    const q = page.getByTestId('quarantine');
+    await q.waitFor();
+    const text = (await q.textContent()) ?? '';
+    expect(text).toMatch(/price/);
+    expect(text).toMatch(/bedrooms/);
+    expect(text).toMatch(/has 5 fields, the header has 21/);
+    await page.getByTestId('quarantine').scrollIntoViewIfNeeded();
+    await shot('07-data-quarantine');
+  }, 90_000);
+
+  it('shows the registry, and every other screen, in light and dark themes', async () => {
+    await nav('Models');
+    await page.getByTestId('models').getByText('e2e-small').waitFor();
+    expect(await page.getByTestId('models').textContent()).toContain('champion');
+    await shot('08-models');
+    for (const [n, name] of [['09', 'Batch'], ['10', 'Monitoring'], ['11', 'Sync']] as const) {
+      await nav(name);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await shot(`${n}-${name.toLowerCase()}`);
+    }
+    // Keyboard: Alt+1 goes to the valuation screen; the theme toggles.
+    await page.keyboard.press('Alt+1');
+    await page.getByRole('heading', { name: 'Value a property' }).waitFor();
+    await page.getByRole('button', { name: /Switch to dark theme/ }).click();
+    await expect.poll(() => page.locator('html').getAttribute('data-theme')).toBe('dark');
+    await shot('12-value-dark');
+  }, 60_000);
+});
+
+/** The text drawn on a pdf-lib page: inflate each content stream, decode its hex strings (WinAnsi ⊇ ASCII). */
+function pdfText(pdf: Buffer): string {
+  const out: string[] = [];
+  const raw = pdf.toString('latin1');
+  const re = /stream\r?\n/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(raw))) {
+    const start = m.index + m[0].length;
+    const end = raw.indexOf('endstream', start);
+    if (end < 0) break;
+    const body = pdf.subarray(start, end);
+    let text: string;
+    try {
+      text = inflateSync(body).toString('latin1');
+    } catch {
+      text = body.toString('latin1');
+    }
+    for (const h of text.matchAll(/<([0-9A-Fa-f]+)>\s*Tj/g)) out.push(Buffer.from(h[1], 'hex').toString('latin1'));
+    for (const s of text.matchAll(/\(((?:[^()\\]|\\.)*)\)\s*Tj/g)) out.push(s[1]);
+    re.lastIndex = end;
+  }
+  return out.join('\n');
+}

@@ -37,7 +37,7 @@ export interface TrainGbdtOptions {
 }
 
 export interface TrainGbdtResult {
-  /** Trees up to the best validation round (all rounds when there is no validation). */
+  /** Trees up to the best validation round (all rounds when there is no validation or earlyStoppingRounds is 0). */
   model: TreeEnsemble;
   /** Number of trees this run kept (the model also holds initModel's trees before them). */
   bestIteration: number;
@@ -130,7 +130,8 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
       history.push(progress);
       options.onProgress?.(progress);
 
-      if (validLoss === null) bestIteration = round;
+      // Without early stopping every round is kept; the validation curve is then only reported.
+      if (validLoss === null || p.earlyStoppingRounds === 0) bestIteration = round;
       else if (validLoss < best) {
         best = validLoss;
         bestIteration = round;

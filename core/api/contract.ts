@@ -161,7 +161,16 @@ export const valuationSchema = z.object({
   interval,
   intervals: z.array(interval),
   baseValue: z.number(),
-  contributions: z.array(z.object({ feature: z.string(), featureValue: z.number().nullable(), value: z.number(), amount: z.number() })),
+  contributions: z.array(
+    z.object({
+      feature: z.string(),
+      featureValue: z.number().nullable(),
+      /** The value as a person reads it (the input field for features taken straight from a column). */
+      displayValue: z.union([z.string(), z.number(), z.null()]).optional(),
+      value: z.number(),
+      amount: z.number(),
+    }),
+  ),
   comparables: z.array(
     z.object({
       rowIndex: z.number(),

@@ -275,13 +275,20 @@ function RangeBand({ estimate, narrow, wide }: { estimate: number; narrow: { lev
   const hi = wide.high + (wide.high - wide.low) * 0.05;
   const x = (v: number) => `${((v - lo) / (hi - lo)) * 100}%`;
   return (
-    <svg className="band" viewBox="0 0 100 40" preserveAspectRatio="none" role="img" aria-label={`Range: ${fmtMoney(wide.low)} to ${fmtMoney(wide.high)}, estimate ${fmtMoney(estimate)}`} width="100%" height="56">
+    <div className="band-wrap">
+    <svg className="band" viewBox="0 0 100 32" preserveAspectRatio="none" role="img" aria-label={`Range: ${fmtMoney(wide.low)} to ${fmtMoney(wide.high)}, estimate ${fmtMoney(estimate)}`} width="100%" height="40">
       <rect x={x(wide.low)} y="8" width={`${((wide.high - wide.low) / (hi - lo)) * 100}%`} height="16" className="band-wide" />
       <rect x={x(narrow.low)} y="8" width={`${((narrow.high - narrow.low) / (hi - lo)) * 100}%`} height="16" className="band-narrow" />
       <rect x={x(estimate)} y="2" width="0.6%" height="28" className="band-estimate" />
-      <text x={x(wide.low)} y="38" className="band-label">{fmtMoney(wide.low)}</text>
-      <text x={x(wide.high)} y="38" className="band-label" textAnchor="end">{fmtMoney(wide.high)}</text>
     </svg>
+      <div className="band-legend muted small">
+        <span>{fmtMoney(wide.low)}</span>
+        <span>
+          inner band {Math.round(narrow.level * 100)} %, outer {Math.round(wide.level * 100)} %
+        </span>
+        <span>{fmtMoney(wide.high)}</span>
+      </div>
+    </div>
   );
 }
 
@@ -292,7 +299,10 @@ function ShapChart({ v, labels }: { v: ApiValuation; labels: Map<string, string>
     return {
       type: 'bar',
       data: {
-        labels: top.map((t) => `${labels.get(t.feature) ?? t.feature}${t.featureValue === null ? '' : ` = ${fmtNum(t.featureValue)}`}`),
+        labels: top.map((t) => {
+          const shown = t.displayValue ?? v.input[t.feature] ?? t.featureValue;
+          return `${labels.get(t.feature) ?? t.feature}${shown === null || shown === undefined ? '' : ` = ${typeof shown === 'number' ? fmtNum(shown) : shown}`}`;
+        }),
         datasets: [{ label: 'Contribution (USD)', data: top.map((t) => t.amount), backgroundColor: top.map((t) => (t.amount >= 0 ? c.good : c.bad)) }],
       },
       options: {
@@ -327,9 +337,10 @@ function Comparables({ v }: { v: ApiValuation }) {
     };
   }, [v, subject]);
   if (v.comparables.length === 0) return <p className="muted">No comparable sales were found.</p>;
-  const attrs = Object.keys(v.comparables[0].attributes).slice(0, 6);
+  const attrs = Object.keys(v.comparables[0].attributes).slice(0, 4);
   return (
     <div className="comparables">
+      <div className="scroll">
       <table data-testid="comparables">
         <thead>
           <tr>
@@ -354,6 +365,7 @@ function Comparables({ v }: { v: ApiValuation }) {
           ))}
         </tbody>
       </table>
+      </div>
       {hasGeo && <ChartCanvas config={config} label="Map of comparable sales by latitude and longitude" height={240} />}
     </div>
   );

@@ -53,10 +53,21 @@ function newPath(n: number): Path {
 }
 
 function copyPath(src: Path, dst: Path, n: number): void {
-  dst.feature.set(src.feature.subarray(0, n));
-  dst.zero.set(src.zero.subarray(0, n));
-  dst.one.set(src.one.subarray(0, n));
-  dst.weight.set(src.weight.subarray(0, n));
+  // Plain loops: `set(subarray(…))` allocates four views per call, and this runs once per node per row.
+  const sf = src.feature;
+  const sz = src.zero;
+  const so = src.one;
+  const sw = src.weight;
+  const df = dst.feature;
+  const dz = dst.zero;
+  const dOne = dst.one;
+  const dw = dst.weight;
+  for (let i = 0; i < n; i++) {
+    df[i] = sf[i];
+    dz[i] = sz[i];
+    dOne[i] = so[i];
+    dw[i] = sw[i];
+  }
 }
 
 function extendPath(p: Path, depth: number, zero: number, one: number, feature: number): void {

@@ -1,4 +1,5 @@
 import { existsSync, statSync, openSync, writeSync, closeSync, readFileSync, writeFileSync, renameSync, rmSync, fsyncSync, ftruncateSync } from 'node:fs';
+import DatabaseCtor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 import { AppraiseError } from '../common/errors.js';
 import type { SqliteDatasetStore } from '../datasets/dataset-store.js';
@@ -262,7 +263,9 @@ function csvSink(out: string, header: string[], modelId: string, source: string)
 
 
 function sqliteSink(input: ScoreToFileInput, header: string[]): Sink {
-  const db = input.db;
+  // A second connection: the source rows are streamed by a cursor on the first one, which SQLite keeps busy.
+  const db = new DatabaseCtor(input.db.name);
+  db.pragma('busy_timeout = 5000');
   const name = input.out.slice('sqlite:'.length);
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,60}$/.test(name)) throw new AppraiseError('INVALID_INPUT', `sqlite:${name}: a table name uses letters, digits and _ only`);
   const table = `scores_${name}`;
@@ -278,6 +281,6 @@ function sqliteSink(input: ScoreToFileInput, header: string[]): Sink {
     output: `${table} (workspace database)`,
     write: (lines) => tx(lines),
     finish: () => undefined,
-    close: () => undefined,
+    close: () => db.close(),
   };
 }

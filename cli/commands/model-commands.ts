@@ -62,17 +62,23 @@ export function registerModelCommands(program: Command): void {
       await withServices(cmd, async (s, o) => {
         const progress = Progress.for(o);
         let phase = '';
+        let furthest = 0;
         const controller = new AbortController();
         const onSigint = () => controller.abort();
         process.once('SIGINT', onSigint);
         const onProgress = (p: TrainProgress) => {
-          const label = p.phase === 'cross-validation' ? `fold ${(p.fold ?? 0) + 1}/${p.folds}` : p.phase;
+          // Folds run in parallel: one bar for all of them, at the furthest round any fold has reached.
+          const label = p.phase === 'cross-validation' ? `${p.folds}-fold CV` : p.phase;
           if (label !== phase) {
             progress.stop();
             phase = label;
+            furthest = 0;
             if (p.nRounds) progress.start(p.nRounds, label.padEnd(11), ' rounds');
           }
-          if (p.round !== undefined) progress.update(p.round, p.validLoss !== undefined ? `valid ${p.validLoss.toFixed(4)}` : `train ${p.trainLoss?.toFixed(4) ?? ''}`);
+          if (p.round !== undefined) {
+            furthest = p.phase === 'cross-validation' ? Math.max(furthest, p.round) : p.round;
+            progress.update(furthest, p.validLoss !== undefined ? `fold ${(p.fold ?? 0) + 1} valid RMSE ${p.validLoss.toFixed(4)}` : `train ${p.trainLoss?.toFixed(4) ?? ''}`);
+          }
         };
         try {
           const r = await s.training.train(

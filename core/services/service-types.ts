@@ -26,7 +26,7 @@ export interface TrainRequest {
 
 export interface TrainProgress {
   phase: 'loading' | 'cross-validation' | 'final-model' | 'export';
-  /** Fold being fitted (0-based) during cross-validation. */
+  /** Fold this update is about (0-based) during cross-validation; folds run in parallel, so updates interleave. */
   fold?: number;
   folds?: number;
   round?: number;

@@ -9,6 +9,7 @@ import { trainGbdt } from '../learner/gbdt-trainer.js';
 import { resolveGbdtParams, DEFAULT_GBDT_PARAMS, type GbdtParams } from '../learner/gbdt-params.js';
 import { selectRows, type TrainingData } from '../learner/training-data.js';
 import { FastTreePredictor } from '../learner/fast-predictor.js';
+import { fitFoldsInParallel } from './parallel-folds.js';
 import type { TreeEnsemble } from '../learner/tree-model.js';
 import { exportTreeEnsembleToOnnx, ONNX_INPUT, ONNX_RAW_OUTPUT, ONNX_VALUE_OUTPUT } from '../onnx/export-tree-ensemble.js';
 import type { JobControl, TrainProgress, TrainRequest, TrainResult, TrainingServiceApi } from '../services/service-types.js';
@@ -56,21 +57,20 @@ export class TrainingService implements TrainingServiceApi {
     const init = parent?.ensemble ?? undefined;
     const oof = new Float64Array(m.nRows).fill(NaN);
     const foldMetrics: AccuracyMetrics[] = [];
-    for (const k of plan.activeFolds) {
-      const testRows = Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] === k);
-      const trainRows = plan.trainRows(k);
-      if (testRows.length === 0 || trainRows.length < MIN_TRAINING_ROWS) continue;
-      const fit = await trainGbdt(selectRows(data, trainRows), params, {
-        threads: req.threads,
-        signal: job.signal,
-        initModel: init,
-        onProgress: (p) => report({ phase: 'cross-validation', fold: k, folds: plan.activeFolds.length, round: p.round, nRounds: p.nRounds, trainLoss: p.trainLoss, validLoss: p.validLoss ?? undefined }),
-      });
-      const predictor = new FastTreePredictor(fit.model);
-      const test = selectRows(data, testRows);
-      const pred = predictor.predict(test.X, test.nRows);
-      testRows.forEach((r, j) => (oof[r] = pred[j]));
-      foldMetrics.push(metricsFor(test.y, pred, compiled.inverseTarget));
+    const jobs = plan.activeFolds
+      .map((k) => ({ fold: k, testRows: Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] === k), trainRows: plan.trainRows(k) }))
+      .filter((j) => j.testRows.length > 0 && j.trainRows.length >= MIN_TRAINING_ROWS);
+    // Folds run in parallel threads; each reports its own rounds.
+    const predictions = await fitFoldsInParallel(data, jobs, params, {
+      concurrency: req.threads,
+      initModel: init,
+      signal: job.signal,
+      onProgress: (fold, p) => report({ phase: 'cross-validation', fold, folds: jobs.length, round: p.round, nRounds: p.nRounds, trainLoss: p.trainLoss, validLoss: p.validLoss ?? undefined }),
+    });
+    for (const j of jobs) {
+      const pred = predictions.get(j.fold)!;
+      j.testRows.forEach((r, i) => (oof[r] = pred[i]));
+      foldMetrics.push(metricsFor(Float64Array.from(j.testRows, (r) => m.y[r]), pred, compiled.inverseTarget));
     }
     const scored = Int32Array.from(oof.keys()).filter((i) => !Number.isNaN(oof[i]));
     if (scored.length === 0) throw invalidInput('no fold had both test and training rows; use more data or fewer folds');

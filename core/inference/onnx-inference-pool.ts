@@ -100,6 +100,11 @@ export class OnnxInferencePool implements ValuationPredictor {
     }
     const info = (settled[0] as PromiseFulfilledResult<{ nFeatures: number | null }>).value;
     const local = this.inThreadMaxRows > 0 ? await OnnxSession.create(onnxBytes) : null;
+    if (this.closing) {
+      // close() ran while we loaded: it cannot have seen this session, so it is ours to release.
+      await local?.close();
+      throw new AppraiseError('CANCELLED', 'the inference pool was closed while the model was loading');
+    }
     const previous = this.models.get(modelId);
     this.models.set(modelId, { nFeatures: info.nFeatures, local });
     await previous?.local?.close();

@@ -9,6 +9,7 @@ import type { NormalizedValue } from '../schema/column-parser.js';
 import { createProfiler } from '../quality/column-profiler.js';
 import { CsvTokenizer, type TokenizedRecord } from './csv-tokenizer.js';
 import { openTextSource } from './open-text-source.js';
+import { RowEncoder } from './row-encoder.js';
 import { buildQualityReport, type QualityReport } from '../quality/quality-report.js';
 import { quoteIdent, datasetTableName } from '../datasets/dataset-tables.js';
 
@@ -94,7 +95,7 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
   // Row layout in the batch and the table: _row, _fp (row fingerprint, for duplicate counting), then the columns.
   const writer = new BatchWriter(db, staging, nCols + 2, runId);
   const profilers = columns.map((c, i) => createProfiler(c, i + 1));
-  const contentHash = createHash('sha256').update(`appraise-dataset/1\u001e${configHash}\u001e`);
+  const contentHash = createHash('sha256').update(`appraise-dataset/2\u001e${configHash}\u001e`);
   const width = nCols + 2;
   const batch: NormalizedValue[] = new Array(batchSize * width);
   let inBatch = 0;
@@ -103,21 +104,15 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
   let rowsAccepted = 0;
   let rowsQuarantined = 0;
 
+  const encoder = new RowEncoder();
   const flush = () => {
-    let text = '';
+    encoder.reset();
     for (let r = 0; r < inBatch; r++) {
       const o = r * width;
-      let row = '';
-      for (let c = 2; c < width; c++) {
-        const v = batch[o + c];
-        row += v === null ? '\u0000\u001f' : `${v}\u001f`;
-        profilers[c - 2].add(v);
-      }
-      batch[o + 1] = fingerprint(row);
-      // The normalized serialization: row index, then each value (NUL for missing), unit/record separators.
-      text += `${batch[o] as number}\u001f${row}\u001e`;
+      for (let c = 2; c < width; c++) profilers[c - 2].add(batch[o + c]);
+      batch[o + 1] = encoder.addRow(batch[o] as number, batch, o + 2, o + width);
     }
-    contentHash.update(text);
+    contentHash.update(encoder.contents());
     writer.write(batch, inBatch, quarantine, { rowsRead, rowsAccepted, rowsQuarantined });
     inBatch = 0;
     quarantine = [];
@@ -301,24 +296,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Rows equal to an earlier row, by 53-bit fingerprint of the normalized values (collisions: p < 0.2% at 5M rows). */
+/** Rows equal to an earlier row, by the 53-bit fingerprint of their normalized values (collisions: p < 0.2 % at 5M rows). */
 function countDuplicateRows(db: Database.Database, table: string): number {
   return (db.prepare(`SELECT COUNT(*) - COUNT(DISTINCT _fp) AS d FROM ${table}`).get() as { d: number }).d;
 }
 
-/** cyrb53: a fast, well-mixed 53-bit string hash (public domain, bryc). Not cryptographic; the dataset id is. */
-export function fingerprint(str: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < str.length; i++) {
-    const ch = str.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
 
 function topReasons(db: Database.Database, runId: string): string {
   const rows = db.prepare('SELECT line, reasons_json FROM quarantine WHERE run_id = ? ORDER BY line LIMIT 5').all(runId) as { line: number; reasons_json: string }[];

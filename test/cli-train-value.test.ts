@@ -43,7 +43,7 @@ test('train --json, value --json and score through the real CLI', async () => {
   expect(bad.code).toBe(1);
   expect(JSON.parse(bad.stdout).error.details).toEqual([{ field: 'sqft_living', message: 'sqft_living: "big" is not a number' }]);
   expect((await cli('value', 'champion', '--input', '{not json')).stderr).toContain('--input is not valid JSON');
-});
+}, 240_000);
 
 test('batch scoring from a CSV with bad rows writes reasons, and resumes after an interruption', async () => {
   const input = join(dir, 'to-score.csv');
@@ -67,4 +67,4 @@ test('batch scoring from a CSV with bad rows writes reasons, and resumes after a
   expect(JSON.parse(resumed.stdout).rows).toBe(300);
   expect(readFileSync(out, 'utf8').trim().split('\n')).toEqual(csv);
   expect(existsSync(`${out}.partial.json`)).toBe(false);
-});
+}, 240_000);

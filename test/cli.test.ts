@@ -23,7 +23,7 @@ test('ingest --json prints the documented fields; rowsRead equals the data rows;
   const q = JSON.parse((await runCli(['-w', ws, 'quality', out.datasetId.slice(0, 8), '--json'])).stdout);
   expect(q.columns.find((c: { name: string }) => c.name === 'waterfront').missing).toBe(2376);
   expect(q.columns.find((c: { name: string }) => c.name === 'sqft_basement').missing).toBe(454);
-});
+}, 240_000);
 
 test('user errors exit 1 with a message that says what to fix; --json carries the error code', async () => {
   const missing = await runCli(['-w', ws, 'ingest', join(dir, 'nope.csv'), '--config', kcConfigPath]);
@@ -39,10 +39,10 @@ test('user errors exit 1 with a message that says what to fix; --json carries th
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toContain('appraise datasets list');
   expect((await runCli(['frobnicate'])).code).toBe(1);
-});
+}, 240_000);
 
 test('datasets delete removes the version and its rows', async () => {
   const del = await runCli(['-w', ws, 'datasets', 'delete', 'kc_house_sales', '--json']);
   expect(del.code).toBe(0);
   expect(JSON.parse((await runCli(['-w', ws, 'datasets', 'list', '--json'])).stdout)).toEqual([]);
-});
+}, 240_000);

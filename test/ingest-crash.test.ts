@@ -50,4 +50,4 @@ test('kill -9 in the middle of an ingest leaves no half dataset; the next run cl
   } finally {
     cleanup();
   }
-});
+}, 240_000);

@@ -22,4 +22,15 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // The renderer runs in a sandboxed window: it may use core/'s types (the API contract) but never its code.
+    files: ['renderer/src/**/*.ts', 'renderer/src/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/core/**', '**/cli/**', '**/electron/**', 'node:*'], allowTypeImports: true, message: 'The renderer talks to core/ only through api-client.ts; import types only.' },
+        ],
+      }],
+    },
+  },
 );

@@ -38,10 +38,12 @@ export function TrainScreen({ ctx }: { ctx: AppContext }) {
   useEffect(() => {
     api.call('datasets.list', {}).then((d) => {
       setDatasets(d);
-      if (d[0]) setDataset((cur) => cur || d[0].id);
+      // Default: the champion's training data (retraining it is the usual case), else the newest dataset.
+      const preferred = d.find((x) => x.id === ctx.info?.champion?.datasetId) ?? d[0];
+      if (preferred) setDataset((cur) => cur || preferred.id);
     }, setError);
     api.call('models.list', {}).then(setModels, () => undefined);
-  }, []);
+  }, [ctx.info?.champion?.datasetId]);
 
   const onProgress = (p: Progress) => {
     const key = p.phase === 'cross-validation' ? (p.fold ?? 0) : 1000;

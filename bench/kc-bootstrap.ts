@@ -1,6 +1,7 @@
 import { readFileSync, createWriteStream, existsSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { SeededRandom } from '../core/learner/seeded-random.js';
 
 /** The bundled KC file, whether running from bench/ (sources) or dist/bench/ (built). */
 export function kcCsvPath(): string {
@@ -23,13 +24,8 @@ export async function writeKcBootstrap(path: string, n: number, seed = 42): Prom
   const noisy = new Set(['price', 'sqft_living', 'sqft_lot', 'sqft_above', 'sqft_living15', 'sqft_lot15']);
   const cols = header.split(',');
   const noisyIdx = cols.map((c, i) => (noisy.has(c) ? i : -1)).filter((i) => i >= 0);
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  const rnd = () => random.next();
   const out = createWriteStream(path);
   out.write(`${header}\n`);
   let buf = '';

@@ -1,19 +1,12 @@
 import type { SerializedError } from '../common/errors.js';
-import type { FeatureKind, TreeEnsemble } from '../learner/tree-model.js';
+import type { TreeEnsemble } from '../learner/tree-model.js';
+import type { TrainingData } from '../learner/training-data.js';
 import type { GbdtParams } from '../learner/gbdt-params.js';
 import type { TrainingProgress } from '../learner/gbdt-trainer.js';
 
-/** What a fold thread gets: the whole matrix in shared memory (no copy per fold) and its row split. */
-export interface FoldTask {
+/** What a fold thread gets: the whole matrix in shared memory (X and y on SharedArrayBuffers) and its row split. */
+export interface FoldTask extends Omit<TrainingData, 'weights'> {
   fold: number;
-  nRows: number;
-  nFeatures: number;
-  /** Backed by a SharedArrayBuffer. */
-  X: Float32Array;
-  y: Float64Array;
-  featureNames: string[];
-  featureKinds: FeatureKind[];
-  categoryCounts: number[];
   trainRows: Int32Array;
   testRows: Int32Array;
   params: GbdtParams;

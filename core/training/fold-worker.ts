@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../common/errors.js';
 import { trainGbdt } from '../learner/gbdt-trainer.js';
-import { selectRows, type TrainingData } from '../learner/training-data.js';
+import { selectRows } from '../learner/training-data.js';
 import { FastTreePredictor } from '../learner/fast-predictor.js';
 import type { FoldMessage, FoldTask } from './fold-protocol.js';
 
@@ -16,15 +16,7 @@ const post = (m: FoldMessage) => port.postMessage(m);
 let last = 0;
 
 try {
-  const data: TrainingData = {
-    nRows: task.nRows,
-    nFeatures: task.nFeatures,
-    X: task.X,
-    y: task.y,
-    featureNames: task.featureNames,
-    featureKinds: task.featureKinds,
-    categoryCounts: task.categoryCounts,
-  };
+  const { fold: _fold, trainRows: _train, testRows: _test, params: _params, initModel: _init, ...data } = task;
   const fit = await trainGbdt(selectRows(data, task.trainRows), task.params, {
     threads: 1,
     signal: controller.signal,

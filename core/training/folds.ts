@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { AppraiseError, invalidInput } from '../common/errors.js';
+import { SeededRandom } from '../learner/seeded-random.js';
 
 /**
  * Cross-validation folds as one fold number per dataset row (−1 = the row is in no test fold).
@@ -15,21 +16,6 @@ export interface FoldPlan {
   trainRows(k: number): Int32Array;
   /** Folds that have test rows and training rows. */
   activeFolds: number[];
-}
-
-function seededShuffle(n: number, seed: number): Int32Array {
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = n - 1; i > 0; i--) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const j = (s >>> 0) % (i + 1);
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
-  }
-  return idx;
 }
 
 function checkFoldCount(k: number, n: number): void {
@@ -51,7 +37,7 @@ function complementPlan(scheme: string, nFolds: number, fold: Int32Array): FoldP
 /** Random k-fold, seeded. */
 export function randomFolds(n: number, k: number, seed: number): FoldPlan {
   checkFoldCount(k, n);
-  const order = seededShuffle(n, seed);
+  const order = new SeededRandom(seed).shuffle(Int32Array.from({ length: n }, (_, i) => i));
   const fold = new Int32Array(n);
   for (let i = 0; i < n; i++) fold[order[i]] = i % k;
   return complementPlan(`random ${k}-fold (seed ${seed})`, k, fold);

@@ -6,6 +6,7 @@ import { registerDatasetCommands } from './commands/dataset-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerModelCommands } from './commands/model-commands.js';
 import { registerValuationCommands } from './commands/valuation-commands.js';
+import { registerServeCommand } from './commands/serve-command.js';
 import { APPRAISE_VERSION } from '../core/common/version.js';
 
 /**
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerValuationCommands(program);
   registerDemoCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

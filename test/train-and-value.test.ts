@@ -168,3 +168,17 @@ test('export and import round-trip; a tampered ONNX file is refused', async () =
   writeFileSync(files.onnx, onnx);
   expect(() => s.models.importFrom(files.onnx, files.manifest)).toThrow(/does not match its manifest/);
 });
+
+test('warm start adds trees fitted to a regional dataset on top of an existing model, keeping its lineage', async () => {
+  const parent = s.models.load(trained.modelId);
+  const warm = await s.training.train({ dataset: holdoutId, folds: 2, warmStart: trained.modelId, params: { nRounds: 40, learningRate: 0.1 } });
+  const child = s.models.load(warm.modelId);
+  expect(child.manifest.mode).toBe('warm-start');
+  expect(child.manifest.parentModelId).toBe(trained.modelId);
+  expect(child.manifest.trainingDatasetId).toBe(holdoutId);
+  expect(child.ensemble!.trees.length).toBeGreaterThan(parent.ensemble!.trees.length);
+  // The parent's trees come first, unchanged, and the category codes stay the parent's.
+  expect(child.ensemble!.trees.slice(0, parent.ensemble!.trees.length)).toEqual(parent.ensemble!.trees);
+  expect(child.manifest.featureTransform.hash).toBe(parent.manifest.featureTransform.hash);
+  await expect(s.training.train({ dataset: holdoutId, warmStart: 'nope-model' })).rejects.toThrow(/no model "nope-model"/);
+});

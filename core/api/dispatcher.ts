@@ -116,6 +116,7 @@ export class ApiDispatcher {
   ): { jobId: string } {
     const info = this.jobs.start<unknown, unknown>(method, async ({ signal, onProgress }) => {
       let result: unknown;
+      if (signal.aborted) throw new AppraiseError('CANCELLED', `${method} cancelled before it started; nothing was done`);
       if (this.workers) {
         const handle = this.workers.start(request, onProgress);
         const onAbort = () => handle.cancel();

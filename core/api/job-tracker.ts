@@ -56,7 +56,8 @@ export class JobTracker {
     // Start on the next tick so the caller has the job id before the first event.
     setImmediate(() => {
       work({ signal: rec.controller.signal, onProgress }).then(
-        (result) => this.finish(rec, rec.controller.signal.aborted ? 'cancelled' : 'done', result, null),
+        // Work that completed despite a late cancel is done: its result exists (say, a stored dataset).
+        (result) => this.finish(rec, 'done', result, null),
         (e: unknown) => {
           const err = serializeError(e);
           const cancelled = err.code === 'CANCELLED' || rec.controller.signal.aborted;

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methodNames, type MethodName } from '../../core/api/contract.js';
 import { httpTransport, inProcessTransport, type Transport } from './transports.js';
+import { kcConfigPath, kcCsv } from '../helpers/temp-workspace.js';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A well-formed input per method: the malformed cases are made by breaking one field at a time. */
 const wellFormed: Record<MethodName, Record<string, unknown>> = {
@@ -106,6 +110,27 @@ for (const make of [inProcessTransport, httpTransport]) {
       }
       expect(job.state).toBe('failed');
       expect(job.error?.code).not.toBe('INTERNAL');
+    });
+
+    it('cancels a running job: it ends as cancelled with a CANCELLED error and stores nothing', async () => {
+      // Ten copies of the King County sales: long enough (seconds) that the cancel arrives mid-ingest.
+      const big = join(tmpdir(), `appraise-cancel-${process.pid}-${t.name.length}.csv`);
+      const [header, ...rows] = readFileSync(kcCsv, 'utf8').trimEnd().split('\n');
+      writeFileSync(big, [header, ...Array.from({ length: 10 }, () => rows.join('\n'))].join('\n') + '\n');
+      const started = (await t.call('datasets.ingest', { file: big, config: kcConfigPath, name: 'to-cancel' })) as { ok: true; result: { jobId: string } };
+      const { jobId } = started.result;
+      const cancelled = await t.call('jobs.cancel', { jobId });
+      expect(cancelled.ok).toBe(true);
+      let job: { state: string; error: { code: string } | null } = { state: 'running', error: null };
+      for (let i = 0; i < 600 && job.state === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        job = ((await t.call('jobs.get', { jobId })) as { result: typeof job }).result;
+      }
+      expect(job.state).toBe('cancelled');
+      expect(job.error?.code).toBe('CANCELLED');
+      const list = (await t.call('datasets.list', {})) as { result: { name: string }[] };
+      expect(list.result.map((d) => d.name)).not.toContain('to-cancel');
+      rmSync(big, { force: true });
     });
   });
 }

@@ -87,7 +87,7 @@ export function ModelsScreen({ ctx }: { ctx: AppContext }) {
                   <td>
                     <input type="checkbox" checked={compare.includes(m.id)} onChange={() => toggle(m.id)} aria-label={`Compare ${m.name}`} />
                   </td>
-                  <td>{m.name}</td>
+                  <td className="nowrap">{m.name}</td>
                   <td>
                     <code>{shortId(m.id)}</code>
                   </td>
@@ -96,11 +96,12 @@ export function ModelsScreen({ ctx }: { ctx: AppContext }) {
                   </td>
                   <td>{m.datasetName ?? '—'}</td>
                   <td className="num">{m.nTrees}</td>
-                  <td className="num">{fmtNum(m.cv?.rmseLog)}</td>
+                  <td className="num">{m.cv ? m.cv.rmseLog.toFixed(4) : '—'}</td>
                   <td className="num">{fmtPct(m.cv?.mdape)}</td>
                   <td className="num">{fmtNum(m.cv?.cod)}</td>
                   <td>{fmtDate(m.createdAt)}</td>
-                  <td className="actions">
+                  <td>
+                    <span className="row-actions">
                     {m.status !== 'champion' && (
                       <button className="link" onClick={() => void act(`${m.name} is now the champion.`, () => api.call('models.promote', { ref: m.id }))} aria-label={`Promote ${m.name}`}>
                         Promote
@@ -119,6 +120,7 @@ export function ModelsScreen({ ctx }: { ctx: AppContext }) {
                     >
                       Export
                     </button>
+                    </span>
                   </td>
                 </tr>
               ))}

@@ -114,6 +114,9 @@ test('a valuation: estimate inside its interval, SHAP amounts add up, comparable
   expect(v.comparables[0].distanceKm).toBeLessThan(2);
   expect(v.comparables.every((c) => c.price > 0)).toBe(true);
   expect(v.valuationDate).toBe('2015-03-01');
+  expect(v.warnings.some((w) => w.includes('outside the sales'))).toBe(false);
+  const later = await s.valuation.value('champion', house, { valuationDate: '2026-11-26' });
+  expect(later.warnings.some((w) => w.includes('2026-11-26 is outside the sales this model learned from (2014-05-02 to 2015-05-'))).toBe(true);
 });
 
 test('bad property input gives a field-by-field error list, never a value', async () => {

@@ -57,6 +57,8 @@ export interface ModelManifest {
   cv: (AccuracyMetrics & { folds: AccuracyMetrics[]; scheme: string }) | null;
   intervals: IntervalCalibration[];
   onnx: { file: string; sha256: string; opset: number; operator: string; inputName: string; outputName: string; rawOutputName: string | null };
+  /** First and last sale date in the training data (ISO), when the schema has a sale date. */
+  saleDateRange?: { first: string; last: string } | null;
   /** Reference histograms of each feature on the training data, for drift monitoring. */
   reference: { feature: string; edges: number[]; counts: number[]; missing: number }[];
 }

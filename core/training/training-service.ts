@@ -115,6 +115,7 @@ export class TrainingService implements TrainingServiceApi {
       cv,
       intervals,
       onnx: { file: 'model.onnx', sha256: modelId, opset: 5, operator: 'ai.onnx.ml.TreeEnsemble', inputName: ONNX_INPUT, outputName: ONNX_VALUE_OUTPUT, rawOutputName: ONNX_RAW_OUTPUT },
+      saleDateRange: dateRange(m.saleDay),
       reference: referenceHistograms(finalData.X, finalData.nRows, compiled.names, compiled.kinds, compiled.categoryCounts),
     };
     this.models.add(manifest, onnx, model);
@@ -164,6 +165,18 @@ function checkCompatible(t: FeatureTransform, datasetColumns: string[], target: 
   if (missing.length > 0 || target !== t.target.column) {
     throw new AppraiseError('INVALID_INPUT', `the model expects columns the dataset lacks (${[...missing, ...(target !== t.target.column ? [`target ${t.target.column}`] : [])].join(', ')}); use a dataset with the same schema`);
   }
+}
+
+function dateRange(saleDay: Float64Array): { first: string; last: string } | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const d of saleDay) {
+    if (d < lo) lo = d;
+    if (d > hi) hi = d;
+  }
+  if (!Number.isFinite(lo)) return null;
+  const iso = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
+  return { first: iso(lo), last: iso(hi) };
 }
 
 function paramsRecord(p: GbdtParams): Record<string, number | string | boolean> {

@@ -94,6 +94,13 @@ export class ValuationService implements ValuationServiceApi {
       if (valuationDate) values[saleDate] = valuationDate;
       else valuationDate = values[saleDate] as string;
     }
+    const range = manifest.saleDateRange;
+    if (range && valuationDate && (valuationDate > range.last || valuationDate < range.first)) {
+      warnings.push(
+        `the valuation date ${valuationDate} is outside the sales this model learned from (${range.first} to ${range.last}); ` +
+          `it values the property at market levels of ${valuationDate > range.last ? range.last : range.first} — retrain on recent sales for current values`,
+      );
+    }
     const { vector, warnings: featureWarnings } = m.compiled.fromRecord(values);
     warnings.push(...featureWarnings);
     const pred = await m.session.run(vector, 1, m.compiled.nFeatures);

@@ -54,8 +54,9 @@ function baselines(d: TrainingData, fold: Int32Array, enabled: boolean): { hgb: 
   if (!enabled) return { hgb: null, xgb: null };
   const dir = writeBaselineMatrix(d, fold);
   try {
-    const hgb = pythonHas('sklearn') ? runBaseline<{ rmse: number }>(['cv', dir, 'hgb']).rmse : null;
-    const xgb = pythonHas('xgboost') ? runBaseline<{ rmse: number }>(['cv', dir, 'xgb']).rmse : null;
+    // Single-threaded baselines: accuracy does not depend on threads, and the bench machine is shared.
+    const hgb = pythonHas('sklearn') ? runBaseline<{ rmse: number }>(['cv', dir, 'hgb'], 1).rmse : null;
+    const xgb = pythonHas('xgboost') ? runBaseline<{ rmse: number }>(['cv', dir, 'xgb'], 1).rmse : null;
     return { hgb, xgb };
   } finally {
     removeDir(dir);

@@ -27,8 +27,10 @@ export function writeBaselineMatrix(d: TrainingData, fold: Int32Array): string {
   return dir;
 }
 
-export function runBaseline<T>(args: string[]): T {
-  return JSON.parse(execFileSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 })) as T;
+/** Runs learner-baselines.py; `threads` caps OpenMP (scikit-learn) where the script does not set it itself. */
+export function runBaseline<T>(args: string[], threads?: number): T {
+  const env = threads ? { ...process.env, OMP_NUM_THREADS: String(threads) } : process.env;
+  return JSON.parse(execFileSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 1 << 24, env })) as T;
 }
 
 export function removeDir(dir: string): void {

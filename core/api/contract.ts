@@ -300,6 +300,17 @@ export const contract = {
     output: valuationSchema,
   },
   score: { input: z.strictObject({ model: ref.default('champion'), source: path, out: path }), output: jobStartedSchema },
+  /** Matches a CSV's columns to the active schema and checks its first rows, before scoring it. */
+  'batch.inspect': {
+    input: z.strictObject({ source: path }),
+    output: z.object({
+      file: z.string(),
+      columns: z.array(z.object({ name: z.string(), label: z.string(), required: z.boolean(), found: z.boolean() })),
+      ignored: z.array(z.string()),
+      missingRequired: z.array(z.string()),
+      sample: z.object({ rows: z.number(), valid: z.number(), problems: z.array(z.object({ line: z.number(), reasons: z.array(z.string()) })) }),
+    }),
+  },
   'jobs.get': { input: z.strictObject({ jobId }), output: jobInfoSchema },
   'jobs.list': { input: empty, output: z.array(jobInfoSchema) },
   'jobs.cancel': { input: z.strictObject({ jobId }), output: jobInfoSchema },

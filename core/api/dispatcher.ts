@@ -8,6 +8,7 @@ import type { ModelServiceApi, TrainingServiceApi, ValuationServiceApi } from '.
 import type { DatasetVersion } from '../datasets/dataset-store.js';
 import { contract, jobContract, isMethodName, type ApiEvent, type FormSchema, type MethodName, type MethodOutput, type ParsedInput } from './contract.js';
 import { buildFormSchema } from './form-schema.js';
+import { inspectBatchFile } from './batch-inspect.js';
 import { JobTracker } from './job-tracker.js';
 import { JobRunner as WorkerJobRunner } from '../jobs/job-runner.js';
 import type { JobRequest } from '../jobs/job-protocol.js';
@@ -210,6 +211,11 @@ export class ApiDispatcher {
       score: ({ model, source, out }) => {
         const valuation = this.need('valuation');
         return this.startJob('score', { kind: 'score', model, source, out }, ({ signal, onProgress }) => valuation.score(model, source, out, { signal, onProgress }));
+      },
+      'batch.inspect': ({ source }) => {
+        const ds = this.activeDataset();
+        if (!ds) throw new AppraiseError('NOT_FOUND', 'this workspace has no dataset yet, so there is no schema to match the file to; import one first');
+        return inspectBatchFile(ds.config, source);
       },
       'jobs.get': ({ jobId }) => this.jobs.get(jobId),
       'jobs.list': () => this.jobs.list(),

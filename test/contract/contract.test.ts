@@ -26,6 +26,7 @@ const wellFormed: Record<MethodName, Record<string, unknown>> = {
   train: { dataset: 'abcdef', folds: 3, foldScheme: 'random', params: { n_rounds: 10 }, name: 'm', seed: 1 },
   value: { model: 'champion', input: { bedrooms: 3 }, valuationDate: '2015-01-01' },
   score: { model: 'champion', source: '/tmp/in.csv', out: '/tmp/out.csv' },
+  'batch.inspect': { source: '/tmp/in.csv' },
   'jobs.get': { jobId: 'j1' },
   'jobs.list': {},
   'jobs.cancel': { jobId: 'j1' },

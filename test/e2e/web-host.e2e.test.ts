@@ -195,6 +195,8 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     await nav('Batch');
     await page.getByLabel('CSV to value').fill(source);
     await page.getByLabel(/Output CSV/).fill(join(dir, 'batch-valued.csv'));
+    await page.getByRole('button', { name: 'Check the columns' }).click();
+    await expect.poll(() => page.getByTestId('batch-inspection').textContent()).toMatch(/Every required column is there\. 30 of the first 30 rows are valid/);
     await page.getByRole('button', { name: 'Value the file' }).click();
     await page.getByRole('heading', { name: 'Done' }).waitFor({ timeout: 60_000 });
     expect(await page.getByRole('status').last().textContent()).toMatch(/30 of 30 properties valued/);

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { JobProgress, JobResult } from '../../../core/api/contract.js';
+import type { JobProgress, JobResult, MethodOutput } from '../../../core/api/contract.js';
 import type { AppContext } from '../App.js';
 import { api } from '../api-client.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
@@ -15,6 +15,21 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
   const [progress, setProgress] = useState<JobProgress<'score'> | null>(null);
   const [result, setResult] = useState<JobResult<'score'> | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [inspection, setInspection] = useState<MethodOutput<'batch.inspect'> | null>(null);
+  const [checking, setChecking] = useState(false);
+
+  const check = async () => {
+    setError(null);
+    setInspection(null);
+    setChecking(true);
+    try {
+      setInspection(await api.call('batch.inspect', { source }));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setChecking(false);
+    }
+  };
 
   const start = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -44,7 +59,16 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
         <div className="fields">
           <label className="field grow">
             <span>CSV to value</span>
-            <input name="source" value={source} onChange={(e) => setSource(e.target.value)} placeholder="/home/me/properties.csv" required />
+            <input
+              name="source"
+              value={source}
+              onChange={(e) => {
+                setSource(e.target.value);
+                setInspection(null);
+              }}
+              placeholder="/home/me/properties.csv"
+              required
+            />
           </label>
           <label className="field grow">
             <span>Output CSV (default: next to the input)</span>
@@ -56,7 +80,10 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
           </label>
         </div>
         <div className="actions">
-          <button type="submit" disabled={running}>
+          <button type="button" className="secondary" disabled={!source || checking || running} onClick={() => void check()}>
+            Check the columns
+          </button>
+          <button type="submit" disabled={running || (inspection !== null && inspection.missingRequired.length > 0)}>
             Value the file
           </button>
           {running && jobId && (
@@ -67,6 +94,7 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
         </div>
       </form>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
+      {inspection && <Inspection r={inspection} />}
       {running && <ProgressBar value={progress && progress.total > 0 ? progress.rows / progress.total : null} label={progress ? `${fmtNum(progress.rows)} of ${fmtNum(progress.total)} rows` : 'Starting…'} />}
       {result && (
         <div className="card" role="status">
@@ -80,5 +108,58 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
         </div>
       )}
     </section>
+  );
+}
+
+function Inspection({ r }: { r: MethodOutput<'batch.inspect'> }) {
+  return (
+    <div className="card" data-testid="batch-inspection">
+      <h2>Columns matched to the schema</h2>
+      {r.missingRequired.length > 0 ? (
+        <p className="error" role="alert">
+          The file lacks required column{r.missingRequired.length > 1 ? 's' : ''} {r.missingRequired.join(', ')}. Rename the matching columns in the file (the names must be exactly these) and check again.
+        </p>
+      ) : (
+        <p className="notice">
+          Every required column is there. {r.sample.valid} of the first {r.sample.rows} rows are valid{r.sample.rows > r.sample.valid ? '; the others will be listed in the output with their reasons' : ''}.
+        </p>
+      )}
+      <div className="scroll">
+        <table className="compact">
+          <thead>
+            <tr>
+              <th>Schema column</th>
+              <th>Meaning</th>
+              <th>In the file</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.columns.map((c) => (
+              <tr key={c.name}>
+                <td>
+                  <code>{c.name}</code>
+                  {c.required && ' *'}
+                </td>
+                <td>{c.label}</td>
+                <td className={c.found ? undefined : c.required ? 'warn' : 'muted'}>{c.found ? 'found' : c.required ? 'missing (required)' : 'missing (left empty)'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {r.ignored.length > 0 && <p className="muted small">Ignored file columns: {r.ignored.join(', ')}.</p>}
+      {r.sample.problems.length > 0 && (
+        <>
+          <h3>Problems in the first rows</h3>
+          <ul className="reasons">
+            {r.sample.problems.map((p) => (
+              <li key={p.line}>
+                line {p.line}: {p.reasons.join('; ')}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
   );
 }

@@ -19,7 +19,7 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
   const grey = rgb(0.4, 0.43, 0.47);
   let y = 750;
   const text = (s: string, x: number, size = 10, f = font, color = ink) => page.drawText(ascii(s), { x, y, size, font: f, color });
-  const line = () => page.drawLine({ start: { x: 48, y: y + 6 }, end: { x: 564, y: y + 6 }, thickness: 0.5, color: grey });
+  const line = () => page.drawLine({ start: { x: 48, y: y + 15 }, end: { x: 564, y: y + 15 }, thickness: 0.5, color: grey });
 
   text('Property valuation report', 48, 18, bold);
   y -= 18;

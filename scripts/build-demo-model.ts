@@ -20,9 +20,9 @@ try {
     { dataset: ds.datasetId, folds: 5, seed: 42, name: 'king-county-default' },
     {
       onProgress: (p) => {
-        const line = `${p.phase}${p.fold !== undefined ? ` fold ${p.fold + 1}` : ''}`;
-        if (line !== last) process.stderr.write(`${line}\n`);
-        last = line;
+        // Folds run in parallel and their updates interleave: report phases only.
+        if (p.phase !== last) process.stderr.write(`${p.phase}\n`);
+        last = p.phase;
       },
     },
   );

@@ -90,7 +90,12 @@ export function buildWebHost(options: WebHostOptions): WebHost {
       if (!tokenOk(req.headers[TOKEN_HEADER])) {
         return sendError(res, 401, 'UNAUTHORIZED', `missing or wrong API token: send the token printed at launch in the ${TOKEN_HEADER} header`);
       }
-      const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+      let method: string;
+      try {
+        method = decodeURIComponent(url.pathname.slice('/api/'.length));
+      } catch {
+        return sendError(res, 400, 'INVALID_INPUT', 'the method name in the path is not valid percent-encoding');
+      }
       if (method === 'events') {
         if (req.method !== 'GET') return sendError(res, 405, 'INVALID_INPUT', 'the event stream is read with GET');
         return openEventStream(req, res);

@@ -94,6 +94,9 @@ describe('web host: token, Host/Origin and size checks', () => {
     expect(JSON.parse(notJson.body).error.code).toBe('INVALID_INPUT');
     const form = await raw(host, { path: '/api/datasets.list', headers: { 'content-type': 'text/plain', [TOKEN_HEADER]: host.token }, body: '{}' });
     expect(form.status).toBe(415);
+    const badPath = await raw(host, { path: '/api/%E0%A4%A', headers: auth, body: '{}' });
+    expect(badPath.status).toBe(400);
+    expect(JSON.parse(badPath.body).error.code).toBe('INVALID_INPUT');
     const get = await raw(host, { method: 'GET', path: '/api/datasets.list', headers: { [TOKEN_HEADER]: host.token } });
     expect(get.status).toBe(405);
     expect(JSON.parse(get.body).error.message).toMatch(/POST/);

@@ -24,3 +24,15 @@ export async function withServices<T>(cmd: Command, fn: (s: AppServices, o: Glob
     await services.close();
   }
 }
+
+/** Runs long work that Ctrl-C cancels cleanly (the work sees an aborted signal and stops without half results). */
+export async function cancelOnCtrlC<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

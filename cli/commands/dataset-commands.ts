@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withServices } from './context.js';
+import { withServices, cancelOnCtrlC } from './context.js';
 import { printJson, printTable, Progress, formatCell } from '../output.js';
 import { summarize } from '../../core/services/dataset-service.js';
 import type { QualityReport } from '../../core/quality/quality-report.js';
@@ -20,9 +20,6 @@ export function registerDatasetCommands(program: Command): void {
       await withServices(cmd, async (s, o) => {
         const progress = Progress.for(o);
         let started = false;
-        let onSigint = () => undefined as void;
-        const sigint = () => onSigint();
-        process.once('SIGINT', sigint);
         // The ingest runs in a worker thread with a capped heap (bounded memory whatever the file size).
         const runner = new JobRunner(s.workspace.dir);
         try {
@@ -34,8 +31,10 @@ export function registerDatasetCommands(program: Command): void {
             }
             progress.update(p.bytesRead, `${p.rowsAccepted.toLocaleString('en-US')} ok, ${p.rowsQuarantined.toLocaleString('en-US')} quarantined`);
           });
-          onSigint = () => job.cancel();
-          const r = await job.result;
+          const r = await cancelOnCtrlC((signal) => {
+            signal.addEventListener('abort', () => job.cancel());
+            return job.result;
+          });
           progress.stop();
           if (o.json) {
             printJson(r);
@@ -51,7 +50,6 @@ export function registerDatasetCommands(program: Command): void {
           process.stdout.write(`  quality report: appraise quality ${r.datasetId.slice(0, 12)}\n`);
         } finally {
           progress.stop();
-          process.off('SIGINT', sigint);
           await runner.close();
         }
       });

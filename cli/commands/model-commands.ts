@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withServices } from './context.js';
+import { withServices, cancelOnCtrlC } from './context.js';
 import { printJson, printTable, Progress, formatCell } from '../output.js';
 import { AppraiseError } from '../../core/common/errors.js';
 import type { AccuracyMetrics, ModelSummary } from '../../core/models/model-types.js';
@@ -63,9 +63,6 @@ export function registerModelCommands(program: Command): void {
         const progress = Progress.for(o);
         let phase = '';
         let furthest = 0;
-        const controller = new AbortController();
-        const onSigint = () => controller.abort();
-        process.once('SIGINT', onSigint);
         const onProgress = (p: TrainProgress) => {
           // Folds run in parallel: one bar for all of them, at the furthest round any fold has reached.
           const label = p.phase === 'cross-validation' ? `${p.folds}-fold CV` : p.phase;
@@ -81,7 +78,7 @@ export function registerModelCommands(program: Command): void {
           }
         };
         try {
-          const r = await s.training.train(
+          const r = await cancelOnCtrlC((signal) => s.training.train(
             {
               dataset,
               folds: intOpt(opts.folds, '--folds'),
@@ -93,8 +90,8 @@ export function registerModelCommands(program: Command): void {
               seed: intOpt(opts.seed, '--seed'),
               threads: opts.threads ? intOpt(opts.threads, '--threads') : undefined,
             },
-            { onProgress, signal: controller.signal },
-          );
+            { onProgress, signal },
+          ));
           progress.stop();
           if (o.json) return printJson(r);
           process.stdout.write(`\nModel ${r.name} ${r.modelId.slice(0, 12)} trained in ${r.trainSeconds.toFixed(1)} s (${r.nTrees} trees); status: challenger\n`);
@@ -104,7 +101,6 @@ export function registerModelCommands(program: Command): void {
           process.stdout.write(`Promote it with: appraise models promote ${r.modelId.slice(0, 12)}\n`);
         } finally {
           progress.stop();
-          process.off('SIGINT', onSigint);
         }
       });
     });

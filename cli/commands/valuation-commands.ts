@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { withServices } from './context.js';
+import { withServices, cancelOnCtrlC } from './context.js';
 import { printJson, printTable, Progress, formatCell } from '../output.js';
 import { AppraiseError } from '../../core/common/errors.js';
 
@@ -62,24 +62,20 @@ export function registerValuationCommands(program: Command): void {
       await withServices(cmd, async (s, o) => {
         const progress = Progress.for(o);
         let started = false;
-        const controller = new AbortController();
-        const onSigint = () => controller.abort();
-        process.once('SIGINT', onSigint);
         try {
-          const r = await s.valuation.score(model, source, opts.out, {
-            signal: controller.signal,
+          const r = await cancelOnCtrlC((signal) => s.valuation.score(model, source, opts.out, {
+            signal,
             onProgress: (p) => {
               if (!started && Number.isFinite(p.total)) progress.start(p.total, 'score', ' rows');
               started = true;
               progress.update(p.rows);
             },
-          });
+          }));
           progress.stop();
           if (o.json) return printJson(r);
           process.stdout.write(`Scored ${formatCell(r.scored)} of ${formatCell(r.rows)} rows in ${r.seconds.toFixed(1)} s → ${r.output}${r.failed ? ` (${formatCell(r.failed)} invalid rows have their reasons in the error column)` : ''}\n`);
         } finally {
           progress.stop();
-          process.off('SIGINT', onSigint);
         }
       });
     });

@@ -1,11 +1,9 @@
 // The preload runs sandboxed, so it is CommonJS and may only require 'electron'. It exposes exactly one
 // global, `window.appraise`, with one invoke and one event subscription; no Node object crosses over.
 // (Channel names are repeated from ipc-channels.ts: a sandboxed preload cannot require project files.)
-import type { IpcRendererEvent } from 'electron';
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- a sandboxed preload is CommonJS
-import electron = require('electron');
-
-const { contextBridge, ipcRenderer } = electron;
+// Electron's sandboxed preload wrapper provides require('electron'), module and exports (used by the emitted CommonJS).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { contextBridge, ipcRenderer } = require('electron') as { contextBridge: Electron.ContextBridge; ipcRenderer: Electron.IpcRenderer };
 
 const IPC_INVOKE = 'appraise:invoke';
 const IPC_EVENT = 'appraise:event';
@@ -17,7 +15,7 @@ contextBridge.exposeInMainWorld('appraise', {
   },
   onEvent: (listener: unknown) => {
     if (typeof listener !== 'function') throw new TypeError('onEvent needs a function');
-    const wrapped = (_e: IpcRendererEvent, payload: unknown) => (listener as (p: unknown) => void)(payload);
+    const wrapped = (_e: Electron.IpcRendererEvent, payload: unknown) => (listener as (p: unknown) => void)(payload);
     ipcRenderer.on(IPC_EVENT, wrapped);
     return () => {
       ipcRenderer.off(IPC_EVENT, wrapped);

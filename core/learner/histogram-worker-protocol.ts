@@ -10,7 +10,9 @@ import { decodeNodeBatch, runNodeBatchShare } from './node-batch.js';
  * increments DONE and notifies. Per batch this costs microseconds, where a postMessage round trip (comlink) costs
  * tens — and a tree has dozens of batches.
  */
-export const CTRL = { GEN: 0, DONE: 1, CMD: 2, N_ACTIVE: 3, ERROR: 4, SIZE: 8 } as const;
+export const CTRL = { GEN: 0, DONE: 1, CMD: 2, N_ACTIVE: 3, ERROR: 4, STATE: 8 } as const;
+/** ctrl length for a pool: the fixed slots, then per thread [last generation seen, busy flag] for diagnostics. */
+export const ctrlLength = (threads: number) => CTRL.STATE + 2 * threads;
 export const CMD_BUILD = 1;
 export const CMD_EXIT = 2;
 
@@ -44,6 +46,8 @@ export function runHistogramWorker(init: HistogramWorkerInit, port: MessagePort)
     if (Atomics.load(ctrl, CTRL.GEN) === gen) Atomics.wait(ctrl, CTRL.GEN, gen);
     gen = Atomics.load(ctrl, CTRL.GEN);
     if (Atomics.load(ctrl, CTRL.CMD) === CMD_EXIT) return;
+    Atomics.store(ctrl, CTRL.STATE + 2 * threadIndex, gen);
+    Atomics.store(ctrl, CTRL.STATE + 2 * threadIndex + 1, 1);
     try {
       const nActive = ctrl[CTRL.N_ACTIVE];
       const [j0, j1] = featureShare(nActive, threadIndex, threads);
@@ -52,6 +56,7 @@ export function runHistogramWorker(init: HistogramWorkerInit, port: MessagePort)
       Atomics.store(ctrl, CTRL.ERROR, 1);
       port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) });
     }
+    Atomics.store(ctrl, CTRL.STATE + 2 * threadIndex + 1, 0);
     Atomics.add(ctrl, CTRL.DONE, 1);
     Atomics.notify(ctrl, CTRL.DONE);
   }

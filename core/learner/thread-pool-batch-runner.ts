@@ -5,7 +5,7 @@ import type { FeatureBins } from './feature-binning.js';
 import type { SplitCandidate, SplitConstraints } from './split-finder.js';
 import { encodeNodeBatch, nodeBatchCapacity, runNodeBatchShare, type NodeBatch } from './node-batch.js';
 import { allocateBuffers, mergeSearchResults, type BufferShape, type NodeBatchRunner, type TrainingBuffers } from './node-batch-runner.js';
-import { CMD_BUILD, CMD_EXIT, CTRL, featureShare, type HistogramWorkerInit } from './histogram-worker-protocol.js';
+import { CMD_BUILD, CMD_EXIT, CTRL, ctrlLength, featureShare, type HistogramWorkerInit } from './histogram-worker-protocol.js';
 
 /**
  * Below this much work (row × feature updates plus histogram bins scanned) a batch runs on the main thread alone:
@@ -19,7 +19,8 @@ const MIN_PARALLEL_WORK = 40_000;
  * The training driver owns the pool and must call `close` (which terminates the workers) when training ends or fails.
  */
 export class ThreadPoolBatchRunner implements NodeBatchRunner {
-  private readonly ctrl = new Int32Array(new SharedArrayBuffer(CTRL.SIZE * 4));
+  private readonly ctrl: Int32Array;
+  private readonly exited: (number | null)[] = [];
   private readonly batchBuffer: Float64Array;
   private readonly results: Float64Array;
   private readonly active: Int32Array;
@@ -34,6 +35,7 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     private readonly featureBins: readonly FeatureBins[],
     private readonly constraints: SplitConstraints,
   ) {
+    this.ctrl = new Int32Array(new SharedArrayBuffer(ctrlLength(threads) * 4));
     this.batchBuffer = new Float64Array(new SharedArrayBuffer(nodeBatchCapacity(buffers.nSlots) * 8));
     this.results = new Float64Array(new SharedArrayBuffer(buffers.nSlots * threads * 2 * 8));
     this.active = new Int32Array(new SharedArrayBuffer(buffers.nFeatures * 4));
@@ -70,7 +72,10 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
         else if (m.type === 'error') this.workerError = m.message ?? 'unknown worker error';
       });
       w.once('error', reject);
-      w.once('exit', (code) => reject(new Error(`histogram worker exited with code ${code}`)));
+      w.once('exit', (code) => {
+        this.exited[threadIndex] = code;
+        reject(new Error(`histogram worker exited with code ${code}`));
+      });
     });
   }
 
@@ -105,7 +110,10 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
       if (done === expected) break;
       if (spins > 2000) {
         Atomics.wait(ctrl, CTRL.DONE, done, 50);
-        if (Date.now() > deadline) throw new AppraiseError('INTERNAL', 'histogram workers stopped responding');
+        if (Date.now() > deadline) {
+          // A watchdog, not a timeout for slow work: a batch takes milliseconds to seconds even on 10M rows.
+          throw new AppraiseError('INTERNAL', 'histogram workers stopped responding', { details: { ctrl: Array.from(ctrl), exited: this.exited, workerError: this.workerError } });
+        }
       }
     }
     if (Atomics.load(ctrl, CTRL.ERROR) !== 0) throw new AppraiseError('INTERNAL', `histogram worker failed: ${this.workerError ?? 'see worker log'}`);

@@ -39,6 +39,7 @@ try {
   };
   process.on('SIGTERM', () => void shutdown());
   send({ kind: 'ready', workspace: services.workspace.dir });
+  void dispatcher.warmUp();
 } catch (e) {
   send({ kind: 'fatal', message: e instanceof Error ? e.message : String(e) });
   process.exit(1);

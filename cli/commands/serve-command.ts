@@ -45,6 +45,8 @@ export async function startWebHost(o: ServeOptions): Promise<{ host: ListeningWe
     await services.close();
     throw e;
   }
+  // Open the champion's model while the user opens the page.
+  void dispatcher.warmUp();
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

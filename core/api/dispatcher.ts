@@ -94,6 +94,23 @@ export class ApiDispatcher {
     }
   }
 
+  /**
+   * Values the form's typical property once with the champion, so the model session is open and warm before the
+   * user's first valuation. Never fails: a workspace without data or champion simply has nothing to warm.
+   */
+  async warmUp(): Promise<void> {
+    try {
+      const form = this.activeForm();
+      const champion = this.services.models?.list().find((m) => m.status === 'champion');
+      if (!form || !champion || !this.services.valuation) return;
+      const input: Record<string, string | number> = {};
+      for (const f of form.fields) if (f.default !== null) input[f.name] = f.default;
+      await this.services.valuation.value('champion', input, form.defaultValuationDate ? { valuationDate: form.defaultValuationDate } : {});
+    } catch {
+      // Warming is an optimisation only.
+    }
+  }
+
   /** Subscribes to job events; returns the unsubscribe. */
   onEvent(listener: (e: ApiEvent) => void): () => void {
     return this.jobs.onEvent(listener);

@@ -5,7 +5,7 @@
  * reads the quarantine reasons. Screenshots of every screen go to test-results/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
@@ -77,7 +77,9 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     await page.getByTestId('train-start').click();
     await page.getByTestId('train-progress').waitFor();
     // Progress is visible while it runs: the phase and rounds appear in the bar's label.
-    await page.getByRole('progressbar').filter({ hasText: /Cross-validation|Fitting the final model|Loading/ }).waitFor({ timeout: 60_000 });
+    await page.getByRole('progressbar').filter({ hasText: /(Cross-validation|Fitting the final model).*round \d+/ }).waitFor({ timeout: 60_000 });
+    // Give the loss curve a few points before the picture.
+    await page.waitForTimeout(300);
     await shot('03-train-progress');
     await page.getByTestId('train-result').waitFor({ timeout: 120_000 });
     await shot('04-train-result');
@@ -158,7 +160,7 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     await shot('07-data-quarantine');
   }, 90_000);
 
-  it('warm-starts a second model, compares the two, promotes it and rolls back', async () => {
+  it('warm-starts a second model, compares the two, exports one, promotes it and rolls back', async () => {
     await nav('Train');
     const kc = page.getByLabel('Dataset').locator('option', { hasText: 'king-county-demo' });
     await page.getByLabel('Dataset').selectOption((await kc.getAttribute('value'))!);
@@ -182,6 +184,11 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     await page.getByTestId('comparison').getByText('RMSE of log price').waitFor();
     await page.getByTestId('comparison').scrollIntoViewIfNeeded();
     await shot('08b-models-compare');
+    const exportDir = join(dir, 'exported');
+    await page.getByLabel(/Export folder/).fill(exportDir);
+    await table.locator('tr', { hasText: 'e2e-warm' }).getByRole('button', { name: 'Export' }).click();
+    await page.getByText(`Exported e2e-warm to ${exportDir}.`).waitFor();
+    expect(readdirSync(exportDir).some((f) => f.endsWith('.onnx'))).toBe(true);
     await page.getByRole('button', { name: 'Promote e2e-warm' }).click();
     await expect.poll(() => page.getByTestId('champion').textContent()).toContain('e2e-warm');
     await page.getByRole('button', { name: 'Roll back champion' }).click();

@@ -42,4 +42,6 @@ try {
   post({ type: 'failed', error: serializeError(e) });
 } finally {
   await services.close();
+  // The cancel listener would keep this thread alive forever; the job is done.
+  port.close();
 }

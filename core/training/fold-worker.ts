@@ -32,4 +32,7 @@ try {
   post({ type: 'done', predictions: new FastTreePredictor(fit.model).predict(test.X, test.nRows) });
 } catch (e) {
   post({ type: 'failed', error: serializeError(e) });
+} finally {
+  // The message listener would keep this thread alive forever; the fold is done.
+  port.close();
 }

@@ -69,6 +69,7 @@ export async function fitFoldsInParallel(data: TrainingData, jobs: FoldJob[], pa
           settled = true;
           reject(deserializeError(m.error));
         }
+        if (settled) void worker.terminate();
       });
       worker.on('error', (e) => {
         settled = true;

@@ -9,6 +9,7 @@ import { ModelsScreen } from './screens/ModelsScreen.js';
 import { TrainScreen } from './screens/TrainScreen.js';
 import { PlaceholderScreen } from './screens/PlaceholderScreen.js';
 import { shortId } from './format.js';
+import { JobsIndicator } from './components/JobsIndicator.js';
 
 export type ScreenId = 'value' | 'batch' | 'data' | 'models' | 'train' | 'monitoring' | 'sync';
 
@@ -103,6 +104,7 @@ export function App() {
             <span className="muted">Connecting…</span>
           )}
         </div>
+        <JobsIndicator />
         <button className="secondary" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
           {theme === 'dark' ? 'Light theme' : 'Dark theme'}
         </button>

@@ -6,13 +6,14 @@ import type { DatasetService } from '../services/dataset-service.js';
 import { summarize } from '../services/dataset-service.js';
 import type { ModelServiceApi, TrainingServiceApi, ValuationServiceApi } from '../services/service-types.js';
 import type { DatasetVersion } from '../datasets/dataset-store.js';
-import { contract, jobContract, isMethodName, type ApiEvent, type FormSchema, type MethodName, type MethodOutput, type ParsedInput } from './contract.js';
+import { contract, jobContract, isMethodName, type ApiEvent, type ApiValuation, type FormSchema, type MethodName, type MethodOutput, type ParsedInput } from './contract.js';
 import { buildFormSchema } from './form-schema.js';
 import { inspectBatchFile } from './batch-inspect.js';
 import { JobTracker } from './job-tracker.js';
 import { JobRunner as WorkerJobRunner } from '../jobs/job-runner.js';
 import type { JobRequest } from '../jobs/job-protocol.js';
-import { ValuationHistory } from './valuation-history.js';
+import { SqliteValuationHistory } from '../valuation/valuation-history.js';
+import type Database from 'better-sqlite3';
 
 /**
  * What the dispatcher needs from a process's composition root (core/services/open-workspace.ts `AppServices`
@@ -20,7 +21,7 @@ import { ValuationHistory } from './valuation-history.js';
  * datasets; their methods then answer NOT_FOUND with a message saying so.
  */
 export interface ApiServices {
-  workspace: { dir: string };
+  workspace: { dir: string; db: Database.Database };
   datasets: DatasetService;
   models?: ModelServiceApi;
   training?: TrainingServiceApi;
@@ -50,12 +51,12 @@ type Handlers = { [M in MethodName]: (input: ParsedInput<M>) => Promise<MethodOu
 export class ApiDispatcher {
   readonly jobs = new JobTracker();
   private readonly workers: WorkerJobRunner | null;
-  private readonly history: ValuationHistory;
+  private readonly history: SqliteValuationHistory<ApiValuation>;
   private readonly validateOutput: boolean;
   private readonly handlers: Handlers;
 
   constructor(private readonly services: ApiServices, private readonly options: DispatcherOptions = {}) {
-    this.history = new ValuationHistory(services.workspace.dir);
+    this.history = new SqliteValuationHistory<ApiValuation>(services.workspace.db);
     this.validateOutput = options.validateOutput ?? process.env.NODE_ENV !== 'production';
     this.workers = options.jobsInWorkers === false ? null : new WorkerJobRunner(services.workspace.dir);
     this.handlers = this.buildHandlers();

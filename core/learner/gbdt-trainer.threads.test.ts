@@ -9,7 +9,7 @@ test('training is deterministic for a seed, and identical with 1 and 2 threads',
   const params = { nRounds: 30, subsample: 0.8, colsampleByTree: 0.7, seed: 11, earlyStoppingRounds: 0 };
   const a = await trainGbdt(data, params, { threads: 1 });
   const b = await trainGbdt(data, params, { threads: 1 });
-  const c = await trainGbdt(data, params, { threads: 2 });
+  const c = await trainGbdt(data, params, { threads: 2, minParallelWork: 0 });
   expect(JSON.stringify(b.model)).toBe(JSON.stringify(a.model));
   expect(JSON.stringify(c.model)).toBe(JSON.stringify(a.model));
   const d = await trainGbdt(data, { ...params, seed: 12 }, { threads: 1 });
@@ -19,7 +19,7 @@ test('training is deterministic for a seed, and identical with 1 and 2 threads',
 test('aborting rejects with CANCELLED and closes the workers', async () => {
   const data = friedmanTable(8000, 8);
   const ac = new AbortController();
-  const promise = trainGbdt(data, { nRounds: 100_000, earlyStoppingRounds: 0 }, { threads: 2, signal: ac.signal, onProgress: (p) => p.round === 20 && ac.abort() });
+  const promise = trainGbdt(data, { nRounds: 100_000, earlyStoppingRounds: 0 }, { threads: 2, minParallelWork: 0, signal: ac.signal, onProgress: (p) => p.round === 20 && ac.abort() });
   await expect(promise).rejects.toMatchObject({ code: 'CANCELLED' });
   await expect(promise).rejects.toBeInstanceOf(AppraiseError);
   const pre = new AbortController();

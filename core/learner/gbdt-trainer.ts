@@ -3,7 +3,7 @@ import type { TreeEnsemble } from './tree-model.js';
 import { validateTrainingData, selectRows, type TrainingData } from './training-data.js';
 import { binMatrix, fitFeatureBins, histogramLayout } from './feature-binning.js';
 import { allocateBuffers, SingleThreadBatchRunner, type NodeBatchRunner } from './node-batch-runner.js';
-import { ThreadPoolBatchRunner } from './thread-pool-batch-runner.js';
+import { MIN_PARALLEL_WORK, ThreadPoolBatchRunner } from './thread-pool-batch-runner.js';
 import { addBinnedTree, maxLeavesOf, TreeGrower } from './tree-grower.js';
 import { createLoss } from './losses.js';
 import { defaultThreads, resolveGbdtParams, type GbdtParams } from './gbdt-params.js';
@@ -34,6 +34,9 @@ export interface TrainGbdtOptions {
   /** Aborting rejects with AppraiseError('CANCELLED') at the next round boundary; workers are terminated. */
   signal?: AbortSignal;
   onProgress?: (p: TrainingProgress) => void;
+  /** Tuning: node batches with less work (rows × features) than this run on the main thread even with threads > 1.
+   *  Default 200,000. Tests set 0 to force every batch through the workers. */
+  minParallelWork?: number;
 }
 
 export interface TrainGbdtResult {
@@ -80,8 +83,9 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
   const featureBinCount = Int32Array.from(featureBins, (fb) => fb.nValueBins + 1);
   const nTrain = train.nRows;
   const nF = train.nFeatures;
-  // Tiny tables train faster without the cost of starting workers.
-  const useThreads = threads > 1 && nTrain * nF >= 50_000;
+  // Tables whose whole histogram is below the parallel threshold never use workers: do not start them.
+  const minParallelWork = options.minParallelWork ?? MIN_PARALLEL_WORK;
+  const useThreads = threads > 1 && nTrain * nF >= minParallelWork;
   const shape = { bins: binMatrix(train, featureBins), nRows: nTrain, nFeatures: nF, featureOffset, featureBinCount, totalBins, nSlots: maxLeavesOf(p) + 1 };
   const validBins = valid ? binMatrix(valid, featureBins) : null;
 
@@ -92,7 +96,7 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
   const predValid = valid ? (initPredictor ? initPredictor.predict(valid.X, valid.nRows) : new Float64Array(valid.nRows).fill(baseScore)) : null;
 
   const builder: NodeBatchRunner = useThreads
-    ? await ThreadPoolBatchRunner.start(shape, threads, featureBins, p)
+    ? await ThreadPoolBatchRunner.start(shape, threads, featureBins, p, minParallelWork)
     : new SingleThreadBatchRunner(allocateBuffers(shape, false), featureBins, p);
   try {
     const buf = builder.buffers;

@@ -13,7 +13,7 @@ test('the worker pool computes the same histograms and splits as one thread, and
   const shape = { bins: binMatrix(d, featureBins), nRows: d.nRows, nFeatures: d.nFeatures, featureOffset, featureBinCount, totalBins, nSlots: 4 };
   const constraints = { lambda: 1, minSamplesLeaf: 20, minChildWeight: 1e-3, minGain: 0, catSmooth: 10 };
   const single = new SingleThreadBatchRunner(allocateBuffers(shape, false), featureBins, constraints);
-  const pool = await ThreadPoolBatchRunner.start(shape, 3, featureBins, constraints);
+  const pool = await ThreadPoolBatchRunner.start(shape, 3, featureBins, constraints, 0);
   try {
     const mean = d.y.reduce((a, b) => a + b) / d.nRows;
     const run = (r: NodeBatchRunner) => {

@@ -9,9 +9,10 @@ import { CMD_BUILD, CMD_EXIT, CTRL, ctrlLength, featureShare, type HistogramWork
 
 /**
  * Below this much work (row × feature updates plus histogram bins scanned) a batch runs on the main thread alone:
- * waking a worker costs more than it saves. Results do not depend on it.
+ * waking a worker costs more than it saves, and far more on a shared, loaded machine where the worker may wait a
+ * whole scheduler slice (measured: at 40k, 2 threads were slower than 1 on KC under load). Results do not depend on it.
  */
-const MIN_PARALLEL_WORK = 40_000;
+export const MIN_PARALLEL_WORK = 200_000;
 
 /**
  * Node batches split by feature across `threads` threads: the main thread plus threads−1 workers, all reading the
@@ -34,6 +35,7 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     readonly threads: number,
     private readonly featureBins: readonly FeatureBins[],
     private readonly constraints: SplitConstraints,
+    private readonly minParallelWork: number,
   ) {
     this.ctrl = new Int32Array(new SharedArrayBuffer(ctrlLength(threads) * 4));
     this.batchBuffer = new Float64Array(new SharedArrayBuffer(nodeBatchCapacity(buffers.nSlots) * 8));
@@ -41,8 +43,14 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     this.active = new Int32Array(new SharedArrayBuffer(buffers.nFeatures * 4));
   }
 
-  static async start(shape: BufferShape, threads: number, featureBins: readonly FeatureBins[], constraints: SplitConstraints): Promise<ThreadPoolBatchRunner> {
-    const pool = new ThreadPoolBatchRunner(allocateBuffers(shape, true), threads, featureBins, constraints);
+  static async start(
+    shape: BufferShape,
+    threads: number,
+    featureBins: readonly FeatureBins[],
+    constraints: SplitConstraints,
+    minParallelWork = MIN_PARALLEL_WORK,
+  ): Promise<ThreadPoolBatchRunner> {
+    const pool = new ThreadPoolBatchRunner(allocateBuffers(shape, true), threads, featureBins, constraints, minParallelWork);
     try {
       await Promise.all(Array.from({ length: threads - 1 }, (_, i) => pool.spawn(i + 1)));
     } catch (e) {
@@ -90,7 +98,7 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     let work = 0;
     for (const t of batch.builds) work += (t.end - t.start) * this.nActive;
     work += (batch.searches.length + batch.subtractions.length) * (b.histStride >> 1);
-    if (this.threads === 1 || work < MIN_PARALLEL_WORK) {
+    if (this.threads === 1 || work < this.minParallelWork) {
       runNodeBatchShare(batch, b, this.featureBins, this.constraints, active, 0, this.nActive, this.results, 0, 1);
       return mergeSearchResults(batch, this.results, 1, b, this.featureBins, this.constraints);
     }

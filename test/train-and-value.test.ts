@@ -185,3 +185,33 @@ test('warm start adds trees fitted to a regional dataset on top of an existing m
   expect(child.manifest.featureTransform.hash).toBe(parent.manifest.featureTransform.hash);
   await expect(s.training.train({ dataset: holdoutId, warmStart: 'nope-model' })).rejects.toThrow(/no model "nope-model"/);
 });
+
+test('an ONNX model with a single log-price output, imported from elsewhere, values in dollars once its manifest says so', async () => {
+  const { parseOnnx } = await import('../core/onnx/inspect-onnx.js');
+  const { onnx } = await import('../core/onnx/onnx-proto.js');
+  const dir = join(s.dir, 'external');
+  const files = s.models.exportTo(trained.modelId, dir);
+  // Turn our export into what another tool would give: one output, log price, no trees to explain.
+  const proto = parseOnnx(readFileSync(files.onnx));
+  proto.graph!.node = proto.graph!.node!.filter((n) => n.opType !== 'Exp');
+  proto.graph!.output = proto.graph!.output!.filter((o) => o.name === 'raw');
+  writeFileSync(files.onnx, onnx.ModelProto.encode(proto).finish());
+  const { rmSync } = await import('node:fs');
+  rmSync(join(dir, 'ensemble.json'));
+  const manifest = JSON.parse(readFileSync(files.manifest, 'utf8'));
+  delete manifest.modelId;
+  manifest.name = 'external-xgb';
+  manifest.mode = 'imported';
+  writeFileSync(files.manifest, JSON.stringify(manifest));
+  expect(() => s.models.importFrom(files.onnx, files.manifest)).toThrow(/set "onnx": \{ "outputSpace": "target" \}/);
+  manifest.onnx.outputSpace = 'transformed';
+  writeFileSync(files.manifest, JSON.stringify(manifest));
+  const imported = s.models.importFrom(files.onnx, files.manifest);
+  expect(imported.mode).toBe('imported');
+  const ours = await s.valuation.value(trained.modelId, house, { valuationDate: '2015-03-01' });
+  const theirs = await s.valuation.value(imported.id, house, { valuationDate: '2015-03-01' });
+  expect(Math.abs(theirs.estimate - ours.estimate) / ours.estimate).toBeLessThan(1e-5);
+  expect(theirs.interval.low).toBeCloseTo(ours.interval.low, 0);
+  expect(theirs.contributions).toEqual([]);
+  expect(theirs.warnings.some((w) => w.includes('imported without its trees'))).toBe(true);
+});

@@ -89,7 +89,16 @@ export class ModelService implements ModelServiceApi {
       throw badFile(`${onnxFile} does not match its manifest: the manifest names model ${parsed.data.modelId.slice(0, 12)} but the file hashes to ${sha.slice(0, 12)} (tampered or mismatched files)`);
     }
     const manifest = { ...(raw as ModelManifest), ...parsed.data, modelId: sha } as unknown as ModelManifest;
-    checkImportable(bytes, { nFeatures: manifest.featureTransform.features.length });
+    const importable = checkImportable(bytes, { nFeatures: manifest.featureTransform.features.length });
+    const singleOutput = importable.summary.outputs.length === 1;
+    const outputSpace = (raw as { onnx?: { outputSpace?: unknown } }).onnx?.outputSpace;
+    if (singleOutput && outputSpace !== 'target' && outputSpace !== 'transformed') {
+      throw new AppraiseError(
+        'INVALID_INPUT',
+        `${manifestFile}: the model has one output; set "onnx": { "outputSpace": "target" } if it predicts the ${manifest.datasetConfig.target.column} itself, ` +
+          `or "transformed" if it predicts ${manifest.featureTransform.target.transform}(${manifest.datasetConfig.target.column}) as Appraise models learn it`,
+      );
+    }
     const ensemblePath = join(dirname(manifestFile), 'ensemble.json');
     let ensemble: TreeEnsemble | null = null;
     if (existsSync(ensemblePath)) {
@@ -100,7 +109,13 @@ export class ModelService implements ModelServiceApi {
     const final: ModelManifest = {
       ...manifest,
       mode: isAppraise && ensemble ? manifest.mode : 'imported',
-      onnx: manifest.onnx ?? { file: 'model.onnx', sha256: sha, opset: 0, operator: 'external', inputName: '', outputName: '', rawOutputName: null },
+      onnx: {
+        ...(manifest.onnx ?? { file: 'model.onnx', opset: 0, operator: 'external', rawOutputName: null }),
+        sha256: sha,
+        inputName: importable.inputName,
+        outputName: importable.outputName,
+        ...(singleOutput ? { outputSpace: outputSpace as 'target' | 'transformed' } : {}),
+      },
       reference: manifest.reference ?? [],
       cv: manifest.cv ?? null,
       nTrees: manifest.nTrees ?? 0,

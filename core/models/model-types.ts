@@ -56,7 +56,21 @@ export interface ModelManifest {
   nTrees: number;
   cv: (AccuracyMetrics & { folds: AccuracyMetrics[]; scheme: string }) | null;
   intervals: IntervalCalibration[];
-  onnx: { file: string; sha256: string; opset: number; operator: string; inputName: string; outputName: string; rawOutputName: string | null };
+  onnx: {
+    file: string;
+    sha256: string;
+    opset: number;
+    operator: string;
+    inputName: string;
+    outputName: string;
+    rawOutputName: string | null;
+    /**
+     * For models with a single output (imported from other tools): whether that output is the price itself
+     * ('target') or the transformed target the model learned, e.g. log price ('transformed'). Appraise's own
+     * exports have both `raw` and `value` outputs and leave this unset.
+     */
+    outputSpace?: 'target' | 'transformed';
+  };
   /** First and last sale date in the training data (ISO), when the schema has a sale date. */
   saleDateRange?: { first: string; last: string } | null;
   /** Reference histograms of each feature on the training data, for drift monitoring. */

@@ -14,6 +14,7 @@ import { scoreBatches, type FeatureBatch } from '../inference/score-batches.js';
 import type { JobControl } from '../services/service-types.js';
 import type { ScoreResult } from './valuation-types.js';
 import { neutralizeCsvCell, csvField } from './csv-output.js';
+import { toBothSpaces } from './prediction-space.js';
 
 const BATCH_ROWS = 4096;
 
@@ -75,8 +76,7 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
           continue;
         }
         scored++;
-        const raw = prediction.raw[r];
-        const est = prediction.value[r];
+        const { raw, estimate: est } = toBothSpaces(manifest, compiled, prediction.raw[r], prediction.value[r]);
         const bounds = levels.flatMap((l) => {
           const q = manifest.intervals.find((i) => i.level === l)!.quantile;
           return [round2(compiled.inverseTarget(raw - q)), round2(compiled.inverseTarget(raw + q))];

@@ -13,6 +13,7 @@ import { intervalAround } from '../training/conformal-intervals.js';
 import { ComparableSalesIndex } from './comparable-sales.js';
 import type { Valuation, FeatureContribution, ScoreResult } from './valuation-types.js';
 import { scoreToFile } from './score-to-file.js';
+import { toBothSpaces } from './prediction-space.js';
 
 interface LoadedModel {
   stored: StoredModel;
@@ -104,8 +105,7 @@ export class ValuationService implements ValuationServiceApi {
     const { vector, warnings: featureWarnings } = m.compiled.fromRecord(values);
     warnings.push(...featureWarnings);
     const pred = await m.session.run(vector, 1, m.compiled.nFeatures);
-    const raw = pred.raw[0];
-    const estimate = pred.value[0];
+    const { raw, estimate } = toBothSpaces(manifest, m.compiled, pred.raw[0], pred.value[0]);
     if (!Number.isFinite(estimate)) throw new AppraiseError('INTERNAL', `the model produced a non-finite estimate (${estimate}) for a valid property`);
     const inverse = m.compiled.inverseTarget;
     const intervals = manifest.intervals.map((c) => ({ level: c.level, ...intervalAround(raw, c.quantile, inverse) })).sort((a, b) => a.level - b.level);

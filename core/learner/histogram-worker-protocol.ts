@@ -40,10 +40,13 @@ export function runHistogramWorker(init: HistogramWorkerInit, port: MessagePort)
   let gen = Atomics.load(ctrl, CTRL.GEN);
   port.postMessage({ type: 'ready' });
   for (;;) {
-    // Spin briefly (the next batch usually follows within microseconds), then sleep on the futex.
+    // Spin briefly (the next batch usually follows within microseconds), then sleep on the futex. The wait sits in a
+    // loop on purpose: the main thread bumps GEN before it notifies, so a worker can finish that batch and go back to
+    // sleep before the notify lands; the late notify then wakes it with GEN unchanged, and running the same batch
+    // twice would count DONE twice and stall the pool (seen on a loaded machine).
     let spins = 0;
     while (Atomics.load(ctrl, CTRL.GEN) === gen && spins < 4000) spins++;
-    if (Atomics.load(ctrl, CTRL.GEN) === gen) Atomics.wait(ctrl, CTRL.GEN, gen);
+    while (Atomics.load(ctrl, CTRL.GEN) === gen) Atomics.wait(ctrl, CTRL.GEN, gen);
     gen = Atomics.load(ctrl, CTRL.GEN);
     if (Atomics.load(ctrl, CTRL.CMD) === CMD_EXIT) return;
     Atomics.store(ctrl, CTRL.STATE + 2 * threadIndex, gen);

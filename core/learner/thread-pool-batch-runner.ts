@@ -115,7 +115,7 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     const deadline = Date.now() + 120_000;
     for (let spins = 0; ; spins++) {
       const done = Atomics.load(ctrl, CTRL.DONE);
-      if (done === expected) break;
+      if (done >= expected) break;
       if (spins > 2000) {
         Atomics.wait(ctrl, CTRL.DONE, done, 50);
         if (Date.now() > deadline) {

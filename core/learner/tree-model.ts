@@ -44,15 +44,18 @@ export function predictRaw(model: TreeEnsemble, row: ArrayLike<number>): number 
 
 export function leafIndex(t: SerializedTree, row: ArrayLike<number>): number {
   let i = 0;
-  while (t.feature[i] !== -1) {
-    const x = Math.fround(row[t.feature[i]]);
-    let goLeft: boolean;
-    if (Number.isNaN(x)) goLeft = t.defaultLeft[i] === 1;
-    else {
-      const cats = t.categories[i];
-      goLeft = cats ? cats.includes(x) : x <= t.threshold[i];
-    }
-    i = goLeft ? t.left[i] : t.right[i];
-  }
+  while (t.feature[i] !== -1) i = childOf(t, i, row);
   return i;
+}
+
+/** The child a row goes to at internal node i: the one routing rule every evaluator shares. */
+export function childOf(t: SerializedTree, i: number, row: ArrayLike<number>): number {
+  const x = Math.fround(row[t.feature[i]]);
+  let goLeft: boolean;
+  if (Number.isNaN(x)) goLeft = t.defaultLeft[i] === 1;
+  else {
+    const cats = t.categories[i];
+    goLeft = cats ? cats.includes(x) : x <= t.threshold[i];
+  }
+  return goLeft ? t.left[i] : t.right[i];
 }

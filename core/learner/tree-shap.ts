@@ -1,4 +1,4 @@
-import type { SerializedTree, TreeEnsemble } from './tree-model.js';
+import { childOf, type SerializedTree, type TreeEnsemble } from './tree-model.js';
 
 /**
  * Exact path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, Algorithm 2), using each node's `cover` as the
@@ -26,18 +26,6 @@ function treeExpectation(t: SerializedTree, i: number): number {
   const c = t.cover[l] + t.cover[r];
   if (!(c > 0)) return 0.5 * (treeExpectation(t, l) + treeExpectation(t, r));
   return (t.cover[l] * treeExpectation(t, l) + t.cover[r] * treeExpectation(t, r)) / c;
-}
-
-/** The child a row goes to at internal node i (same rule as leafIndex in tree-model.ts). */
-function childOf(t: SerializedTree, i: number, row: ArrayLike<number>): number {
-  const x = Math.fround(row[t.feature[i]]);
-  let goLeft: boolean;
-  if (Number.isNaN(x)) goLeft = t.defaultLeft[i] === 1;
-  else {
-    const cats = t.categories[i];
-    goLeft = cats ? cats.includes(x) : x <= t.threshold[i];
-  }
-  return goLeft ? t.left[i] : t.right[i];
 }
 
 /** The unique path of features met from the root: parallel arrays, one entry per path element. */

@@ -8,11 +8,13 @@ import { allocateBuffers, mergeSearchResults, type BufferShape, type NodeBatchRu
 import { CMD_BUILD, CMD_EXIT, CTRL, ctrlLength, featureShare, type HistogramWorkerInit } from './histogram-worker-protocol.js';
 
 /**
- * Below this much work (row × feature updates plus histogram bins scanned) a batch runs on the main thread alone:
- * waking a worker costs more than it saves, and far more on a shared, loaded machine where the worker may wait a
- * whole scheduler slice (measured: at 40k, 2 threads were slower than 1 on KC under load). Results do not depend on it.
+ * Below this much work (row × feature updates plus histogram bins scanned) a batch runs on the main thread alone.
+ * Measured on the 2-core shared VM: waking a worker (futex through the hypervisor) and sharing cores with other jobs
+ * cost more than half a KC-sized batch saves — 1000 depth-6 trees on 17k rows took 6.2 s with 1 thread but 7.5 s
+ * with 2 at a 40k/200k threshold, and longer worker spinning made it worse. So only batches worth ≥ ~5 ms of work
+ * (large tables) are split. Results do not depend on it.
  */
-export const MIN_PARALLEL_WORK = 200_000;
+export const MIN_PARALLEL_WORK = 1_000_000;
 
 /**
  * Node batches split by feature across `threads` threads: the main thread plus threads−1 workers, all reading the

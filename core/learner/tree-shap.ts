@@ -160,6 +160,7 @@ function shapRecurse(
 export class TreeShapExplainer {
   readonly expectedValue: number;
   private readonly paths: Path[][];
+  private readonly root = newPath(1);
 
   constructor(private readonly model: TreeEnsemble) {
     this.expectedValue = expectedValue(model);
@@ -172,11 +173,10 @@ export class TreeShapExplainer {
   /** Contributions of each feature for one row (raw float values, NaN = missing). */
   explain(row: ArrayLike<number>): ShapExplanation {
     const phi = new Float64Array(this.model.featureNames.length);
-    this.model.trees.forEach((t, ti) => {
-      const paths = this.paths[ti];
-      const root = newPath(1);
-      shapRecurse(t, row, phi, 0, 0, 0, root, paths, 1, 1, -1);
-    });
+    // The root's (empty) parent path is only read for its first 0 elements: one shared instance is enough.
+    const root = this.root;
+    const trees = this.model.trees;
+    for (let ti = 0; ti < trees.length; ti++) shapRecurse(trees[ti], row, phi, 0, 0, 0, root, this.paths[ti], 1, 1, -1);
     return { expectedValue: this.expectedValue, contributions: phi };
   }
 }

@@ -110,6 +110,19 @@ export class RowValidator {
   }
 }
 
+/** Compiled parsers per config object: the valuation form validates on every keystroke and every valuation. */
+const parserCache = new WeakMap<DatasetConfig, Map<string, ColumnParser>>();
+
+function propertyParsers(config: DatasetConfig): Map<string, ColumnParser> {
+  let parsers = parserCache.get(config);
+  if (!parsers) {
+    // The target is never required of a property being valued: it is what we estimate.
+    parsers = new Map(schemaColumns(config).map((c) => [c.name, compileColumnParser(c.name, { ...c.config, required: c.config.required && c.name !== config.target.column }, config.dataset.missing)]));
+    parserCache.set(config, parsers);
+  }
+  return parsers;
+}
+
 /** Validates one property entered by a person (values keyed by column name); returns values or field errors. */
 export function validateProperty(
   config: DatasetConfig,
@@ -122,9 +135,10 @@ export function validateProperty(
   for (const key of Object.keys(input)) {
     if (!known.has(key)) errors.push({ field: key, message: `${key}: not a column of this dataset's schema` });
   }
+  const parsers = propertyParsers(config);
   for (const c of schemaColumns(config)) {
     if (options.skip?.includes(c.name)) continue;
-    const parser = compileColumnParser(c.name, { ...c.config, required: c.config.required && c.name !== config.target.column }, config.dataset.missing);
+    const parser = parsers.get(c.name)!;
     const raw = input[c.name];
     if (raw !== undefined && raw !== null && typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
       errors.push({ field: c.name, message: `${c.name}: expected text or a number, got ${Array.isArray(raw) ? 'a list' : typeof raw}` });

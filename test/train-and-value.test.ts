@@ -183,6 +183,7 @@ test('warm start adds trees fitted to a regional dataset on top of an existing m
   // The parent's trees come first, unchanged, and the category codes stay the parent's.
   expect(child.ensemble!.trees.slice(0, parent.ensemble!.trees.length)).toEqual(parent.ensemble!.trees);
   expect(child.manifest.featureTransform.hash).toBe(parent.manifest.featureTransform.hash);
+  expect(warm.cv.scheme).toContain('if the parent saw any of these sales, the figures are optimistic');
   await expect(s.training.train({ dataset: holdoutId, warmStart: 'nope-model' })).rejects.toThrow(/no model "nope-model"/);
 });
 

@@ -64,6 +64,8 @@ export const modelManifestSchema = z.object({
   nTrees: z.number(),
   cv: accuracyMetricsSchema.extend({ folds: z.array(accuracyMetricsSchema), scheme: z.string() }).nullable(),
   intervals: z.array(z.object({ level: z.number(), quantile: z.number(), empiricalCoverage: z.number() })),
+  /** Out-of-fold sale prices and estimates (a sample), for residual plots; absent for imported models. */
+  residualSample: z.object({ actual: z.array(z.number()), estimate: z.array(z.number()) }).optional(),
 });
 
 export const datasetSummarySchema = z.object({

@@ -71,6 +71,11 @@ export interface ModelManifest {
      */
     outputSpace?: 'target' | 'transformed';
   };
+  /**
+   * A seeded sample (at most 1,000) of out-of-fold sale prices and the model's estimates for them, for residual
+   * plots: how far off the model was, on sales it had not seen, across the price range.
+   */
+  residualSample?: { actual: number[]; estimate: number[] };
   /** First and last sale date in the training data (ISO), when the schema has a sale date. */
   saleDateRange?: { first: string; last: string } | null;
   /** Reference histograms of each feature on the training data, for drift monitoring. */

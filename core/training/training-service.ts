@@ -10,6 +10,7 @@ import { resolveGbdtParams, DEFAULT_GBDT_PARAMS, type GbdtParams } from '../lear
 import { selectRows, type TrainingData } from '../learner/training-data.js';
 import { FastTreePredictor } from '../learner/fast-predictor.js';
 import { fitFoldsInParallel } from './parallel-folds.js';
+import { SeededRandom } from '../learner/seeded-random.js';
 import type { TreeEnsemble } from '../learner/tree-model.js';
 import { exportTreeEnsembleToOnnx, ONNX_INPUT, ONNX_RAW_OUTPUT, ONNX_VALUE_OUTPUT } from '../onnx/export-tree-ensemble.js';
 import type { JobControl, TrainProgress, TrainRequest, TrainResult, TrainingServiceApi } from '../services/service-types.js';
@@ -97,7 +98,13 @@ export class TrainingService implements TrainingServiceApi {
     const onnx = exportTreeEnsembleToOnnx(model, { targetTransform: transform.target.transform, producerVersion: APPRAISE_VERSION });
     const modelId = createHash('sha256').update(onnx).digest('hex');
     const name = req.name ?? `${ds.name}-${parent ? 'warm' : 'gbdt'}-${new Date().toISOString().slice(0, 10)}-${modelId.slice(0, 6)}`;
-    const cv = { ...pooled, folds: foldMetrics, scheme: plan.scheme };
+    // A warm start's folds are scored with the parent's trees included: if the parent learned from these very
+    // sales, its out-of-fold figures are not out of sample. Say so wherever the scheme is shown.
+    const leaky = parent && parent.manifest.trainingDatasetId === ds.id;
+    const scheme = parent
+      ? `${plan.scheme}; warm start from ${parent.summary.id.slice(0, 12)}${leaky ? ' — OPTIMISTIC: the parent model was trained on these same sales' : ' (if the parent saw any of these sales, the figures are optimistic)'}`
+      : plan.scheme;
+    const cv = { ...pooled, folds: foldMetrics, scheme };
     const manifest: ModelManifest = {
       format: 'appraise-model/1',
       modelId,
@@ -116,6 +123,7 @@ export class TrainingService implements TrainingServiceApi {
       intervals,
       onnx: { file: 'model.onnx', sha256: modelId, opset: 5, operator: 'ai.onnx.ml.TreeEnsemble', inputName: ONNX_INPUT, outputName: ONNX_VALUE_OUTPUT, rawOutputName: ONNX_RAW_OUTPUT },
       saleDateRange: dateRange(m.saleDay),
+      residualSample: residualSample(scored, m.y, oof, compiled.inverseTarget, params.seed),
       reference: referenceHistograms(finalData.X, finalData.nRows, compiled.names, compiled.kinds, compiled.categoryCounts),
     };
     this.models.add(manifest, onnx, model);
@@ -165,6 +173,12 @@ function checkCompatible(t: FeatureTransform, datasetColumns: string[], target: 
   if (missing.length > 0 || target !== t.target.column) {
     throw new AppraiseError('INVALID_INPUT', `the model expects columns the dataset lacks (${[...missing, ...(target !== t.target.column ? [`target ${t.target.column}`] : [])].join(', ')}); use a dataset with the same schema`);
   }
+}
+
+/** Up to 1,000 out-of-fold (actual, estimate) pairs in currency, chosen by a seeded shuffle. */
+function residualSample(scored: Int32Array, y: Float64Array, oof: Float64Array, inverse: (t: number) => number, seed: number): { actual: number[]; estimate: number[] } {
+  const pick = new SeededRandom(seed + 7).shuffle(Int32Array.from(scored)).subarray(0, 1000);
+  return { actual: Array.from(pick, (i) => Math.round(inverse(y[i]))), estimate: Array.from(pick, (i) => Math.round(inverse(oof[i]))) };
 }
 
 function dateRange(saleDay: Float64Array): { first: string; last: string } | null {

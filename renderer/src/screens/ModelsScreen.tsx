@@ -216,6 +216,28 @@ function Comparison({ ids }: { ids: string[] }) {
     };
   }, [manifests]);
 
+  const residuals = useMemo<ChartConfiguration | null>(() => {
+    if (!manifests || !manifests.some((m) => m.residualSample)) return null;
+    const c = themeColors();
+    return {
+      type: 'scatter',
+      data: {
+        datasets: manifests.map((m, i) => ({
+          label: `${m.name} ${shortId(m.modelId)}`,
+          data: (m.residualSample?.actual ?? []).map((a, k) => ({ x: a, y: (100 * (m.residualSample!.estimate[k] - a)) / a })),
+          backgroundColor: [c.accent, c.bad][i],
+          pointRadius: 2,
+        })),
+      },
+      options: {
+        scales: {
+          x: { type: 'logarithmic', title: { display: true, text: 'Sale price (log scale)' } },
+          y: { min: -60, max: 60, title: { display: true, text: 'Estimate error, % of price' } },
+        },
+      },
+    };
+  }, [manifests]);
+
   if (error) return <ErrorBanner error={error} />;
   if (!manifests) return <p className="muted">Loading the two models…</p>;
   return (
@@ -249,6 +271,14 @@ function Comparison({ ids }: { ids: string[] }) {
               </td>
             ))}
           </tr>
+          <tr>
+            <td>How measured</td>
+            {manifests.map((m) => (
+              <td key={m.modelId} className="num small">
+                {m.cv?.scheme ?? '—'}
+              </td>
+            ))}
+          </tr>
           {METRICS.map((k) => {
             const vals = manifests.map((m) => (m.cv as Record<string, unknown> | null)?.[k.key] as number | undefined);
             const best = k.key === 'prd' ? vals.reduce<number | undefined>((b, v) => (v !== undefined && (b === undefined || Math.abs(v - 1) < Math.abs(b - 1)) ? v : b), undefined) : k.better === 'low' ? Math.min(...vals.filter((v): v is number => v !== undefined)) : Math.max(...vals.filter((v): v is number => v !== undefined));
@@ -275,7 +305,14 @@ function Comparison({ ids }: { ids: string[] }) {
           {folds && <ChartCanvas config={folds} label="RMSE of log price per fold" height={220} />}
         </div>
       </div>
-      <p className="muted small">Residual plots per sale need per-row out-of-fold predictions, which model manifests do not store yet.</p>
+      <div>
+        <h3>Residuals on unseen sales</h3>
+        {residuals ? (
+          <ChartCanvas config={residuals} label="Estimate error in percent against sale price, out-of-fold sample of up to 1,000 sales per model" height={260} />
+        ) : (
+          <p className="muted small">These models carry no out-of-fold sample (imported, or trained by an older version).</p>
+        )}
+      </div>
     </div>
   );
 }

@@ -4,7 +4,7 @@
  * the very same matrix in this run (and the published anchor figures). Then the same comparison on a synthetic,
  * differently shaped table, so the defaults are not tuned to King County alone.
  *
- *   node dist/bench/run.js accuracy [--threads N] [--no-baselines] [--params '{"learningRate":0.1}']
+ *   node dist/bench/run.js accuracy [--threads N] [--no-baselines] [--no-pipeline] [--params '{"learningRate":0.1}']
  */
 import { trainGbdt } from '../core/learner/gbdt-trainer.js';
 import { FastTreePredictor } from '../core/learner/fast-predictor.js';
@@ -13,6 +13,7 @@ import { friedmanTable } from '../core/learner/synthetic-regression.js';
 import type { TrainingData } from '../core/learner/training-data.js';
 import { loadKcAnchorTable } from './kc-anchor-matrix.js';
 import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';
+import { pipelineAccuracyOnKc } from './pipeline-accuracy.js';
 
 export const description = 'pooled 5-fold out-of-fold RMSE with default params vs scikit-learn HGB and XGBoost (same matrix, same folds), KC + synthetic';
 
@@ -83,6 +84,16 @@ export async function run(args: string[]): Promise<void> {
   const kcBase = baselines(kc, kc.fold, withBaselines);
   if (kcBase.hgb !== null) console.log(`  sklearn HGB, this run:        ${fmt(kcBase.hgb)}   ratio ours/sklearn ${fmt(oursRmse / kcBase.hgb, 3)}`);
   if (kcBase.xgb !== null) console.log(`  XGBoost, this run:            ${fmt(kcBase.xgb)}   ratio ours/xgboost ${fmt(oursRmse / kcBase.xgb, 3)}`);
+
+  // The same folds through the product itself: ingest with config/king-county.yaml (derived features included),
+  // then `appraise train --folds-file`, defaults chosen by the tool.
+  if (!args.includes('--no-pipeline')) {
+    const product = await pipelineAccuracyOnKc(threads);
+    if (product) {
+      const r = product.cv.rmseLog;
+      console.log(`  appraise ingest + train --folds-file (product pipeline, defaults): RMSE log ${fmt(r)}  MdAPE ${fmt(product.cv.mdape * 100, 2)} %  COD ${fmt(product.cv.cod, 2)}  PRD ${fmt(product.cv.prd, 3)}  ratio ours/anchor ${fmt(r / ANCHOR_HGB, 3)}  ${r <= ANCHOR_HGB ? 'PASS' : 'MISS'}  ${fmt(product.trainSeconds, 1)} s`);
+    }
+  }
 
   // Synthetic Friedman #1 + categorical + missing: different size, scale, noise and signal shape.
   const syn = friedmanTable(20_000, 1);

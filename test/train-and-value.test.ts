@@ -216,3 +216,24 @@ test('an ONNX model with a single log-price output, imported from elsewhere, val
   expect(theirs.contributions).toEqual([]);
   expect(theirs.warnings.some((w) => w.includes('imported without its trees'))).toBe(true);
 });
+
+test('a CSV that names columns differently is scored through a column mapping, with the same values', async () => {
+  const { inspectBatchFile } = await import('../core/api/batch-inspect.js');
+  const original = join(s.dir, 'named.csv');
+  const renamed = join(s.dir, 'renamed.csv');
+  const body = order.slice(0, 50).map((i) => rows[i]);
+  writeFileSync(original, [header, ...body].join('\n'));
+  writeFileSync(renamed, [header.replace('sqft_living,', 'living_area,').replace('zipcode', 'zip'), ...body].join('\n'));
+  const config = s.datasets.get(trainId).config;
+  const before = await inspectBatchFile(config, renamed);
+  expect(before.missingRequired).toEqual(['sqft_living', 'zipcode']);
+  expect(before.fileColumns).toContain('living_area');
+  const columnMap = { sqft_living: 'living_area', zipcode: 'zip' };
+  const after = await inspectBatchFile(config, renamed, columnMap);
+  expect(after.missingRequired).toEqual([]);
+  expect(after.ignored).toEqual([]);
+  await s.valuation.score(trained.modelId, original, join(s.dir, 'a.csv'));
+  await s.valuation.score(trained.modelId, renamed, join(s.dir, 'b.csv'), {}, { columnMap });
+  expect(readFileSync(join(s.dir, 'b.csv'), 'utf8')).toBe(readFileSync(join(s.dir, 'a.csv'), 'utf8'));
+  await expect(s.valuation.score(trained.modelId, renamed, join(s.dir, 'c.csv'), {}, { columnMap: { sqft_living: 'nope' } })).rejects.toThrow(/the file has no column "nope"/);
+});

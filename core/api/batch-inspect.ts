@@ -1,13 +1,15 @@
 import type { DatasetConfig } from '../config/dataset-config.schema.js';
 import { openTextSource } from '../ingest/open-text-source.js';
 import { CsvTokenizer, type CsvRecord, type TokenizedRecord } from '../ingest/csv-tokenizer.js';
-import { validateProperty } from '../schema/row-validator.js';
+import { validateProperty, renameHeader } from '../schema/row-validator.js';
 import { badFile } from '../common/errors.js';
 
 const SAMPLE_ROWS = 50;
 
 export interface BatchInspection {
   file: string;
+  /** The file's own column names, in order (for choosing a mapping). */
+  fileColumns: string[];
   /** Each schema column (not the target) and whether the file has it. */
   columns: { name: string; label: string; required: boolean; found: boolean }[];
   /** File columns the schema does not know (ignored when scoring). */
@@ -22,7 +24,7 @@ export interface BatchInspection {
  * Reads a CSV's header and first rows and matches them to the active schema by column name, before a batch is
  * scored: which columns are used, which are missing or ignored, and how the first rows validate.
  */
-export async function inspectBatchFile(config: DatasetConfig, file: string): Promise<BatchInspection> {
+export async function inspectBatchFile(config: DatasetConfig, file: string, columnMap: Record<string, string> = {}): Promise<BatchInspection> {
   const src = openTextSource(file, 64 * 1024);
   const tokenizer = new CsvTokenizer({ delimiter: config.dataset.delimiter, maxRecordBytes: config.pipeline.ingest.maxRecordBytes });
   const records: TokenizedRecord[] = [];
@@ -44,7 +46,8 @@ export async function inspectBatchFile(config: DatasetConfig, file: string): Pro
   }
   const rows = records.filter((r): r is CsvRecord => !('oversized' in r));
   if (rows.length === 0) throw badFile(`${file} has no header row`);
-  const header = rows[0].fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
+  const fileColumns = rows[0].fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
+  const header = renameHeader(config, rows[0].fields, columnMap);
   const target = config.target.column;
   const have = new Set(header);
   const columns = Object.entries(config.dataset.columns)
@@ -69,8 +72,9 @@ export async function inspectBatchFile(config: DatasetConfig, file: string): Pro
   }
   return {
     file,
+    fileColumns,
     columns,
-    ignored: header.filter((h) => h !== '' && !declared.has(h)),
+    ignored: fileColumns.filter((h, i) => h !== '' && !declared.has(header[i])),
     missingRequired: columns.filter((c) => c.required && !c.found).map((c) => c.name),
     sample: { rows: sampleRows.length, valid, problems: problems.slice(0, 10) },
   };

@@ -241,6 +241,9 @@ export const jobInfoSchema = z.object({
 });
 export const jobStartedSchema = z.object({ jobId: z.string() });
 
+/** Schema column → the file's own column name, for CSVs that name columns differently. */
+export const columnMapSchema = z.record(z.string().min(1).max(128), z.string().min(1).max(256));
+
 export const historyEntrySchema = z.object({
   id: z.string(),
   savedAt: z.string(),
@@ -301,12 +304,13 @@ export const contract = {
     input: z.strictObject({ model: ref.default('champion'), input: propertyInput, valuationDate: isoDate.optional() }),
     output: valuationSchema,
   },
-  score: { input: z.strictObject({ model: ref.default('champion'), source: path, out: path }), output: jobStartedSchema },
+  score: { input: z.strictObject({ model: ref.default('champion'), source: path, out: path, columnMap: columnMapSchema.optional() }), output: jobStartedSchema },
   /** Matches a CSV's columns to the active schema and checks its first rows, before scoring it. */
   'batch.inspect': {
-    input: z.strictObject({ source: path }),
+    input: z.strictObject({ source: path, columnMap: columnMapSchema.optional() }),
     output: z.object({
       file: z.string(),
+      fileColumns: z.array(z.string()),
       columns: z.array(z.object({ name: z.string(), label: z.string(), required: z.boolean(), found: z.boolean() })),
       ignored: z.array(z.string()),
       missingRequired: z.array(z.string()),

@@ -226,14 +226,14 @@ export class ApiDispatcher {
         return this.startJob('train', { kind: 'train', request: req }, ({ signal, onProgress }) => training.train(req, { signal, onProgress }));
       },
       value: ({ model, input, valuationDate }) => this.need('valuation').value(model, input, valuationDate ? { valuationDate } : {}),
-      score: ({ model, source, out }) => {
+      score: ({ model, source, out, columnMap }) => {
         const valuation = this.need('valuation');
-        return this.startJob('score', { kind: 'score', model, source, out }, ({ signal, onProgress }) => valuation.score(model, source, out, { signal, onProgress }));
+        return this.startJob('score', { kind: 'score', model, source, out, columnMap }, ({ signal, onProgress }) => valuation.score(model, source, out, { signal, onProgress }, { columnMap }));
       },
-      'batch.inspect': ({ source }) => {
+      'batch.inspect': ({ source, columnMap }) => {
         const ds = this.activeDataset();
         if (!ds) throw new AppraiseError('NOT_FOUND', 'this workspace has no dataset yet, so there is no schema to match the file to; import one first');
-        return inspectBatchFile(ds.config, source);
+        return inspectBatchFile(ds.config, source, columnMap);
       },
       'jobs.get': ({ jobId }) => this.jobs.get(jobId),
       'jobs.list': () => this.jobs.list(),

@@ -6,7 +6,7 @@ import type { IngestResult } from '../ingest/ingest-csv.js';
 export type JobRequest =
   | { kind: 'ingest'; file: string; config: string; name?: string }
   | { kind: 'train'; request: TrainRequest }
-  | { kind: 'score'; model: string; source: string; out: string };
+  | { kind: 'score'; model: string; source: string; out: string; columnMap?: Record<string, string> };
 
 export interface JobStart {
   workspaceDir: string;

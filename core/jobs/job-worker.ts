@@ -34,7 +34,7 @@ try {
       result = await services.training.train(job.request, { onProgress, signal });
       break;
     case 'score':
-      result = await services.valuation.score(job.model, job.source, job.out, { onProgress, signal });
+      result = await services.valuation.score(job.model, job.source, job.out, { onProgress, signal }, { columnMap: job.columnMap });
       break;
   }
   post({ type: 'done', result });

@@ -60,6 +60,28 @@ export function mapHeader(config: DatasetConfig, header: string[]): HeaderMappin
   };
 }
 
+/**
+ * Applies a column mapping chosen by a person (schema column → the file's own column name) to a file header, so a
+ * file whose columns are named differently can be read without editing it. Every mapped file column must exist.
+ */
+export function renameHeader(config: DatasetConfig, header: string[], columnMap: Record<string, string> = {}): string[] {
+  const cleaned = header.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
+  const out = [...cleaned];
+  const used = new Set<string>();
+  for (const [schemaName, fileName] of Object.entries(columnMap)) {
+    if (!(schemaName in config.dataset.columns)) throw badFile(`column mapping: "${schemaName}" is not a column of the schema`);
+    const i = cleaned.indexOf(fileName);
+    if (i === -1) throw badFile(`column mapping: the file has no column "${fileName}" (it has: ${cleaned.slice(0, 30).join(', ')})`);
+    if (used.has(fileName)) throw badFile(`column mapping: the file column "${fileName}" is mapped twice`);
+    used.add(fileName);
+    // A file column that already carries the schema name is displaced, so the mapped one wins.
+    const clash = out.indexOf(schemaName);
+    if (clash !== -1 && clash !== i) out[clash] = `${schemaName} (unmapped)`;
+    out[i] = schemaName;
+  }
+  return out;
+}
+
 /** Problem counts per column and kind, for the quality report. */
 export type ProblemCounts = Record<string, Partial<Record<ProblemKind | 'ragged', number>>>;
 

@@ -63,8 +63,13 @@ export interface TrainingServiceApi {
   evaluate(model: string, dataset: string): Promise<AccuracyMetrics>;
 }
 
+export interface ScoreOptions {
+  /** For CSV sources: schema column → the file's own column name, for files that name columns differently. */
+  columnMap?: Record<string, string>;
+}
+
 export interface ValuationServiceApi {
   /** One property, given with the dataset's own column names and formats. */
   value(model: string, input: Record<string, unknown>, options?: { valuationDate?: string }): Promise<Valuation>;
-  score(model: string, source: string, out: string, job?: JobControl<{ rows: number; total: number }>): Promise<ScoreResult>;
+  score(model: string, source: string, out: string, job?: JobControl<{ rows: number; total: number }>, options?: ScoreOptions): Promise<ScoreResult>;
 }

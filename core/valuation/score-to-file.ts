@@ -5,7 +5,7 @@ import { AppraiseError } from '../common/errors.js';
 import type { SqliteDatasetStore } from '../datasets/dataset-store.js';
 import type { StoredModel } from '../models/sqlite-model-store.js';
 import type { CompiledTransform } from '../features/feature-transform.js';
-import { RowValidator } from '../schema/row-validator.js';
+import { RowValidator, renameHeader } from '../schema/row-validator.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
 import { CsvTokenizer } from '../ingest/csv-tokenizer.js';
 import { openTextSource } from '../ingest/open-text-source.js';
@@ -36,6 +36,8 @@ export interface ScoreToFileInput {
   /** A .csv file, or `sqlite:NAME` for table `scores_NAME` in the workspace database. */
   out: string;
   job: JobControl<{ rows: number; total: number }>;
+  /** For CSV sources: schema column → the file's column name, where the file names them differently. */
+  columnMap?: Record<string, string>;
   /** The workspace database (for `sqlite:` outputs). */
   db: Database.Database;
 }
@@ -56,7 +58,7 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
   const levels = manifest.intervals.map((i) => i.level).sort();
   const header = ['row', ...idColumns, 'estimate', ...levels.flatMap((l) => [`low_${Math.round(l * 100)}`, `high_${Math.round(l * 100)}`]), 'error'];
   const isFile = existsSync(input.source) && statSync(input.source).isFile();
-  const { batches, total } = isFile ? csvBatches(input.source, config, compiled, idColumns) : datasetBatches(input, idColumns);
+  const { batches, total } = isFile ? csvBatches(input.source, config, compiled, idColumns, input.columnMap) : datasetBatches(input, idColumns);
   const sink = input.out.startsWith('sqlite:') ? sqliteSink(input, header) : csvSink(input.out, header, model.summary.id, input.source);
   const skip = sink.rowsDone;
   const pool = new OnnxInferencePool();
@@ -150,7 +152,13 @@ function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches
   return { batches: gen(), total: ds.rowCount };
 }
 
-function csvBatches(file: string, config: StoredModel['manifest']['datasetConfig'], compiled: CompiledTransform, idColumns: string[]): { batches: AsyncIterable<ScoreBatch>; total: number } {
+function csvBatches(
+  file: string,
+  config: StoredModel['manifest']['datasetConfig'],
+  compiled: CompiledTransform,
+  idColumns: string[],
+  columnMap: Record<string, string> | undefined,
+): { batches: AsyncIterable<ScoreBatch>; total: number } {
   const nF = compiled.nFeatures;
   // The target column is not needed to score: a file of unsold properties has none.
   const scoringConfig = {
@@ -186,7 +194,7 @@ function csvBatches(file: string, config: StoredModel['manifest']['datasetConfig
       for (const rec of recs) {
         if (!validator) {
           if ('oversized' in rec) throw new AppraiseError('BAD_FILE', `${file}: the header line is too long to be a CSV header`);
-          validator = new RowValidator(scoringConfig, rec.fields);
+          validator = new RowValidator(scoringConfig, renameHeader(config, rec.fields, columnMap));
           idPos = idColumns.map((c) => validator!.columns.findIndex((x) => x.name === c));
           continue;
         }

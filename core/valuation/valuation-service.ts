@@ -8,7 +8,7 @@ import { validateProperty } from '../schema/row-validator.js';
 import { todayIso } from '../schema/date-format.js';
 import { TreeShapExplainer } from '../learner/tree-shap.js';
 import { OnnxSession } from '../inference/onnx-session.js';
-import type { JobControl, ValuationServiceApi } from '../services/service-types.js';
+import type { JobControl, ScoreOptions, ValuationServiceApi } from '../services/service-types.js';
 import { intervalAround } from '../training/conformal-intervals.js';
 import { ComparableSalesIndex } from './comparable-sales.js';
 import type { Valuation, FeatureContribution, ScoreResult } from './valuation-types.js';
@@ -134,9 +134,9 @@ export class ValuationService implements ValuationServiceApi {
     };
   }
 
-  async score(modelRef: string, source: string, out: string, job: JobControl<{ rows: number; total: number }> = {}): Promise<ScoreResult> {
+  async score(modelRef: string, source: string, out: string, job: JobControl<{ rows: number; total: number }> = {}, options: ScoreOptions = {}): Promise<ScoreResult> {
     const m = await this.load(modelRef);
-    return scoreToFile({ model: m.stored, compiled: m.compiled, datasets: this.datasets, source, out, job, db: this.db });
+    return scoreToFile({ model: m.stored, compiled: m.compiled, datasets: this.datasets, source, out, job, db: this.db, columnMap: options.columnMap });
   }
 
   async close(): Promise<void> {

@@ -17,13 +17,14 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
   const [error, setError] = useState<unknown>(null);
   const [inspection, setInspection] = useState<MethodOutput<'batch.inspect'> | null>(null);
   const [checking, setChecking] = useState(false);
+  // Schema column → the file's column name, for files that name their columns differently.
+  const [columnMap, setColumnMap] = useState<Record<string, string>>({});
 
-  const check = async () => {
+  const check = async (map = columnMap) => {
     setError(null);
-    setInspection(null);
     setChecking(true);
     try {
-      setInspection(await api.call('batch.inspect', { source }));
+      setInspection(await api.call('batch.inspect', { source, columnMap: map }));
     } catch (err) {
       setError(err);
     } finally {
@@ -38,7 +39,7 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
     setProgress(null);
     setRunning(true);
     try {
-      setResult(await api.runJob('score', { model, source, out: out || source.replace(/(\.csv)?(\.gz)?$/i, '.valued.csv') }, { onProgress: setProgress, started: setJobId }));
+      setResult(await api.runJob('score', { model, source, out: out || source.replace(/(\.csv)?(\.gz)?$/i, '.valued.csv'), columnMap }, { onProgress: setProgress, started: setJobId }));
     } catch (err) {
       setError(err);
     } finally {
@@ -65,6 +66,7 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
               onChange={(e) => {
                 setSource(e.target.value);
                 setInspection(null);
+                setColumnMap({});
               }}
               placeholder="/home/me/properties.csv"
               required
@@ -94,7 +96,19 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
         </div>
       </form>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
-      {inspection && <Inspection r={inspection} />}
+      {inspection && (
+        <Inspection
+          r={inspection}
+          columnMap={columnMap}
+          onMap={(schemaColumn, fileColumn) => {
+            const next = { ...columnMap };
+            if (fileColumn) next[schemaColumn] = fileColumn;
+            else delete next[schemaColumn];
+            setColumnMap(next);
+            void check(next);
+          }}
+        />
+      )}
       {running && <ProgressBar value={progress && progress.total > 0 ? progress.rows / progress.total : null} label={progress ? `${fmtNum(progress.rows)} of ${fmtNum(progress.total)} rows` : 'Starting…'} />}
       {result && (
         <div className="card" role="status">
@@ -111,13 +125,15 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
   );
 }
 
-function Inspection({ r }: { r: MethodOutput<'batch.inspect'> }) {
+function Inspection({ r, columnMap, onMap }: { r: MethodOutput<'batch.inspect'>; columnMap: Record<string, string>; onMap: (schemaColumn: string, fileColumn: string | null) => void }) {
+  const mapped = new Set(Object.values(columnMap));
+  const unmatched = r.fileColumns.filter((f) => r.ignored.includes(f) || mapped.has(f));
   return (
     <div className="card" data-testid="batch-inspection">
       <h2>Columns matched to the schema</h2>
       {r.missingRequired.length > 0 ? (
         <p className="error" role="alert">
-          The file lacks required column{r.missingRequired.length > 1 ? 's' : ''} {r.missingRequired.join(', ')}. Rename the matching columns in the file (the names must be exactly these) and check again.
+          The file lacks required column{r.missingRequired.length > 1 ? 's' : ''} {r.missingRequired.join(', ')}. Pick the file column that holds each of them below.
         </p>
       ) : (
         <p className="notice">
@@ -141,7 +157,26 @@ function Inspection({ r }: { r: MethodOutput<'batch.inspect'> }) {
                   {c.required && ' *'}
                 </td>
                 <td>{c.label}</td>
-                <td className={c.found ? undefined : c.required ? 'warn' : 'muted'}>{c.found ? 'found' : c.required ? 'missing (required)' : 'missing (left empty)'}</td>
+                <td className={c.found ? undefined : c.required ? 'warn' : 'muted'}>
+                  {c.found && !columnMap[c.name] ? (
+                    'found'
+                  ) : (
+                    <select
+                      aria-label={`File column for ${c.name}`}
+                      value={columnMap[c.name] ?? ''}
+                      onChange={(e) => onMap(c.name, e.target.value || null)}
+                    >
+                      <option value="">{c.required ? 'missing (required): choose…' : 'missing (left empty)'}</option>
+                      {unmatched
+                        .filter((f) => f === columnMap[c.name] || !mapped.has(f))
+                        .map((f) => (
+                          <option key={f} value={f}>
+                            {f}
+                          </option>
+                        ))}
+                    </select>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -55,7 +55,7 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
       <form className="card" onSubmit={start} aria-label="Batch scoring">
         <p className="muted small">
           Value every property of a CSV file. Its columns are matched to the schema{form ? ` "${form.configName}"` : ''} by name
-          {form ? ` (${form.fields.map((f) => f.name).join(', ')})` : ''}; rows that break the schema are reported in the output with their reasons. The output CSV adds the estimate and the ranges to each row.
+          {form ? ` (${form.fields.map((f) => f.name).join(', ')})` : ''} — check the columns to pick the file's own column where a name differs; rows that break the schema are reported in the output with their reasons. The output CSV adds the estimate and the ranges to each row.
         </p>
         <div className="fields">
           <label className="field grow">

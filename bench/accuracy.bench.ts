@@ -10,7 +10,7 @@ import { trainGbdt } from '../core/learner/gbdt-trainer.js';
 import { FastTreePredictor } from '../core/learner/fast-predictor.js';
 import { DEFAULT_GBDT_PARAMS, type GbdtParams } from '../core/learner/gbdt-params.js';
 import { friedmanTable } from '../core/learner/synthetic-regression.js';
-import type { TrainingData } from '../core/learner/training-data.js';
+import { selectRows, type TrainingData } from '../core/learner/training-data.js';
 import { loadKcAnchorTable } from './kc-anchor-matrix.js';
 import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';
 import { pipelineAccuracyOnKc } from './pipeline-accuracy.js';
@@ -19,17 +19,6 @@ export const description = 'pooled 5-fold out-of-fold RMSE with default params v
 
 const ANCHOR_HGB = 0.1584;
 const ANCHOR_XGB = 0.1602;
-
-function rowsOf(d: TrainingData, rows: number[]): TrainingData {
-  const nF = d.nFeatures;
-  const X = new Float32Array(rows.length * nF);
-  const y = new Float64Array(rows.length);
-  rows.forEach((r, k) => {
-    X.set(d.X.subarray(r * nF, r * nF + nF), k * nF);
-    y[k] = d.y[r];
-  });
-  return { ...d, nRows: rows.length, X, y, weights: undefined };
-}
 
 /** Pooled out-of-fold predictions of our learner. */
 async function crossValidate(d: TrainingData, fold: Int32Array, params: Partial<GbdtParams>, threads: number | undefined) {
@@ -40,9 +29,9 @@ async function crossValidate(d: TrainingData, fold: Int32Array, params: Partial<
   for (const k of folds) {
     const trainRows = [...fold.keys()].filter((i) => fold[i] !== k);
     const testRows = [...fold.keys()].filter((i) => fold[i] === k);
-    const { model, bestIteration } = await trainGbdt(rowsOf(d, trainRows), params, { threads });
+    const { model, bestIteration } = await trainGbdt(selectRows(d, Int32Array.from(trainRows)), params, { threads });
     iterations.push(bestIteration);
-    const test = rowsOf(d, testRows);
+    const test = selectRows(d, Int32Array.from(testRows));
     const p = new FastTreePredictor(model).predict(test.X, test.nRows);
     testRows.forEach((r, i) => (pred[r] = p[i]));
   }

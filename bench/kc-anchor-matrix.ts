@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import type { TrainingData } from '../core/learner/training-data.js';
+import { selectRows, type TrainingData } from '../core/learner/training-data.js';
 import type { FeatureKind } from '../core/learner/tree-model.js';
 
 const repoRoot = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
@@ -67,13 +67,6 @@ export function loadKcAnchorTable(dataPath = KC_DATA_PATH, foldsPath = KC_FOLDS_
 /** Rows of `t` where `pick(fold)` holds, as a training table. */
 export function kcFoldRows(t: KcAnchorTable, pick: (fold: number) => boolean): { data: TrainingData; rows: Int32Array } {
   const rows = Int32Array.from(Array.from(t.fold.keys()).filter((i) => pick(t.fold[i])));
-  const nF = t.nFeatures;
-  const X = new Float32Array(rows.length * nF);
-  const y = new Float64Array(rows.length);
-  rows.forEach((r, k) => {
-    X.set(t.X.subarray(r * nF, r * nF + nF), k * nF);
-    y[k] = t.y[r];
-  });
-  const { featureNames, featureKinds, categoryCounts } = t;
-  return { data: { nRows: rows.length, nFeatures: nF, X, y, featureNames, featureKinds, categoryCounts }, rows };
+  const { nRows, nFeatures, X, y, featureNames, featureKinds, categoryCounts } = t;
+  return { data: selectRows({ nRows, nFeatures, X, y, featureNames, featureKinds, categoryCounts }, rows), rows };
 }

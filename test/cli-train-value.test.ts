@@ -48,7 +48,12 @@ test('train --json, value --json and score through the real CLI', async () => {
 test('batch scoring from a CSV with bad rows writes reasons, and resumes after an interruption', async () => {
   const input = join(dir, 'to-score.csv');
   const body = lines.slice(1, 301).map((l, i) => (i === 10 ? l.replace(/,98\d{3},/, ',=HYPERLINK("x"),') : l));
-  writeFileSync(input, [lines[0], ...body].join('\n'));
+  // Columns in another order than the schema's (the parcel id last): matching is by name, not position.
+  const moveIdLast = (l: string) => {
+    const f = l.split(',');
+    return [...f.slice(1), f[0]].join(',');
+  };
+  writeFileSync(input, [lines[0], ...body].map(moveIdLast).join('\n'));
   const out = join(dir, 'scores.csv');
   const first = await cli('score', 'champion', input, '--out', out, '--json');
   expect(first.code).toBe(0);
@@ -58,6 +63,7 @@ test('batch scoring from a CSV with bad rows writes reasons, and resumes after a
   expect(csv[0]).toBe('row,id,estimate,low_80,high_80,low_95,high_95,error');
   expect(csv[11]).toContain('looks like a spreadsheet formula');
   expect(csv[11].split(',')[2]).toBe(''); // never a made-up value
+  expect(csv[11].split(',')[1]).toBe(body[10].split(',')[0]); // the bad row keeps its own parcel id
 
   // Simulate a run that died after 2 of 3 batches: a partial file with a checkpoint at row 200.
   const body200 = `${csv.slice(0, 201).join('\n')}\n`;

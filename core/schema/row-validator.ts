@@ -103,6 +103,12 @@ export class RowValidator {
     this.parsers = this.columns.map((c) => compileColumnParser(c.name, c.config, config.dataset.missing));
   }
 
+  /** Position of a schema column in the file's records, or −1 when the file lacks it. */
+  fileIndexOf(column: string): number {
+    const c = this.columns.findIndex((x) => x.name === column);
+    return c === -1 ? -1 : this.sourceIndex[c];
+  }
+
   /**
    * Writes the row's normalized values into `out` at `offset` and returns null, or returns every reason the
    * row is invalid (the contents of `out` are then undefined).

@@ -173,7 +173,9 @@ function csvBatches(
     const source = openTextSource(file);
     const tokenizer = new CsvTokenizer({ delimiter: config.dataset.delimiter, maxRecordBytes: config.pipeline.ingest.maxRecordBytes });
     let validator: RowValidator | null = null;
+    // Identifier columns: their position among the validated values, and in the file's records (for invalid rows).
     let idPos: number[] = [];
+    let idFilePos: number[] = [];
     let rowNo = 0;
     let X = new Float32Array(BATCH_ROWS * nF);
     let rows: number[] = [];
@@ -196,6 +198,7 @@ function csvBatches(
           if ('oversized' in rec) throw new AppraiseError('BAD_FILE', `${file}: the header line is too long to be a CSV header`);
           validator = new RowValidator(scoringConfig, renameHeader(config, rec.fields, columnMap));
           idPos = idColumns.map((c) => validator!.columns.findIndex((x) => x.name === c));
+          idFilePos = idColumns.map((c) => validator!.fileIndexOf(c));
           continue;
         }
         const i = rows.length;
@@ -203,7 +206,8 @@ function csvBatches(
         let reasons: string[] | null;
         if ('oversized' in rec) reasons = ['record too long'];
         else reasons = validator.validate(rec.fields, values, 0);
-        ids.push(idPos.map((p) => (p >= 0 && !reasons ? values[p] : p >= 0 && 'fields' in rec ? (rec.fields[p] ?? null) : null)));
+        if (!reasons) ids.push(idPos.map((p) => (p >= 0 ? values[p] : null)));
+        else ids.push(idFilePos.map((p) => (p >= 0 && 'fields' in rec ? (rec.fields[p]?.trim() ?? null) : null)));
         if (reasons) {
           errors.set(i, reasons.join('; '));
           X.fill(NaN, i * nF, i * nF + nF);

@@ -1,7 +1,7 @@
 import type { DatasetConfig } from '../config/dataset-config.schema.js';
 import { openTextSource } from '../ingest/open-text-source.js';
 import { CsvTokenizer, type CsvRecord, type TokenizedRecord } from '../ingest/csv-tokenizer.js';
-import { validateProperty, renameHeader } from '../schema/row-validator.js';
+import { validateProperty, renameHeader, cleanHeader } from '../schema/row-validator.js';
 import { badFile } from '../common/errors.js';
 
 const SAMPLE_ROWS = 50;
@@ -46,7 +46,7 @@ export async function inspectBatchFile(config: DatasetConfig, file: string, colu
   }
   const rows = records.filter((r): r is CsvRecord => !('oversized' in r));
   if (rows.length === 0) throw badFile(`${file} has no header row`);
-  const fileColumns = rows[0].fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
+  const fileColumns = cleanHeader(rows[0].fields);
   const header = renameHeader(config, rows[0].fields, columnMap);
   const target = config.target.column;
   const have = new Set(header);

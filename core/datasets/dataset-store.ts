@@ -5,6 +5,7 @@ import type { QualityReport } from '../quality/quality-report.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
 import type { CompiledTransform, FeatureTransform } from '../features/feature-transform.js';
 import { quoteIdent } from './dataset-tables.js';
+import { isoToUtcMs } from '../schema/date-format.js';
 
 export interface DatasetVersion {
   id: string;
@@ -147,7 +148,7 @@ export class SqliteDatasetStore {
       }
       y[i] = ty;
       rowIndex[i] = ri;
-      if (datePos >= 0 && typeof values[datePos] === 'string') saleDay[i] = Date.parse(values[datePos] as string) / 86_400_000;
+      if (datePos >= 0 && typeof values[datePos] === 'string') saleDay[i] = isoToUtcMs(values[datePos] as string) / 86_400_000;
       i++;
     }
     return { nRows: i, nFeatures: f, X, y, rowIndex, saleDay };

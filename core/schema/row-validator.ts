@@ -13,6 +13,11 @@ export function schemaColumns(config: DatasetConfig): SchemaColumn[] {
   return Object.entries(config.dataset.columns).map(([name, col]) => ({ name, config: col, sqlType: sqliteTypeOf(col) }));
 }
 
+/** A file header as the schema sees it: byte-order mark removed, names trimmed. */
+export function cleanHeader(header: string[]): string[] {
+  return header.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
+}
+
 export interface HeaderMapping {
   /** For each schema column, its index in the file's header, or -1 when the file does not have it. */
   sourceIndex: number[];
@@ -28,7 +33,7 @@ export interface HeaderMapping {
  * (usually the wrong delimiter).
  */
 export function mapHeader(config: DatasetConfig, header: string[]): HeaderMapping {
-  const cleaned = header.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
+  const cleaned = cleanHeader(header);
   const seen = new Map<string, number>();
   cleaned.forEach((h, i) => {
     if (h === '') return;
@@ -65,7 +70,7 @@ export function mapHeader(config: DatasetConfig, header: string[]): HeaderMappin
  * file whose columns are named differently can be read without editing it. Every mapped file column must exist.
  */
 export function renameHeader(config: DatasetConfig, header: string[], columnMap: Record<string, string> = {}): string[] {
-  const cleaned = header.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
+  const cleaned = cleanHeader(header);
   const out = [...cleaned];
   const used = new Set<string>();
   for (const [schemaName, fileName] of Object.entries(columnMap)) {

@@ -103,6 +103,9 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
     const buf = builder.buffers;
     const grower = new TreeGrower(builder, featureBins, p);
     const rng = new SeededRandom(p.seed);
+    const grad = new Float64Array(nTrain);
+    const hess = new Float64Array(nTrain);
+    const gh = buf.gh;
     const allFeatures = Int32Array.from({ length: nF }, (_, i) => i);
     const nColumns = Math.max(1, Math.round(nF * p.colsampleByTree));
     const nSampled = Math.max(1, Math.round(nTrain * p.subsample));
@@ -115,7 +118,11 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
     for (let round = 1; round <= p.nRounds; round++) {
       throwIfAborted(options.signal);
       loss.prepareRound(train.y, predTrain);
-      loss.gradients(train.y, predTrain, train.weights, buf.grad, buf.hess);
+      loss.gradients(train.y, predTrain, train.weights, grad, hess);
+      for (let i = 0; i < nTrain; i++) {
+        gh[i << 1] = grad[i];
+        gh[(i << 1) + 1] = hess[i];
+      }
       if (nSampled < nTrain) buf.rowIndex.set(rng.sampleSorted(nTrain, nSampled));
       else for (let i = 0; i < nTrain; i++) buf.rowIndex[i] = i;
       const active = nColumns < nF ? rng.sampleSorted(nF, nColumns) : allFeatures;

@@ -24,28 +24,40 @@ export interface HistogramWorkerInit {
   batch: Float64Array;
   results: Float64Array;
   active: Int32Array;
+  /** Thread t's share of a batch: active features bounds[t]..bounds[t+1] (set per batch by the pool). */
+  bounds: Int32Array;
   threadIndex: number;
   threads: number;
 }
 
-/** Which slice of the active features thread t owns (contiguous, in order: ties then resolve like one thread). */
-export function featureShare(nActive: number, t: number, threads: number): [number, number] {
-  return [Math.floor((t * nActive) / threads), Math.floor(((t + 1) * nActive) / threads)];
+/** How long a thread busy-waits for its partner before sleeping on the futex. */
+export const SPIN_MS = 1;
+
+/** Busy-waits while ctrl[index] === value, for at most `ms`. Returns the value last seen. */
+export function spinWhileEqual(ctrl: Int32Array, index: number, value: number, ms: number): number {
+  const until = performance.now() + ms;
+  for (let spins = 1; ; spins++) {
+    const v = Atomics.load(ctrl, index);
+    if (v !== value) return v;
+    // Reading the clock costs more than a load: look at it every 256 spins only.
+    if ((spins & 255) === 0 && performance.now() > until) return v;
+  }
 }
 
 /** The worker side: waits for batches until told to exit. Errors are reported through ERROR and a message. */
 export function runHistogramWorker(init: HistogramWorkerInit, port: MessagePort): void {
-  const { buffers, featureBins, constraints, ctrl, batch, results, active, threadIndex, threads } = init;
+  const { buffers, featureBins, constraints, ctrl, batch, results, active, bounds, threadIndex, threads } = init;
   // Read the generation before announcing readiness: the pool may post its first batch the moment it hears 'ready'.
   let gen = Atomics.load(ctrl, CTRL.GEN);
   port.postMessage({ type: 'ready' });
   for (;;) {
-    // Spin briefly (the next batch usually follows within microseconds), then sleep on the futex. The wait sits in a
-    // loop on purpose: the main thread bumps GEN before it notifies, so a worker can finish that batch and go back to
-    // sleep before the notify lands; the late notify then wakes it with GEN unchanged, and running the same batch
-    // twice would count DONE twice and stall the pool (seen on a loaded machine).
-    let spins = 0;
-    while (Atomics.load(ctrl, CTRL.GEN) === gen && spins < 4000) spins++;
+    // Spin for up to a millisecond (the main thread's work between two batches — partitioning rows, bookkeeping —
+    // usually takes less), then sleep on the futex. Waking a sleeping thread took 100–200 µs on the 2-vCPU VM, which
+    // over the ~6000 batches of a KC training cost more than the parallel work saved. The wait sits in a loop on
+    // purpose: the main thread bumps GEN before it notifies, so a worker can finish that batch and go back to sleep
+    // before the notify lands; the late notify then wakes it with GEN unchanged, and running the same batch twice
+    // would count DONE twice and stall the pool (seen on a loaded machine).
+    spinWhileEqual(ctrl, CTRL.GEN, gen, SPIN_MS);
     while (Atomics.load(ctrl, CTRL.GEN) === gen) Atomics.wait(ctrl, CTRL.GEN, gen);
     gen = Atomics.load(ctrl, CTRL.GEN);
     if (Atomics.load(ctrl, CTRL.CMD) === CMD_EXIT) return;
@@ -53,8 +65,8 @@ export function runHistogramWorker(init: HistogramWorkerInit, port: MessagePort)
     Atomics.store(ctrl, CTRL.STATE + 2 * threadIndex + 1, 1);
     try {
       const nActive = ctrl[CTRL.N_ACTIVE];
-      const [j0, j1] = featureShare(nActive, threadIndex, threads);
-      runNodeBatchShare(decodeNodeBatch(batch), buffers, featureBins, constraints, active.subarray(0, nActive), j0, j1, results, threadIndex, threads);
+      const range = { active: active.subarray(0, nActive), j0: bounds[threadIndex], j1: bounds[threadIndex + 1], all: nActive === buffers.nFeatures };
+      runNodeBatchShare(decodeNodeBatch(batch), buffers, featureBins, constraints, range, results, threadIndex, threads);
     } catch (e) {
       Atomics.store(ctrl, CTRL.ERROR, 1);
       port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) });

@@ -1,18 +1,23 @@
 import type { FeatureBins } from './feature-binning.js';
 import { findBestSplit, type SplitCandidate, type SplitConstraints } from './split-finder.js';
 import { runNodeBatchShare, type NodeBatch } from './node-batch.js';
+import type { FeatureRange, GlobalBins } from './histogram.js';
 
 /**
  * Memory the tree grower works in. With worker threads these views sit on SharedArrayBuffers so the workers read
  * the bins, gradients and row partition and write histograms without copying.
  */
 export interface TrainingBuffers {
-  /** Binned training matrix, row-major Uint8. */
+  /** Binned training matrix, row-major Uint8 (for predicting with bin-space trees). */
   bins: Uint8Array;
+  /** The same matrix feature-major (feature f's column at f × nRows): the row partition reads one column. */
+  binsByFeature: Uint8Array;
+  /** The same matrix as global histogram indices featureOffset[f] + bin, row-major: what the histogram loop reads. */
+  gbins: GlobalBins;
   nRows: number;
   nFeatures: number;
-  grad: Float64Array;
-  hess: Float64Array;
+  /** Gradient and hessian of row r at [2r, 2r + 1]. */
+  gh: Float64Array;
   /** Row partition: each node owns a contiguous range of this array. */
   rowIndex: Int32Array;
   /** Histogram pool: `nSlots` histograms of `histStride` doubles each. */
@@ -53,25 +58,41 @@ export interface BufferShape {
 /** Allocates the training buffers, on SharedArrayBuffers when `shared` (copying the bins once). */
 export function allocateBuffers(s: BufferShape, shared: boolean): TrainingBuffers {
   const alloc = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const { nRows, nFeatures, featureOffset } = s;
   let bins = s.bins;
   if (shared && !(s.bins.buffer instanceof SharedArrayBuffer)) {
     bins = new Uint8Array(alloc(s.bins.length));
     bins.set(s.bins);
   }
+  const binsByFeature = new Uint8Array(alloc(nRows * nFeatures));
+  const gbins = s.totalBins <= 0x10000 ? new Uint16Array(alloc(nRows * nFeatures * 2)) : new Uint32Array(alloc(nRows * nFeatures * 4));
+  for (let r = 0, p = 0; r < nRows; r++) {
+    for (let f = 0; f < nFeatures; f++, p++) {
+      const bin = bins[p];
+      binsByFeature[f * nRows + r] = bin;
+      gbins[p] = featureOffset[f] + bin;
+    }
+  }
   const histStride = s.totalBins * 2;
   return {
     bins,
-    nRows: s.nRows,
-    nFeatures: s.nFeatures,
-    grad: new Float64Array(alloc(s.nRows * 8)),
-    hess: new Float64Array(alloc(s.nRows * 8)),
-    rowIndex: new Int32Array(alloc(s.nRows * 4)),
+    binsByFeature,
+    gbins,
+    nRows,
+    nFeatures,
+    gh: new Float64Array(alloc(nRows * 16)),
+    rowIndex: new Int32Array(alloc(nRows * 4)),
     hist: new Float64Array(alloc(histStride * s.nSlots * 8)),
     histStride,
     nSlots: s.nSlots,
-    featureOffset: s.featureOffset,
+    featureOffset,
     featureBinCount: s.featureBinCount,
   };
+}
+
+/** The range covering all of `active` (one thread's view), flagged when it is every feature in order. */
+export function fullRange(active: Int32Array, nFeatures: number): FeatureRange {
+  return { active, j0: 0, j1: active.length, all: active.length === nFeatures };
 }
 
 /**
@@ -105,7 +126,7 @@ export function mergeSearchResults(
 /** Everything on the calling thread (threads = 1, or tables too small for threads to pay). */
 export class SingleThreadBatchRunner implements NodeBatchRunner {
   readonly threads = 1;
-  private active: Int32Array = new Int32Array(0);
+  private range: FeatureRange = { active: new Int32Array(0), j0: 0, j1: 0, all: false };
   private results = new Float64Array(0);
 
   constructor(
@@ -115,12 +136,12 @@ export class SingleThreadBatchRunner implements NodeBatchRunner {
   ) {}
 
   setActiveFeatures(active: Int32Array): void {
-    this.active = active;
+    this.range = fullRange(active, this.buffers.nFeatures);
   }
 
   runBatch(batch: NodeBatch): (SplitCandidate | null)[] {
     if (this.results.length < 2 * batch.searches.length) this.results = new Float64Array(2 * batch.searches.length);
-    runNodeBatchShare(batch, this.buffers, this.featureBins, this.constraints, this.active, 0, this.active.length, this.results, 0, 1);
+    runNodeBatchShare(batch, this.buffers, this.featureBins, this.constraints, this.range, this.results, 0, 1);
     return mergeSearchResults(batch, this.results, 1, this.buffers, this.featureBins, this.constraints);
   }
 

@@ -29,6 +29,9 @@ export interface SplitCandidate {
   countRight: number;
 }
 
+/** Reused between calls for the categorical ordering (each thread has its own module instance). */
+let catScratch = { used: new Int32Array(256), ratio: new Float64Array(256) };
+
 /** Un-halved structure score of a leaf: G² / (H + λ). Leaf value is −G / (H + λ). */
 const score = (g: number, h: number, lambda: number) => (g * g) / (h + lambda);
 
@@ -130,14 +133,27 @@ export function findBestSplit(
     } else {
       // Native categorical split: order the non-empty categories (missing counts as one) by g / (h + smooth) and scan
       // prefixes from both ends, as LightGBM and scikit-learn do. Left gets at most half of the categories.
-      const used: number[] = [];
-      for (let b = 0; b <= k; b++) if (hist[o + (b << 1) + 1] > 0) used.push(b);
-      if (used.length <= 1) continue;
-      // Ratios computed once, not per comparison (this sort showed up in profiles).
-      const ratio = new Float64Array(k + 1);
-      for (const b of used) ratio[b] = hist[o + (b << 1)] / (hist[o + (b << 1) + 1] + c.catSmooth);
-      used.sort((a, b) => ratio[a] - ratio[b] || a - b);
-      const maxLeft = (used.length + 1) >> 1;
+      let nUsed = 0;
+      if (catScratch.used.length < k + 1) catScratch = { used: new Int32Array(k + 1), ratio: new Float64Array(k + 1) };
+      const { used, ratio } = catScratch;
+      for (let b = 0; b <= k; b++) {
+        const hb = hist[o + (b << 1) + 1];
+        if (hb > 0) {
+          // Insertion sort by (ratio, bin) as bins arrive in increasing order: a few dozen categories sort faster
+          // this way than through Array.prototype.sort with a comparator (which showed up in profiles).
+          const key = hist[o + (b << 1)] / (hb + c.catSmooth);
+          let i = nUsed++;
+          while (i > 0 && ratio[i - 1] > key) {
+            ratio[i] = ratio[i - 1];
+            used[i] = used[i - 1];
+            i--;
+          }
+          ratio[i] = key;
+          used[i] = b;
+        }
+      }
+      if (nUsed <= 1) continue;
+      const maxLeft = (nUsed + 1) >> 1;
       let bestGainF = bestGain;
       let bestDir = 0;
       let bestLen = 0;
@@ -145,7 +161,7 @@ export function findBestSplit(
         let gl = 0;
         let hl = 0;
         for (let i = 0; i < maxLeft; i++) {
-          const b = used[dir === 1 ? i : used.length - 1 - i];
+          const b = used[dir === 1 ? i : nUsed - 1 - i];
           gl += hist[o + (b << 1)];
           hl += hist[o + (b << 1) + 1];
           const hr = sumHess - hl;
@@ -163,7 +179,7 @@ export function findBestSplit(
       let gL = 0;
       let hL = 0;
       for (let i = 0; i < bestLen; i++) {
-        const b = used[bestDir === 1 ? i : used.length - 1 - i];
+        const b = used[bestDir === 1 ? i : nUsed - 1 - i];
         leftBins[b] = 1;
         gL += hist[o + (b << 1)];
         hL += hist[o + (b << 1) + 1];

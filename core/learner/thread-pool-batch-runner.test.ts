@@ -19,13 +19,13 @@ test('the worker pool computes the same histograms and splits as one thread, and
     const run = (r: NodeBatchRunner) => {
       const b = r.buffers;
       for (let i = 0; i < d.nRows; i++) {
-        b.grad[i] = mean - d.y[i];
-        b.hess[i] = 1;
+        b.gh[2 * i] = mean - d.y[i];
+        b.gh[2 * i + 1] = 1;
         b.rowIndex[i] = i;
       }
       r.setActiveFeatures(Int32Array.from([0, 1, 2, 3, 4, 5, 6]));
       const half = d.nRows >> 1;
-      const sum = (from: number, to: number) => Array.from(b.grad.subarray(from, to)).reduce((a, v) => a + v, 0);
+      const sum = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => b.gh[2 * (from + k)]).reduce((a, v) => a + v, 0);
       // Root into slot 0, then: slot 1 = rows [0, half), slot 0 becomes the sibling by subtraction; search both.
       const root: NodeBatch = { builds: [{ start: 0, end: d.nRows, slot: 0 }], subtractions: [], searches: [{ slot: 0, sumGrad: sum(0, d.nRows), sumHess: d.nRows, count: d.nRows }] };
       const [rootSplit] = r.runBatch(root);

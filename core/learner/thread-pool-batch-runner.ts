@@ -3,9 +3,9 @@ import { startWorker } from '../common/worker-entry.js';
 import { AppraiseError } from '../common/errors.js';
 import type { FeatureBins } from './feature-binning.js';
 import type { SplitCandidate, SplitConstraints } from './split-finder.js';
-import { encodeNodeBatch, nodeBatchCapacity, runNodeBatchShare, type NodeBatch } from './node-batch.js';
+import { balanceFeatureShares, encodeNodeBatch, nodeBatchCapacity, runNodeBatchShare, type NodeBatch } from './node-batch.js';
 import { allocateBuffers, mergeSearchResults, type BufferShape, type NodeBatchRunner, type TrainingBuffers } from './node-batch-runner.js';
-import { CMD_BUILD, CMD_EXIT, CTRL, ctrlLength, featureShare, type HistogramWorkerInit } from './histogram-worker-protocol.js';
+import { CMD_BUILD, CMD_EXIT, CTRL, ctrlLength, SPIN_MS, spinWhileEqual, type HistogramWorkerInit } from './histogram-worker-protocol.js';
 
 /**
  * Below this much work (row × feature updates plus histogram bins scanned) a batch runs on the main thread alone.
@@ -27,6 +27,8 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
   private readonly batchBuffer: Float64Array;
   private readonly results: Float64Array;
   private readonly active: Int32Array;
+  /** Per batch: thread t works on active features bounds[t]..bounds[t+1]. */
+  private readonly bounds: Int32Array;
   private nActive = 0;
   private workerError: string | null = null;
   private closed = false;
@@ -43,6 +45,7 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     this.batchBuffer = new Float64Array(new SharedArrayBuffer(nodeBatchCapacity(buffers.nSlots) * 8));
     this.results = new Float64Array(new SharedArrayBuffer(buffers.nSlots * threads * 2 * 8));
     this.active = new Int32Array(new SharedArrayBuffer(buffers.nFeatures * 4));
+    this.bounds = new Int32Array(new SharedArrayBuffer((threads + 1) * 4));
   }
 
   static async start(
@@ -71,6 +74,7 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
       batch: this.batchBuffer,
       results: this.results,
       active: this.active,
+      bounds: this.bounds,
       threadIndex,
       threads: this.threads,
     };
@@ -100,30 +104,32 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     let work = 0;
     for (const t of batch.builds) work += (t.end - t.start) * this.nActive;
     work += (batch.searches.length + batch.subtractions.length) * (b.histStride >> 1);
+    const all = this.nActive === b.nFeatures;
     if (this.threads === 1 || work < this.minParallelWork) {
-      runNodeBatchShare(batch, b, this.featureBins, this.constraints, active, 0, this.nActive, this.results, 0, 1);
+      runNodeBatchShare(batch, b, this.featureBins, this.constraints, { active, j0: 0, j1: this.nActive, all }, this.results, 0, 1);
       return mergeSearchResults(batch, this.results, 1, b, this.featureBins, this.constraints);
     }
     const ctrl = this.ctrl;
     encodeNodeBatch(batch, this.batchBuffer);
+    balanceFeatureShares(batch, active, this.nActive, b.featureBinCount, this.threads, this.bounds);
     ctrl[CTRL.N_ACTIVE] = this.nActive;
     ctrl[CTRL.CMD] = CMD_BUILD;
     Atomics.store(ctrl, CTRL.DONE, 0);
     Atomics.add(ctrl, CTRL.GEN, 1);
     Atomics.notify(ctrl, CTRL.GEN);
-    const [j0, j1] = featureShare(this.nActive, 0, this.threads);
-    runNodeBatchShare(batch, b, this.featureBins, this.constraints, active, j0, j1, this.results, 0, this.threads);
+    runNodeBatchShare(batch, b, this.featureBins, this.constraints, { active, j0: this.bounds[0], j1: this.bounds[1], all }, this.results, 0, this.threads);
     const expected = this.threads - 1;
     const deadline = Date.now() + 120_000;
-    for (let spins = 0; ; spins++) {
-      const done = Atomics.load(ctrl, CTRL.DONE);
+    for (;;) {
+      let done = Atomics.load(ctrl, CTRL.DONE);
       if (done >= expected) break;
-      if (spins > 2000) {
-        Atomics.wait(ctrl, CTRL.DONE, done, 50);
-        if (Date.now() > deadline) {
-          // A watchdog, not a timeout for slow work: a batch takes milliseconds to seconds even on 10M rows.
-          throw new AppraiseError('INTERNAL', 'histogram workers stopped responding', { details: { ctrl: Array.from(ctrl), exited: this.exited, workerError: this.workerError } });
-        }
+      // The workers' share usually ends within a millisecond of ours: spin that long before sleeping (see SPIN_MS).
+      done = spinWhileEqual(ctrl, CTRL.DONE, done, SPIN_MS);
+      if (done >= expected) break;
+      Atomics.wait(ctrl, CTRL.DONE, done, 50);
+      if (Date.now() > deadline) {
+        // A watchdog, not a timeout for slow work: a batch takes milliseconds to seconds even on 10M rows.
+        throw new AppraiseError('INTERNAL', 'histogram workers stopped responding', { details: { ctrl: Array.from(ctrl), exited: this.exited, workerError: this.workerError } });
       }
     }
     if (Atomics.load(ctrl, CTRL.ERROR) !== 0) throw new AppraiseError('INTERNAL', `histogram worker failed: ${this.workerError ?? 'see worker log'}`);

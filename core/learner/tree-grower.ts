@@ -78,9 +78,9 @@ export class TreeGrower {
     let sumGrad = 0;
     let sumHess = 0;
     for (let k = 0; k < nRows; k++) {
-      const r = b.rowIndex[k];
-      sumGrad += b.grad[r];
-      sumHess += b.hess[r];
+      const r = b.rowIndex[k] << 1;
+      sumGrad += b.gh[r];
+      sumHess += b.gh[r + 1];
     }
     const root: GrowingNode = { id: out.addNode(sumHess), start: 0, end: nRows, sumGrad, sumHess, depth: 0, slot: -1, split: null };
     const leaves: GrowingNode[] = [];
@@ -203,14 +203,21 @@ export class TreeGrower {
 
   /** Stable in-place partition of rowIndex[start..end): rows whose bin goes left first. Returns the boundary. */
   private partition(start: number, end: number, feature: number, leftBins: Uint8Array): number {
-    const { bins, nFeatures, rowIndex } = this.builder.buffers;
+    const { binsByFeature, nRows, rowIndex } = this.builder.buffers;
+    // One feature-major column: a node's rows stay in increasing order, so this reads it front to back.
+    const column = binsByFeature.subarray(feature * nRows, (feature + 1) * nRows);
     const scratch = this.scratch;
     let l = start;
     let nr = 0;
+    // Branch-free: each row is written to both places and only the right cursor advances. The side is a coin flip
+    // near the root, so a branch here mispredicted about every other row.
     for (let k = start; k < end; k++) {
       const r = rowIndex[k];
-      if (leftBins[bins[r * nFeatures + feature]] === 1) rowIndex[l++] = r;
-      else scratch[nr++] = r;
+      const left = leftBins[column[r]];
+      rowIndex[l] = r;
+      scratch[nr] = r;
+      l += left;
+      nr += 1 - left;
     }
     rowIndex.set(scratch.subarray(0, nr), l);
     return l;

@@ -119,12 +119,14 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
       throwIfAborted(options.signal);
       loss.prepareRound(train.y, predTrain);
       loss.gradients(train.y, predTrain, train.weights, grad, hess);
-      for (let i = 0; i < nTrain; i++) {
-        gh[i << 1] = grad[i];
-        gh[(i << 1) + 1] = hess[i];
-      }
       if (nSampled < nTrain) buf.rowIndex.set(rng.sampleSorted(nTrain, nSampled));
       else for (let i = 0; i < nTrain; i++) buf.rowIndex[i] = i;
+      // Gradient pairs in row-index order (the tree grower keeps them in node order from here on).
+      for (let k = 0; k < nSampled; k++) {
+        const r = buf.rowIndex[k];
+        gh[k << 1] = grad[r];
+        gh[(k << 1) + 1] = hess[r];
+      }
       const active = nColumns < nF ? rng.sampleSorted(nF, nColumns) : allFeatures;
 
       const grown = grower.grow(nSampled, active);

@@ -10,7 +10,7 @@ import { decodeNodeBatch, runNodeBatchShare } from './node-batch.js';
  * increments DONE and notifies. Per batch this costs microseconds, where a postMessage round trip (comlink) costs
  * tens — and a tree has dozens of batches.
  */
-export const CTRL = { GEN: 0, DONE: 1, CMD: 2, N_ACTIVE: 3, ERROR: 4, STATE: 8 } as const;
+export const CTRL = { GEN: 0, DONE: 1, CMD: 2, N_ACTIVE: 3, ERROR: 4, PARTITIONED: 5, STATE: 8 } as const;
 /** ctrl length for a pool: the fixed slots, then per thread [last generation seen, busy flag] for diagnostics. */
 export const ctrlLength = (threads: number) => CTRL.STATE + 2 * threads;
 export const CMD_BUILD = 1;
@@ -22,6 +22,7 @@ export interface HistogramWorkerInit {
   constraints: SplitConstraints;
   ctrl: Int32Array;
   batch: Float64Array;
+  leftBinsPool: Uint8Array;
   results: Float64Array;
   active: Int32Array;
   /** Thread t's share of a batch: active features bounds[t]..bounds[t+1] (set per batch by the pool). */
@@ -44,9 +45,34 @@ export function spinWhileEqual(ctrl: Int32Array, index: number, value: number, m
   }
 }
 
+/**
+ * Every thread arrives here once its partitions of the batch are done, and leaves when all have arrived (the
+ * histograms read the partitioned rows). The pool zeroes PARTITIONED before each batch. A thread that failed sets
+ * ERROR, which releases the others: the batch is then discarded.
+ */
+export function partitionBarrier(ctrl: Int32Array, threads: number): void {
+  let arrived = Atomics.add(ctrl, CTRL.PARTITIONED, 1) + 1;
+  if (arrived >= threads) {
+    Atomics.notify(ctrl, CTRL.PARTITIONED);
+    return;
+  }
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    arrived = spinWhileEqual(ctrl, CTRL.PARTITIONED, arrived, SPIN_MS);
+    if (arrived >= threads || Atomics.load(ctrl, CTRL.ERROR) !== 0) return;
+    Atomics.wait(ctrl, CTRL.PARTITIONED, arrived, 50);
+    // A thread that died without reporting (killed) would hold everyone here: give up and flag the batch as failed.
+    if (Date.now() > deadline) {
+      Atomics.store(ctrl, CTRL.ERROR, 1);
+      return;
+    }
+  }
+}
+
 /** The worker side: waits for batches until told to exit. Errors are reported through ERROR and a message. */
 export function runHistogramWorker(init: HistogramWorkerInit, port: MessagePort): void {
-  const { buffers, featureBins, constraints, ctrl, batch, results, active, bounds, threadIndex, threads } = init;
+  const { buffers, featureBins, constraints, ctrl, batch, leftBinsPool, results, active, bounds, threadIndex, threads } = init;
+  const barrier = () => partitionBarrier(ctrl, threads);
   // Read the generation before announcing readiness: the pool may post its first batch the moment it hears 'ready'.
   let gen = Atomics.load(ctrl, CTRL.GEN);
   port.postMessage({ type: 'ready' });
@@ -66,7 +92,7 @@ export function runHistogramWorker(init: HistogramWorkerInit, port: MessagePort)
     try {
       const nActive = ctrl[CTRL.N_ACTIVE];
       const range = { active: active.subarray(0, nActive), j0: bounds[threadIndex], j1: bounds[threadIndex + 1], all: nActive === buffers.nFeatures };
-      runNodeBatchShare(decodeNodeBatch(batch), buffers, featureBins, constraints, range, results, threadIndex, threads);
+      runNodeBatchShare(decodeNodeBatch(batch, leftBinsPool), buffers, featureBins, constraints, range, results, threadIndex, threads, barrier);
     } catch (e) {
       Atomics.store(ctrl, CTRL.ERROR, 1);
       port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) });

@@ -3,10 +3,11 @@
  * the sums of gradients and hessians of a node's rows, interleaved as [g, h] at 2 × (featureOffset[f] + b) so one
  * update touches one cache line. These functions are shared by the main thread and the histogram workers.
  *
- * The loop reads the matrix of *global* bin indices (featureOffset[f] + bin, see globalBinMatrix) and the gradients
- * interleaved per row ([g, h] at 2r): each update is then one load of the index and two adds, with no per-feature
- * offset lookup, and a row's gradient pair sits in one cache line. Measured on the KC table: 1.8–2.3 ns per update
- * against 3.7–4.7 ns with per-feature offsets and separate gradient arrays.
+ * The loop reads the matrix of *global* bin indices (featureOffset[f] + bin) and the gradients in node order
+ * ([g, h] of row rowIndex[k] at 2k, moved along by the row partition, as LightGBM's "ordered gradients"): each
+ * update is one load of the index and two adds, with no per-feature offset lookup, and the gradients stream through
+ * memory in order instead of being gathered row by row (on a 1M-row table those gathers missed the cache). Measured
+ * on the KC table: 1.8–2.3 ns per update against 3.7–4.7 ns with per-feature offsets and separate gradient arrays.
  */
 
 /** One node's histogram to build: rows rowIndex[start..end) into histogram slot `slot` of the pool. */
@@ -48,8 +49,8 @@ export function accumulateHistogram(
     const j4 = j0 + ((j1 - j0) & ~3);
     for (let k = start; k < end; k++) {
       const r = rowIndex[k];
-      const g = gh[r << 1];
-      const h = gh[(r << 1) + 1];
+      const g = gh[k << 1];
+      const h = gh[(k << 1) + 1];
       const rowBase = r * nFeatures;
       let j = j0;
       for (; j < j4; j += 4) {
@@ -78,8 +79,8 @@ export function accumulateHistogram(
   const j4 = j0 + ((j1 - j0) & ~3);
   for (let k = start; k < end; k++) {
     const r = rowIndex[k];
-    const g = gh[r << 1];
-    const h = gh[(r << 1) + 1];
+    const g = gh[k << 1];
+    const h = gh[(k << 1) + 1];
     const rowBase = r * nFeatures;
     let j = j0;
     for (; j < j4; j += 4) {

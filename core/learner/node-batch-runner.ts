@@ -16,10 +16,16 @@ export interface TrainingBuffers {
   gbins: GlobalBins;
   nRows: number;
   nFeatures: number;
-  /** Gradient and hessian of row r at [2r, 2r + 1]. */
+  /** Gradient and hessian of row rowIndex[k] at [2k, 2k + 1] (node order: the partition moves them with the rows). */
   gh: Float64Array;
+  /** Partition scratch for gh, as long as gh. */
+  ghScratch: Float64Array;
   /** Row partition: each node owns a contiguous range of this array. */
   rowIndex: Int32Array;
+  /** Partition scratch, as long as rowIndex (a node uses only its own range, so threads can share it). */
+  scratch: Int32Array;
+  /** Per batch: the boundary (first right row) of each partition task. */
+  mids: Int32Array;
   /** Histogram pool: `nSlots` histograms of `histStride` doubles each. */
   hist: Float64Array;
   histStride: number;
@@ -40,7 +46,8 @@ export interface NodeBatchRunner {
   readonly threads: number;
   /** Features the current tree may use (column subsampling), in increasing order. */
   setActiveFeatures(active: Int32Array): void;
-  /** Returns the best split of each search in batch order (null = no admissible split). */
+  /** Runs a batch: partitions (their boundaries land in buffers.mids), histograms, searches. Returns the best split
+   *  of each search in batch order (null = no admissible split). */
   runBatch(batch: NodeBatch): (SplitCandidate | null)[];
   close(): Promise<void>;
 }
@@ -81,7 +88,10 @@ export function allocateBuffers(s: BufferShape, shared: boolean): TrainingBuffer
     nRows,
     nFeatures,
     gh: new Float64Array(alloc(nRows * 16)),
+    ghScratch: new Float64Array(alloc(nRows * 16)),
     rowIndex: new Int32Array(alloc(nRows * 4)),
+    scratch: new Int32Array(alloc(nRows * 4)),
+    mids: new Int32Array(alloc(s.nSlots * 4)),
     hist: new Float64Array(alloc(histStride * s.nSlots * 8)),
     histStride,
     nSlots: s.nSlots,
@@ -123,6 +133,8 @@ export function mergeSearchResults(
   });
 }
 
+const noBarrier = () => {};
+
 /** Everything on the calling thread (threads = 1, or tables too small for threads to pay). */
 export class SingleThreadBatchRunner implements NodeBatchRunner {
   readonly threads = 1;
@@ -141,7 +153,7 @@ export class SingleThreadBatchRunner implements NodeBatchRunner {
 
   runBatch(batch: NodeBatch): (SplitCandidate | null)[] {
     if (this.results.length < 2 * batch.searches.length) this.results = new Float64Array(2 * batch.searches.length);
-    runNodeBatchShare(batch, this.buffers, this.featureBins, this.constraints, this.range, this.results, 0, 1);
+    runNodeBatchShare(batch, this.buffers, this.featureBins, this.constraints, this.range, this.results, 0, 1, noBarrier);
     return mergeSearchResults(batch, this.results, 1, this.buffers, this.featureBins, this.constraints);
   }
 

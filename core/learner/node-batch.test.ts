@@ -1,11 +1,16 @@
 import { test, expect } from 'vitest';
-import { balanceFeatureShares, decodeNodeBatch, encodeNodeBatch, nodeBatchCapacity, type NodeBatch } from './node-batch.js';
+import { balanceFeatureShares, decodeNodeBatch, encodeNodeBatch, LEFT_BINS_STRIDE, nodeBatchCapacity, type NodeBatch } from './node-batch.js';
 
 test('feature shares cover every active feature once, in order, and even out bin-heavy features', () => {
   // Five light features (2 bins) then five heavy ones (256 bins): equal feature counts would load one side far more.
   const binCount = Int32Array.from([2, 2, 2, 2, 2, 256, 256, 256, 256, 256]);
   const active = Int32Array.from({ length: 10 }, (_, i) => i);
-  const batch: NodeBatch = { builds: [{ start: 0, end: 100, slot: 0 }], subtractions: [], searches: [{ slot: 0, sumGrad: 0, sumHess: 100, count: 100 }] };
+  const batch: NodeBatch = {
+    partitions: [],
+    builds: [{ start: 0, end: 100, slot: 0, part: -1, side: 0, rows: 100 }],
+    subtractions: [],
+    searches: [{ slot: 0, sumGrad: 0, sumHess: 100, count: 100, part: -1, side: 0 }],
+  };
   const bounds = new Int32Array(3);
   balanceFeatureShares(batch, active, 10, binCount, 2, bounds);
   expect(bounds[0]).toBe(0);
@@ -28,12 +33,14 @@ test('feature shares cover every active feature once, in order, and even out bin
 
 test('a node batch survives encoding for the workers', () => {
   const batch: NodeBatch = {
-    builds: [{ start: 3, end: 90, slot: 2 }],
+    partitions: [{ start: 3, end: 90, feature: 4, leftBins: Uint8Array.of(1, 0, 1), owner: 1 }],
+    builds: [{ start: -1, end: -1, slot: 2, part: 0, side: 1, rows: 40 }],
     subtractions: [{ target: 1, small: 2 }],
-    searches: [{ slot: 2, sumGrad: -1.5, sumHess: 87, count: 87 }],
+    searches: [{ slot: 2, sumGrad: -1.5, sumHess: 87, count: 87, part: 0, side: 1 }],
   };
   const buf = new Float64Array(nodeBatchCapacity(4));
-  encodeNodeBatch(batch, buf);
-  const back = decodeNodeBatch(buf);
+  const pool = new Uint8Array(4 * LEFT_BINS_STRIDE);
+  encodeNodeBatch(batch, buf, pool);
+  const back = decodeNodeBatch(buf, pool);
   expect(back).toEqual(batch);
 });

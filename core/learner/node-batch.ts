@@ -2,27 +2,48 @@ import type { FeatureBins } from './feature-binning.js';
 import type { TrainingBuffers } from './node-batch-runner.js';
 import { buildHistograms, subtractHistogram, type FeatureRange, type HistogramTask } from './histogram.js';
 import { findBestSplit, type SplitConstraints } from './split-finder.js';
+import { partitionRows, type PartitionTask } from './row-partition.js';
 
 /**
- * One step of tree growth that threads can share by feature: build some node histograms, derive siblings by
- * subtraction, then search the best split of some nodes. Each thread does all three for the features it owns, so no
- * barrier is needed between the phases, and only a (gain, feature) pair per node and thread comes back.
+ * One step of tree growth that threads share: split some nodes' rows between their children (partitions, shared by
+ * node), then — after one barrier — build some node histograms, derive siblings by subtraction and search the best
+ * split of some nodes (shared by feature). Each thread does the last three for the features it owns, so no barrier
+ * is needed between them, and only a (gain, feature) pair per node and thread comes back.
  */
 export interface NodeBatch {
-  builds: HistogramTask[];
+  partitions: PartitionTask[];
+  builds: BuildTask[];
   /** slot `target` (holding the parent's histogram) becomes parent − slot `small`. */
   subtractions: { target: number; small: number }[];
   searches: SplitSearch[];
+}
+
+/**
+ * A histogram to build. Rows are rowIndex[start..end), or — when `part` >= 0 — one side of partition `part` of this
+ * batch (side 0 = left, 1 = right), whose boundary is known only once the partition has run.
+ */
+export interface BuildTask extends HistogramTask {
+  part: number;
+  side: number;
+  /** Expected row count (for balancing work between threads only). */
+  rows: number;
 }
 
 export interface SplitSearch {
   slot: number;
   sumGrad: number;
   sumHess: number;
+  /** Row count; taken from the partition result when `part` >= 0. */
   count: number;
+  part: number;
+  side: number;
 }
 
-/** Runs a thread's share (range) of a batch; writes [gain, feature] per search to results[2 × (i × threads + t)]. */
+/**
+ * Runs a thread's share of a batch: its partitions (owner === t, boundaries to mids[i]), then `barrier()` (every
+ * thread's partitions done), then histograms, subtractions and searches over `range`, writing [gain, feature] per
+ * search to results[2 × (i × threads + t)].
+ */
 export function runNodeBatchShare(
   batch: NodeBatch,
   b: TrainingBuffers,
@@ -32,7 +53,17 @@ export function runNodeBatchShare(
   results: Float64Array,
   t: number,
   threads: number,
+  barrier: () => void,
 ): void {
+  const parts = batch.partitions;
+  if (parts.length > 0) {
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (p.owner === t || threads === 1) b.mids[i] = partitionRows(b.binsByFeature, b.nRows, b.rowIndex, b.scratch, b.gh, b.ghScratch, p.start, p.end, p.feature, p.leftBins);
+    }
+    if (threads > 1) barrier();
+    resolveSides(batch, b.mids);
+  }
   buildHistograms(batch.builds, b.gbins, b.nFeatures, b.rowIndex, b.gh, b.hist, b.histStride, b.featureOffset, b.featureBinCount, range);
   for (const s of batch.subtractions) {
     const target = s.target * b.histStride;
@@ -48,6 +79,24 @@ export function runNodeBatchShare(
   }
 }
 
+/** Fills in the row ranges and counts that refer to partition results. */
+export function resolveSides(batch: NodeBatch, mids: Int32Array): void {
+  const parts = batch.partitions;
+  for (const x of batch.builds) {
+    if (x.part < 0) continue;
+    const p = parts[x.part];
+    const mid = mids[x.part];
+    x.start = x.side === 0 ? p.start : mid;
+    x.end = x.side === 0 ? mid : p.end;
+  }
+  for (const s of batch.searches) {
+    if (s.part < 0) continue;
+    const p = parts[s.part];
+    const mid = mids[s.part];
+    s.count = s.side === 0 ? mid - p.start : p.end - mid;
+  }
+}
+
 /**
  * Cuts the active features into `threads` contiguous shares of about equal cost, writing the bounds to
  * bounds[0..threads]. Histogram building costs about the same per feature (one update per row), while clearing,
@@ -56,7 +105,7 @@ export function runNodeBatchShare(
  */
 export function balanceFeatureShares(batch: NodeBatch, active: Int32Array, nActive: number, featureBinCount: Int32Array, threads: number, bounds: Int32Array): void {
   let rows = 0;
-  for (const t of batch.builds) rows += t.end - t.start;
+  for (const t of batch.builds) rows += t.rows;
   // A bin searched (or cleared/subtracted) costs a few row updates; the factor was fitted on KC profiles.
   const perBin = BIN_COST * (batch.searches.length + batch.subtractions.length + batch.builds.length);
   let total = 0;
@@ -80,19 +129,35 @@ export function balanceFeatureShares(batch: NodeBatch, active: Int32Array, nActi
 
 const BIN_COST = 3;
 
+/** Largest leftBins a partition task can carry: 255 value bins + the missing bin. */
+export const LEFT_BINS_STRIDE = 256;
+
 /**
- * Serialises a batch into shared Float64 memory for the workers: [nBuilds, nSubs, nSearches, builds…, subs…, searches…].
- * Returns the number of doubles written.
+ * Serialises a batch into shared memory for the workers: numbers into `out` as
+ * [nParts, nBuilds, nSubs, nSearches, parts…, builds…, subs…, searches…], each partition's leftBins into
+ * leftBinsPool at i × LEFT_BINS_STRIDE. Returns the number of doubles written.
  */
-export function encodeNodeBatch(batch: NodeBatch, out: Float64Array): number {
+export function encodeNodeBatch(batch: NodeBatch, out: Float64Array, leftBinsPool: Uint8Array): number {
   let o = 0;
+  out[o++] = batch.partitions.length;
   out[o++] = batch.builds.length;
   out[o++] = batch.subtractions.length;
   out[o++] = batch.searches.length;
+  batch.partitions.forEach((p, i) => {
+    out[o++] = p.start;
+    out[o++] = p.end;
+    out[o++] = p.feature;
+    out[o++] = p.owner;
+    out[o++] = p.leftBins.length;
+    leftBinsPool.set(p.leftBins, i * LEFT_BINS_STRIDE);
+  });
   for (const t of batch.builds) {
     out[o++] = t.start;
     out[o++] = t.end;
     out[o++] = t.slot;
+    out[o++] = t.part;
+    out[o++] = t.side;
+    out[o++] = t.rows;
   }
   for (const s of batch.subtractions) {
     out[o++] = s.target;
@@ -103,22 +168,31 @@ export function encodeNodeBatch(batch: NodeBatch, out: Float64Array): number {
     out[o++] = s.sumGrad;
     out[o++] = s.sumHess;
     out[o++] = s.count;
+    out[o++] = s.part;
+    out[o++] = s.side;
   }
   return o;
 }
 
-export function decodeNodeBatch(a: Float64Array): NodeBatch {
+export function decodeNodeBatch(a: Float64Array, leftBinsPool: Uint8Array): NodeBatch {
   // `| 0` matters: values read from a Float64Array are doubles, and a double loop bound or index makes V8 compile
   // the histogram loop with floating-point indices — measured 2.5× slower in the workers than on the main thread.
-  let o = 3;
-  const builds: HistogramTask[] = [];
-  for (let i = 0; i < a[0]; i++, o += 3) builds.push({ start: a[o] | 0, end: a[o + 1] | 0, slot: a[o + 2] | 0 });
+  let o = 4;
+  const partitions: PartitionTask[] = [];
+  for (let i = 0; i < a[0]; i++, o += 5) {
+    const from = i * LEFT_BINS_STRIDE;
+    partitions.push({ start: a[o] | 0, end: a[o + 1] | 0, feature: a[o + 2] | 0, owner: a[o + 3] | 0, leftBins: leftBinsPool.subarray(from, from + (a[o + 4] | 0)) });
+  }
+  const builds: BuildTask[] = [];
+  for (let i = 0; i < a[1]; i++, o += 6) builds.push({ start: a[o] | 0, end: a[o + 1] | 0, slot: a[o + 2] | 0, part: a[o + 3] | 0, side: a[o + 4] | 0, rows: a[o + 5] });
   const subtractions: NodeBatch['subtractions'] = [];
-  for (let i = 0; i < a[1]; i++, o += 2) subtractions.push({ target: a[o] | 0, small: a[o + 1] | 0 });
+  for (let i = 0; i < a[2]; i++, o += 2) subtractions.push({ target: a[o] | 0, small: a[o + 1] | 0 });
   const searches: SplitSearch[] = [];
-  for (let i = 0; i < a[2]; i++, o += 4) searches.push({ slot: a[o] | 0, sumGrad: a[o + 1], sumHess: a[o + 2], count: a[o + 3] | 0 });
-  return { builds, subtractions, searches };
+  for (let i = 0; i < a[3]; i++, o += 6) {
+    searches.push({ slot: a[o] | 0, sumGrad: a[o + 1], sumHess: a[o + 2], count: a[o + 3] | 0, part: a[o + 4] | 0, side: a[o + 5] | 0 });
+  }
+  return { partitions, builds, subtractions, searches };
 }
 
-/** Doubles needed to encode a batch touching at most nSlots nodes. */
-export const nodeBatchCapacity = (nSlots: number) => 3 + nSlots * (3 + 2 + 4);
+/** Doubles needed to encode a batch touching at most nSlots nodes (partitions: at most one per slot as well). */
+export const nodeBatchCapacity = (nSlots: number) => 4 + nSlots * (5 + 6 + 2 + 6);

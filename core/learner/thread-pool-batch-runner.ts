@@ -3,9 +3,10 @@ import { startWorker } from '../common/worker-entry.js';
 import { AppraiseError } from '../common/errors.js';
 import type { FeatureBins } from './feature-binning.js';
 import type { SplitCandidate, SplitConstraints } from './split-finder.js';
-import { balanceFeatureShares, encodeNodeBatch, nodeBatchCapacity, runNodeBatchShare, type NodeBatch } from './node-batch.js';
+import { balanceFeatureShares, encodeNodeBatch, LEFT_BINS_STRIDE, nodeBatchCapacity, runNodeBatchShare, type NodeBatch } from './node-batch.js';
+import { assignPartitionOwners } from './row-partition.js';
 import { allocateBuffers, mergeSearchResults, type BufferShape, type NodeBatchRunner, type TrainingBuffers } from './node-batch-runner.js';
-import { CMD_BUILD, CMD_EXIT, CTRL, ctrlLength, SPIN_MS, spinWhileEqual, type HistogramWorkerInit } from './histogram-worker-protocol.js';
+import { CMD_BUILD, CMD_EXIT, CTRL, ctrlLength, partitionBarrier, SPIN_MS, spinWhileEqual, type HistogramWorkerInit } from './histogram-worker-protocol.js';
 
 /**
  * Below this much work (row × feature updates plus histogram bins scanned) a batch runs on the main thread alone.
@@ -14,6 +15,8 @@ import { CMD_BUILD, CMD_EXIT, CTRL, ctrlLength, SPIN_MS, spinWhileEqual, type Hi
  * with 2 at a 40k/200k threshold, and longer worker spinning made it worse. So only batches worth ≥ ~5 ms of work
  * (large tables) are split. Results do not depend on it.
  */
+const noBarrier = () => {};
+
 export const MIN_PARALLEL_WORK = 1_000_000;
 
 /**
@@ -25,6 +28,8 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
   private readonly ctrl: Int32Array;
   private readonly exited: (number | null)[] = [];
   private readonly batchBuffer: Float64Array;
+  private readonly leftBinsPool: Uint8Array;
+  private readonly barrier: () => void;
   private readonly results: Float64Array;
   private readonly active: Int32Array;
   /** Per batch: thread t works on active features bounds[t]..bounds[t+1]. */
@@ -43,6 +48,8 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
   ) {
     this.ctrl = new Int32Array(new SharedArrayBuffer(ctrlLength(threads) * 4));
     this.batchBuffer = new Float64Array(new SharedArrayBuffer(nodeBatchCapacity(buffers.nSlots) * 8));
+    this.leftBinsPool = new Uint8Array(new SharedArrayBuffer(buffers.nSlots * LEFT_BINS_STRIDE));
+    this.barrier = () => partitionBarrier(this.ctrl, threads);
     this.results = new Float64Array(new SharedArrayBuffer(buffers.nSlots * threads * 2 * 8));
     this.active = new Int32Array(new SharedArrayBuffer(buffers.nFeatures * 4));
     this.bounds = new Int32Array(new SharedArrayBuffer((threads + 1) * 4));
@@ -72,6 +79,7 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
       constraints: { lambda: this.constraints.lambda, minSamplesLeaf: this.constraints.minSamplesLeaf, minChildWeight: this.constraints.minChildWeight, minGain: this.constraints.minGain, catSmooth: this.constraints.catSmooth },
       ctrl: this.ctrl,
       batch: this.batchBuffer,
+      leftBinsPool: this.leftBinsPool,
       results: this.results,
       active: this.active,
       bounds: this.bounds,
@@ -102,22 +110,25 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     const b = this.buffers;
     const active = this.active.subarray(0, this.nActive);
     let work = 0;
-    for (const t of batch.builds) work += (t.end - t.start) * this.nActive;
+    for (const t of batch.builds) work += t.rows * this.nActive;
+    for (const p of batch.partitions) work += p.end - p.start;
     work += (batch.searches.length + batch.subtractions.length) * (b.histStride >> 1);
     const all = this.nActive === b.nFeatures;
     if (this.threads === 1 || work < this.minParallelWork) {
-      runNodeBatchShare(batch, b, this.featureBins, this.constraints, { active, j0: 0, j1: this.nActive, all }, this.results, 0, 1);
+      runNodeBatchShare(batch, b, this.featureBins, this.constraints, { active, j0: 0, j1: this.nActive, all }, this.results, 0, 1, noBarrier);
       return mergeSearchResults(batch, this.results, 1, b, this.featureBins, this.constraints);
     }
     const ctrl = this.ctrl;
-    encodeNodeBatch(batch, this.batchBuffer);
+    assignPartitionOwners(batch.partitions, this.threads);
+    encodeNodeBatch(batch, this.batchBuffer, this.leftBinsPool);
     balanceFeatureShares(batch, active, this.nActive, b.featureBinCount, this.threads, this.bounds);
     ctrl[CTRL.N_ACTIVE] = this.nActive;
     ctrl[CTRL.CMD] = CMD_BUILD;
     Atomics.store(ctrl, CTRL.DONE, 0);
+    Atomics.store(ctrl, CTRL.PARTITIONED, 0);
     Atomics.add(ctrl, CTRL.GEN, 1);
     Atomics.notify(ctrl, CTRL.GEN);
-    runNodeBatchShare(batch, b, this.featureBins, this.constraints, { active, j0: this.bounds[0], j1: this.bounds[1], all }, this.results, 0, this.threads);
+    runNodeBatchShare(batch, b, this.featureBins, this.constraints, { active, j0: this.bounds[0], j1: this.bounds[1], all }, this.results, 0, this.threads, this.barrier);
     const expected = this.threads - 1;
     const deadline = Date.now() + 120_000;
     for (;;) {

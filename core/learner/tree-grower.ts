@@ -36,6 +36,8 @@ interface GrowingNode {
   id: number;
   start: number;
   end: number;
+  /** Rows in the node: end − start once partitioned; before that the split's count (exact for unit hessians). */
+  count: number;
   sumGrad: number;
   sumHess: number;
   depth: number;
@@ -50,21 +52,19 @@ export function maxLeavesOf(p: Pick<TreeGrowthParams, 'maxLeaves' | 'maxDepth'>)
 }
 
 /**
- * Grows one regression tree on the gradients in the builder's buffers, over rows rowIndex[0..nRows).
+ * Grows one regression tree on the gradients in the builder's buffers, over rows rowIndex[0..nRows) (their gradient
+ * pairs at gh[0..2 × nRows), in the same order).
  * Memory discipline: one histogram slot per open leaf; a split builds the smaller child's histogram and gets the
  * larger one by subtraction from the parent's slot, which it inherits.
  */
 export class TreeGrower {
   private readonly free: number[] = [];
-  private readonly scratch: Int32Array;
 
   constructor(
     private readonly builder: NodeBatchRunner,
     private readonly featureBins: readonly FeatureBins[],
     private readonly params: TreeGrowthParams,
-  ) {
-    this.scratch = new Int32Array(builder.buffers.nRows);
-  }
+  ) {}
 
   grow(nRows: number, active: Int32Array): GrownTree {
     const b = this.builder.buffers;
@@ -78,17 +78,16 @@ export class TreeGrower {
     let sumGrad = 0;
     let sumHess = 0;
     for (let k = 0; k < nRows; k++) {
-      const r = b.rowIndex[k] << 1;
-      sumGrad += b.gh[r];
-      sumHess += b.gh[r + 1];
+      sumGrad += b.gh[k << 1];
+      sumHess += b.gh[(k << 1) + 1];
     }
-    const root: GrowingNode = { id: out.addNode(sumHess), start: 0, end: nRows, sumGrad, sumHess, depth: 0, slot: -1, split: null };
+    const root: GrowingNode = { id: out.addNode(sumHess), start: 0, end: nRows, count: nRows, sumGrad, sumHess, depth: 0, slot: -1, split: null };
     const leaves: GrowingNode[] = [];
     let open: GrowingNode[] = [];
     if (leafLimit > 1 && this.canSplit(root)) {
       root.slot = this.allocSlot();
-      const search = { slot: root.slot, sumGrad, sumHess, count: nRows };
-      [root.split] = this.builder.runBatch({ builds: [{ start: 0, end: nRows, slot: root.slot }], subtractions: [], searches: [search] });
+      const search = { slot: root.slot, sumGrad, sumHess, count: nRows, part: -1, side: 0 };
+      [root.split] = this.builder.runBatch({ partitions: [], builds: [{ start: 0, end: nRows, slot: root.slot, part: -1, side: 0, rows: nRows }], subtractions: [], searches: [search] });
       if (root.split) open.push(root);
       else this.retire(root, leaves);
     } else leaves.push(root);
@@ -135,7 +134,7 @@ export class TreeGrower {
 
   private canSplit(n: GrowingNode): boolean {
     const p = this.params;
-    return (p.maxDepth === 0 || n.depth < p.maxDepth) && n.end - n.start >= 2 * Math.max(1, p.minSamplesLeaf) && n.sumHess >= 2 * p.minChildWeight;
+    return (p.maxDepth === 0 || n.depth < p.maxDepth) && n.count >= 2 * Math.max(1, p.minSamplesLeaf) && n.sumHess >= 2 * p.minChildWeight;
   }
 
   private allocSlot(): number {
@@ -154,20 +153,24 @@ export class TreeGrower {
     leaves.push(n);
   }
 
-  /** Applies the chosen splits, then builds the children's histograms and finds their splits in one batch. */
+  /**
+   * Applies the chosen splits: one batch partitions the nodes' rows, builds the children's histograms and finds their
+   * splits. Which child is built and which derived is decided before the partition, from the split's row counts.
+   */
   private splitNodes(nodes: GrowingNode[], childrenMaySplit: boolean, out: TreeBuilder): GrowingNode[] {
     const children: GrowingNode[] = [];
-    const batch: NodeBatch = { builds: [], subtractions: [], searches: [] };
+    const batch: NodeBatch = { partitions: [], builds: [], subtractions: [], searches: [] };
     const searched: GrowingNode[] = [];
     const scratchSlots: GrowingNode[] = [];
     for (const node of nodes) {
       const s = node.split!;
-      const mid = this.partition(node.start, node.end, s.feature, s.leftBins);
-      const left: GrowingNode = { id: -1, start: node.start, end: mid, sumGrad: s.gradLeft, sumHess: s.hessLeft, depth: node.depth + 1, slot: -1, split: null };
-      const right: GrowingNode = { id: -1, start: mid, end: node.end, sumGrad: s.gradRight, sumHess: s.hessRight, depth: node.depth + 1, slot: -1, split: null };
+      const part = batch.partitions.length;
+      batch.partitions.push({ start: node.start, end: node.end, feature: s.feature, leftBins: s.leftBins, owner: 0 });
+      const left: GrowingNode = { id: -1, start: -1, end: -1, count: s.countLeft, sumGrad: s.gradLeft, sumHess: s.hessLeft, depth: node.depth + 1, slot: -1, split: null };
+      const right: GrowingNode = { id: -1, start: -1, end: -1, count: s.countRight, sumGrad: s.gradRight, sumHess: s.hessRight, depth: node.depth + 1, slot: -1, split: null };
       [left.id, right.id] = out.setSplit(node.id, s, this.featureBins[s.feature], left.sumHess, right.sumHess);
       children.push(left, right);
-      const small = left.end - left.start <= right.end - right.start ? left : right;
+      const small = left.count <= right.count ? left : right;
       const large = small === left ? right : left;
       const smallSplits = childrenMaySplit && this.canSplit(small);
       const largeSplits = childrenMaySplit && this.canSplit(large);
@@ -177,7 +180,7 @@ export class TreeGrower {
       }
       // The smaller child is built from its rows; the larger inherits the parent's slot and becomes parent − smaller.
       small.slot = this.allocSlot();
-      batch.builds.push({ start: small.start, end: small.end, slot: small.slot });
+      batch.builds.push({ start: -1, end: -1, slot: small.slot, part, side: small === left ? 0 : 1, rows: small.count });
       if (largeSplits) {
         large.slot = node.slot;
         node.slot = -1;
@@ -188,39 +191,24 @@ export class TreeGrower {
         if (c === small && !smallSplits) scratchSlots.push(c);
         else {
           searched.push(c);
-          batch.searches.push({ slot: c.slot, sumGrad: c.sumGrad, sumHess: c.sumHess, count: c.end - c.start });
+          batch.searches.push({ slot: c.slot, sumGrad: c.sumGrad, sumHess: c.sumHess, count: c.count, part, side: c === left ? 0 : 1 });
         }
       }
     }
-    if (batch.builds.length > 0) {
-      const splits = this.builder.runBatch(batch);
-      searched.forEach((c, i) => (c.split = splits[i]));
-    }
+    const splits = this.builder.runBatch(batch);
+    searched.forEach((c, i) => (c.split = splits[i]));
+    const mids = this.builder.buffers.mids;
+    batch.partitions.forEach((p, i) => {
+      const [left, right] = [children[2 * i], children[2 * i + 1]];
+      left.start = p.start;
+      left.end = right.start = mids[i];
+      right.end = p.end;
+      left.count = left.end - left.start;
+      right.count = right.end - right.start;
+    });
     for (const c of scratchSlots) this.releaseSlot(c);
     for (const c of searched) if (!c.split) this.releaseSlot(c);
     return children;
-  }
-
-  /** Stable in-place partition of rowIndex[start..end): rows whose bin goes left first. Returns the boundary. */
-  private partition(start: number, end: number, feature: number, leftBins: Uint8Array): number {
-    const { binsByFeature, nRows, rowIndex } = this.builder.buffers;
-    // One feature-major column: a node's rows stay in increasing order, so this reads it front to back.
-    const column = binsByFeature.subarray(feature * nRows, (feature + 1) * nRows);
-    const scratch = this.scratch;
-    let l = start;
-    let nr = 0;
-    // Branch-free: each row is written to both places and only the right cursor advances. The side is a coin flip
-    // near the root, so a branch here mispredicted about every other row.
-    for (let k = start; k < end; k++) {
-      const r = rowIndex[k];
-      const left = leftBins[column[r]];
-      rowIndex[l] = r;
-      scratch[nr] = r;
-      l += left;
-      nr += 1 - left;
-    }
-    rowIndex.set(scratch.subarray(0, nr), l);
-    return l;
   }
 }
 

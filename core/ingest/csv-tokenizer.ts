@@ -27,6 +27,32 @@ export interface OversizedRecord {
 
 export type TokenizedRecord = CsvRecord | OversizedRecord;
 
+/**
+ * Receives the tokenizer's output in file order. `line` gets a record without quotes as a span of the current
+ * text, so a caller can parse it in place without splitting it into strings; `record` gets everything else.
+ */
+export interface RecordSink {
+  line(text: string, start: number, end: number, lineNo: number): void;
+  record(rec: TokenizedRecord): void;
+}
+
+/** The plain sink: every record as a `TokenizedRecord` in an array. */
+class ArraySink implements RecordSink {
+  constructor(
+    readonly out: TokenizedRecord[],
+    private readonly delim: string,
+  ) {}
+
+  line(text: string, start: number, end: number, lineNo: number): void {
+    const raw = text.slice(start, end);
+    this.out.push({ line: lineNo, fields: raw.split(this.delim), raw });
+  }
+
+  record(rec: TokenizedRecord): void {
+    this.out.push(rec);
+  }
+}
+
 export interface CsvTokenizerOptions {
   delimiter: string;
   maxRecordBytes: number;
@@ -55,22 +81,32 @@ export class CsvTokenizer {
 
   /** Feeds decoded text; returns the records completed by it. */
   push(text: string, out: TokenizedRecord[] = []): TokenizedRecord[] {
-    this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + text : text;
-    this.pos = 0;
-    this.nextQuote = -2;
-    this.drain(false, out);
+    this.pushTo(text, new ArraySink(out, this.delim));
     return out;
   }
 
   /** Signals the end of input; returns the last record if the file did not end with a newline. */
   end(out: TokenizedRecord[] = []): TokenizedRecord[] {
-    this.drain(true, out);
-    this.buf = '';
-    this.pos = 0;
+    this.endTo(new ArraySink(out, this.delim));
     return out;
   }
 
-  private drain(final: boolean, out: TokenizedRecord[]): void {
+  /** Feeds decoded text; hands the records completed by it to `sink`, in order. */
+  pushTo(text: string, sink: RecordSink): void {
+    this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + text : text;
+    this.pos = 0;
+    this.nextQuote = -2;
+    this.drain(false, sink);
+  }
+
+  /** Signals the end of input to `sink`. */
+  endTo(sink: RecordSink): void {
+    this.drain(true, sink);
+    this.buf = '';
+    this.pos = 0;
+  }
+
+  private drain(final: boolean, out: RecordSink): void {
     const buf = this.buf;
     const len = buf.length;
     const max = this.options.maxRecordBytes;
@@ -100,16 +136,15 @@ export class CsvTokenizer {
         const lineNo = this.line++;
         this.pos = nl + 1;
         if (end === start) continue; // blank line
-        const raw = buf.slice(start, end);
-        out.push({ line: lineNo, fields: raw.split(this.delim), raw });
+        out.line(buf, start, end, lineNo);
         continue;
       }
       if (!this.quotedRecord(final, out)) return;
     }
   }
 
-  private startSkipping(out: TokenizedRecord[], start: number): void {
-    out.push({ line: this.line, head: this.buf.slice(start, start + 200), oversized: true });
+  private startSkipping(out: RecordSink, start: number): void {
+    out.record({ line: this.line, head: this.buf.slice(start, start + 200), oversized: true });
     this.skipping = true;
     this.skip = { inQuotes: false, fieldStart: true, quotePending: false };
     this.pos = start;
@@ -160,7 +195,7 @@ export class CsvTokenizer {
   }
 
   /** Character state machine for a record that contains quotes. Returns false if it needs more input. */
-  private quotedRecord(final: boolean, out: TokenizedRecord[]): boolean {
+  private quotedRecord(final: boolean, out: RecordSink): boolean {
     const buf = this.buf;
     const len = buf.length;
     const start = this.pos;
@@ -231,8 +266,8 @@ export class CsvTokenizer {
     }
   }
 
-  private emit(out: TokenizedRecord[], start: number, end: number, fields: string[], innerLines: number): void {
-    out.push({ line: this.line, fields, raw: this.buf.slice(start, end) });
+  private emit(out: RecordSink, start: number, end: number, fields: string[], innerLines: number): void {
+    out.record({ line: this.line, fields, raw: this.buf.slice(start, end) });
     this.line += innerLines;
   }
 }

@@ -18,39 +18,74 @@ export class RowEncoder {
     this.pos = 0;
   }
 
+  private rowStart = 0;
+  /** Room a row's fixed-size values may need: kept free after each text value, whose length is not known ahead. */
+  private rowSlack = 0;
+
   /** Appends one row (its source index, then its values from `values[from..to)`) and returns its fingerprint. */
   addRow(rowIndex: number, values: NormalizedValue[], from: number, to: number): number {
-    this.pos = (this.pos + 3) & ~3;
-    const start = this.pos;
-    this.ensure(16 + (to - from) * 16);
-    this.view.setFloat64(this.pos, rowIndex, true);
-    this.pos += 8;
+    this.beginRow(rowIndex, to - from);
     for (let c = from; c < to; c++) {
       const v = values[c];
-      if (v === null) this.bytes[this.pos++] = 0;
-      else if (typeof v === 'number') {
-        this.bytes[this.pos++] = 1;
-        this.view.setFloat64(this.pos, v, true);
-        this.pos += 8;
-      } else {
-        const n = v.length;
-        this.ensure(5 + 2 * n);
-        this.bytes[this.pos++] = 2;
-        this.view.setUint32(this.pos, n, true);
-        this.pos += 4;
-        for (let i = 0; i < n; i++) {
-          const u = v.charCodeAt(i);
-          this.bytes[this.pos++] = u & 0xff;
-          this.bytes[this.pos++] = u >>> 8;
-        }
-      }
+      if (v === null) this.addMissing();
+      else if (typeof v === 'number') this.addNumber(v);
+      else this.addText(v);
     }
+    return this.endRow();
+  }
+
+  /**
+   * Starts a row to be given value by value (`addNumber`, `addText`, `addMissing`) and closed by `endRow`: the
+   * same bytes as `addRow`, without an array of values. `values` is how many will follow.
+   */
+  beginRow(rowIndex: number, values: number): void {
+    this.pos = (this.pos + 3) & ~3;
+    this.rowStart = this.pos;
+    this.rowSlack = 16 + values * 16;
+    this.ensure(this.rowSlack);
+    this.view.setFloat64(this.pos, rowIndex, true);
+    this.pos += 8;
+  }
+
+  /** Forgets the row begun last (a row that turned out to need the slow path). */
+  abandonRow(): void {
+    this.pos = this.rowStart;
+  }
+
+  addMissing(): void {
+    this.bytes[this.pos++] = 0;
+  }
+
+  addNumber(v: number): void {
+    this.bytes[this.pos++] = 1;
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+
+  addText(v: string): void {
+    const n = v.length;
+    this.ensure(5 + 2 * n + this.rowSlack);
+    const bytes = this.bytes;
+    let p = this.pos;
+    bytes[p++] = 2;
+    this.view.setUint32(p, n, true);
+    p += 4;
+    for (let i = 0; i < n; i++) {
+      const u = v.charCodeAt(i);
+      bytes[p++] = u & 0xff;
+      bytes[p++] = u >>> 8;
+    }
+    this.pos = p;
+  }
+
+  /** Closes the row and returns its fingerprint. */
+  endRow(): number {
     // Pad to a word boundary with zeros, then hash the row's words, skipping the row index (first two words):
     // equal values in different rows must get equal fingerprints.
     const end = (this.pos + 3) & ~3;
     this.bytes.fill(0, this.pos, end);
     this.pos = end;
-    return fingerprintWords(this.words, (start >> 2) + 2, end >> 2);
+    return fingerprintWords(this.words, (this.rowStart >> 2) + 2, end >> 2);
   }
 
   /** The bytes written since the last reset. */

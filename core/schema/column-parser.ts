@@ -61,8 +61,13 @@ function trimIfNeeded(s: string): string {
   return n > 0 && (s.charCodeAt(0) <= 32 || s.charCodeAt(n - 1) <= 32) ? s.trim() : s;
 }
 
+/** The texts that mean "no value" in a column (after trimming): the dataset's tokens plus the column's own. */
+export function missingTokens(col: ColumnConfig, globalMissing: readonly string[]): string[] {
+  return [...new Set([...globalMissing, ...(col.missing ?? [])].map((m) => m.trim()))];
+}
+
 export function compileColumnParser(name: string, col: ColumnConfig, globalMissing: readonly string[]): ColumnParser {
-  const missing = new Set([...globalMissing, ...(col.missing ?? [])].map((m) => m.trim()));
+  const missing = new Set(missingTokens(col, globalMissing));
   // Most fields are longer than any missing token: skip the set lookup for them (ingest hot path).
   const longestMissing = Math.max(0, ...[...missing].map((m) => m.length));
   const required = col.required;
@@ -75,7 +80,8 @@ export function compileColumnParser(name: string, col: ColumnConfig, globalMissi
   };
 }
 
-function rangeDefaults(col: ColumnConfig): { min: number; max: number } {
+/** The valid range of a numeric column: its own min/max, else the type's (latitude, longitude), else unbounded. */
+export function rangeDefaults(col: ColumnConfig): { min: number; max: number } {
   const defaults = col.type === 'latitude' ? { min: -90, max: 90 } : col.type === 'longitude' ? { min: -180, max: 180 } : { min: -Infinity, max: Infinity };
   return {
     min: 'min' in col && typeof col.min === 'number' ? col.min : defaults.min,

@@ -97,9 +97,10 @@ export type ProblemCounts = Record<string, Partial<Record<ProblemKind | 'ragged'
 export class RowValidator {
   readonly columns: SchemaColumn[];
   readonly problemCounts: ProblemCounts = {};
-  private readonly parsers: ColumnParser[];
-  private readonly sourceIndex: number[];
-  private readonly headerLength: number;
+  /** Per schema column: its compiled parser, and its position in the file's records (−1: not in the file). */
+  readonly parsers: ColumnParser[];
+  readonly sourceIndex: number[];
+  readonly headerLength: number;
 
   constructor(config: DatasetConfig, header: string[]) {
     this.columns = schemaColumns(config);

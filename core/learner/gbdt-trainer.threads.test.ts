@@ -12,6 +12,13 @@ test('training is deterministic for a seed, and identical with 1 and 2 threads',
   const c = await trainGbdt(data, params, { threads: 2, minParallelWork: 0 });
   expect(JSON.stringify(b.model)).toBe(JSON.stringify(a.model));
   expect(JSON.stringify(c.model)).toBe(JSON.stringify(a.model));
+  // Depth-wise trees split many nodes per level, which the pool shares out by node rather than by feature.
+  const depthwise = { ...params, growPolicy: 'depthwise' as const, maxDepth: 6, maxLeaves: 0, colsampleByTree: 1 };
+  const e = await trainGbdt(data, depthwise, { threads: 1 });
+  const f = await trainGbdt(data, depthwise, { threads: 2, minParallelWork: 0 });
+  const g = await trainGbdt(data, depthwise, { threads: 3, minParallelWork: 0 });
+  expect(JSON.stringify(f.model)).toBe(JSON.stringify(e.model));
+  expect(JSON.stringify(g.model)).toBe(JSON.stringify(e.model));
   const d = await trainGbdt(data, { ...params, seed: 12 }, { threads: 1 });
   expect(JSON.stringify(d.model)).not.toBe(JSON.stringify(a.model));
 });

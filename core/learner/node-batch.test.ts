@@ -10,6 +10,7 @@ test('feature shares cover every active feature once, in order, and even out bin
     builds: [{ start: 0, end: 100, slot: 0, part: -1, side: 0, rows: 100 }],
     subtractions: [],
     searches: [{ slot: 0, sumGrad: 0, sumHess: 100, count: 100, part: -1, side: 0 }],
+    mode: 'features',
   };
   const bounds = new Int32Array(3);
   balanceFeatureShares(batch, active, 10, binCount, 2, bounds);
@@ -35,8 +36,9 @@ test('a node batch survives encoding for the workers', () => {
   const batch: NodeBatch = {
     partitions: [{ start: 3, end: 90, feature: 4, leftBins: Uint8Array.of(1, 0, 1), owner: 1 }],
     builds: [{ start: -1, end: -1, slot: 2, part: 0, side: 1, rows: 40 }],
-    subtractions: [{ target: 1, small: 2 }],
+    subtractions: [{ target: 1, small: 2, part: 0 }],
     searches: [{ slot: 2, sumGrad: -1.5, sumHess: 87, count: 87, part: 0, side: 1 }],
+    mode: 'nodes',
   };
   const buf = new Float64Array(nodeBatchCapacity(4));
   const pool = new Uint8Array(4 * LEFT_BINS_STRIDE);

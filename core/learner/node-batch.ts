@@ -13,9 +13,17 @@ import { partitionRows, type PartitionTask } from './row-partition.js';
 export interface NodeBatch {
   partitions: PartitionTask[];
   builds: BuildTask[];
-  /** slot `target` (holding the parent's histogram) becomes parent − slot `small`. */
-  subtractions: { target: number; small: number }[];
+  /** slot `target` (holding the parent's histogram) becomes parent − slot `small`; `part` as in BuildTask. */
+  subtractions: { target: number; small: number; part: number }[];
   searches: SplitSearch[];
+  /**
+   * How threads share the batch (set by the runner). 'features': every thread partitions the nodes it owns, waits
+   * at the barrier, then does every histogram and search over its own features. 'nodes': each thread does everything
+   * for the partitions it owns (and the builds, subtractions and searches that refer to them) over all features —
+   * no barrier, and the rows a thread partitions stay in its cache for the histograms it builds from them. 'nodes'
+   * pays once a level has a few nodes per thread; the root and the first levels use 'features'.
+   */
+  mode: 'features' | 'nodes';
 }
 
 /**
@@ -56,11 +64,15 @@ export function runNodeBatchShare(
   barrier: () => void,
 ): void {
   const parts = batch.partitions;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (p.owner === t || threads === 1) b.mids[i] = partitionRows(b.binsByFeature, b.nRows, b.rowIndex, b.scratch, b.gh, b.ghScratch, p.start, p.end, p.feature, p.leftBins);
+  }
+  if (batch.mode === 'nodes' && threads > 1) {
+    runOwnNodes(batch, b, featureBins, constraints, range.active, results, t, threads);
+    return;
+  }
   if (parts.length > 0) {
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i];
-      if (p.owner === t || threads === 1) b.mids[i] = partitionRows(b.binsByFeature, b.nRows, b.rowIndex, b.scratch, b.gh, b.ghScratch, p.start, p.end, p.feature, p.leftBins);
-    }
     if (threads > 1) barrier();
     resolveSides(batch, b.mids);
   }
@@ -79,18 +91,48 @@ export function runNodeBatchShare(
   }
 }
 
+/** The 'nodes' share: the builds, subtractions and searches of this thread's partitions, over all active features. */
+function runOwnNodes(
+  batch: NodeBatch,
+  b: TrainingBuffers,
+  featureBins: readonly FeatureBins[],
+  constraints: SplitConstraints,
+  active: Int32Array,
+  results: Float64Array,
+  t: number,
+  threads: number,
+): void {
+  const parts = batch.partitions;
+  const mine = (part: number) => part >= 0 && parts[part].owner === t;
+  const range: FeatureRange = { active, j0: 0, j1: active.length, all: active.length === b.nFeatures };
+  resolveSides(batch, b.mids, mine);
+  for (const x of batch.builds) if (mine(x.part)) buildHistograms([x], b.gbins, b.nFeatures, b.rowIndex, b.gh, b.hist, b.histStride, b.featureOffset, b.featureBinCount, range);
+  for (const s of batch.subtractions) {
+    if (!mine(s.part)) continue;
+    const target = s.target * b.histStride;
+    subtractHistogram(b.hist, target, s.small * b.histStride, target, b.featureOffset, b.featureBinCount, range);
+  }
+  for (let i = 0; i < batch.searches.length; i++) {
+    const s = batch.searches[i];
+    const c = mine(s.part) && active.length > 0 ? findBestSplit(b.hist, s.slot * b.histStride, featureBins, b.featureOffset, active, s.sumGrad, s.sumHess, s.count, constraints) : null;
+    const o = 2 * (i * threads + t);
+    results[o] = c ? c.gain : -Infinity;
+    results[o + 1] = c ? c.feature : -1;
+  }
+}
+
 /** Fills in the row ranges and counts that refer to partition results. */
-export function resolveSides(batch: NodeBatch, mids: Int32Array): void {
+export function resolveSides(batch: NodeBatch, mids: Int32Array, which: (part: number) => boolean = (part) => part >= 0): void {
   const parts = batch.partitions;
   for (const x of batch.builds) {
-    if (x.part < 0) continue;
+    if (!which(x.part)) continue;
     const p = parts[x.part];
     const mid = mids[x.part];
     x.start = x.side === 0 ? p.start : mid;
     x.end = x.side === 0 ? mid : p.end;
   }
   for (const s of batch.searches) {
-    if (s.part < 0) continue;
+    if (!which(s.part)) continue;
     const p = parts[s.part];
     const mid = mids[s.part];
     s.count = s.side === 0 ? mid - p.start : p.end - mid;
@@ -134,7 +176,7 @@ export const LEFT_BINS_STRIDE = 256;
 
 /**
  * Serialises a batch into shared memory for the workers: numbers into `out` as
- * [nParts, nBuilds, nSubs, nSearches, parts…, builds…, subs…, searches…], each partition's leftBins into
+ * [nParts, nBuilds, nSubs, nSearches, mode, parts…, builds…, subs…, searches…], each partition's leftBins into
  * leftBinsPool at i × LEFT_BINS_STRIDE. Returns the number of doubles written.
  */
 export function encodeNodeBatch(batch: NodeBatch, out: Float64Array, leftBinsPool: Uint8Array): number {
@@ -143,6 +185,7 @@ export function encodeNodeBatch(batch: NodeBatch, out: Float64Array, leftBinsPoo
   out[o++] = batch.builds.length;
   out[o++] = batch.subtractions.length;
   out[o++] = batch.searches.length;
+  out[o++] = batch.mode === 'nodes' ? 1 : 0;
   batch.partitions.forEach((p, i) => {
     out[o++] = p.start;
     out[o++] = p.end;
@@ -162,6 +205,7 @@ export function encodeNodeBatch(batch: NodeBatch, out: Float64Array, leftBinsPoo
   for (const s of batch.subtractions) {
     out[o++] = s.target;
     out[o++] = s.small;
+    out[o++] = s.part;
   }
   for (const s of batch.searches) {
     out[o++] = s.slot;
@@ -177,7 +221,7 @@ export function encodeNodeBatch(batch: NodeBatch, out: Float64Array, leftBinsPoo
 export function decodeNodeBatch(a: Float64Array, leftBinsPool: Uint8Array): NodeBatch {
   // `| 0` matters: values read from a Float64Array are doubles, and a double loop bound or index makes V8 compile
   // the histogram loop with floating-point indices — measured 2.5× slower in the workers than on the main thread.
-  let o = 4;
+  let o = 5;
   const partitions: PartitionTask[] = [];
   for (let i = 0; i < a[0]; i++, o += 5) {
     const from = i * LEFT_BINS_STRIDE;
@@ -186,13 +230,13 @@ export function decodeNodeBatch(a: Float64Array, leftBinsPool: Uint8Array): Node
   const builds: BuildTask[] = [];
   for (let i = 0; i < a[1]; i++, o += 6) builds.push({ start: a[o] | 0, end: a[o + 1] | 0, slot: a[o + 2] | 0, part: a[o + 3] | 0, side: a[o + 4] | 0, rows: a[o + 5] });
   const subtractions: NodeBatch['subtractions'] = [];
-  for (let i = 0; i < a[2]; i++, o += 2) subtractions.push({ target: a[o] | 0, small: a[o + 1] | 0 });
+  for (let i = 0; i < a[2]; i++, o += 3) subtractions.push({ target: a[o] | 0, small: a[o + 1] | 0, part: a[o + 2] | 0 });
   const searches: SplitSearch[] = [];
   for (let i = 0; i < a[3]; i++, o += 6) {
     searches.push({ slot: a[o] | 0, sumGrad: a[o + 1], sumHess: a[o + 2], count: a[o + 3] | 0, part: a[o + 4] | 0, side: a[o + 5] | 0 });
   }
-  return { partitions, builds, subtractions, searches };
+  return { partitions, builds, subtractions, searches, mode: a[4] === 1 ? 'nodes' : 'features' };
 }
 
 /** Doubles needed to encode a batch touching at most nSlots nodes (partitions: at most one per slot as well). */
-export const nodeBatchCapacity = (nSlots: number) => 4 + nSlots * (5 + 6 + 2 + 6);
+export const nodeBatchCapacity = (nSlots: number) => 5 + nSlots * (5 + 6 + 3 + 6);

@@ -53,14 +53,21 @@ export function findBestSplit(
 ): SplitCandidate | null {
   const parentScore = score(sumGrad, sumHess, c.lambda);
   const countPerHess = sumHess > 0 ? count / sumHess : 0;
-  let best: SplitCandidate | null = null;
-  let bestGain = c.minGain;
   const minCount = Math.max(1, c.minSamplesLeaf);
 
   // Both child constraints as one hessian bound: round(h × countPerHess) >= minCount ⇔ h >= (minCount − 0.5) / countPerHess.
   const minHess = Math.max(c.minChildWeight, countPerHess > 0 ? (minCount - 0.5) / countPerHess : Infinity);
   const lambda = c.lambda;
   if (sumHess < 2 * minHess) return null;
+
+  // The winner so far, kept as plain numbers: the candidate (with its leftBins array) is built once at the end —
+  // building one per improving feature allocated in the hottest search loop.
+  let bestGain = c.minGain;
+  let bestF = -1;
+  let bestB = -1; // numeric: last value bin going left
+  let bestMissLeft = false;
+  let bestLen = 0; // categorical: how many of the saved order go left
+  let bestOrder: Int32Array | null = null;
 
   for (let j = 0; j < activeFeatures.length; j++) {
     const f = activeFeatures[j];
@@ -74,14 +81,31 @@ export function findBestSplit(
     if (fb.kind === 'numeric') {
       let gl = 0;
       let hl = 0;
-      let bestB = -1;
-      let bestMissLeft = false;
-      let bestGainF = bestGain;
-      // b = k-1 puts every value left and only missing right: worth trying when there are missing values.
-      const lastB = hasMissing ? k - 1 : k - 2;
-      for (let b = 0; b <= lastB; b++) {
+      if (!hasMissing) {
+        // The common case, without the missing-left alternative. An empty bin leaves both sides unchanged, so its
+        // gain equals the previous bin's: skip it (common deep down).
+        for (let b = 0; b <= k - 2; b++) {
+          const hb = hist[o + (b << 1) + 1];
+          if (hb === 0) continue;
+          gl += hist[o + (b << 1)];
+          hl += hb;
+          if (hl < minHess) continue;
+          const hr = sumHess - hl;
+          if (hr < minHess) break;
+          const gr = sumGrad - gl;
+          const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestF = f;
+            bestB = b;
+            bestMissLeft = false;
+          }
+        }
+        continue;
+      }
+      // b = k-1 puts every value left and only missing right.
+      for (let b = 0; b <= k - 1; b++) {
         const hb = hist[o + (b << 1) + 1];
-        // An empty bin leaves both sides unchanged, so its gains equal the previous bin's: skip (common deep down).
         if (hb === 0 && b > 0) continue;
         gl += hist[o + (b << 1)];
         hl += hb;
@@ -90,46 +114,30 @@ export function findBestSplit(
         if (hl >= minHess && hr >= minHess) {
           const gr = sumGrad - gl;
           const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
-          if (gain > bestGainF) {
-            bestGainF = gain;
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestF = f;
             bestB = b;
             bestMissLeft = false;
           }
         }
         // Missing values go left.
-        if (hasMissing && b < k - 1) {
+        if (b < k - 1) {
           const hl2 = hl + hMiss;
           hr = sumHess - hl2;
           if (hl2 >= minHess && hr >= minHess) {
             const gl2 = gl + gMiss;
             const gr = sumGrad - gl2;
             const gain = (gl2 * gl2) / (hl2 + lambda) + (gr * gr) / (hr + lambda) - parentScore;
-            if (gain > bestGainF) {
-              bestGainF = gain;
+            if (gain > bestGain) {
+              bestGain = gain;
+              bestF = f;
               bestB = b;
               bestMissLeft = true;
             }
           }
-        } else if (hr < minHess) break;
+        }
       }
-      if (bestB < 0) continue;
-      let gL = 0;
-      let hL = 0;
-      for (let b = 0; b <= bestB; b++) {
-        gL += hist[o + (b << 1)];
-        hL += hist[o + (b << 1) + 1];
-      }
-      if (bestMissLeft) {
-        gL += gMiss;
-        hL += hMiss;
-      }
-      const leftBins = new Uint8Array(k + 1);
-      leftBins.fill(1, 0, bestB + 1);
-      // No missing values in this node: send future missing values to the bigger child (as scikit-learn does).
-      const defaultLeft = hasMissing ? bestMissLeft : hL >= sumHess - hL;
-      leftBins[k] = defaultLeft ? 1 : 0;
-      bestGain = bestGainF;
-      best = makeCandidate(bestGainF, f, bestB, defaultLeft, leftBins, gL, hL, sumGrad, sumHess, countPerHess, count);
     } else {
       // Native categorical split: order the non-empty categories (missing counts as one) by g / (h + smooth) and scan
       // prefixes from both ends, as LightGBM and scikit-learn do. Left gets at most half of the categories.
@@ -154,10 +162,9 @@ export function findBestSplit(
       }
       if (nUsed <= 1) continue;
       const maxLeft = (nUsed + 1) >> 1;
-      let bestGainF = bestGain;
       let bestDir = 0;
-      let bestLen = 0;
-      for (const dir of [1, -1]) {
+      let len = 0;
+      for (let dir = 1; dir >= -1; dir -= 2) {
         let gl = 0;
         let hl = 0;
         for (let i = 0; i < maxLeft; i++) {
@@ -167,28 +174,53 @@ export function findBestSplit(
           const hr = sumHess - hl;
           if (hl < minHess || hr < minHess) continue;
           const gain = score(gl, hl, lambda) + score(sumGrad - gl, hr, lambda) - parentScore;
-          if (gain > bestGainF) {
-            bestGainF = gain;
+          if (gain > bestGain) {
+            bestGain = gain;
             bestDir = dir;
-            bestLen = i + 1;
+            len = i + 1;
           }
         }
       }
       if (bestDir === 0) continue;
-      const leftBins = new Uint8Array(k + 1);
-      let gL = 0;
-      let hL = 0;
-      for (let i = 0; i < bestLen; i++) {
-        const b = used[bestDir === 1 ? i : nUsed - 1 - i];
-        leftBins[b] = 1;
-        gL += hist[o + (b << 1)];
-        hL += hist[o + (b << 1) + 1];
-      }
-      bestGain = bestGainF;
-      best = makeCandidate(bestGainF, f, -1, leftBins[k] === 1, leftBins, gL, hL, sumGrad, sumHess, countPerHess, count);
+      // Save the left categories in scan order (the scratch order is overwritten by the next categorical feature).
+      bestOrder = new Int32Array(len);
+      for (let i = 0; i < len; i++) bestOrder[i] = used[bestDir === 1 ? i : nUsed - 1 - i];
+      bestF = f;
+      bestLen = len;
+      bestB = -1;
     }
   }
-  return best;
+  if (bestF < 0) return null;
+
+  const fb = featureBins[bestF];
+  const o = base + (featureOffset[bestF] << 1);
+  const k = fb.nValueBins;
+  const leftBins = new Uint8Array(k + 1);
+  let gL = 0;
+  let hL = 0;
+  if (fb.kind === 'numeric') {
+    for (let b = 0; b <= bestB; b++) {
+      gL += hist[o + (b << 1)];
+      hL += hist[o + (b << 1) + 1];
+    }
+    const hMiss = hist[o + (k << 1) + 1];
+    if (bestMissLeft) {
+      gL += hist[o + (k << 1)];
+      hL += hMiss;
+    }
+    leftBins.fill(1, 0, bestB + 1);
+    // No missing values in this node: send future missing values to the bigger child (as scikit-learn does).
+    const defaultLeft = hMiss > 0 ? bestMissLeft : hL >= sumHess - hL;
+    leftBins[k] = defaultLeft ? 1 : 0;
+    return makeCandidate(bestGain, bestF, bestB, defaultLeft, leftBins, gL, hL, sumGrad, sumHess, countPerHess, count);
+  }
+  for (let i = 0; i < bestLen; i++) {
+    const b = bestOrder![i];
+    leftBins[b] = 1;
+    gL += hist[o + (b << 1)];
+    hL += hist[o + (b << 1) + 1];
+  }
+  return makeCandidate(bestGain, bestF, -1, leftBins[k] === 1, leftBins, gL, hL, sumGrad, sumHess, countPerHess, count);
 }
 
 function makeCandidate(

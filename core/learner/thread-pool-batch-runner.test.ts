@@ -32,17 +32,19 @@ test('the worker pool partitions rows and computes the same histograms and split
         builds: [{ start: 0, end: d.nRows, slot: 0, part: -1, side: 0, rows: d.nRows }],
         subtractions: [],
         searches: [{ slot: 0, sumGrad: sum(0, d.nRows), sumHess: d.nRows, count: d.nRows, part: -1, side: 0 }],
+        mode: 'features',
       };
       const [rootSplit] = r.runBatch(root);
       const s = rootSplit!;
       const children: NodeBatch = {
         partitions: [{ start: 0, end: d.nRows, feature: s.feature, leftBins: s.leftBins, owner: 0 }],
         builds: [{ start: -1, end: -1, slot: 1, part: 0, side: 0, rows: s.countLeft }],
-        subtractions: [{ target: 0, small: 1 }],
+        subtractions: [{ target: 0, small: 1, part: 0 }],
         searches: [
           { slot: 1, sumGrad: s.gradLeft, sumHess: s.hessLeft, count: s.countLeft, part: 0, side: 0 },
           { slot: 0, sumGrad: s.gradRight, sumHess: s.hessRight, count: s.countRight, part: 0, side: 1 },
         ],
+        mode: 'features',
       };
       const childSplits = r.runBatch(children);
       const mid = b.mids[0];

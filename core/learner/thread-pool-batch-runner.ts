@@ -17,6 +17,9 @@ import { CMD_BUILD, CMD_EXIT, CTRL, ctrlLength, partitionBarrier, SPIN_MS, spinW
  */
 const noBarrier = () => {};
 
+/** A level is shared by node ('nodes' mode) from this many partitions per thread (balance is good enough then). */
+const NODE_MODE_PARTS_PER_THREAD = 2;
+
 export const MIN_PARALLEL_WORK = 1_000_000;
 
 /**
@@ -120,6 +123,7 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     }
     const ctrl = this.ctrl;
     assignPartitionOwners(batch.partitions, this.threads);
+    batch.mode = batch.partitions.length >= NODE_MODE_PARTS_PER_THREAD * this.threads ? 'nodes' : 'features';
     encodeNodeBatch(batch, this.batchBuffer, this.leftBinsPool);
     balanceFeatureShares(batch, active, this.nActive, b.featureBinCount, this.threads, this.bounds);
     ctrl[CTRL.N_ACTIVE] = this.nActive;

@@ -87,7 +87,7 @@ export class TreeGrower {
     if (leafLimit > 1 && this.canSplit(root)) {
       root.slot = this.allocSlot();
       const search = { slot: root.slot, sumGrad, sumHess, count: nRows, part: -1, side: 0 };
-      [root.split] = this.builder.runBatch({ partitions: [], builds: [{ start: 0, end: nRows, slot: root.slot, part: -1, side: 0, rows: nRows }], subtractions: [], searches: [search] });
+      [root.split] = this.builder.runBatch({ partitions: [], builds: [{ start: 0, end: nRows, slot: root.slot, part: -1, side: 0, rows: nRows }], subtractions: [], searches: [search], mode: 'features' });
       if (root.split) open.push(root);
       else this.retire(root, leaves);
     } else leaves.push(root);
@@ -159,7 +159,7 @@ export class TreeGrower {
    */
   private splitNodes(nodes: GrowingNode[], childrenMaySplit: boolean, out: TreeBuilder): GrowingNode[] {
     const children: GrowingNode[] = [];
-    const batch: NodeBatch = { partitions: [], builds: [], subtractions: [], searches: [] };
+    const batch: NodeBatch = { partitions: [], builds: [], subtractions: [], searches: [], mode: 'features' };
     const searched: GrowingNode[] = [];
     const scratchSlots: GrowingNode[] = [];
     for (const node of nodes) {
@@ -184,7 +184,7 @@ export class TreeGrower {
       if (largeSplits) {
         large.slot = node.slot;
         node.slot = -1;
-        batch.subtractions.push({ target: large.slot, small: small.slot });
+        batch.subtractions.push({ target: large.slot, small: small.slot, part });
       } else this.releaseSlot(node);
       for (const c of [left, right]) {
         if (c.slot < 0) continue;

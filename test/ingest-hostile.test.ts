@@ -19,8 +19,8 @@ function file(name: string, content: string | Buffer): string {
   return p;
 }
 
-async function ingest(path: string) {
-  return services.datasets.ingest({ file: path, config: kcConfig() });
+async function ingest(path: string, readerThread?: 'inline' | 'worker') {
+  return services.datasets.ingest({ file: path, config: kcConfig(), readerThread });
 }
 
 async function failure(path: string): Promise<AppraiseError> {
@@ -41,8 +41,8 @@ async function failure(path: string): Promise<AppraiseError> {
 const tableCount = () => (services.workspace.db.prepare(`SELECT COUNT(*) n FROM sqlite_master WHERE type = 'table'`).get() as { n: number }).n;
 const runCount = () => (services.workspace.db.prepare(`SELECT COUNT(*) n FROM ingest_runs`).get() as { n: number }).n;
 
-async function quarantined(path: string) {
-  const r = await ingest(path);
+async function quarantined(path: string, readerThread?: 'inline' | 'worker') {
+  const r = await ingest(path, readerThread);
   const q = services.datasets.quarantine(r.datasetId, 100);
   return { r, q: q.rows };
 }
@@ -142,7 +142,10 @@ test('a 100 MB line is quarantined without holding it in memory, and the rows af
   out.end();
   await once(out, 'finish');
   const rssBefore = process.memoryUsage().rss;
-  const { r, q } = await quarantined(path);
+  // Read in this thread: what is measured is the reader not holding the record. A reader thread would add its
+  // own fixed cost to this process's RSS (under Vitest, the TypeScript loader too: 90-130 MiB, measured); the
+  // threaded reader's handling of oversized records is checked in ingest-reader-thread.test.ts.
+  const { r, q } = await quarantined(path, 'inline');
   expect([r.rowsRead, r.rowsAccepted, r.rowsQuarantined]).toEqual([4, 3, 1]);
   expect(q[0].line).toBe(3);
   expect(q[0].reasons[0]).toContain('record longer than');

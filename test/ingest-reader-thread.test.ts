@@ -12,7 +12,7 @@ const { dir, cleanup } = tempDir();
 afterAll(cleanup);
 
 // Small batches, so that many cross between the threads and the reader has to wait for the writer.
-const config = parseConfig(`${readFileSync(kcConfigPath, 'utf8')}\npipeline:\n  ingest: { batchSize: 700 }\n`);
+const config = parseConfig(`${readFileSync(kcConfigPath, 'utf8')}\npipeline:\n  ingest: { batchSize: 700, maxRecordBytes: 4096 }\n`);
 
 function mixedFile(): string {
   const lines = readFileSync(kcCsv, 'utf8').split(/\r?\n/).filter((l) => l);
@@ -24,6 +24,7 @@ function mixedFile(): string {
     if (i % 83 === 3) c[16] = `"${c[16]}"`; // quoted
     if (i % 79 === 4) return c.slice(0, 7).join(','); // ragged
     if (i % 73 === 5) c[17] = '47.56100000000001';
+    if (i % 1009 === 6) c[0] = 'x'.repeat(10_000); // longer than maxRecordBytes
     return c.join(',');
   });
   const p = join(dir, 'mixed.csv');
@@ -52,6 +53,7 @@ test('reading in a thread of its own gives exactly what reading inline gives', a
     }
   }
   expect(results[0].counts[2]).toBeGreaterThan(100);
+  expect(results[0].quarantine.filter((q) => String((q as { reasons_json: string }).reasons_json).includes('record longer than'))).toHaveLength(5);
   expect(results[0].quality.duplicateRows).toBeGreaterThan(4000);
   expect(results[1]).toEqual(results[0]);
 });

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { AppraiseError, badFile } from '../common/errors.js';
 import type { LoadedConfig } from '../config/load-config.js';
+import type { DatasetConfig } from '../config/dataset-config.schema.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
 import { RowValidator, type SchemaColumn } from '../schema/row-validator.js';
 import { createProfiler, type ColumnProfiler } from '../quality/column-profiler.js';
 import { CsvTokenizer, type RecordSink, type TokenizedRecord } from './csv-tokenizer.js';
 import { FastRecordParser } from './fast-record-parser.js';
 import { openTextSource } from './open-text-source.js';
-import { emptyBatch, type ReadSummary, type RowBatch } from './row-batch.js';
+import { emptyBatch, isNumberColumn, TextColumnEncoder, type ReadSummary, type RowBatch } from './row-batch.js';
 import { RowEncoder } from './row-encoder.js';
 
 const QUARANTINE_RAW_MAX = 4096;
@@ -42,10 +43,10 @@ export async function readCsvRows(options: CsvRowReaderOptions, emit: (batch: Ro
     // The first record is the header: everything that can be refused is refused before a single row is handed on.
     const start = (header: string[]): BatchFiller => {
       const validator = new RowValidator(config, header);
-      const f = new BatchFiller(validator, new FastRecordParser(validator, config), config.dataset.delimiter, config.pipeline.ingest.batchSize, maxRecordBytes);
+      const f = new BatchFiller(validator, config, maxRecordBytes);
       f.onFull = () => {
         const batch = f.take();
-        profileBatch(f.profilers, batch);
+        profileBatch(f.profilers, f.texts, batch);
         contentHash.update(f.encoder.contents());
         f.encoder.reset();
         batch.bytesRead = source.bytesRead();
@@ -103,6 +104,7 @@ export async function readCsvRows(options: CsvRowReaderOptions, emit: (batch: Ro
 class BatchFiller implements RecordSink {
   readonly encoder = new RowEncoder();
   readonly profilers: ColumnProfiler[];
+  readonly texts: (TextColumnEncoder | null)[];
   rowsRead = 0;
   rowsAccepted = 0;
   rowsQuarantined = 0;
@@ -111,23 +113,29 @@ class BatchFiller implements RecordSink {
   private batch: RowBatch;
   private readonly columns: SchemaColumn[];
   private readonly row: NormalizedValue[];
+  private readonly fast: FastRecordParser;
+  private readonly delimiter: string;
+  private readonly batchSize: number;
 
   constructor(
     readonly validator: RowValidator,
-    private readonly fast: FastRecordParser,
-    private readonly delimiter: string,
-    private readonly batchSize: number,
+    config: DatasetConfig,
     private readonly maxRecordBytes: number,
   ) {
     this.columns = validator.columns;
+    this.texts = this.columns.map((c) => (isNumberColumn(c) ? null : new TextColumnEncoder(c.config.type !== 'identifier')));
+    this.fast = new FastRecordParser(validator, config, this.texts);
+    this.delimiter = config.dataset.delimiter;
+    this.batchSize = config.pipeline.ingest.batchSize;
     this.profilers = this.columns.map((c, i) => createProfiler(c, i + 1));
     this.row = new Array(this.columns.length);
-    this.batch = emptyBatch(this.columns, batchSize);
+    this.batch = emptyBatch(this.columns, this.batchSize);
   }
 
   /** The batch filled so far, with the running totals; a new one is started. */
   take(): RowBatch {
     const b = this.batch;
+    this.texts.forEach((t, c) => t?.seal(b.texts[c]!));
     b.rowsRead = this.rowsRead;
     b.rowsAccepted = this.rowsAccepted;
     b.rowsQuarantined = this.rowsQuarantined;
@@ -170,7 +178,7 @@ class BatchFiller implements RecordSink {
       const numbers = b.numbers[c];
       const v = row[c];
       if (numbers) numbers[r] = v === null ? NaN : (v as number);
-      else b.texts[c]![r] = v as string | null;
+      else this.texts[c]!.set(b.texts[c]!, r, v as string | null);
     }
     this.accepted(rowIndex, fp);
   }
@@ -193,7 +201,7 @@ class BatchFiller implements RecordSink {
 }
 
 /** Adds a batch's values to the column profiles, column by column (one profiler's loop at a time stays monomorphic). */
-function profileBatch(profilers: ColumnProfiler[], b: RowBatch): void {
+function profileBatch(profilers: ColumnProfiler[], texts: (TextColumnEncoder | null)[], b: RowBatch): void {
   for (let c = 0; c < profilers.length; c++) {
     const p = profilers[c];
     const numbers = b.numbers[c];
@@ -203,8 +211,9 @@ function profileBatch(profilers: ColumnProfiler[], b: RowBatch): void {
         p.add(x === x ? x : null);
       }
     } else {
-      const texts = b.texts[c]!;
-      for (let r = 0; r < b.rows; r++) p.add(texts[r]);
+      const col = b.texts[c]!;
+      const encoder = texts[c]!;
+      for (let r = 0; r < b.rows; r++) p.add(encoder.get(col, r));
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { DatasetConfig } from '../config/dataset-config.schema.js';
 import { FieldProblem, missingTokens, rangeDefaults, type ColumnParser, type NormalizedValue } from '../schema/column-parser.js';
 import type { RowValidator } from '../schema/row-validator.js';
-import type { RowBatch } from './row-batch.js';
+import type { RowBatch, TextColumnEncoder } from './row-batch.js';
 import type { RowEncoder } from './row-encoder.js';
 
 /** How a column's fields are read on the fast path. */
@@ -41,7 +41,12 @@ export class FastRecordParser {
   private readonly fields: number;
   private readonly delim: string;
 
-  constructor(validator: RowValidator, config: DatasetConfig) {
+  /** `texts`: per column, the encoder of its text values (null for columns stored as numbers). */
+  constructor(
+    validator: RowValidator,
+    config: DatasetConfig,
+    private readonly texts: (TextColumnEncoder | null)[],
+  ) {
     const cols = validator.columns;
     this.n = cols.length;
     this.kind = new Int8Array(cols.map((c) => (['numeric', 'integer', 'latitude', 'longitude'].includes(c.config.type) ? NUMBER : c.config.type === 'identifier' ? TEXT : MEMO)));
@@ -138,7 +143,7 @@ export class FastRecordParser {
     else if (typeof v === 'number') encoder.addNumber(v);
     else encoder.addText(v);
     if (numbers !== null) numbers[r] = v === null ? NaN : (v as number);
-    else batch.texts[c]![r] = v as string | null;
+    else this.texts[c]!.set(batch.texts[c]!, r, v as string | null);
   }
 
   private isMissing(c: number, text: string, s: number, e: number): boolean {

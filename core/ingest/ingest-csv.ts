@@ -6,10 +6,10 @@ import { AppraiseError, badFile, deserializeError } from '../common/errors.js';
 import { startWorker } from '../common/worker-entry.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Workspace } from '../workspace/workspace.js';
-import { schemaColumns } from '../schema/row-validator.js';
+import { schemaColumns, type SchemaColumn } from '../schema/row-validator.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
 import { readCsvRows } from './csv-row-reader.js';
-import type { CsvReaderCommand, CsvReaderMessage, CsvReaderStart, ReadSummary, RowBatch } from './row-batch.js';
+import { isNumberColumn, TextColumnDecoder, type CsvReaderCommand, type CsvReaderMessage, type CsvReaderStart, type ReadSummary, type RowBatch } from './row-batch.js';
 import { buildQualityReport, type QualityReport } from '../quality/quality-report.js';
 import { quoteIdent, datasetTableName } from '../datasets/dataset-tables.js';
 
@@ -78,7 +78,6 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
   const { config, hash: configHash } = options.config;
   const file = resolve(options.file);
   const columns = schemaColumns(config);
-  const nCols = columns.length;
   const db = ws.db;
   const runId = randomUUID();
   const staging = `_staging_${runId.replace(/-/g, '')}`;
@@ -93,7 +92,7 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
       db.exec(`CREATE TABLE ${staging} (_row INTEGER PRIMARY KEY, _fp INTEGER NOT NULL, ${columns.map((c) => `${quoteIdent(c.name)} ${c.sqlType}`).join(', ')})`);
     })();
     // Row layout in the table: _row, _fp (row fingerprint, for duplicate counting), then the columns.
-    return new BatchWriter(db, staging, nCols + 2, runId);
+    return new BatchWriter(db, staging, columns, runId);
   };
 
   const onBatch = (b: RowBatch) => {
@@ -180,11 +179,16 @@ class BatchWriter {
   private readonly single: Database.Statement;
   private readonly quarantine: Database.Statement;
   private readonly progress: Database.Statement;
+  private readonly width: number;
   private readonly params: NormalizedValue[];
   private readonly one: NormalizedValue[];
   private readonly tx: (b: RowBatch) => void;
+  private readonly texts: (TextColumnDecoder | null)[];
 
-  constructor(db: Database.Database, table: string, private readonly width: number, runId: string) {
+  constructor(db: Database.Database, table: string, columns: SchemaColumn[], runId: string) {
+    this.width = columns.length + 2;
+    const width = this.width;
+    this.texts = columns.map((c) => (isNumberColumn(c) ? null : new TextColumnDecoder()));
     const row = `(${new Array(width).fill('?').join(',')})`;
     const k = BatchWriter.ROWS_PER_STATEMENT;
     this.multi = db.prepare(`INSERT INTO ${table} VALUES ${new Array(k).fill(row).join(',')}`);
@@ -194,6 +198,7 @@ class BatchWriter {
     this.params = new Array(k * width);
     this.one = new Array(width);
     this.tx = db.transaction((b: RowBatch) => {
+      this.texts.forEach((t, c) => t?.receive(b.texts[c]!));
       const n = b.rows;
       let r = 0;
       for (; r + k <= n; r += k) {
@@ -224,7 +229,7 @@ class BatchWriter {
       if (col) {
         const x = col[r];
         out[j] = x === x ? x : null;
-      } else out[j] = texts[c]![r];
+      } else out[j] = this.texts[c]!.get(texts[c]!, r);
     }
   }
 }

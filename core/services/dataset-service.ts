@@ -1,6 +1,6 @@
 import type { Workspace } from '../workspace/workspace.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load-config.js';
-import { ingestCsv, type IngestProgress, type IngestResult } from '../ingest/ingest-csv.js';
+import { ingestCsv, type IngestOptions, type IngestProgress, type IngestResult } from '../ingest/ingest-csv.js';
 import { SqliteDatasetStore, type DatasetVersion } from '../datasets/dataset-store.js';
 
 export interface DatasetSummary {
@@ -22,9 +22,11 @@ export class DatasetService {
     this.store = new SqliteDatasetStore(ws.db);
   }
 
-  async ingest(input: { file: string; config: string | LoadedConfig; name?: string; onProgress?: (p: IngestProgress) => void; signal?: AbortSignal }): Promise<IngestResult> {
+  async ingest(
+    input: { file: string; config: string | LoadedConfig; name?: string; onProgress?: (p: IngestProgress) => void; signal?: AbortSignal } & Pick<IngestOptions, 'readerThread'>,
+  ): Promise<IngestResult> {
     const config = typeof input.config === 'string' ? loadConfigFile(input.config) : input.config;
-    return ingestCsv(this.ws, { file: input.file, config, name: input.name, onProgress: input.onProgress, signal: input.signal });
+    return ingestCsv(this.ws, { file: input.file, config, name: input.name, onProgress: input.onProgress, signal: input.signal, readerThread: input.readerThread });
   }
 
   list(): DatasetSummary[] {

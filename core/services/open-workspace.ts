@@ -1,6 +1,6 @@
-import { Workspace, resolveWorkspaceDir } from '../workspace/workspace.js';
-import { recoverInterruptedIngests } from '../ingest/ingest-csv.js';
-import { DatasetService } from './dataset-service.js';
+import type { Workspace } from '../workspace/workspace.js';
+import type { DatasetService } from './dataset-service.js';
+import { openDatasetServices } from './open-datasets.js';
 import { SqliteModelStore } from '../models/sqlite-model-store.js';
 import { ModelService } from '../models/model-service.js';
 import { TrainingService } from '../training/training-service.js';
@@ -20,9 +20,7 @@ export interface AppServices {
 }
 
 export function openServices(dir?: string): AppServices {
-  const workspace = Workspace.open(resolveWorkspaceDir(dir));
-  const recovered = recoverInterruptedIngests(workspace.db);
-  const datasets = new DatasetService(workspace);
+  const { workspace, datasets, recovered } = openDatasetServices(dir);
   const modelStore = new SqliteModelStore(workspace.db, workspace.artifacts);
   const valuation = new ValuationService(datasets.store, modelStore, workspace.db);
   let closing: Promise<void> | null = null;

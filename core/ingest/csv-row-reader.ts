@@ -10,6 +10,7 @@ import { FastRecordParser } from './fast-record-parser.js';
 import { openTextSource } from './open-text-source.js';
 import { emptyBatch, isNumberColumn, TextColumnEncoder, type ReadSummary, type RowBatch } from './row-batch.js';
 import { RowEncoder } from './row-encoder.js';
+import { DuplicateCounter } from './duplicate-counter.js';
 
 const QUARANTINE_RAW_MAX = 4096;
 
@@ -35,11 +36,11 @@ export async function readCsvRows(options: CsvRowReaderOptions, emit: (batch: Ro
   const source = openTextSource(file);
   const tokenizer = new CsvTokenizer({ delimiter: config.dataset.delimiter, maxRecordBytes });
   const chunks = source.chunks[Symbol.asyncIterator]();
+  let filler: BatchFiller | null = null;
   try {
     const contentHash = createHash('sha256').update(`appraise-dataset/2\u001e${configHash}\u001e`);
     // Batches are filled synchronously by the tokenizer's callbacks; full ones wait here for `emit`.
     const full: RowBatch[] = [];
-    let filler: BatchFiller | null = null;
     // The first record is the header: everything that can be refused is refused before a single row is handed on.
     const start = (header: string[]): BatchFiller => {
       const validator = new RowValidator(config, header);
@@ -90,9 +91,11 @@ export async function readCsvRows(options: CsvRowReaderOptions, emit: (batch: Ro
       rowsQuarantined,
       contentHash: contentHash.digest('hex'),
       problemCounts: done.validator.problemCounts,
+      duplicateRows: done.duplicates.count(),
       columns: done.profilers.map((p) => p.result()),
     };
   } finally {
+    (filler as BatchFiller | null)?.duplicates.close();
     await chunks.return?.(undefined);
   }
 }
@@ -103,6 +106,7 @@ export async function readCsvRows(options: CsvRowReaderOptions, emit: (batch: Ro
  */
 class BatchFiller implements RecordSink {
   readonly encoder = new RowEncoder();
+  readonly duplicates = new DuplicateCounter();
   readonly profilers: ColumnProfiler[];
   readonly texts: (TextColumnEncoder | null)[];
   rowsRead = 0;
@@ -188,6 +192,7 @@ class BatchFiller implements RecordSink {
     const r = b.rows++;
     b.rowIndex[r] = rowIndex;
     b.fingerprints[r] = fp;
+    this.duplicates.add(fp);
     this.rowsAccepted++;
     if (b.rows === this.batchSize) this.onFull();
   }
@@ -205,12 +210,8 @@ function profileBatch(profilers: ColumnProfiler[], texts: (TextColumnEncoder | n
   for (let c = 0; c < profilers.length; c++) {
     const p = profilers[c];
     const numbers = b.numbers[c];
-    if (numbers) {
-      for (let r = 0; r < b.rows; r++) {
-        const x = numbers[r];
-        p.add(x === x ? x : null);
-      }
-    } else {
+    if (numbers) p.addNumbers(numbers, b.rows);
+    else {
       const col = b.texts[c]!;
       const encoder = texts[c]!;
       for (let r = 0; r < b.rows; r++) p.add(encoder.get(col, r));

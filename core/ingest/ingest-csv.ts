@@ -57,6 +57,8 @@ export interface IngestResult {
 const READER_THREAD_MIN_BYTES = 4 << 20;
 /** Batches the reader thread may run ahead of the writer: one being inserted, one being filled, one waiting. */
 const READER_IN_FLIGHT = 2;
+/** WAL auto-checkpoint interval while rows are staged (pages of 4 KiB). */
+const STAGING_AUTOCHECKPOINT_PAGES = 10_000;
 /** V8 heap of the reader thread: it holds one chunk of text and a few batches, never the file. */
 const READER_HEAP_MB = 64;
 
@@ -102,6 +104,11 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
   };
 
   let summary: ReadSummary;
+  // Fewer, larger WAL checkpoints while staging: each one copies the pages written since the last and syncs the
+  // database file; at the default (1000 pages) they were a tenth of the insert time (measured). Durability is
+  // unchanged — commits still go through the WAL — the WAL file just grows to ~40 MiB between checkpoints.
+  const autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  db.pragma(`wal_autocheckpoint = ${STAGING_AUTOCHECKPOINT_PAGES}`);
   try {
     const thread = options.readerThread ?? (statSize(file) >= READER_THREAD_MIN_BYTES ? 'worker' : 'inline');
     summary =
@@ -112,6 +119,8 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
   } catch (e) {
     if (writer) abandonRun(db, runId, staging);
     throw e;
+  } finally {
+    db.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
   }
   const { rowsRead, rowsAccepted, rowsQuarantined } = summary;
 
@@ -143,8 +152,7 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
     return { datasetId, sha256: datasetId, name: existing.name, runId, rowsRead, rowsAccepted, rowsQuarantined, reused: true, seconds: (performance.now() - started) / 1000, quality };
   }
 
-  // Duplicate rows are found by SQLite (bounded memory) before the table becomes visible.
-  quality.duplicateRows = countDuplicateRows(db, staging);
+  quality.duplicateRows = summary.duplicateRows;
   const table = datasetTableName(datasetId);
   db.transaction(() => {
     db.exec(`ALTER TABLE ${staging} RENAME TO ${table}`);
@@ -315,12 +323,6 @@ function processAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-
-/** Rows equal to an earlier row, by the 53-bit fingerprint of their normalized values (collisions: p < 0.2 % at 5M rows). */
-function countDuplicateRows(db: Database.Database, table: string): number {
-  return (db.prepare(`SELECT COUNT(*) - COUNT(DISTINCT _fp) AS d FROM ${table}`).get() as { d: number }).d;
-}
-
 
 function topReasons(db: Database.Database, runId: string): string {
   const rows = db.prepare('SELECT line, reasons_json FROM quarantine WHERE run_id = ? ORDER BY line LIMIT 5').all(runId) as { line: number; reasons_json: string }[];

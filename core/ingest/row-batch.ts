@@ -41,6 +41,8 @@ export interface ReadSummary {
   /** sha256 (hex) over the config hash and every valid row's normalized values, in file order: the dataset id. */
   contentHash: string;
   problemCounts: ProblemCounts;
+  /** Valid rows equal to an earlier valid row, by fingerprint. */
+  duplicateRows: number;
   /** Each column's profile over the valid rows. */
   columns: ColumnQuality[];
 }

@@ -35,6 +35,8 @@ const QUANTILE_PS = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
  */
 export interface ColumnProfiler {
   add(v: NormalizedValue): void;
+  /** `add` for each of `values[0..n)`, NaN meaning missing: a numeric batch column in one monomorphic loop. */
+  addNumbers(values: Float64Array, n: number): void;
   result(): ColumnQuality;
 }
 
@@ -97,6 +99,13 @@ class NumericProfiler implements ColumnProfiler {
     }
   }
 
+  addNumbers(values: Float64Array, n: number): void {
+    for (let r = 0; r < n; r++) {
+      const x = values[r];
+      this.add(x === x ? x : null);
+    }
+  }
+
   private advance(seen: number): void {
     this.w *= Math.exp(Math.log(this.random()) / RESERVOIR);
     this.nextPick = seen + Math.floor(Math.log(this.random()) / Math.log(1 - this.w)) + 1;
@@ -149,6 +158,13 @@ class ValueProfiler implements ColumnProfiler {
     if (c !== undefined) this.counts.set(v, c + 1);
     else if (this.counts.size < DISTINCT_CAP) this.counts.set(v, 1);
     else this.capped = true;
+  }
+
+  addNumbers(values: Float64Array, n: number): void {
+    for (let r = 0; r < n; r++) {
+      const x = values[r];
+      this.add(x === x ? x : null);
+    }
   }
 
   result(): ColumnQuality {

@@ -35,7 +35,7 @@ export interface TrainGbdtOptions {
   signal?: AbortSignal;
   onProgress?: (p: TrainingProgress) => void;
   /** Tuning: node batches with less work (rows × features) than this run on the main thread even with threads > 1.
-   *  Default 1,000,000 (below it, on the machines measured, waking a worker costs more than it saves). Tests set 0
+   *  Default MIN_PARALLEL_WORK (50,000: below it handing work to a thread costs more than it saves). Tests set 0
    *  to force every batch through the workers. */
   minParallelWork?: number;
 }

@@ -8,23 +8,22 @@ import { assignPartitionOwners } from './row-partition.js';
 import { allocateBuffers, mergeSearchResults, type BufferShape, type NodeBatchRunner, type TrainingBuffers } from './node-batch-runner.js';
 import { CMD_BUILD, CMD_EXIT, CTRL, ctrlLength, partitionBarrier, SPIN_MS, spinWhileEqual, type HistogramWorkerInit } from './histogram-worker-protocol.js';
 
-/**
- * Below this much work (row × feature updates plus histogram bins scanned) a batch runs on the main thread alone.
- * Measured on the 2-core shared VM: waking a worker (futex through the hypervisor) and sharing cores with other jobs
- * cost more than half a KC-sized batch saves — 1000 depth-6 trees on 17k rows took 6.2 s with 1 thread but 7.5 s
- * with 2 at a 40k/200k threshold, and longer worker spinning made it worse. So only batches worth ≥ ~5 ms of work
- * (large tables) are split. Results do not depend on it.
- */
 const noBarrier = () => {};
 
 /** A level is shared by node ('nodes' mode) from this many partitions per thread (balance is good enough then). */
 const NODE_MODE_PARTS_PER_THREAD = 2;
 
-export const MIN_PARALLEL_WORK = 1_000_000;
+/**
+ * Below this much work (rows partitioned, row × feature histogram updates, histogram bins scanned) a batch runs on
+ * the main thread alone: about 0.1 ms of work, where handing it over costs a few microseconds while the workers spin
+ * (see SPIN_MS) and 100–200 µs when they have gone to sleep. Results do not depend on it.
+ */
+export const MIN_PARALLEL_WORK = 50_000;
 
 /**
- * Node batches split by feature across `threads` threads: the main thread plus threads−1 workers, all reading the
- * binned matrix, gradients and row partition from SharedArrayBuffers and writing disjoint parts of the histograms.
+ * Node batches shared by `threads` threads — the main thread plus threads−1 workers — by feature or by node (see
+ * NodeBatch.mode), all reading the binned matrix and writing the row partition, gradients and disjoint parts of the
+ * histograms in SharedArrayBuffers.
  * The training driver owns the pool and must call `close` (which terminates the workers) when training ends or fails.
  */
 export class ThreadPoolBatchRunner implements NodeBatchRunner {

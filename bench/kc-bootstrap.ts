@@ -1,7 +1,7 @@
 import { readFileSync, createWriteStream, existsSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { SeededRandom } from '../core/learner/seeded-random.js';
+import { SeededRandom } from '../core/common/seeded-random.js';
 
 /** The bundled KC file, whether running from bench/ (sources) or dist/bench/ (built). */
 export function kcCsvPath(): string {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { trainGbdt } from '../core/learner/gbdt-trainer.js';
 import type { GbdtParams } from '../core/learner/gbdt-params.js';
 import type { TrainingData } from '../core/learner/training-data.js';
-import { SeededRandom } from '../core/learner/seeded-random.js';
+import { SeededRandom } from '../core/common/seeded-random.js';
 import { kcFoldRows, loadKcAnchorTable } from './kc-anchor-matrix.js';
 import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';
 

@@ -1,6 +1,6 @@
 import { test, expect } from 'vitest';
 import { binMatrix, binOf, fitFeatureBins, float32Between } from './feature-binning.js';
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../common/seeded-random.js';
 import type { TrainingData } from './training-data.js';
 
 function column(values: number[], kind: 'numeric' | 'categorical' = 'numeric', categories = 0): TrainingData {

@@ -1,6 +1,6 @@
 import type { FeatureKind } from './tree-model.js';
 import type { TrainingData } from './training-data.js';
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../common/seeded-random.js';
 
 /** Largest finite float32; used as the threshold of a "values left, missing right" split (JSON has no Infinity). */
 export const MAX_FLOAT32 = 3.4028234663852886e38;

@@ -8,7 +8,7 @@ import { addBinnedTree, maxLeavesOf, TreeGrower } from './tree-grower.js';
 import { createLoss } from './losses.js';
 import { defaultThreads, resolveGbdtParams, type GbdtParams } from './gbdt-params.js';
 import { FastTreePredictor } from './fast-predictor.js';
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../common/seeded-random.js';
 
 /** One boosting round as reported to `onProgress` (fired after every round, on the calling thread). */
 export interface TrainingProgress {

@@ -1,6 +1,6 @@
 import type { TrainingData } from './training-data.js';
 import type { FeatureKind } from './tree-model.js';
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../common/seeded-random.js';
 
 /**
  * A seeded synthetic regression table shaped unlike King County, for tests and for checking that learner defaults

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { AppraiseError, invalidInput } from '../common/errors.js';
-import { SeededRandom } from '../learner/seeded-random.js';
+import { SeededRandom } from '../common/seeded-random.js';
 
 /**
  * Cross-validation folds as one fold number per dataset row (−1 = the row is in no test fold).

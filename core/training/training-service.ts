@@ -10,7 +10,7 @@ import { resolveGbdtParams, DEFAULT_GBDT_PARAMS, type GbdtParams } from '../lear
 import { selectRows, type TrainingData } from '../learner/training-data.js';
 import { FastTreePredictor } from '../learner/fast-predictor.js';
 import { fitFoldsInParallel } from './parallel-folds.js';
-import { SeededRandom } from '../learner/seeded-random.js';
+import { SeededRandom } from '../common/seeded-random.js';
 import type { TreeEnsemble } from '../learner/tree-model.js';
 import { exportTreeEnsembleToOnnx, ONNX_INPUT, ONNX_RAW_OUTPUT, ONNX_VALUE_OUTPUT } from '../onnx/export-tree-ensemble.js';
 import type { JobControl, TrainProgress, TrainRequest, TrainResult, TrainingServiceApi } from '../services/service-types.js';

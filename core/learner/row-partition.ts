@@ -57,20 +57,22 @@ export function partitionRows(
 }
 
 /**
- * Gives each partition task to a thread, largest first to the least-loaded thread (ties to the lowest index), so the
- * threads finish their partitions at about the same time. Deterministic; the result does not depend on it.
+ * Gives each partition task to a thread, heaviest first to the least-loaded thread (ties to the lowest index), so the
+ * threads finish at about the same time. `weights[i]` is task i's cost (default: its rows). Deterministic; the
+ * result does not depend on it.
  */
-export function assignPartitionOwners(tasks: PartitionTask[], threads: number): void {
+export function assignPartitionOwners(tasks: PartitionTask[], threads: number, weights?: Float64Array): void {
   if (threads === 1 || tasks.length <= 1) {
     for (const t of tasks) t.owner = 0;
     return;
   }
-  const order = tasks.map((_, i) => i).sort((a, b) => tasks[b].end - tasks[b].start - (tasks[a].end - tasks[a].start) || a - b);
+  const w = weights ?? Float64Array.from(tasks, (t) => t.end - t.start);
+  const order = tasks.map((_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
   const load = new Float64Array(threads);
   for (const i of order) {
     let best = 0;
     for (let t = 1; t < threads; t++) if (load[t] < load[best]) best = t;
     tasks[i].owner = best;
-    load[best] += tasks[i].end - tasks[i].start;
+    load[best] += w[i];
   }
 }

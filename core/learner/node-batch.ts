@@ -48,9 +48,10 @@ export interface SplitSearch {
 }
 
 /**
- * Runs a thread's share of a batch: its partitions (owner === t, boundaries to mids[i]), then `barrier()` (every
- * thread's partitions done), then histograms, subtractions and searches over `range`, writing [gain, feature] per
- * search to results[2 × (i × threads + t)].
+ * Runs a thread's share of a batch: its partitions (owner === t, boundaries to mids[i]); then, in 'features' mode,
+ * `barrier()` (every thread's partitions done) and every histogram, subtraction and search over `range`; in 'nodes'
+ * mode, only those of its own partitions, over all active features. Writes [gain, feature] per search to
+ * results[2 × (i × threads + t)] (-Infinity for searches that are not its own).
  */
 export function runNodeBatchShare(
   batch: NodeBatch,
@@ -68,53 +69,22 @@ export function runNodeBatchShare(
     const p = parts[i];
     if (p.owner === t || threads === 1) b.mids[i] = partitionRows(b.binsByFeature, b.nRows, b.rowIndex, b.scratch, b.gh, b.ghScratch, p.start, p.end, p.feature, p.leftBins);
   }
-  if (batch.mode === 'nodes' && threads > 1) {
-    runOwnNodes(batch, b, featureBins, constraints, range.active, results, t, threads);
-    return;
-  }
-  if (parts.length > 0) {
-    if (threads > 1) barrier();
-    resolveSides(batch, b.mids);
-  }
-  buildHistograms(batch.builds, b.gbins, b.nFeatures, b.rowIndex, b.gh, b.hist, b.histStride, b.featureOffset, b.featureBinCount, range);
-  for (const s of batch.subtractions) {
-    const target = s.target * b.histStride;
-    subtractHistogram(b.hist, target, s.small * b.histStride, target, b.featureOffset, b.featureBinCount, range);
-  }
-  const mine = range.active.subarray(range.j0, range.j1);
-  for (let i = 0; i < batch.searches.length; i++) {
-    const s = batch.searches[i];
-    const c = mine.length > 0 ? findBestSplit(b.hist, s.slot * b.histStride, featureBins, b.featureOffset, mine, s.sumGrad, s.sumHess, s.count, constraints) : null;
-    const o = 2 * (i * threads + t);
-    results[o] = c ? c.gain : -Infinity;
-    results[o + 1] = c ? c.feature : -1;
-  }
-}
-
-/** The 'nodes' share: the builds, subtractions and searches of this thread's partitions, over all active features. */
-function runOwnNodes(
-  batch: NodeBatch,
-  b: TrainingBuffers,
-  featureBins: readonly FeatureBins[],
-  constraints: SplitConstraints,
-  active: Int32Array,
-  results: Float64Array,
-  t: number,
-  threads: number,
-): void {
-  const parts = batch.partitions;
-  const mine = (part: number) => part >= 0 && parts[part].owner === t;
-  const range: FeatureRange = { active, j0: 0, j1: active.length, all: active.length === b.nFeatures };
-  resolveSides(batch, b.mids, mine);
-  for (const x of batch.builds) if (mine(x.part)) buildHistograms([x], b.gbins, b.nFeatures, b.rowIndex, b.gh, b.hist, b.histStride, b.featureOffset, b.featureBinCount, range);
+  const byNode = batch.mode === 'nodes' && threads > 1;
+  const mine = byNode ? (part: number) => part >= 0 && parts[part].owner === t : () => true;
+  const r: FeatureRange = byNode ? { active: range.active, j0: 0, j1: range.active.length, all: range.all } : range;
+  if (!byNode && parts.length > 0 && threads > 1) barrier();
+  resolveSides(batch, b.mids, (part) => part >= 0 && mine(part));
+  const builds = byNode ? batch.builds.filter((x) => mine(x.part)) : batch.builds;
+  buildHistograms(builds, b.gbins, b.nFeatures, b.rowIndex, b.gh, b.hist, b.histStride, b.featureOffset, b.featureBinCount, r);
   for (const s of batch.subtractions) {
     if (!mine(s.part)) continue;
     const target = s.target * b.histStride;
-    subtractHistogram(b.hist, target, s.small * b.histStride, target, b.featureOffset, b.featureBinCount, range);
+    subtractHistogram(b.hist, target, s.small * b.histStride, target, b.featureOffset, b.featureBinCount, r);
   }
+  const features = r.active.subarray(r.j0, r.j1);
   for (let i = 0; i < batch.searches.length; i++) {
     const s = batch.searches[i];
-    const c = mine(s.part) && active.length > 0 ? findBestSplit(b.hist, s.slot * b.histStride, featureBins, b.featureOffset, active, s.sumGrad, s.sumHess, s.count, constraints) : null;
+    const c = mine(s.part) && features.length > 0 ? findBestSplit(b.hist, s.slot * b.histStride, featureBins, b.featureOffset, features, s.sumGrad, s.sumHess, s.count, constraints) : null;
     const o = 2 * (i * threads + t);
     results[o] = c ? c.gain : -Infinity;
     results[o + 1] = c ? c.feature : -1;
@@ -122,7 +92,7 @@ function runOwnNodes(
 }
 
 /** Fills in the row ranges and counts that refer to partition results. */
-export function resolveSides(batch: NodeBatch, mids: Int32Array, which: (part: number) => boolean = (part) => part >= 0): void {
+function resolveSides(batch: NodeBatch, mids: Int32Array, which: (part: number) => boolean): void {
   const parts = batch.partitions;
   for (const x of batch.builds) {
     if (!which(x.part)) continue;

@@ -137,7 +137,8 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     batch.mode = batch.partitions.length >= NODE_MODE_PARTS_PER_THREAD * this.threads ? 'nodes' : 'features';
     assignPartitionOwners(batch.partitions, this.threads, batch.mode === 'nodes' ? nodeCosts(batch, this.nActive, b.histStride >> 1) : undefined);
     encodeNodeBatch(batch, this.batchBuffer, this.leftBinsPool);
-    balanceFeatureShares(batch, active, this.nActive, b.featureBinCount, this.threads, this.bounds);
+    // 'nodes' batches give each thread every feature of its own nodes: feature shares only matter for 'features'.
+    if (batch.mode === 'features') balanceFeatureShares(batch, active, this.nActive, b.featureBinCount, this.threads, this.bounds);
     ctrl[CTRL.N_ACTIVE] = this.nActive;
     ctrl[CTRL.CMD] = CMD_BUILD;
     Atomics.store(ctrl, CTRL.DONE, 0);

@@ -44,6 +44,8 @@ export function accumulateHistogram(
   range: FeatureRange,
 ): void {
   const { j0, j1 } = range;
+  // Two copies of the loop on purpose: without column subsampling the features are read in place instead of through
+  // `active` (2.7–2.9 against 3.6–3.7 ns per update, measured on a KC-shaped table).
   if (range.all) {
     // Unrolled by four features: independent scatter-adds in flight hide their latency (measured ~30 % faster).
     const j4 = j0 + ((j1 - j0) & ~3);

@@ -93,7 +93,7 @@ export function findBestSplit(
           const hr = sumHess - hl;
           if (hr < minHess) break;
           const gr = sumGrad - gl;
-          const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+          const gain = score(gl, hl, lambda) + score(gr, hr, lambda) - parentScore;
           if (gain > bestGain) {
             bestGain = gain;
             bestF = f;
@@ -113,7 +113,7 @@ export function findBestSplit(
         let hr = sumHess - hl;
         if (hl >= minHess && hr >= minHess) {
           const gr = sumGrad - gl;
-          const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+          const gain = score(gl, hl, lambda) + score(gr, hr, lambda) - parentScore;
           if (gain > bestGain) {
             bestGain = gain;
             bestF = f;
@@ -128,7 +128,7 @@ export function findBestSplit(
           if (hl2 >= minHess && hr >= minHess) {
             const gl2 = gl + gMiss;
             const gr = sumGrad - gl2;
-            const gain = (gl2 * gl2) / (hl2 + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+            const gain = score(gl2, hl2, lambda) + score(gr, hr, lambda) - parentScore;
             if (gain > bestGain) {
               bestGain = gain;
               bestF = f;

@@ -14,6 +14,9 @@ import { DuplicateCounter } from './duplicate-counter.js';
 
 const QUARANTINE_RAW_MAX = 4096;
 
+/** The error of a cancelled ingest, wherever the cancel lands (reader loop or reader thread). */
+export const ingestCancelled = () => new AppraiseError('CANCELLED', 'ingest cancelled; nothing was stored');
+
 export interface CsvRowReaderOptions {
   file: string;
   config: LoadedConfig;
@@ -73,7 +76,7 @@ export async function readCsvRows(options: CsvRowReaderOptions, emit: (batch: Ro
     };
     for (;;) {
       await drain();
-      if (options.signal?.aborted) throw new AppraiseError('CANCELLED', 'ingest cancelled; nothing was stored');
+      if (options.signal?.aborted) throw ingestCancelled();
       const next = await chunks.next();
       if (next.done) break;
       tokenizer.pushTo(next.value, filler ?? headerFirst);

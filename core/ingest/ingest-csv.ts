@@ -8,7 +8,7 @@ import type { LoadedConfig } from '../config/load-config.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { schemaColumns, type SchemaColumn } from '../schema/row-validator.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
-import { readCsvRows } from './csv-row-reader.js';
+import { ingestCancelled, readCsvRows } from './csv-row-reader.js';
 import { isNumberColumn, TextColumnDecoder, type CsvReaderCommand, type CsvReaderMessage, type CsvReaderStart, type ReadSummary, type RowBatch } from './row-batch.js';
 import { buildQualityReport, type QualityReport } from '../quality/quality-report.js';
 import { quoteIdent, datasetTableName } from '../datasets/dataset-tables.js';
@@ -265,7 +265,7 @@ function readInThread(start: Omit<CsvReaderStart, 'inFlight'>, onBatch: (b: RowB
       if (summary) resolvePromise(summary);
       else reject(e);
     };
-    const onAbort = () => settle(new AppraiseError('CANCELLED', 'ingest cancelled; nothing was stored'));
+    const onAbort = () => settle(ingestCancelled());
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort);
     worker.on('message', (m: CsvReaderMessage) => {

@@ -6,11 +6,11 @@
  *
  *   node dist/bench/run.js accuracy [--threads N] [--no-baselines] [--no-pipeline] [--params '{"learningRate":0.1}']
  */
-import { trainGbdt } from '../core/learner/gbdt-trainer.js';
-import { FastTreePredictor } from '../core/learner/fast-predictor.js';
-import { DEFAULT_GBDT_PARAMS, type GbdtParams } from '../core/learner/gbdt-params.js';
-import { friedmanTable } from '../core/learner/synthetic-regression.js';
-import { selectRows, type TrainingData } from '../core/learner/training-data.js';
+import { trainGbdt } from '../core/learner/boosting/gbdt-trainer.js';
+import { FastTreePredictor } from '../core/learner/model/fast-predictor.js';
+import { DEFAULT_GBDT_PARAMS, type GbdtParams } from '../core/learner/boosting/gbdt-params.js';
+import { friedmanTable } from '../test/fixtures/synthetic-regression.js';
+import { selectRows, type TrainingData } from '../core/learner/data/training-data.js';
 import { loadKcAnchorTable } from './kc-anchor-matrix.js';
 import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';
 import { pipelineAccuracyOnKc } from './pipeline-accuracy.js';

@@ -2,13 +2,12 @@
 // (a JobRunner worker thread with its capped heap) and prints its figures as JSON.
 import { fileURLToPath } from 'node:url';
 import { JobRunner } from '../core/jobs/job-runner.js';
-import type { IngestJobResult } from '../core/jobs/job-protocol.js';
 
 const [csv, workspace] = process.argv.slice(2);
 const runner = new JobRunner(workspace);
 const config = fileURLToPath(new URL('../../config/king-county.yaml', import.meta.url));
 const t0 = performance.now();
-const r = await runner.start<IngestJobResult>({ kind: 'ingest', file: csv, config }).result;
+const r = await runner.runLocal({ method: 'datasets.ingest', input: { file: csv, config } });
 const seconds = (performance.now() - t0) / 1000;
 await runner.close();
 console.log(JSON.stringify({ rows: r.rowsRead, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, accepted: r.rowsAccepted, quarantined: r.rowsQuarantined }));

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { selectRows, type TrainingData } from '../core/learner/training-data.js';
-import type { FeatureKind } from '../core/learner/tree-model.js';
+import { selectRows, type TrainingData } from '../core/learner/data/training-data.js';
+import type { FeatureKind } from '../core/learner/model/tree-model.js';
 
 const repoRoot = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
 export const KC_DATA_PATH = `${repoRoot}../shared/data/kc_house_sales.csv`;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TrainingData } from '../core/learner/training-data.js';
+import type { TrainingData } from '../core/learner/data/training-data.js';
 
 const PYTHON = '/usr/bin/python3';
 // The .py file stays in bench/ (tsc does not copy it to dist/).

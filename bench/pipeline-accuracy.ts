@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openServices } from '../core/services/open-workspace.js';
-import type { TrainResult } from '../core/services/service-types.js';
+import type { TrainResult } from '../core/training/training-schemas.js';
 
 /**
  * The accuracy a user gets from the product itself: `appraise ingest` of the KC file with config/king-county.yaml,

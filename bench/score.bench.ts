@@ -11,11 +11,11 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { exportTreeEnsembleToOnnx, type TreeOperator, type TreePrecision } from '../core/onnx/export-tree-ensemble.js';
-import { syntheticEnsemble, syntheticRows } from '../core/onnx/synthetic-ensemble.js';
+import { syntheticEnsemble, syntheticRows } from '../test/fixtures/synthetic-ensemble.js';
 import { OnnxInferencePool } from '../core/inference/onnx-inference-pool.js';
 import { OnnxSession } from '../core/inference/onnx-session.js';
-import { trainGbdt } from '../core/learner/gbdt-trainer.js';
-import type { TreeEnsemble } from '../core/learner/tree-model.js';
+import { trainGbdt } from '../core/learner/boosting/gbdt-trainer.js';
+import type { TreeEnsemble } from '../core/learner/model/tree-model.js';
 import { KC_DATA_PATH, KC_FOLDS_PATH, kcFoldRows, loadKcAnchorTable } from './kc-anchor-matrix.js';
 
 export const description =

@@ -10,9 +10,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { trainGbdt } from '../core/learner/gbdt-trainer.js';
-import type { GbdtParams } from '../core/learner/gbdt-params.js';
-import type { TrainingData } from '../core/learner/training-data.js';
+import { trainGbdt } from '../core/learner/boosting/gbdt-trainer.js';
+import type { GbdtParams } from '../core/learner/boosting/gbdt-params.js';
+import type { TrainingData } from '../core/learner/data/training-data.js';
 import { SeededRandom } from '../core/common/seeded-random.js';
 import { kcFoldRows, loadKcAnchorTable } from './kc-anchor-matrix.js';
 import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';

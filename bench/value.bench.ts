@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openServices } from '../core/services/open-workspace.js';
 import { OnnxSession } from '../core/inference/onnx-session.js';
 import { compileFeatureTransform } from '../core/features/feature-transform.js';
-import { prepareDemoWorkspace, DEMO_HOUSE } from '../cli/commands/demo-command.js';
+import { prepareDemoWorkspace, DEMO_HOUSE } from '../core/app/demo-workspace.js';
 
 export const description =
   'valuations on the KC workspace: single `value` latency (SHAP + comparables included) vs bare onnxruntime single-row, and SQLite→SQLite batch scoring vs bare onnxruntime at the same batch size';
@@ -57,7 +57,7 @@ export async function run(args: string[]): Promise<void> {
 
     // Batch: SQLite dataset → SQLite table through the worker pool, vs bare onnxruntime on the same matrix.
     const ds = s.datasets.get(ingest.datasetId);
-    const m = s.datasets.store.readMatrix(ds, stored.manifest.featureTransform, compiled);
+    const m = s.datasetStore.readMatrix(ds, stored.manifest.featureTransform, compiled);
     const batch = 4096;
     const tBare = performance.now();
     for (let r = 0; r < m.nRows; r += batch) {

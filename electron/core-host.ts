@@ -3,9 +3,7 @@
  * here, off Electron's main thread and outside the window's process. Thin on purpose: it only relays calls and
  * events between `process.parentPort` and the dispatcher.
  */
-import { openServices } from '../core/services/open-workspace.js';
-import { ApiDispatcher } from '../core/api/dispatcher.js';
-import { prepareDemoWorkspace } from '../cli/commands/demo-command.js';
+import { createAppHost } from '../core/app/app-host.js';
 import type { CoreHostMessage, CoreHostRequest } from './ipc-channels.js';
 
 interface ParentPort {
@@ -22,10 +20,10 @@ const demoCsv = process.argv.find((a) => a.startsWith('--demo-csv='))?.slice('--
 const demoConfig = process.argv.find((a) => a.startsWith('--demo-config='))?.slice('--demo-config='.length);
 
 try {
-  const services = openServices(workspaceArg || undefined);
+  const demo = demoCsv && demoConfig ? { csv: demoCsv, config: demoConfig } : null;
   // First run: a ready demo workspace (King County sales and the bundled model as champion).
-  if (demoCsv && demoConfig && services.datasets.list().length === 0) await prepareDemoWorkspace(services);
-  const dispatcher = new ApiDispatcher(services, { demo: demoCsv && demoConfig ? { csv: demoCsv, config: demoConfig } : null, validateOutput: false });
+  const app = await createAppHost({ workspace: workspaceArg || undefined, demo, prepareDemo: demo !== null });
+  const dispatcher = app.dispatcher;
   dispatcher.onEvent((event) => send({ kind: 'event', event }));
   parentPort.on('message', (e) => {
     const req = e.data as CoreHostRequest;
@@ -33,12 +31,11 @@ try {
     void dispatcher.callSafe(req.method, req.input).then((response) => send({ kind: 'reply', id: req.id, response }));
   });
   const shutdown = async () => {
-    await dispatcher.close();
-    await services.close();
+    await app.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown());
-  send({ kind: 'ready', workspace: services.workspace.dir });
+  send({ kind: 'ready', workspace: app.services.workspace.dir });
   void dispatcher.warmUp();
 } catch (e) {
   send({ kind: 'fatal', message: e instanceof Error ? e.message : String(e) });

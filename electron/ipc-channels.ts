@@ -1,3 +1,5 @@
+import type { ApiResponse } from '../core/contract/api-response.js';
+
 /** IPC channel names shared by main, preload and the core host. The preload refuses anything else. */
 export const IPC_INVOKE = 'appraise:invoke';
 export const IPC_EVENT = 'appraise:event';
@@ -6,6 +8,6 @@ export const IPC_EVENT = 'appraise:event';
 export type CoreHostRequest = { kind: 'call'; id: number; method: string; input: unknown };
 export type CoreHostMessage =
   | { kind: 'ready'; workspace: string }
-  | { kind: 'reply'; id: number; response: { ok: true; result: unknown } | { ok: false; error: { name: string; code: string; message: string; details?: unknown } } }
+  | { kind: 'reply'; id: number; response: ApiResponse }
   | { kind: 'event'; event: unknown }
   | { kind: 'fatal'; message: string };

@@ -9,6 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AppraiseError } from '../core/common/errors.js';
+import { errorResponse, type ApiResponse } from '../core/contract/api-response.js';
 import { handleInvoke } from './ipc-handler.js';
 import { IPC_EVENT, IPC_INVOKE, type CoreHostMessage, type CoreHostRequest } from './ipc-channels.js';
 import {
@@ -36,7 +38,7 @@ if (!app.requestSingleInstanceLock()) {
   let win: BrowserWindow | null = null;
   let core: UtilityProcess | null = null;
   let nextId = 1;
-  const pending = new Map<number, (r: unknown) => void>();
+  const pending = new Map<number, (r: ApiResponse) => void>();
 
   const startCore = () => {
     const demoCsv = join(root, 'data', 'kc_house_sales.csv');
@@ -57,15 +59,15 @@ if (!app.requestSingleInstanceLock()) {
       }
     });
     core.on('exit', (code) => {
-      for (const resolve of pending.values()) resolve({ ok: false, error: { name: 'AppraiseError', code: 'INTERNAL', message: `the core process stopped (exit ${code}); restart Appraise` } });
+      for (const resolve of pending.values()) resolve(errorResponse(new AppraiseError('INTERNAL', `the core process stopped (exit ${code}); restart Appraise`)));
       pending.clear();
       core = null;
     });
   };
 
   const callCore = (method: string, input: unknown) =>
-    new Promise<unknown>((resolve) => {
-      if (!core) return resolve({ ok: false, error: { name: 'AppraiseError', code: 'INTERNAL', message: 'the core process is not running; restart Appraise' } });
+    new Promise<ApiResponse>((resolve) => {
+      if (!core) return resolve(errorResponse(new AppraiseError('INTERNAL', 'the core process is not running; restart Appraise')));
       const id = nextId++;
       pending.set(id, resolve);
       core.postMessage({ kind: 'call', id, method, input } satisfies CoreHostRequest);

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join, normalize } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { handleInvoke } from './ipc-handler.js';
-import { ApiDispatcher } from '../core/api/dispatcher.js';
-import { tempServices } from '../test/helpers/temp-workspace.js';
+import { tempAppHost } from '../test/helpers/temp-workspace.js';
 import {
   APP_ORIGIN,
   ELECTRON_CSP,
@@ -96,8 +95,8 @@ describe('Electron security policy', () => {
 
 describe('IPC invoke handler', () => {
   it('refuses unknown senders without reaching core, and malformed input with a typed error from the dispatcher', async () => {
-    const services = tempServices();
-    const dispatcher = new ApiDispatcher(services, { jobsInWorkers: false });
+    const app = await tempAppHost({ jobsInWorkers: false });
+    const dispatcher = app.dispatcher;
     let calls = 0;
     const callCore = (m: string, i: unknown) => {
       calls++;
@@ -114,8 +113,7 @@ describe('IPC invoke handler', () => {
       expect(await handleInvoke(app, 'datasets.get', { ref: 7 }, callCore)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
       expect(await handleInvoke(app, 'datasets.list', {}, callCore)).toEqual({ ok: true, result: [] });
     } finally {
-      await dispatcher.close();
-      services.cleanup();
+      await app.cleanup();
     }
   });
 });

@@ -6,6 +6,7 @@ import { AppraiseError } from '../core/common/errors.js';
 import { parseConfig } from '../core/config/load-config.js';
 import { ingestCsv } from '../core/ingest/ingest-csv.js';
 import { Workspace } from '../core/workspace/workspace.js';
+import { SqliteDatasetStore } from '../core/datasets/sqlite-dataset-store.js';
 import { tempDir, kcCsv, kcConfigPath } from './helpers/temp-workspace.js';
 
 const { dir, cleanup } = tempDir();
@@ -46,7 +47,7 @@ test('reading in a thread of its own gives exactly what reading inline gives', a
   for (const readerThread of ['inline', 'worker'] as const) {
     const ws = Workspace.open(join(dir, `ws-${readerThread}`));
     try {
-      const r = await ingestCsv(ws, { file, config, readerThread });
+      const r = await ingestCsv({ db: ws.db, datasets: new SqliteDatasetStore(ws.db) }, { file, config, readerThread });
       results.push({ id: r.datasetId, counts: [r.rowsRead, r.rowsAccepted, r.rowsQuarantined], quality: r.quality, ...contents(ws, r.datasetId) });
     } finally {
       ws.close();
@@ -64,7 +65,7 @@ test('a file that turns bad half-way in the reader thread leaves nothing behind'
   writeFileSync(file, Buffer.concat([good, Buffer.from([0xc3, 0x28, 0x0a])]));
   const ws = Workspace.open(join(dir, 'ws-bad'));
   try {
-    const e = await ingestCsv(ws, { file, config, readerThread: 'worker' }).catch((x: unknown) => x);
+    const e = await ingestCsv({ db: ws.db, datasets: new SqliteDatasetStore(ws.db) }, { file, config, readerThread: 'worker' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AppraiseError);
     expect((e as AppraiseError).code).toBe('BAD_FILE');
     expect((ws.db.prepare(`SELECT COUNT(*) n FROM sqlite_master WHERE name LIKE '_staging_%'`).get() as { n: number }).n).toBe(0);
@@ -78,7 +79,7 @@ test('cancelling stops the reader thread and stores nothing', async () => {
   const ws = Workspace.open(join(dir, 'ws-cancel'));
   try {
     const controller = new AbortController();
-    const run = ingestCsv(ws, { file: mixedFile(), config, readerThread: 'worker', signal: controller.signal, onProgress: () => controller.abort() });
+    const run = ingestCsv({ db: ws.db, datasets: new SqliteDatasetStore(ws.db) }, { file: mixedFile(), config, readerThread: 'worker', signal: controller.signal, onProgress: () => controller.abort() });
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
     expect((ws.db.prepare('SELECT COUNT(*) n FROM ingest_runs').get() as { n: number }).n).toBe(0);
   } finally {

@@ -21,10 +21,10 @@ test('another region, other columns, delimiter, date format and target work with
   expect(r.quality.columns.find((c) => c.name === 'ano_construcao')!.missingShare).toBeGreaterThan(0.02);
 
   const ds = s.datasets.get(r.datasetId);
-  const transform = fitFeatureTransform(config.config, s.datasets.store.categoryFrequencies(ds, ['freguesia']));
+  const transform = fitFeatureTransform(config.config, s.datasetStore.categoryFrequencies(ds, ['freguesia']));
   const compiled = compileFeatureTransform(transform);
   expect(compiled.names).toEqual(['data_escritura', 'freguesia', 'tipologia', 'area_util_m2', 'estado', 'certificado_energetico', 'elevador', 'garagem', 'ano_construcao', 'idade', 'mes_venda']);
-  const m = s.datasets.store.readMatrix(ds, transform, compiled);
+  const m = s.datasetStore.readMatrix(ds, transform, compiled);
   expect(m.nRows).toBe(3000);
   expect(Math.exp(m.y[0])).toBeGreaterThan(1000);
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { tempServices, kcCsv, kcConfig } from './helpers/temp-workspace.js';
 import type { AppraiseError } from '../core/common/errors.js';
 import { OnnxSession } from '../core/inference/onnx-session.js';
-import { FastTreePredictor } from '../core/learner/fast-predictor.js';
+import { FastTreePredictor } from '../core/learner/model/fast-predictor.js';
 import { compileFeatureTransform } from '../core/features/feature-transform.js';
-import type { TrainResult } from '../core/services/service-types.js';
+import type { TrainResult } from '../core/training/training-schemas.js';
 
 const s = tempServices();
 afterAll(() => s.cleanup());
@@ -58,7 +58,7 @@ test('ONNX runtime predictions equal the TypeScript model on every KC row (1e-5 
   const ds = s.datasets.get(all);
   const t = stored.manifest.featureTransform;
   const compiled = compileFeatureTransform(t);
-  const m = s.datasets.store.readMatrix(ds, t, compiled);
+  const m = s.datasetStore.readMatrix(ds, t, compiled);
   const ts = new FastTreePredictor(stored.ensemble!).predict(m.X, m.nRows);
   const session = await OnnxSession.create(stored.onnx);
   try {
@@ -83,7 +83,7 @@ test('conformal intervals cover held-out sales at their nominal rate (±3 points
   const head = scoredLines[0].split(',');
   const ds = s.datasets.get(holdoutId);
   const prices = new Map<number, number>();
-  for (const row of s.datasets.store.iterateRows(ds, [{ name: 'price' }])) prices.set(row.rowIndex, row.values[0] as number);
+  for (const row of s.datasetStore.iterateRows(ds, [{ name: 'price' }])) prices.set(row.rowIndex, row.values[0] as number);
   for (const level of [80, 95]) {
     const lo = head.indexOf(`low_${level}`);
     const hi = head.indexOf(`high_${level}`);
@@ -218,7 +218,7 @@ test('an ONNX model with a single log-price output, imported from elsewhere, val
 });
 
 test('a CSV that names columns differently is scored through a column mapping, with the same values', async () => {
-  const { inspectBatchFile } = await import('../core/api/batch-inspect.js');
+  const { inspectBatchFile } = await import('../core/valuation/batch-inspect.js');
   const original = join(s.dir, 'named.csv');
   const renamed = join(s.dir, 'renamed.csv');
   const body = order.slice(0, 50).map((i) => rows[i]);

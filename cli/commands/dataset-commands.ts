@@ -5,8 +5,7 @@ import { summarize } from '../../core/services/dataset-service.js';
 import type { QualityReport } from '../../core/quality/quality-report.js';
 import { AppraiseError } from '../../core/common/errors.js';
 import { JobRunner } from '../../core/jobs/job-runner.js';
-import type { IngestJobResult } from '../../core/jobs/job-protocol.js';
-import type { IngestProgress } from '../../core/ingest/ingest-csv.js';
+import type { IngestProgress } from '../../core/ingest/ingest-schemas.js';
 import { resolve } from 'node:path';
 
 export function registerDatasetCommands(program: Command): void {
@@ -23,18 +22,15 @@ export function registerDatasetCommands(program: Command): void {
         // The ingest runs in a worker thread with a capped heap (bounded memory whatever the file size).
         const runner = new JobRunner(s.workspace.dir);
         try {
-          const job = runner.start<IngestJobResult>({ kind: 'ingest', file: resolve(file), config: resolve(opts.config), name: opts.name }, (raw) => {
-            const p = raw as IngestProgress;
+          const onProgress = (p: IngestProgress) => {
             if (!started) {
               progress.start(p.totalBytes, 'ingest', ' bytes');
               started = true;
             }
             progress.update(p.bytesRead, `${p.rowsAccepted.toLocaleString('en-US')} ok, ${p.rowsQuarantined.toLocaleString('en-US')} quarantined`);
-          });
-          const r = await cancelOnCtrlC((signal) => {
-            signal.addEventListener('abort', () => job.cancel());
-            return job.result;
-          });
+          };
+          const input = { file: resolve(file), config: resolve(opts.config), name: opts.name };
+          const r = await cancelOnCtrlC((signal) => runner.runLocal({ method: 'datasets.ingest', input }, { onProgress, signal }));
           progress.stop();
           if (o.json) {
             printJson(r);

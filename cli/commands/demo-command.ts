@@ -1,51 +1,7 @@
 import type { Command } from 'commander';
-import { fileURLToPath } from 'node:url';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { withServices } from './context.js';
 import { printJson, Progress, formatCell, printTable } from '../output.js';
-import type { AppServices } from '../../core/services/open-workspace.js';
-import type { ModelManifest } from '../../core/models/model-types.js';
-
-/** The repository root, from both cli/commands (sources) and dist/cli/commands (built). */
-export function repoRoot(): string {
-  for (const rel of ['../../', '../../../']) {
-    const dir = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'config'))) return dir;
-  }
-  throw new Error('cannot locate the Appraise installation folder');
-}
-
-/** A house from the bundled data, as an appraiser would type it (no price, valued today). */
-export const DEMO_HOUSE = {
-  bedrooms: '3', bathrooms: '2.25', sqft_living: '2570', sqft_lot: '7242', floors: '2', waterfront: '0', view: '0', condition: '3',
-  grade: '7', sqft_above: '2170', sqft_basement: '400', yr_built: '1951', yr_renovated: '1991', zipcode: '98125', lat: '47.721',
-  long: '-122.319', sqft_living15: '1690', sqft_lot15: '7639',
-};
-
-/**
- * Makes a workspace ready to use: the bundled King County sales ingested and the bundled model imported and
- * promoted (when there is no champion yet). Idempotent; used by `appraise demo` and the app's first run.
- */
-export async function prepareDemoWorkspace(s: AppServices, onProgress?: (bytes: number, total: number, rows: number) => void) {
-  const root = repoRoot();
-  const ingest = await s.datasets.ingest({
-    file: join(root, 'data', 'kc_house_sales.csv'),
-    config: join(root, 'config', 'king-county.yaml'),
-    name: 'king-county',
-    onProgress: (p) => onProgress?.(p.bytesRead, p.totalBytes, p.rowsAccepted),
-  });
-  const modelDir = join(root, 'models', 'king-county');
-  let imported: string | null = null;
-  const hasChampion = s.models.list().some((m) => m.status === 'champion');
-  if (!hasChampion && existsSync(join(modelDir, 'model.onnx'))) {
-    const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as ModelManifest;
-    const m = s.models.importFrom(join(modelDir, 'model.onnx'), join(modelDir, 'manifest.json'));
-    s.models.promote(m.id);
-    imported = `${manifest.name} ${m.id.slice(0, 12)}`;
-  }
-  return { ingest, imported };
-}
+import { DEMO_HOUSE, prepareDemoWorkspace } from '../../core/app/demo-workspace.js';
 
 export function registerDemoCommand(program: Command): void {
   program

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { withServices, cancelOnCtrlC } from './context.js';
 import { printJson, printTable, Progress, formatCell } from '../output.js';
 import { AppraiseError } from '../../core/common/errors.js';
-import type { AccuracyMetrics, ModelSummary } from '../../core/models/model-types.js';
-import type { TrainProgress } from '../../core/services/service-types.js';
+import type { AccuracyMetrics, ModelSummary } from '../../core/models/model-schemas.js';
+import type { TrainProgress } from '../../core/training/training-schemas.js';
 
 function collectParams(value: string, previous: Record<string, string>): Record<string, string> {
   for (const pair of value.split(/\s+/).filter(Boolean)) {

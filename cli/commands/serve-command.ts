@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { openServices } from '../../core/services/open-workspace.js';
-import { ApiDispatcher } from '../../core/api/dispatcher.js';
 import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
-import { prepareDemoWorkspace, repoRoot } from './demo-command.js';
+import { createAppHost } from '../../core/app/app-host.js';
+import { installationPaths } from '../../core/app/installation.js';
 import { globals } from './context.js';
 
 export interface ServeOptions {
@@ -16,44 +13,35 @@ export interface ServeOptions {
   quiet?: boolean;
 }
 
-/** The bundled demo data and the built renderer, found from the installation folder. */
-export function installationPaths(): { staticDir: string | null; demo: { csv: string; config: string } | null } {
-  const root = repoRoot();
-  const staticDir = join(root, 'renderer', 'dist');
-  const csv = join(root, 'data', 'kc_house_sales.csv');
-  const config = join(root, 'config', 'king-county.yaml');
-  return { staticDir: existsSync(join(staticDir, 'index.html')) ? staticDir : null, demo: existsSync(csv) && existsSync(config) ? { csv, config } : null };
-}
-
 /**
- * Opens the workspace and serves the app on 127.0.0.1 until SIGINT/SIGTERM. The returned host owns the server;
- * `stop()` closes the host, cancels jobs and closes the workspace, in that order.
+ * Opens the workspace and serves the app on 127.0.0.1. The returned host owns the server; `stop()` closes the
+ * server, then the app host (jobs, threads, workspace), in that order.
  */
 export async function startWebHost(o: ServeOptions): Promise<{ host: ListeningWebHost; stop: () => Promise<void> }> {
   const { staticDir, demo } = installationPaths();
-  const services = openServices(o.workspace);
-  if (o.demo && demo && services.datasets.list().length === 0) {
-    if (!o.quiet) process.stderr.write('appraise: first run: importing the King County demo workspace…\n');
-    await prepareDemoWorkspace(services);
-  }
-  const dispatcher = new ApiDispatcher(services, { demo });
+  const app = await createAppHost({
+    workspace: o.workspace,
+    demo,
+    prepareDemo: Boolean(o.demo && demo),
+    onPreparingDemo: () => {
+      if (!o.quiet) process.stderr.write('appraise: first run: importing the King County demo workspace…\n');
+    },
+  });
   let host: ListeningWebHost;
   try {
-    host = await listenWebHost({ dispatcher, staticDir, port: o.port ?? 0 });
+    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir, port: o.port ?? 0 });
   } catch (e) {
-    await dispatcher.close();
-    await services.close();
+    await app.close();
     throw e;
   }
   // Open the champion's model while the user opens the page.
-  void dispatcher.warmUp();
+  void app.dispatcher.warmUp();
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await host.close();
-    await dispatcher.close();
-    await services.close();
+    await app.close();
   };
   if (!staticDir) process.stderr.write('appraise: the renderer is not built (npm run build:renderer); serving the API only\n');
   return { host, stop };

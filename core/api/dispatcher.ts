@@ -1,64 +1,63 @@
 import type { z } from 'zod';
-import { AppraiseError, serializeError, type SerializedError } from '../common/errors.js';
+import { AppraiseError } from '../common/errors.js';
 import { APPRAISE_VERSION } from '../common/version.js';
 import { validateProperty } from '../schema/row-validator.js';
-import type { DatasetService } from '../services/dataset-service.js';
-import { summarize } from '../services/dataset-service.js';
-import type { ModelServiceApi, TrainingServiceApi, ValuationServiceApi } from '../services/service-types.js';
+import { summarize, type DatasetServiceApi } from '../services/dataset-service.js';
+import type { ModelServiceApi } from '../models/model-service.js';
+import type { TrainingServiceApi } from '../training/training-service.js';
+import type { ValuationServiceApi } from '../valuation/valuation-service.js';
+import type { ValuationHistory } from '../valuation/valuation-history.js';
 import type { DatasetVersion } from '../datasets/dataset-store.js';
-import { contract, jobContract, isMethodName, type ApiEvent, type ApiValuation, type FormSchema, type MethodName, type MethodOutput, type ParsedInput } from './contract.js';
-import { buildFormSchema } from './form-schema.js';
-import { inspectBatchFile } from './batch-inspect.js';
-import { JobTracker } from './job-tracker.js';
-import { JobRunner as WorkerJobRunner } from '../jobs/job-runner.js';
-import type { JobRequest } from '../jobs/job-protocol.js';
-import { SqliteValuationHistory } from '../valuation/valuation-history.js';
-import type Database from 'better-sqlite3';
+import { buildFormSchema, type FormSchema } from '../valuation/valuation-form.js';
+import { inspectBatchFile } from '../valuation/batch-inspect.js';
+import { contract, jobContract, isMethodName, type ApiEvent, type JobMethodName, type JobProgress, type JobResult, type MethodName, type MethodOutput, type ParsedInput } from '../contract/contract.js';
+import { errorResponse, okResponse, type ApiResponse } from '../contract/api-response.js';
+import type { JobTracker } from '../jobs/job-tracker.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import { jobHandlers, type JobHandler } from '../jobs/job-handlers.js';
 
 /**
- * What the dispatcher needs from a process's composition root (core/services/open-workspace.ts `AppServices`
- * satisfies it). Model, training and valuation services are optional so a build without them still serves
- * datasets; their methods then answer NOT_FOUND with a message saying so.
+ * What the dispatcher calls. Model, training and valuation services are optional so a build without them still
+ * serves datasets; their methods then answer NOT_FOUND with a message saying so.
  */
 export interface ApiServices {
-  workspace: { dir: string; db: Database.Database };
-  datasets: DatasetService;
+  workspaceDir: string;
+  datasets: DatasetServiceApi;
+  history: ValuationHistory;
   models?: ModelServiceApi;
   training?: TrainingServiceApi;
   valuation?: ValuationServiceApi;
 }
 
 export interface DispatcherOptions {
-  /** Validate every output against the contract (a mismatch is an INTERNAL error). Default: on unless NODE_ENV=production. */
-  validateOutput?: boolean;
+  services: ApiServices;
+  /** Ids, states and events of jobs. Owned (and closed) by the composition root. */
+  jobs: JobTracker;
+  /** Runs jobs in worker threads; null runs them on this thread through the services (for fakes in tests). */
+  runner: JobRunner | null;
+  /** Validate every output against the contract (a mismatch is an INTERNAL error). */
+  validateOutput: boolean;
   /** The bundled demo data, offered on first run. */
   demo?: { csv: string; config: string } | null;
-  /**
-   * Run ingest, training and scoring in worker threads (core/jobs), so the transport's thread stays responsive.
-   * Default true; false runs them on the calling thread through the services (for fakes in tests).
-   */
-  jobsInWorkers?: boolean;
 }
 
-type Handlers = { [M in MethodName]: (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> };
+type ImmediateMethod = Exclude<MethodName, JobMethodName>;
+type Handlers = { [M in ImmediateMethod]: (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> };
+
+const isJobMethod = (m: MethodName): m is JobMethodName => Object.prototype.hasOwnProperty.call(jobContract, m);
 
 /**
  * The one place where API calls meet core/: validates the input against the contract (malformed input is an
- * INVALID_INPUT error listing the field paths, never a crash), calls the services, validates the output in
- * development and tests, and runs long work as jobs. Both transports — Electron IPC and the web host — call
- * `call()` and subscribe with `onEvent()`; errors leave as `SerializedError` and are matched by `code`.
+ * INVALID_INPUT error listing the field paths, never a crash), calls the services, validates the output when
+ * asked, and runs the contract's job methods as jobs. Both transports — Electron IPC and the web host — call
+ * `callSafe()` and subscribe with `onEvent()`; errors leave as `SerializedError` and are matched by `code`.
  */
 export class ApiDispatcher {
-  readonly jobs = new JobTracker();
-  private readonly workers: WorkerJobRunner | null;
-  private readonly history: SqliteValuationHistory<ApiValuation>;
-  private readonly validateOutput: boolean;
   private readonly handlers: Handlers;
+  private readonly services: ApiServices;
 
-  constructor(private readonly services: ApiServices, private readonly options: DispatcherOptions = {}) {
-    this.history = new SqliteValuationHistory<ApiValuation>(services.workspace.db);
-    this.validateOutput = options.validateOutput ?? process.env.NODE_ENV !== 'production';
-    this.workers = options.jobsInWorkers === false ? null : new WorkerJobRunner(services.workspace.dir);
+  constructor(private readonly options: DispatcherOptions) {
+    this.services = options.services;
     this.handlers = this.buildHandlers();
   }
 
@@ -70,28 +69,22 @@ export class ApiDispatcher {
     const spec = contract[method];
     const parsed = spec.input.safeParse(input ?? {});
     if (!parsed.success) throw invalidInputFrom(method, parsed.error);
-    const handler = this.handlers[method] as (i: unknown) => Promise<unknown> | unknown;
     let output: unknown;
     try {
-      output = await handler(parsed.data);
+      output = isJobMethod(method) ? this.startJob(method, parsed.data as ParsedInput<typeof method>) : await (this.handlers[method] as (i: unknown) => unknown)(parsed.data);
     } catch (e) {
       throw e instanceof AppraiseError ? e : new AppraiseError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
     }
-    if (this.validateOutput) {
-      const checked = spec.output.safeParse(output);
-      if (!checked.success) {
-        throw new AppraiseError('INTERNAL', `the ${method} result does not match the API contract (a bug)`, { details: { issues: issuesOf(checked.error) } });
-      }
-    }
+    if (this.options.validateOutput) this.check(spec.output, output, `the ${method} result`);
     return output;
   }
 
-  /** Same as `call` but never rejects: the shape both transports send over the wire. */
-  async callSafe(method: string, input: unknown): Promise<{ ok: true; result: unknown } | { ok: false; error: SerializedError }> {
+  /** Same as `call` but never rejects: the envelope every transport sends over the wire. */
+  async callSafe(method: string, input: unknown): Promise<ApiResponse> {
     try {
-      return { ok: true, result: await this.call(method, input) };
+      return okResponse(await this.call(method, input));
     } catch (e) {
-      return { ok: false, error: serializeError(e) };
+      return errorResponse(e);
     }
   }
 
@@ -114,45 +107,26 @@ export class ApiDispatcher {
 
   /** Subscribes to job events; returns the unsubscribe. */
   onEvent(listener: (e: ApiEvent) => void): () => void {
-    return this.jobs.onEvent(listener);
+    return this.options.jobs.onEvent(listener);
   }
 
-  /** Cancels running jobs and ends their threads. The services stay owned (and closed) by whoever opened them. */
-  async close(): Promise<void> {
-    this.jobs.close();
-    await this.workers?.close();
-  }
-
-  /**
-   * Starts a job: in a worker thread when workers are on (the request), else on this thread (the fallback).
-   * The result is checked against the job contract when outputs are validated.
-   */
-  private startJob(
-    method: 'datasets.ingest' | 'train' | 'score',
-    request: JobRequest,
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- progress shapes differ per job; the contract describes them
-    fallback: (job: { signal: AbortSignal; onProgress: (p: any) => void }) => Promise<unknown>,
-  ): { jobId: string } {
-    const info = this.jobs.start<unknown, unknown>(method, async ({ signal, onProgress }) => {
-      let result: unknown;
+  /** Starts a job of the contract: in a worker thread when there is a runner, else on this thread. */
+  private startJob<M extends JobMethodName>(method: M, input: ParsedInput<M>): { jobId: string } {
+    const { runner, services } = this.options;
+    const info = this.options.jobs.start<JobProgress<M>, JobResult<M>>(method, async ({ jobId, signal, onProgress }) => {
       if (signal.aborted) throw new AppraiseError('CANCELLED', `${method} cancelled before it started; nothing was done`);
-      if (this.workers) {
-        const handle = this.workers.start(request, onProgress);
-        const onAbort = () => handle.cancel();
-        signal.addEventListener('abort', onAbort, { once: true });
-        try {
-          result = await handle.result;
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
-      } else result = await fallback({ signal, onProgress });
-      if (this.validateOutput) {
-        const checked = jobContract[method].result.safeParse(result);
-        if (!checked.success) throw new AppraiseError('INTERNAL', `the ${method} job result does not match the API contract (a bug)`, { details: { issues: issuesOf(checked.error) } });
-      }
+      const result = runner
+        ? await runner.run(jobId, { method, input }, { signal, onProgress })
+        : await (jobHandlers[method] as JobHandler<M>).run(services, input, { signal, onProgress });
+      if (this.options.validateOutput) this.check(jobContract[method].result, result, `the ${method} job result`);
       return result;
     });
     return { jobId: info.jobId };
+  }
+
+  private check(schema: z.ZodType, value: unknown, what: string): void {
+    const checked = schema.safeParse(value);
+    if (!checked.success) throw new AppraiseError('INTERNAL', `${what} does not match the API contract (a bug)`, { details: { issues: issuesOf(checked.error) } });
   }
 
   private need<K extends 'models' | 'training' | 'valuation'>(key: K): NonNullable<ApiServices[K]> {
@@ -163,19 +137,15 @@ export class ApiDispatcher {
 
   /** The dataset whose schema the valuation form follows: the champion's training data, else the newest dataset. */
   private activeDataset(): DatasetVersion | null {
-    const models = this.services.models;
-    if (models) {
-      const champion = models.list().find((m) => m.status === 'champion');
-      if (champion?.datasetId) {
-        try {
-          return this.services.datasets.get(champion.datasetId);
-        } catch (e) {
-          if (!(e instanceof AppraiseError && e.code === 'NOT_FOUND')) throw e;
-        }
+    const champion = this.services.models?.list().find((m) => m.status === 'champion');
+    if (champion?.datasetId) {
+      try {
+        return this.services.datasets.get(champion.datasetId);
+      } catch (e) {
+        if (!(e instanceof AppraiseError && e.code === 'NOT_FOUND')) throw e;
       }
     }
-    const newest = this.services.datasets.store.list()[0];
-    return newest ?? null;
+    return this.services.datasets.newest();
   }
 
   private activeForm(): FormSchema | null {
@@ -185,10 +155,11 @@ export class ApiDispatcher {
 
   private buildHandlers(): Handlers {
     const s = this.services;
+    const jobs = this.options.jobs;
     return {
       'app.info': () => ({
         version: APPRAISE_VERSION,
-        workspace: s.workspace.dir,
+        workspace: s.workspaceDir,
         champion: s.models?.list().find((m) => m.status === 'champion') ?? null,
         form: this.activeForm(),
         demo: this.options.demo ?? null,
@@ -209,11 +180,6 @@ export class ApiDispatcher {
       'datasets.delete': ({ ref }) => s.datasets.delete(ref),
       'datasets.quarantine': ({ ref, limit, offset }) => s.datasets.quarantine(ref, limit, offset),
       'datasets.quality': ({ ref }) => s.datasets.get(ref).quality,
-      'datasets.ingest': ({ file, config, name }) =>
-        this.startJob('datasets.ingest', { kind: 'ingest', file, config, name }, async ({ signal, onProgress }) => {
-          const { quality: _quality, ...rest } = await s.datasets.ingest({ file, config, name, signal, onProgress });
-          return rest;
-        }),
       'models.list': () => this.need('models').list(),
       'models.manifest': ({ ref }) => this.need('models').manifest(ref),
       'models.promote': ({ ref }) => this.need('models').promote(ref),
@@ -221,26 +187,18 @@ export class ApiDispatcher {
       'models.archive': ({ ref }) => this.need('models').archive(ref),
       'models.export': ({ ref, dir }) => this.need('models').exportTo(ref, dir),
       'models.import': ({ onnx, manifest }) => this.need('models').importFrom(onnx, manifest),
-      train: (req) => {
-        const training = this.need('training');
-        return this.startJob('train', { kind: 'train', request: req }, ({ signal, onProgress }) => training.train(req, { signal, onProgress }));
-      },
       value: ({ model, input, valuationDate }) => this.need('valuation').value(model, input, valuationDate ? { valuationDate } : {}),
-      score: ({ model, source, out, columnMap }) => {
-        const valuation = this.need('valuation');
-        return this.startJob('score', { kind: 'score', model, source, out, columnMap }, ({ signal, onProgress }) => valuation.score(model, source, out, { signal, onProgress }, { columnMap }));
-      },
       'batch.inspect': ({ source, columnMap }) => {
         const ds = this.activeDataset();
         if (!ds) throw new AppraiseError('NOT_FOUND', 'this workspace has no dataset yet, so there is no schema to match the file to; import one first');
         return inspectBatchFile(ds.config, source, columnMap);
       },
-      'jobs.get': ({ jobId }) => this.jobs.get(jobId),
-      'jobs.list': () => this.jobs.list(),
-      'jobs.cancel': ({ jobId }) => this.jobs.cancel(jobId),
-      'history.list': () => this.history.list(),
-      'history.save': ({ label, valuation }) => this.history.save(label, valuation),
-      'history.delete': ({ id }) => ({ deleted: this.history.delete(id) }),
+      'jobs.get': ({ jobId }) => jobs.get(jobId),
+      'jobs.list': () => jobs.list(),
+      'jobs.cancel': ({ jobId }) => jobs.cancel(jobId),
+      'history.list': () => s.history.list(),
+      'history.save': ({ label, valuation }) => s.history.save(label, valuation),
+      'history.delete': ({ id }) => ({ deleted: s.history.delete(id) }),
     };
   }
 }
@@ -251,7 +209,10 @@ function issuesOf(error: z.ZodError): { path: string; message: string }[] {
 
 function invalidInputFrom(method: string, error: z.ZodError): AppraiseError {
   const issues = issuesOf(error);
-  const text = issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ');
+  const text = issues
+    .slice(0, 5)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join('; ');
   return new AppraiseError('INVALID_INPUT', `invalid input for ${method}: ${text}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''}`, {
     details: { method, issues },
   });

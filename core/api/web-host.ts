@@ -4,7 +4,8 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ApiDispatcher } from './dispatcher.js';
-import { httpStatusFor } from './contract.js';
+import { AppraiseError, type ErrorCode } from '../common/errors.js';
+import { errorResponse } from '../contract/api-response.js';
 import { RENDERER_CSP } from './renderer-csp.js';
 
 /** Header that carries the per-launch token on every API call. */
@@ -57,7 +58,7 @@ export interface ListeningWebHost extends WebHost {
  * Every API call needs the per-launch token in the `x-appraise-token` header, so other pages in the user's
  * browser (which can reach 127.0.0.1 too) cannot call it; the Host header must name a loopback address
  * (defeats DNS rebinding) and a browser's Origin must be this host's own. Bodies are capped. Errors are JSON
- * `{ error: { code, message, details } }`, 4xx for the caller's mistakes and 500 only for bugs.
+ * the `ApiResponse` envelope (`{ ok: false, error: { code, message, details } }`), 4xx for the caller's mistakes and 500 only for bugs.
  *
  * Built apart from listening so tests can serve it on an ephemeral port in-process.
  */
@@ -120,8 +121,7 @@ export function buildWebHost(options: WebHostOptions): WebHost {
         return sendError(res, 400, 'INVALID_INPUT', 'the request body is not valid JSON');
       }
       const r = await dispatcher.callSafe(method, input);
-      if (r.ok) return sendJson(res, 200, { result: r.result });
-      return sendJson(res, httpStatusFor(r.error.code), { error: r.error });
+      return sendJson(res, r.ok ? 200 : HTTP_STATUS[r.error.code], r);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'INVALID_INPUT', 'only GET serves files');
     return serveStatic(url.pathname, req, res);
@@ -276,6 +276,21 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { error: { name: 'AppraiseError', code, message } });
+function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  sendJson(res, status, errorResponse(new AppraiseError(code, message)));
 }
+
+/** HTTP status per error code: the caller's mistakes are 4xx, only bugs are 500. */
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  INVALID_INPUT: 400,
+  INVALID_CONFIG: 400,
+  BAD_FILE: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  CANCELLED: 409,
+  TOO_LARGE: 413,
+  OFFLINE: 503,
+  INTERNAL: 500,
+};

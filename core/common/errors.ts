@@ -1,25 +1,29 @@
+import { z } from 'zod';
+
 /**
- * The small set of error kinds Appraise raises on purpose. Anything else that escapes is a bug.
+ * The error kinds Appraise raises on purpose, including those only a transport raises. Anything else that
+ * escapes is a bug (INTERNAL).
  *
  * Errors cross process and thread boundaries (worker threads, IPC, HTTP) in the serialized form
  * `{ name, code, message, details }` and are matched by `code`, never by message text.
  */
-export type ErrorCode =
-  | 'INVALID_INPUT' // the user gave us something we cannot use; the message says what to fix
-  | 'INVALID_CONFIG' // a YAML configuration does not validate
-  | 'NOT_FOUND' // a dataset, model or job that does not exist
-  | 'CONFLICT' // the action contradicts the current state (e.g. deleting the champion's dataset)
-  | 'BAD_FILE' // an input file that is not what it claims: not CSV, wrong encoding, corrupt, tampered
-  | 'CANCELLED' // the user (or shutdown) cancelled a job
-  | 'OFFLINE' // the network or a remote server is unreachable
-  | 'INTERNAL'; // a bug: should never happen
+export const errorCodeSchema = z.enum([
+  'INVALID_INPUT', // the user gave us something we cannot use; the message says what to fix
+  'INVALID_CONFIG', // a YAML configuration does not validate
+  'NOT_FOUND', // a dataset, model, job or API method that does not exist
+  'CONFLICT', // the action contradicts the current state (e.g. deleting the champion's dataset)
+  'BAD_FILE', // an input file that is not what it claims: not CSV, wrong encoding, corrupt, tampered
+  'CANCELLED', // the user (or shutdown) cancelled a job
+  'OFFLINE', // the network or a remote server is unreachable
+  'UNAUTHORIZED', // transport: a call without the launch token
+  'FORBIDDEN', // transport: a call from an untrusted frame, origin or host
+  'TOO_LARGE', // transport: a request body over the limit
+  'INTERNAL', // a bug: should never happen
+]);
+export type ErrorCode = z.output<typeof errorCodeSchema>;
 
-export interface SerializedError {
-  name: string;
-  code: ErrorCode;
-  message: string;
-  details?: unknown;
-}
+export const serializedErrorSchema = z.object({ name: z.string(), code: errorCodeSchema, message: z.string(), details: z.unknown().optional() });
+export type SerializedError = z.output<typeof serializedErrorSchema>;
 
 export class AppraiseError extends Error {
   readonly code: ErrorCode;
@@ -49,10 +53,8 @@ export const badFile = (message: string, details?: unknown) => new AppraiseError
 /** Rebuilds an AppraiseError from its serialized form (after a thread, IPC or HTTP hop). */
 export function deserializeError(e: unknown): AppraiseError {
   if (e instanceof AppraiseError) return e;
-  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
-    const s = e as SerializedError;
-    return new AppraiseError(s.code, String(s.message), { details: s.details });
-  }
+  const parsed = serializedErrorSchema.safeParse(e);
+  if (parsed.success) return new AppraiseError(parsed.data.code, parsed.data.message, { details: parsed.data.details });
   if (e instanceof Error) return new AppraiseError('INTERNAL', e.message, { cause: e });
   return new AppraiseError('INTERNAL', String(e));
 }

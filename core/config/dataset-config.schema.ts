@@ -131,6 +131,11 @@ export const datasetConfigSchema = z.strictObject({
     column: z.string(),
     /** The model learns transform(target); predictions are transformed back. */
     transform: z.enum(['log', 'log1p', 'none']).default('log'),
+    /**
+     * ISO 4217 code of the target's currency, used to show prices; absent means USD. Optional rather than
+     * defaulted so that configs without it keep their hash (and their datasets are still recognised).
+     */
+    currency: z.string().regex(/^[A-Z]{3}$/, 'use an ISO 4217 currency code in capitals, e.g. USD or EUR').optional(),
   }),
   features: z
     .strictObject({

@@ -1,11 +1,8 @@
-import type Database from 'better-sqlite3';
-import { AppraiseError, notFound } from '../common/errors.js';
 import type { DatasetConfig } from '../config/dataset-config.schema.js';
-import type { QualityReport } from '../quality/quality-report.js';
+import type { QualityReport } from '../quality/quality-schemas.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
 import type { CompiledTransform, FeatureTransform } from '../features/feature-transform.js';
-import { quoteIdent } from './dataset-tables.js';
-import { isoToUtcMs } from '../schema/date-format.js';
+import type { QuarantinePage } from './dataset-schemas.js';
 
 export interface DatasetVersion {
   id: string;
@@ -22,139 +19,6 @@ export interface DatasetVersion {
   quality: QualityReport | null;
 }
 
-export interface QuarantinedRow {
-  runId: string;
-  line: number;
-  raw: string;
-  reasons: string[];
-}
-
-interface DatasetRow {
-  id: string;
-  name: string;
-  table_name: string;
-  config_name: string;
-  config_hash: string;
-  config_json: string;
-  columns_json: string;
-  row_count: number;
-  source_path: string | null;
-  parent_id: string | null;
-  created_at: string;
-  quality_json: string | null;
-}
-
-/** Datasets in the workspace database: the read side of ingest, plus delete. */
-export class SqliteDatasetStore {
-  constructor(private readonly db: Database.Database) {}
-
-  list(): DatasetVersion[] {
-    return (this.db.prepare('SELECT * FROM datasets ORDER BY created_at DESC').all() as DatasetRow[]).map(toVersion);
-  }
-
-  /** Finds a dataset by full id, unique id prefix (≥ 6 characters) or unique name. */
-  get(ref: string): DatasetVersion {
-    const exact = this.db.prepare('SELECT * FROM datasets WHERE id = ?').get(ref) as DatasetRow | undefined;
-    if (exact) return toVersion(exact);
-    const candidates = [
-      ...(ref.length >= 6 && /^[0-9a-f]+$/.test(ref) ? (this.db.prepare('SELECT * FROM datasets WHERE id LIKE ?').all(`${ref}%`) as DatasetRow[]) : []),
-      ...(this.db.prepare('SELECT * FROM datasets WHERE name = ? ORDER BY created_at DESC').all(ref) as DatasetRow[]),
-    ];
-    const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
-    if (unique.length === 0) throw notFound(`no dataset "${ref}" in this workspace; list them with: appraise datasets list`);
-    if (unique.length > 1) {
-      throw new AppraiseError('INVALID_INPUT', `"${ref}" matches ${unique.length} datasets (${unique.map((u) => u.id.slice(0, 12)).join(', ')}); give more of the id`);
-    }
-    return toVersion(unique[0]);
-  }
-
-  /** Deletes a dataset version, its rows and its ingest quarantine. */
-  delete(ref: string): DatasetVersion {
-    const ds = this.get(ref);
-    this.db.transaction(() => {
-      this.db.exec(`DROP TABLE IF EXISTS ${ds.tableName}`);
-      this.db.prepare('DELETE FROM quarantine WHERE run_id IN (SELECT id FROM ingest_runs WHERE dataset_id = ?)').run(ds.id);
-      this.db.prepare('DELETE FROM ingest_runs WHERE dataset_id = ?').run(ds.id);
-      this.db.prepare('DELETE FROM datasets WHERE id = ?').run(ds.id);
-    })();
-    return ds;
-  }
-
-  /** Quarantined rows of a dataset's ingest runs, or of one run (runs that created no dataset have only an id). */
-  quarantine(ref: string, limit = 1000, offset = 0): { total: number; rows: QuarantinedRow[] } {
-    let runIds: string[];
-    const run = this.db.prepare('SELECT id FROM ingest_runs WHERE id = ?').get(ref) as { id: string } | undefined;
-    if (run) runIds = [run.id];
-    else {
-      const ds = this.get(ref);
-      runIds = (this.db.prepare('SELECT id FROM ingest_runs WHERE dataset_id = ?').all(ds.id) as { id: string }[]).map((r) => r.id);
-    }
-    if (runIds.length === 0) return { total: 0, rows: [] };
-    const marks = runIds.map(() => '?').join(',');
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM quarantine WHERE run_id IN (${marks})`).get(...runIds) as { n: number }).n;
-    const rows = (
-      this.db.prepare(`SELECT run_id, line, raw, reasons_json FROM quarantine WHERE run_id IN (${marks}) ORDER BY line LIMIT ? OFFSET ?`).all(...runIds, limit, offset) as {
-        run_id: string;
-        line: number;
-        raw: string;
-        reasons_json: string;
-      }[]
-    ).map((r) => ({ runId: r.run_id, line: r.line, raw: r.raw, reasons: JSON.parse(r.reasons_json) as string[] }));
-    return { total, rows };
-  }
-
-  /** Value counts of categorical columns, for fitting vocabularies. */
-  categoryFrequencies(ds: DatasetVersion, columns: string[]): Record<string, { value: string; count: number }[]> {
-    const out: Record<string, { value: string; count: number }[]> = {};
-    for (const c of columns) {
-      out[c] = this.db
-        .prepare(`SELECT ${quoteIdent(c)} AS value, COUNT(*) AS count FROM ${ds.tableName} WHERE ${quoteIdent(c)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1`)
-        .all() as { value: string; count: number }[];
-    }
-    return out;
-  }
-
-  /** Streams rows in source order as arrays of values in `transform.columns` order, with their source row index. */
-  *iterateRows(ds: DatasetVersion, columns: { name: string }[]): Generator<{ rowIndex: number; values: NormalizedValue[] }> {
-    const have = new Set(ds.columns.map((c) => c.name));
-    const select = columns.map((c) => (have.has(c.name) ? quoteIdent(c.name) : 'NULL')).join(', ');
-    const stmt = this.db.prepare(`SELECT _row, ${select} FROM ${ds.tableName} ORDER BY _row`).raw(true);
-    for (const r of stmt.iterate() as Iterable<NormalizedValue[]>) {
-      yield { rowIndex: r[0] as number, values: r.slice(1) };
-    }
-  }
-
-  /**
-   * Reads a dataset into the learner's layout: a row-major float32 feature matrix, the transformed target and each
-   * row's source index (for `--folds-file`). Memory is the matrix itself; rows are streamed from SQLite.
-   */
-  readMatrix(ds: DatasetVersion, transform: FeatureTransform, compiled: CompiledTransform): TrainingMatrix {
-    const n = ds.rowCount;
-    const f = compiled.nFeatures;
-    const X = new Float32Array(n * f);
-    const y = new Float64Array(n);
-    const rowIndex = new Int32Array(n);
-    const saleDay = new Float64Array(n).fill(NaN);
-    const targetPos = transform.columns.findIndex((c) => c.name === transform.target.column);
-    const datePos = transform.saleDate ? transform.columns.findIndex((c) => c.name === transform.saleDate) : -1;
-    let i = 0;
-    for (const { rowIndex: ri, values } of this.iterateRows(ds, transform.columns)) {
-      compiled.writeRow(values, X, i * f);
-      const target = values[targetPos];
-      if (typeof target !== 'number') throw new AppraiseError('INVALID_INPUT', `row ${ri} has no target value`);
-      const ty = compiled.target(target);
-      if (!Number.isFinite(ty)) {
-        throw new AppraiseError('INVALID_INPUT', `row ${ri}: target ${transform.target.column} = ${target} cannot be ${transform.target.transform}-transformed (must be positive); fix the data or set target.transform: none`);
-      }
-      y[i] = ty;
-      rowIndex[i] = ri;
-      if (datePos >= 0 && typeof values[datePos] === 'string') saleDay[i] = isoToUtcMs(values[datePos] as string) / 86_400_000;
-      i++;
-    }
-    return { nRows: i, nFeatures: f, X, y, rowIndex, saleDay };
-  }
-}
-
 export interface TrainingMatrix {
   nRows: number;
   nFeatures: number;
@@ -165,19 +29,70 @@ export interface TrainingMatrix {
   saleDay: Float64Array;
 }
 
-function toVersion(r: DatasetRow): DatasetVersion {
-  return {
-    id: r.id,
-    name: r.name,
-    tableName: r.table_name,
-    configName: r.config_name,
-    configHash: r.config_hash,
-    config: JSON.parse(r.config_json) as DatasetConfig,
-    columns: JSON.parse(r.columns_json) as DatasetVersion['columns'],
-    rowCount: r.row_count,
-    sourcePath: r.source_path,
-    parentId: r.parent_id,
-    createdAt: r.created_at,
-    quality: r.quality_json ? (JSON.parse(r.quality_json) as QualityReport) : null,
-  };
+/** A new ingest run's staging area: the rows go into `staging`, a table of this run's own. */
+export interface IngestRunStart {
+  runId: string;
+  sourcePath: string;
+  configHash: string;
+  /** Name of the run's staging table (created here; renamed to the version's table when the run completes). */
+  staging: string;
+  /** Staging columns after `_row` (source row index) and `_fp` (row fingerprint). */
+  columns: { name: string; sqlType: string }[];
+}
+
+/** Writes the quarantine and progress of one running ingest; called inside the ingest's batch transactions. */
+export interface IngestRunRecorder {
+  /** Rows the run refused: file line, raw text, JSON list of reasons. */
+  quarantine(entries: readonly (readonly [line: number, raw: string, reasonsJson: string])[]): void;
+  progress(rowsRead: number, rowsAccepted: number, rowsQuarantined: number): void;
+}
+
+/** What a completed run registers: the staging table becomes the version's table in the same transaction. */
+export interface NewDatasetVersion {
+  runId: string;
+  staging: string;
+  id: string;
+  name: string;
+  config: DatasetConfig;
+  configHash: string;
+  columns: { name: string; type: string; sqlType: string }[];
+  rowCount: number;
+  sourcePath: string;
+  quality: QualityReport;
+}
+
+/**
+ * Dataset versions and their provenance (ingest runs and quarantined rows). Versions are immutable: a version is
+ * registered once, in one transaction with the end of its run, and only ever read or deleted after that.
+ */
+export interface DatasetStore {
+  /** Newest first. */
+  list(): DatasetVersion[];
+  /** Finds a dataset by full id, unique id prefix (≥ 6 characters) or unique name; NOT_FOUND otherwise. */
+  get(ref: string): DatasetVersion;
+  /** The version with exactly this id, or null. */
+  find(id: string): DatasetVersion | null;
+  /** Deletes a dataset version, its rows and its ingest quarantine. */
+  delete(ref: string): DatasetVersion;
+  /** Quarantined rows of a dataset's ingest runs, or of one run (by run id). */
+  quarantine(ref: string, limit?: number, offset?: number): QuarantinePage;
+  /** Value counts of categorical columns, for fitting vocabularies. */
+  categoryFrequencies(ds: DatasetVersion, columns: string[]): Record<string, { value: string; count: number }[]>;
+  /** Streams rows in source order as arrays of values in `columns` order, with their source row index. */
+  iterateRows(ds: DatasetVersion, columns: { name: string }[]): Generator<{ rowIndex: number; values: NormalizedValue[] }>;
+  /** Reads a dataset into the learner's layout (see TrainingMatrix). */
+  readMatrix(ds: DatasetVersion, transform: FeatureTransform, compiled: CompiledTransform): TrainingMatrix;
+
+  /** Records a running ingest (with this process's pid, for crash recovery) and creates its staging table. */
+  beginIngestRun(run: IngestRunStart): IngestRunRecorder;
+  /** Marks a run that created no version as failed, keeping its quarantine for the user to read. */
+  failIngestRun(runId: string, staging: string, error: string): void;
+  /** Removes every trace of a run that did not complete: its staging table, quarantine and record. */
+  abandonIngestRun(runId: string, staging: string): void;
+  /** Registers a completed run's version: renames its staging table and inserts the version, in one transaction. */
+  registerVersion(v: NewDatasetVersion): void;
+  /** The first quarantined rows of a run, for error messages. */
+  firstQuarantined(runId: string, limit: number): { line: number; reasons: string[] }[];
+  /** Runs left 'running' by processes that are gone (kill -9, power loss): cleaned up; returns how many. */
+  recoverInterruptedIngests(isAlive: (pid: number) => boolean): number;
 }

@@ -3,7 +3,7 @@ import type { DatasetConfig } from '../config/dataset-config.schema.js';
 import { canonicalJson } from '../config/load-config.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
 import { daysBetween, fractionalYear } from '../schema/date-format.js';
-import type { FeatureKind } from '../learner/tree-model.js';
+import { FEATURE_TRANSFORM_VERSION, type FeatureDef, type FeatureOp, type FeatureTransform } from './feature-transform-schema.js';
 
 /**
  * The one definition that turns a dataset row — or a property typed in by a person — into the model's feature
@@ -14,36 +14,8 @@ import type { FeatureKind } from '../learner/tree-model.js';
  * Missing values become NaN: the trees learn where missing goes. A category not seen in training also becomes
  * NaN, and the valuation reports it as a warning rather than guessing.
  */
-export const FEATURE_TRANSFORM_VERSION = 'appraise-features/1';
-
-export type FeatureOp =
-  | { op: 'number'; column: string }
-  | { op: 'ordinal'; column: string; levels: string[] }
-  | { op: 'category'; column: string }
-  | { op: 'days'; column: string; origin: string }
-  | { op: 'years_between'; fromYear: string; toDate: string }
-  | { op: 'years_since'; eventYear: string; fallbackYear?: string; atDate: string }
-  | { op: 'month_index'; date: string; origin: string }
-  | { op: 'ratio'; numerator: string; denominator: string };
-
-export interface FeatureDef {
-  name: string;
-  kind: FeatureKind;
-  spec: FeatureOp;
-}
-
-export interface FeatureTransform {
-  version: typeof FEATURE_TRANSFORM_VERSION;
-  /** The schema the inputs follow (column name → type), for checking imports and inputs. */
-  columns: { name: string; type: string }[];
-  target: { column: string; transform: 'log' | 'log1p' | 'none' };
-  saleDate: string | null;
-  features: FeatureDef[];
-  /** Category codes per categorical feature: code = index in the list. */
-  vocabularies: Record<string, string[]>;
-  /** sha256 of everything above; the transform's version identity. */
-  hash: string;
-}
+export { FEATURE_TRANSFORM_VERSION };
+export type { FeatureDef, FeatureOp, FeatureTransform };
 
 /** Largest vocabulary kept per categorical column; rarer categories are treated as unseen. */
 export const MAX_CATEGORIES = 254;
@@ -103,7 +75,7 @@ export function fitFeatureTransform(config: DatasetConfig, categoryFrequencies: 
 export interface CompiledTransform {
   nFeatures: number;
   names: string[];
-  kinds: FeatureKind[];
+  kinds: FeatureDef['kind'][];
   categoryCounts: number[];
   /** Writes the features of one row (values indexed like `transform.columns`) into `out` at `offset`. */
   writeRow(values: ArrayLike<NormalizedValue>, out: Float32Array, offset: number): void;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AppraiseError } from '../common/errors.js';
-import { predictRaw } from '../learner/tree-model.js';
+import { predictRaw } from '../learner/model/tree-model.js';
 import { exportTreeEnsembleToOnnx } from '../onnx/export-tree-ensemble.js';
-import { syntheticEnsemble, syntheticRows } from '../onnx/synthetic-ensemble.js';
+import { syntheticEnsemble, syntheticRows } from '../../test/fixtures/synthetic-ensemble.js';
 import { OnnxInferencePool } from './onnx-inference-pool.js';
 
 const F = 8;

@@ -1,8 +1,8 @@
 import { expect, test } from 'vitest';
-import { predictRaw } from '../learner/tree-model.js';
+import { predictRaw } from '../learner/model/tree-model.js';
 import { exportTreeEnsembleToOnnx } from '../onnx/export-tree-ensemble.js';
 import { attr, node, onnx, valueInfo } from '../onnx/onnx-proto.js';
-import { syntheticEnsemble, syntheticRows } from '../onnx/synthetic-ensemble.js';
+import { syntheticEnsemble, syntheticRows } from '../../test/fixtures/synthetic-ensemble.js';
 import { OnnxSession } from './onnx-session.js';
 
 test('OnnxSession scores in-thread and closes exactly once', async () => {

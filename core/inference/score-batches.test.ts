@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { exportTreeEnsembleToOnnx } from '../onnx/export-tree-ensemble.js';
-import { syntheticEnsemble, syntheticRows } from '../onnx/synthetic-ensemble.js';
+import { syntheticEnsemble, syntheticRows } from '../../test/fixtures/synthetic-ensemble.js';
 import { OnnxInferencePool } from './onnx-inference-pool.js';
 import type { Prediction, ValuationPredictor } from './prediction.js';
 import { scoreBatches, type FeatureBatch } from './score-batches.js';

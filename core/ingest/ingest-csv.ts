@@ -2,24 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { AppraiseError, badFile, deserializeError } from '../common/errors.js';
-import { startWorker } from '../common/worker-entry.js';
+import { AppraiseError, badFile } from '../common/errors.js';
+import { runWorkerTask } from '../common/worker-task.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import type { Workspace } from '../workspace/workspace.js';
+import type { DatasetStore, IngestRunRecorder } from '../datasets/dataset-store.js';
 import { schemaColumns, type SchemaColumn } from '../schema/row-validator.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
 import { ingestCancelled, readCsvRows } from './csv-row-reader.js';
-import { isNumberColumn, TextColumnDecoder, type CsvReaderCommand, type CsvReaderMessage, type CsvReaderStart, type ReadSummary, type RowBatch } from './row-batch.js';
-import { buildQualityReport, type QualityReport } from '../quality/quality-report.js';
-import { quoteIdent, datasetTableName } from '../datasets/dataset-tables.js';
+import { isNumberColumn, TextColumnDecoder, type CsvReaderStart, type ReadSummary, type RowBatch } from './row-batch.js';
+import { buildQualityReport } from '../quality/quality-report.js';
+import type { IngestProgress, IngestResult } from './ingest-schemas.js';
 
-export interface IngestProgress {
-  bytesRead: number;
-  totalBytes: number;
-  rowsRead: number;
-  rowsAccepted: number;
-  rowsQuarantined: number;
-}
+export type { IngestProgress, IngestResult };
 
 export interface IngestOptions {
   file: string;
@@ -35,20 +29,6 @@ export interface IngestOptions {
   readerThread?: 'worker' | 'inline';
 }
 
-export interface IngestResult {
-  datasetId: string;
-  /** sha256 of the normalized content; equals datasetId (kept separate so the id scheme can change). */
-  sha256: string;
-  name: string;
-  runId: string;
-  rowsRead: number;
-  rowsAccepted: number;
-  rowsQuarantined: number;
-  /** True when an identical dataset version already existed: nothing new was stored. */
-  reused: boolean;
-  seconds: number;
-  quality: QualityReport;
-}
 
 /**
  * Files at least this large are read in a thread of their own while this one inserts (2 cores: about twice the
@@ -82,26 +62,27 @@ function readerHeapLimits(maxRecordBytes: number): { maxOldGenerationSizeMb: num
  * configured dataset fails before anything is written; a file that turns bad half-way (encoding, binary) is
  * rolled back whole.
  */
-export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<IngestResult> {
+export interface IngestTarget {
+  /** The workspace connection the rows are staged through (the same database the store writes to). */
+  db: Database.Database;
+  datasets: DatasetStore;
+}
+
+export async function ingestCsv(target: IngestTarget, options: IngestOptions): Promise<IngestResult> {
   const started = performance.now();
   const { config, hash: configHash } = options.config;
   const file = resolve(options.file);
   const columns = schemaColumns(config);
-  const db = ws.db;
+  const { db, datasets } = target;
   const runId = randomUUID();
   const staging = `_staging_${runId.replace(/-/g, '')}`;
   let writer: BatchWriter | null = null;
 
   // Created with the first batch, i.e. only once the reader has accepted the header.
   const open = (): BatchWriter => {
-    db.transaction(() => {
-      db.prepare(
-        `INSERT INTO ingest_runs (id, source_path, config_hash, status, pid, staging_table, started_at) VALUES (?, ?, ?, 'running', ?, ?, ?)`,
-      ).run(runId, file, configHash, process.pid, staging, new Date().toISOString());
-      db.exec(`CREATE TABLE ${staging} (_row INTEGER PRIMARY KEY, _fp INTEGER NOT NULL, ${columns.map((c) => `${quoteIdent(c.name)} ${c.sqlType}`).join(', ')})`);
-    })();
+    const recorder = datasets.beginIngestRun({ runId, sourcePath: file, configHash, staging, columns: columns.map((c) => ({ name: c.name, sqlType: c.sqlType })) });
     // Row layout in the table: _row, _fp (row fingerprint, for duplicate counting), then the columns.
-    return new BatchWriter(db, staging, columns, runId);
+    return new BatchWriter(db, staging, columns, recorder);
   };
 
   const onBatch = (b: RowBatch) => {
@@ -124,7 +105,7 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
         : await readCsvRows({ file, config: options.config, signal: options.signal }, onBatch);
     if (summary.rowsRead === 0) throw badFile(`${file} has a header but no data rows`);
   } catch (e) {
-    if (writer) abandonRun(db, runId, staging);
+    if (writer) datasets.abandonIngestRun(runId, staging);
     throw e;
   } finally {
     db.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
@@ -141,46 +122,36 @@ export async function ingestCsv(ws: Workspace, options: IngestOptions): Promise<
     problemCounts: summary.problemCounts,
   });
   if (rowsAccepted === 0) {
-    finishRun(db, runId, 'failed', null, 'no valid rows');
-    db.exec(`DROP TABLE IF EXISTS ${staging}`);
-    const top = topReasons(db, runId);
+    datasets.failIngestRun(runId, staging, 'no valid rows');
+    const top = datasets
+      .firstQuarantined(runId, 5)
+      .map((r) => `  line ${r.line}: ${r.reasons.join('; ')}`)
+      .join('\n');
     throw new AppraiseError('INVALID_INPUT', `none of the ${rowsRead} rows of ${file} is valid, so no dataset was created. Most common problems:\n${top}\nSee them all with: appraise datasets quarantine ${runId}`, {
       details: { runId },
     });
   }
 
-  const existing = db.prepare('SELECT id, name FROM datasets WHERE id = ?').get(datasetId) as { id: string; name: string } | undefined;
+  const existing = datasets.find(datasetId);
   if (existing) {
     // Same content, same id: keep the first version and forget this run (its quarantine duplicates the first).
-    db.transaction(() => {
-      db.exec(`DROP TABLE ${staging}`);
-      db.prepare('DELETE FROM ingest_runs WHERE id = ?').run(runId);
-    })();
+    datasets.abandonIngestRun(runId, staging);
     return { datasetId, sha256: datasetId, name: existing.name, runId, rowsRead, rowsAccepted, rowsQuarantined, reused: true, seconds: (performance.now() - started) / 1000, quality };
   }
 
   quality.duplicateRows = summary.duplicateRows;
-  const table = datasetTableName(datasetId);
-  db.transaction(() => {
-    db.exec(`ALTER TABLE ${staging} RENAME TO ${table}`);
-    db.prepare(
-      `INSERT INTO datasets (id, name, table_name, config_name, config_hash, config_json, columns_json, row_count, source_path, quality_json, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      datasetId,
-      name,
-      table,
-      config.name,
-      configHash,
-      JSON.stringify(config),
-      JSON.stringify(columns.map((c) => ({ name: c.name, type: c.config.type, sqlType: c.sqlType }))),
-      rowsAccepted,
-      file,
-      JSON.stringify(quality),
-      new Date().toISOString(),
-    );
-    finishRun(db, runId, 'completed', datasetId, null);
-  })();
+  datasets.registerVersion({
+    runId,
+    staging,
+    id: datasetId,
+    name,
+    config,
+    configHash,
+    columns: columns.map((c) => ({ name: c.name, type: c.config.type, sqlType: c.sqlType })),
+    rowCount: rowsAccepted,
+    sourcePath: file,
+    quality,
+  });
   return { datasetId, sha256: datasetId, name, runId, rowsRead, rowsAccepted, rowsQuarantined, reused: false, seconds: (performance.now() - started) / 1000, quality };
 }
 
@@ -192,15 +163,13 @@ class BatchWriter {
   private static readonly ROWS_PER_STATEMENT = 64;
   private readonly multi: Database.Statement;
   private readonly single: Database.Statement;
-  private readonly quarantine: Database.Statement;
-  private readonly progress: Database.Statement;
   private readonly width: number;
   private readonly params: NormalizedValue[];
   private readonly one: NormalizedValue[];
   private readonly tx: (b: RowBatch) => void;
   private readonly texts: (TextColumnDecoder | null)[];
 
-  constructor(db: Database.Database, table: string, columns: SchemaColumn[], runId: string) {
+  constructor(db: Database.Database, table: string, columns: SchemaColumn[], recorder: IngestRunRecorder) {
     this.width = columns.length + 2;
     const width = this.width;
     this.texts = columns.map((c) => (isNumberColumn(c) ? null : new TextColumnDecoder()));
@@ -208,8 +177,6 @@ class BatchWriter {
     const k = BatchWriter.ROWS_PER_STATEMENT;
     this.multi = db.prepare(`INSERT INTO ${table} VALUES ${new Array(k).fill(row).join(',')}`);
     this.single = db.prepare(`INSERT INTO ${table} VALUES ${row}`);
-    this.quarantine = db.prepare(`INSERT INTO quarantine (run_id, line, raw, reasons_json) VALUES ('${runId}', ?, ?, ?)`);
-    this.progress = db.prepare(`UPDATE ingest_runs SET rows_read = ?, rows_accepted = ?, rows_quarantined = ? WHERE id = '${runId}'`);
     this.params = new Array(k * width);
     this.one = new Array(width);
     this.tx = db.transaction((b: RowBatch) => {
@@ -224,8 +191,8 @@ class BatchWriter {
         this.fill(this.one, 0, b, r);
         this.single.run(this.one);
       }
-      for (const entry of b.quarantine) this.quarantine.run(entry);
-      this.progress.run(b.rowsRead, b.rowsAccepted, b.rowsQuarantined);
+      recorder.quarantine(b.quarantine);
+      recorder.progress(b.rowsRead, b.rowsAccepted, b.rowsQuarantined);
     });
   }
 
@@ -251,39 +218,16 @@ class BatchWriter {
 
 /** Runs the reader in its own thread; `onBatch` (the inserts) runs here while the reader fills the next batch. */
 function readInThread(start: Omit<CsvReaderStart, 'inFlight'>, onBatch: (b: RowBatch) => void, signal?: AbortSignal): Promise<ReadSummary> {
-  return new Promise<ReadSummary>((resolvePromise, reject) => {
-    const worker = startWorker(import.meta.url, 'csv-reader-worker', {
-      workerData: { ...start, inFlight: READER_IN_FLIGHT } satisfies CsvReaderStart,
-      resourceLimits: readerHeapLimits(start.config.config.pipeline.ingest.maxRecordBytes),
-    });
-    let settled = false;
-    const settle = (e: unknown, summary?: ReadSummary) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
-      if (summary) resolvePromise(summary);
-      else reject(e);
-    };
-    const onAbort = () => settle(ingestCancelled());
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort);
-    worker.on('message', (m: CsvReaderMessage) => {
-      if (settled) return;
-      if (m.type === 'batch') {
-        try {
-          onBatch(m.batch);
-        } catch (e) {
-          settle(e);
-          return;
-        }
-        worker.postMessage({ type: 'taken' } satisfies CsvReaderCommand);
-      } else if (m.type === 'end') settle(null, m.summary);
-      else settle(deserializeError(m.error));
-    });
-    worker.on('error', (e) => settle(new AppraiseError('INTERNAL', `ingest reader thread failed: ${e.message}`, { cause: e })));
-    worker.on('exit', () => settle(new AppraiseError('INTERNAL', 'ingest reader thread exited before finishing')));
-  });
+  return runWorkerTask<CsvReaderStart, RowBatch, ReadSummary>(import.meta.url, 'csv-reader-worker', { ...start, inFlight: READER_IN_FLIGHT }, {
+    describe: 'the ingest reader thread',
+    onProgress: onBatch,
+    signal,
+    // The reader holds nothing to clean up: a cancel ends it at once.
+    cancelMode: 'terminate',
+    cancelError: ingestCancelled,
+    terminateWhenSettled: true,
+    resourceLimits: readerHeapLimits(start.config.config.pipeline.ingest.maxRecordBytes),
+  }).result;
 }
 
 function statSize(file: string): number {
@@ -294,32 +238,14 @@ function statSize(file: string): number {
   }
 }
 
-function finishRun(db: Database.Database, runId: string, status: 'completed' | 'failed', datasetId: string | null, error: string | null): void {
-  db.prepare(`UPDATE ingest_runs SET status = ?, dataset_id = ?, error = ?, finished_at = ? WHERE id = ?`).run(status, datasetId, error, new Date().toISOString(), runId);
-}
 
-/** Removes every trace of a run that did not complete: its staging table, quarantine and record. */
-export function abandonRun(db: Database.Database, runId: string, staging: string): void {
-  db.transaction(() => {
-    db.exec(`DROP TABLE IF EXISTS ${staging}`);
-    db.prepare('DELETE FROM quarantine WHERE run_id = ?').run(runId);
-    db.prepare('DELETE FROM ingest_runs WHERE id = ?').run(runId);
-  })();
-}
 
 /**
  * Cleans up ingests whose process died (kill -9, power loss): their staging tables are dropped, so no half
  * dataset is ever visible. Runs of live processes (another CLI, the app) are left alone.
  */
-export function recoverInterruptedIngests(db: Database.Database): number {
-  const runs = db.prepare(`SELECT id, pid, staging_table FROM ingest_runs WHERE status = 'running'`).all() as { id: string; pid: number; staging_table: string }[];
-  let n = 0;
-  for (const r of runs) {
-    if (r.pid === process.pid || processAlive(r.pid)) continue;
-    abandonRun(db, r.id, r.staging_table);
-    n++;
-  }
-  return n;
+export function recoverInterruptedIngests(datasets: DatasetStore): number {
+  return datasets.recoverInterruptedIngests(processAlive);
 }
 
 function processAlive(pid: number): boolean {
@@ -331,7 +257,3 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function topReasons(db: Database.Database, runId: string): string {
-  const rows = db.prepare('SELECT line, reasons_json FROM quarantine WHERE run_id = ? ORDER BY line LIMIT 5').all(runId) as { line: number; reasons_json: string }[];
-  return rows.map((r) => `  line ${r.line}: ${(JSON.parse(r.reasons_json) as string[]).join('; ')}`).join('\n');
-}

@@ -1,4 +1,3 @@
-import type { SerializedError } from '../common/errors.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { ColumnQuality } from '../quality/column-profiler.js';
 import type { ProblemCounts, SchemaColumn } from '../schema/row-validator.js';
@@ -157,11 +156,3 @@ export interface CsvReaderStart {
   inFlight: number;
 }
 
-/** Messages from the reader thread. */
-export type CsvReaderMessage =
-  | { type: 'batch'; batch: RowBatch }
-  | { type: 'end'; summary: ReadSummary }
-  | { type: 'failed'; error: SerializedError };
-
-/** The writer took a batch: the reader may hand over one more. */
-export type CsvReaderCommand = { type: 'taken' };

@@ -4,10 +4,9 @@ import { join, dirname } from 'node:path';
 import { z } from 'zod';
 import { AppraiseError, badFile } from '../common/errors.js';
 import { checkImportable } from '../onnx/inspect-onnx.js';
-import type { ModelServiceApi } from '../services/service-types.js';
-import type { TreeEnsemble } from '../learner/tree-model.js';
-import type { SqliteModelStore, StoredModel } from './sqlite-model-store.js';
-import type { ModelManifest, ModelSummary } from './model-types.js';
+import type { TreeEnsemble } from '../learner/model/tree-model.js';
+import type { ModelStore, StoredModel } from './model-store.js';
+import type { ModelManifest, ModelSummary } from './model-schemas.js';
 
 /** The parts of a manifest an import relies on; checked before anything is registered. */
 const importedManifestSchema = z
@@ -22,8 +21,21 @@ const importedManifestSchema = z
   .passthrough();
 
 /** Registry actions: list, inspect, promote/rollback/archive, and moving models in and out as files. */
+/** Everything the CLI and the app do with models in the workspace's registry. */
+export interface ModelServiceApi {
+  list(): ModelSummary[];
+  /** Id, unique id prefix, or 'champion'. */
+  manifest(ref: string): ModelManifest;
+  promote(ref: string): ModelSummary;
+  /** Makes the previous champion champion again. */
+  rollback(): ModelSummary;
+  archive(ref: string): ModelSummary;
+  exportTo(ref: string, dir: string): { onnx: string; manifest: string };
+  importFrom(onnxFile: string, manifestFile: string): ModelSummary;
+}
+
 export class ModelService implements ModelServiceApi {
-  constructor(private readonly store: SqliteModelStore) {}
+  constructor(private readonly store: ModelStore) {}
 
   list(): ModelSummary[] {
     return this.store.list();

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import { AppraiseError, notFound } from '../common/errors.js';
 import type { ArtifactStore } from '../workspace/artifact-store.js';
-import type { TreeEnsemble } from '../learner/tree-model.js';
-import type { ModelManifest, ModelStatus, ModelSummary, AccuracyMetrics } from './model-types.js';
+import type { TreeEnsemble } from '../learner/model/tree-model.js';
+import type { ModelManifest, ModelStatus, ModelSummary, AccuracyMetrics } from './model-schemas.js';
+import type { ModelStore, StoredModel } from './model-store.js';
 
 interface ModelRow {
   id: string;
@@ -19,19 +20,12 @@ interface ModelRow {
   created_at: string;
 }
 
-export interface StoredModel {
-  summary: ModelSummary;
-  manifest: ModelManifest;
-  onnx: Buffer;
-  /** The tree ensemble (for TreeSHAP and warm starts); null for imported ONNX models. */
-  ensemble: TreeEnsemble | null;
-}
 
 /**
  * The local model registry: manifests, ONNX files and ensembles are content-addressed artifacts; this table
  * indexes them with their status. One champion at most (a partial unique index), every promotion recorded.
  */
-export class SqliteModelStore {
+export class SqliteModelStore implements ModelStore {
   constructor(
     private readonly db: Database.Database,
     private readonly artifacts: ArtifactStore,

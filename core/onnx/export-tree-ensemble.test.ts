@@ -1,8 +1,8 @@
 import { describe, test, expect } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { predictRaw, type TreeEnsemble } from '../learner/tree-model.js';
+import { predictRaw, type TreeEnsemble } from '../learner/model/tree-model.js';
 import { exportTreeEnsembleToOnnx, type TargetTransform, type TreeOperator, type TreePrecision } from './export-tree-ensemble.js';
-import { syntheticEnsemble, syntheticRows } from './synthetic-ensemble.js';
+import { syntheticEnsemble, syntheticRows } from '../../test/fixtures/synthetic-ensemble.js';
 
 async function runOnnx(bytes: Uint8Array, X: Float32Array, nRows: number, nFeatures: number) {
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });

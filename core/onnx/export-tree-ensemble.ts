@@ -22,7 +22,7 @@
  * the features are cast to double and everything is accumulated in double like `predictRaw` (≤ 6e-8 on `value`),
  * at ~12 % lower throughput with TreeEnsemble on onnxruntime-node 1.30.
  */
-import type { SerializedTree, TreeEnsemble } from '../learner/tree-model.js';
+import type { SerializedTree, TreeEnsemble } from '../learner/model/tree-model.js';
 import { invalidInput } from '../common/errors.js';
 import { attr, node, onnx, tensor, valueInfo, type ElementType, type IAttributeProto, type INodeProto, type ITensorProto } from './onnx-proto.js';
 

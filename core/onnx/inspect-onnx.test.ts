@@ -3,7 +3,7 @@ import { AppraiseError } from '../common/errors.js';
 import { checkImportable, inspectOnnx } from './inspect-onnx.js';
 import { exportTreeEnsembleToOnnx } from './export-tree-ensemble.js';
 import { attr, node, onnx, valueInfo, type IValueInfoProto } from './onnx-proto.js';
-import { syntheticEnsemble } from './synthetic-ensemble.js';
+import { syntheticEnsemble } from '../../test/fixtures/synthetic-ensemble.js';
 
 /** What onnxmltools writes for an XGBRegressor: input "input" float [N, F], one TreeEnsembleRegressor, output "variable" [N, 1]. */
 function xgboostLike(opts: { inputs?: IValueInfoProto[]; outputs?: IValueInfoProto[]; mlOpset?: number; extraOpset?: { domain: string; version: number } } = {}): Uint8Array {

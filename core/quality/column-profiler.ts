@@ -1,5 +1,6 @@
 import type { NormalizedValue } from '../schema/column-parser.js';
 import type { SchemaColumn } from '../schema/row-validator.js';
+import type { ColumnQuality } from './quality-schemas.js';
 
 /**
  * Streaming per-column statistics, gathered while rows are ingested so no second pass and no whole column in
@@ -9,23 +10,7 @@ import type { SchemaColumn } from '../schema/row-validator.js';
 export const RESERVOIR = 20_000;
 export const DISTINCT_CAP = 10_000;
 
-export interface ColumnQuality {
-  name: string;
-  type: string;
-  count: number;
-  missing: number;
-  missingShare: number;
-  min: number | string | null;
-  max: number | string | null;
-  mean: number | null;
-  std: number | null;
-  quantiles: { p: number; value: number }[] | null;
-  quantilesExact: boolean;
-  /** Exact when `distinctCapped` is false; a lower bound otherwise. */
-  distinct: number;
-  distinctCapped: boolean;
-  topValues: { value: string; count: number; share: number }[];
-}
+export type { ColumnQuality };
 
 const QUANTILE_PS = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
 

@@ -1,19 +1,7 @@
-import type { ColumnQuality } from './column-profiler.js';
-import type { ProblemCounts } from '../schema/row-validator.js';
+import type { ColumnQuality, QualityReport } from './quality-schemas.js';
 
-/** The data quality report stored with every dataset version and shown by `appraise quality`. */
-export interface QualityReport {
-  rowsRead: number;
-  rowsAccepted: number;
-  rowsQuarantined: number;
-  /** Accepted rows that repeat another accepted row exactly (all columns). */
-  duplicateRows: number | null;
-  columns: ColumnQuality[];
-  /** Why rows were quarantined, per column and kind (`required`, `type`, `range`, `level`, `text`, `ragged`). */
-  problems: ProblemCounts;
-  /** Values outside the configured range, per column (those rows are quarantined). */
-  outOfRange: Record<string, number>;
-}
+export type { QualityReport };
+import type { ProblemCounts } from '../schema/row-validator.js';
 
 export function buildQualityReport(input: {
   columns: ColumnQuality[];

@@ -1,32 +1,42 @@
-import type { Workspace } from '../workspace/workspace.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load-config.js';
-import { ingestCsv, type IngestOptions, type IngestProgress, type IngestResult } from '../ingest/ingest-csv.js';
-import { SqliteDatasetStore, type DatasetVersion } from '../datasets/dataset-store.js';
+import { ingestCsv, type IngestOptions, type IngestTarget } from '../ingest/ingest-csv.js';
+import type { IngestProgress, IngestResult } from '../ingest/ingest-schemas.js';
+import type { DatasetStore, DatasetVersion } from '../datasets/dataset-store.js';
+import type { DatasetSummary, QuarantinePage } from '../datasets/dataset-schemas.js';
 
-export interface DatasetSummary {
-  id: string;
-  name: string;
-  rows: number;
-  columns: number;
-  config: string;
-  createdAt: string;
-  source: string | null;
-  quarantined: number;
+export interface IngestRequest extends Pick<IngestOptions, 'readerThread'> {
+  file: string;
+  /** A config file's path, or a config already loaded. */
+  config: string | LoadedConfig;
+  name?: string;
+  onProgress?: (p: IngestProgress) => void;
+  signal?: AbortSignal;
 }
 
 /** Everything the CLI, the app and the web host do with datasets. */
-export class DatasetService {
-  readonly store: SqliteDatasetStore;
+export interface DatasetServiceApi {
+  ingest(input: IngestRequest): Promise<IngestResult>;
+  /** Newest first. */
+  list(): DatasetSummary[];
+  /** Id, unique id prefix or name. */
+  get(ref: string): DatasetVersion;
+  /** The most recently ingested version, or null in an empty workspace. */
+  newest(): DatasetVersion | null;
+  delete(ref: string): DatasetSummary;
+  quarantine(ref: string, limit?: number, offset?: number): QuarantinePage;
+}
 
-  constructor(private readonly ws: Workspace) {
-    this.store = new SqliteDatasetStore(ws.db);
+export class DatasetService implements DatasetServiceApi {
+  private readonly store: DatasetStore;
+
+  /** `target` is the workspace connection rows are staged through and the store that registers versions. */
+  constructor(private readonly target: IngestTarget) {
+    this.store = target.datasets;
   }
 
-  async ingest(
-    input: { file: string; config: string | LoadedConfig; name?: string; onProgress?: (p: IngestProgress) => void; signal?: AbortSignal } & Pick<IngestOptions, 'readerThread'>,
-  ): Promise<IngestResult> {
+  async ingest(input: IngestRequest): Promise<IngestResult> {
     const config = typeof input.config === 'string' ? loadConfigFile(input.config) : input.config;
-    return ingestCsv(this.ws, { file: input.file, config, name: input.name, onProgress: input.onProgress, signal: input.signal, readerThread: input.readerThread });
+    return ingestCsv(this.target, { file: input.file, config, name: input.name, onProgress: input.onProgress, signal: input.signal, readerThread: input.readerThread });
   }
 
   list(): DatasetSummary[] {
@@ -37,11 +47,15 @@ export class DatasetService {
     return this.store.get(ref);
   }
 
+  newest(): DatasetVersion | null {
+    return this.store.list()[0] ?? null;
+  }
+
   delete(ref: string): DatasetSummary {
     return summarize(this.store.delete(ref));
   }
 
-  quarantine(ref: string, limit?: number, offset?: number) {
+  quarantine(ref: string, limit?: number, offset?: number): QuarantinePage {
     return this.store.quarantine(ref, limit, offset);
   }
 }

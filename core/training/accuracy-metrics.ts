@@ -1,4 +1,4 @@
-import type { AccuracyMetrics } from '../models/model-types.js';
+import type { AccuracyMetrics } from '../models/model-schemas.js';
 
 /**
  * Accuracy of estimates against actual sale prices, in the terms appraisers and ML people both use.

@@ -1,4 +1,4 @@
-import type { IntervalCalibration } from '../models/model-types.js';
+import type { IntervalCalibration } from '../models/model-schemas.js';
 
 /**
  * Split-conformal prediction intervals from out-of-fold residuals in transformed space (log price): the interval

@@ -1,6 +1,6 @@
 import { test, expect } from 'vitest';
-import { friedmanTable } from '../learner/synthetic-regression.js';
-import { resolveGbdtParams } from '../learner/gbdt-params.js';
+import { friedmanTable } from '../../test/fixtures/synthetic-regression.js';
+import { resolveGbdtParams } from '../learner/boosting/gbdt-params.js';
 import { randomFolds } from './folds.js';
 import { fitFoldsInParallel } from './parallel-folds.js';
 import type { AppraiseError } from '../common/errors.js';

@@ -1,11 +1,11 @@
 import os from 'node:os';
-import { AppraiseError, deserializeError } from '../common/errors.js';
-import { startWorker } from '../common/worker-entry.js';
-import type { TrainingData } from '../learner/training-data.js';
-import type { GbdtParams } from '../learner/gbdt-params.js';
-import type { TreeEnsemble } from '../learner/tree-model.js';
-import type { TrainingProgress } from '../learner/gbdt-trainer.js';
-import type { FoldMessage, FoldTask } from './fold-protocol.js';
+import { AppraiseError } from '../common/errors.js';
+import { runWorkerTask } from '../common/worker-task.js';
+import type { TrainingData } from '../learner/data/training-data.js';
+import type { GbdtParams } from '../learner/boosting/gbdt-params.js';
+import type { TreeEnsemble } from '../learner/model/tree-model.js';
+import type { TrainingProgress } from '../learner/boosting/gbdt-trainer.js';
+import type { FoldTask } from './fold-protocol.js';
 
 export interface FoldJob {
   fold: number;
@@ -39,47 +39,34 @@ export async function fitFoldsInParallel(data: TrainingData, jobs: FoldJob[], pa
   const onAbort = () => live.forEach((w) => w.cancel());
   opts.signal?.addEventListener('abort', onAbort);
 
-  const runOne = (job: FoldJob) =>
-    new Promise<void>((resolve, reject) => {
-      const task: FoldTask = {
-        fold: job.fold,
-        nRows: data.nRows,
-        nFeatures: data.nFeatures,
-        X,
-        y,
-        featureNames: data.featureNames,
-        featureKinds: data.featureKinds,
-        categoryCounts: data.categoryCounts,
-        trainRows: job.trainRows,
-        testRows: job.testRows,
-        params,
-        initModel: opts.initModel,
-      };
-      const worker = startWorker(import.meta.url, 'fold-worker', { workerData: task });
-      const handle = { cancel: () => worker.postMessage({ type: 'cancel' }) };
-      live.add(handle);
-      let settled = false;
-      worker.on('message', (m: FoldMessage) => {
-        if (m.type === 'progress') opts.onProgress?.(job.fold, m.progress);
-        else if (m.type === 'done') {
-          settled = true;
-          results.set(job.fold, m.predictions);
-          resolve();
-        } else {
-          settled = true;
-          reject(deserializeError(m.error));
-        }
-        if (settled) void worker.terminate();
-      });
-      worker.on('error', (e) => {
-        settled = true;
-        reject(new AppraiseError('INTERNAL', `fold ${job.fold} thread failed: ${e.message}`, { cause: e }));
-      });
-      worker.on('exit', () => {
-        live.delete(handle);
-        if (!settled) reject(new AppraiseError('INTERNAL', `fold ${job.fold} thread exited before finishing`));
-      });
-    }).finally(() => undefined);
+  const runOne = async (job: FoldJob): Promise<void> => {
+    const start: FoldTask = {
+      fold: job.fold,
+      nRows: data.nRows,
+      nFeatures: data.nFeatures,
+      X,
+      y,
+      featureNames: data.featureNames,
+      featureKinds: data.featureKinds,
+      categoryCounts: data.categoryCounts,
+      trainRows: job.trainRows,
+      testRows: job.testRows,
+      params,
+      initModel: opts.initModel,
+    };
+    const task = runWorkerTask<FoldTask, TrainingProgress, Float64Array>(import.meta.url, 'fold-worker', start, {
+      describe: `fold ${job.fold} thread`,
+      onProgress: (p) => opts.onProgress?.(job.fold, p),
+      cancelError: () => new AppraiseError('CANCELLED', 'training cancelled'),
+      terminateWhenSettled: true,
+    });
+    live.add(task);
+    try {
+      results.set(job.fold, await task.result);
+    } finally {
+      live.delete(task);
+    }
+  };
 
   const lanes = Array.from({ length: concurrency }, async () => {
     while (queue.length > 0 && failure === null) {

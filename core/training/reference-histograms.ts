@@ -1,4 +1,4 @@
-import type { ModelManifest } from '../models/model-types.js';
+import type { ModelManifest } from '../models/model-schemas.js';
 
 /**
  * Per-feature histograms of the training data, stored in the manifest as the reference that drift monitoring

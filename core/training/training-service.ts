@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
 import { AppraiseError, invalidInput } from '../common/errors.js';
 import { APPRAISE_VERSION } from '../common/version.js';
-import type { SqliteDatasetStore } from '../datasets/dataset-store.js';
-import type { SqliteModelStore } from '../models/sqlite-model-store.js';
-import type { ModelManifest, AccuracyMetrics } from '../models/model-types.js';
+import type { DatasetStore } from '../datasets/dataset-store.js';
+import type { ModelStore } from '../models/model-store.js';
+import type { ModelManifest, AccuracyMetrics } from '../models/model-schemas.js';
 import { fitFeatureTransform, compileFeatureTransform, type FeatureTransform } from '../features/feature-transform.js';
-import { trainGbdt } from '../learner/gbdt-trainer.js';
-import { resolveGbdtParams, DEFAULT_GBDT_PARAMS, type GbdtParams } from '../learner/gbdt-params.js';
-import { selectRows, type TrainingData } from '../learner/training-data.js';
-import { FastTreePredictor } from '../learner/fast-predictor.js';
+import { trainGbdt } from '../learner/boosting/gbdt-trainer.js';
+import { resolveGbdtParams, DEFAULT_GBDT_PARAMS, type GbdtParams } from '../learner/boosting/gbdt-params.js';
+import { selectRows, type TrainingData } from '../learner/data/training-data.js';
+import { FastTreePredictor } from '../learner/model/fast-predictor.js';
 import { fitFoldsInParallel } from './parallel-folds.js';
 import { SeededRandom } from '../common/seeded-random.js';
-import type { TreeEnsemble } from '../learner/tree-model.js';
+import type { TreeEnsemble } from '../learner/model/tree-model.js';
 import { exportTreeEnsembleToOnnx, ONNX_INPUT, ONNX_RAW_OUTPUT, ONNX_VALUE_OUTPUT } from '../onnx/export-tree-ensemble.js';
-import type { JobControl, TrainProgress, TrainRequest, TrainResult, TrainingServiceApi } from '../services/service-types.js';
+import type { JobControl } from '../common/job-control.js';
+import type { TrainProgress, TrainRequest, TrainResult } from './training-schemas.js';
 import { accuracyMetrics } from './accuracy-metrics.js';
 import { randomFolds, timeFolds, foldsFromFile, type FoldPlan } from './folds.js';
 import { calibrateIntervals } from './conformal-intervals.js';
@@ -28,10 +29,16 @@ export const MIN_TRAINING_ROWS = 30;
  * ONNX with its manifest and registered as a challenger. Warm start adds trees to an existing model and keeps
  * its feature definition, so its category codes stay valid.
  */
+export interface TrainingServiceApi {
+  train(req: TrainRequest, job?: JobControl<TrainProgress>): Promise<TrainResult>;
+  /** Accuracy of a model on a dataset's sales (which it should not have seen). */
+  evaluate(model: string, dataset: string): Promise<AccuracyMetrics>;
+}
+
 export class TrainingService implements TrainingServiceApi {
   constructor(
-    private readonly datasets: SqliteDatasetStore,
-    private readonly models: SqliteModelStore,
+    private readonly datasets: DatasetStore,
+    private readonly models: ModelStore,
   ) {}
 
   async train(req: TrainRequest, job: JobControl<TrainProgress> = {}): Promise<TrainResult> {
@@ -152,7 +159,7 @@ export class TrainingService implements TrainingServiceApi {
     return metricsFor(m.y, pred, compiled.inverseTarget);
   }
 
-  private fitTransform(ds: ReturnType<SqliteDatasetStore['get']>): FeatureTransform {
+  private fitTransform(ds: ReturnType<DatasetStore['get']>): FeatureTransform {
     const categorical = Object.entries(ds.config.dataset.columns)
       .filter(([, c]) => c.type === 'categorical')
       .map(([n]) => n);

@@ -1,7 +1,7 @@
 import type { DatasetConfig } from '../config/dataset-config.schema.js';
-import type { DatasetVersion, SqliteDatasetStore } from '../datasets/dataset-store.js';
+import type { DatasetVersion, DatasetStore } from '../datasets/dataset-store.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
-import type { ComparableSale } from './valuation-types.js';
+import type { ComparableSale } from './valuation-schemas.js';
 
 /**
  * Finds the sold properties most similar to a subject: distance on location (km) plus the configured key
@@ -38,7 +38,7 @@ export class ComparableSalesIndex {
     this.attrValues = rows.map((r) => positions.attrs.map((p) => r.values[p]));
   }
 
-  static fromDataset(store: SqliteDatasetStore, ds: DatasetVersion, config: DatasetConfig): ComparableSalesIndex {
+  static fromDataset(store: DatasetStore, ds: DatasetVersion, config: DatasetConfig): ComparableSalesIndex {
     const cmp = config.comparables;
     const cols = config.dataset.columns;
     const latCol = cmp?.latitude ?? Object.keys(cols).find((c) => cols[c].type === 'latitude') ?? null;

@@ -1,4 +1,4 @@
-import type { ModelManifest } from '../models/model-types.js';
+import type { ModelManifest } from '../models/model-schemas.js';
 import type { CompiledTransform } from '../features/feature-transform.js';
 
 /**

@@ -2,8 +2,8 @@ import { existsSync, statSync, openSync, writeSync, closeSync, readFileSync, wri
 import DatabaseCtor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 import { AppraiseError } from '../common/errors.js';
-import type { SqliteDatasetStore } from '../datasets/dataset-store.js';
-import type { StoredModel } from '../models/sqlite-model-store.js';
+import type { DatasetStore } from '../datasets/dataset-store.js';
+import type { StoredModel } from '../models/model-store.js';
 import type { CompiledTransform } from '../features/feature-transform.js';
 import { RowValidator, renameHeader } from '../schema/row-validator.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
@@ -11,8 +11,8 @@ import { CsvTokenizer } from '../ingest/csv-tokenizer.js';
 import { openTextSource } from '../ingest/open-text-source.js';
 import { OnnxInferencePool } from '../inference/onnx-inference-pool.js';
 import { scoreBatches, type FeatureBatch } from '../inference/score-batches.js';
-import type { JobControl } from '../services/service-types.js';
-import type { ScoreResult } from './valuation-types.js';
+import type { JobControl } from '../common/job-control.js';
+import type { ScoreResult } from './valuation-schemas.js';
 import { neutralizeCsvCell, csvField } from './csv-output.js';
 import { toBothSpaces } from './prediction-space.js';
 
@@ -30,7 +30,7 @@ interface ScoreBatch extends FeatureBatch {
 export interface ScoreToFileInput {
   model: StoredModel;
   compiled: CompiledTransform;
-  datasets: SqliteDatasetStore;
+  datasets: DatasetStore;
   /** A dataset id/name in the workspace, or a CSV/CSV.gz file with the dataset's columns. */
   source: string;
   /** A .csv file, or `sqlite:NAME` for table `scores_NAME` in the workspace database. */

@@ -1,41 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
-import type { Valuation } from './valuation-types.js';
+import type { HistoryEntry, Valuation } from './valuation-schemas.js';
 
-export interface SavedValuation<V extends Pick<Valuation, 'modelId' | 'input'> = Valuation> {
-  id: string;
-  savedAt: string;
-  label: string;
-  valuation: V;
-}
-
-/**
- * Saved valuations in the workspace database (`valuations` table): each save is one transaction, so nothing is
- * lost or half-written on a crash, and the history moves with the workspace.
- */
-export class SqliteValuationHistory<V extends Pick<Valuation, 'modelId' | 'input'> = Valuation> {
-  constructor(private readonly db: Database.Database) {}
-
-  /** Newest first. */
-  list(limit = 1000): SavedValuation<V>[] {
-    const rows = this.db.prepare('SELECT id, created_at, label, result_json FROM valuations ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as {
-      id: string;
-      created_at: string;
-      label: string | null;
-      result_json: string;
-    }[];
-    return rows.map((r) => ({ id: r.id, savedAt: r.created_at, label: r.label ?? '', valuation: JSON.parse(r.result_json) as V }));
-  }
-
-  save(label: string, valuation: V): SavedValuation<V> {
-    const entry = { id: randomUUID(), savedAt: new Date().toISOString(), label, valuation };
-    this.db
-      .prepare('INSERT INTO valuations (id, model_id, created_at, label, input_json, result_json) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(entry.id, valuation.modelId, entry.savedAt, label, JSON.stringify(valuation.input), JSON.stringify(valuation));
-    return entry;
-  }
-
-  delete(id: string): boolean {
-    return this.db.prepare('DELETE FROM valuations WHERE id = ?').run(id).changes > 0;
-  }
+/** The valuations a user saved, newest first. Each save is durable when it returns. */
+export interface ValuationHistory {
+  list(limit?: number): HistoryEntry[];
+  save(label: string, valuation: Valuation): HistoryEntry;
+  /** False when there was no such entry. */
+  delete(id: string): boolean;
 }

@@ -1,17 +1,17 @@
 import type Database from 'better-sqlite3';
 import { AppraiseError } from '../common/errors.js';
-import type { SqliteDatasetStore } from '../datasets/dataset-store.js';
-import type { SqliteModelStore, StoredModel } from '../models/sqlite-model-store.js';
+import type { DatasetStore } from '../datasets/dataset-store.js';
+import type { ModelStore, StoredModel } from '../models/model-store.js';
 import { compileFeatureTransform, type CompiledTransform, type FeatureOp } from '../features/feature-transform.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
 import { validateProperty } from '../schema/row-validator.js';
 import { todayIso } from '../schema/date-format.js';
-import { TreeShapExplainer } from '../learner/tree-shap.js';
+import { TreeShapExplainer } from '../learner/model/tree-shap.js';
 import { OnnxSession } from '../inference/onnx-session.js';
-import type { JobControl, ScoreOptions, ValuationServiceApi } from '../services/service-types.js';
+import type { JobControl } from '../common/job-control.js';
 import { intervalAround } from '../training/conformal-intervals.js';
 import { ComparableSalesIndex } from './comparable-sales.js';
-import type { Valuation, FeatureContribution, ScoreResult } from './valuation-types.js';
+import type { Valuation, FeatureContribution, ScoreProgress, ScoreResult } from './valuation-schemas.js';
 import { scoreToFile } from './score-to-file.js';
 import { toBothSpaces } from './prediction-space.js';
 
@@ -28,12 +28,23 @@ interface LoadedModel {
  * reasons, conformal interval, comparable sales. Loaded models (session, explainer, comparables index) are cached
  * per model id; the service owns them and releases them in `close()`.
  */
+export interface ScoreOptions {
+  /** For CSV sources: schema column → the file's own column name, for files that name columns differently. */
+  columnMap?: Record<string, string>;
+}
+
+export interface ValuationServiceApi {
+  /** One property, given with the dataset's own column names and formats. */
+  value(model: string, input: Record<string, unknown>, options?: { valuationDate?: string }): Promise<Valuation>;
+  score(model: string, source: string, out: string, job?: JobControl<ScoreProgress>, options?: ScoreOptions): Promise<ScoreResult>;
+}
+
 export class ValuationService implements ValuationServiceApi {
   private readonly loaded = new Map<string, Promise<LoadedModel>>();
 
   constructor(
-    private readonly datasets: SqliteDatasetStore,
-    private readonly models: SqliteModelStore,
+    private readonly datasets: DatasetStore,
+    private readonly models: ModelStore,
     private readonly db: Database.Database,
   ) {}
 

@@ -1,8 +1,10 @@
-import type { ApiError, ApiEvent, JobInfo, JobMethodName, JobProgress, JobResult, MethodInput, MethodName, MethodOutput } from '../../core/api/contract.js';
+import type { ApiEvent, MethodInput, MethodName, MethodOutput } from '../../core/contract/contract.js';
+import { ApiCallError } from './api-error.js';
+import type { ApiResponse } from '../../core/contract/api-response.js';
 
 /** What a shell's preload exposes as `window.appraise` (Electron): one invoke and one event subscription. */
 export interface AppraiseBridge {
-  invoke(method: string, input: unknown): Promise<{ ok: true; result: unknown } | { ok: false; error: ApiError }>;
+  invoke(method: string, input: unknown): Promise<ApiResponse>;
   onEvent(listener: (e: ApiEvent) => void): () => void;
 }
 
@@ -12,16 +14,8 @@ declare global {
   }
 }
 
-/** An API error as the UI sees it: a code to branch on and a message in words to show. */
-export class ApiCallError extends Error {
-  constructor(readonly code: string, message: string, readonly details?: unknown) {
-    super(message);
-    this.name = 'ApiCallError';
-  }
-}
-
 interface Transport {
-  invoke(method: string, input: unknown): Promise<{ ok: true; result: unknown } | { ok: false; error: ApiError }>;
+  invoke(method: string, input: unknown): Promise<ApiResponse>;
   onEvent(listener: (e: ApiEvent) => void): () => void;
 }
 
@@ -96,13 +90,13 @@ function httpTransport(): Transport {
       } catch {
         return { ok: false, error: { name: 'AppraiseError', code: 'OFFLINE', message: 'The Appraise host is not running. Start it again with `appraise serve` and open the new address.' } };
       }
-      let body: { result?: unknown; error?: ApiError };
+      let body: ApiResponse;
       try {
         body = (await res.json()) as typeof body;
       } catch {
         return { ok: false, error: { name: 'AppraiseError', code: 'INTERNAL', message: `The host answered HTTP ${res.status} without a readable body.` } };
       }
-      return body.error ? { ok: false, error: body.error } : { ok: true, result: body.result };
+      return body;
     },
     onEvent(listener) {
       listeners.add(listener);
@@ -133,47 +127,6 @@ export class ApiClient {
 
   onEvent(listener: (e: ApiEvent) => void): () => void {
     return this.transport.onEvent(listener);
-  }
-
-  /**
-   * Starts a job and follows it: `onProgress` gets each progress event; the promise settles with the job's
-   * result, or rejects with its error (code CANCELLED when cancelled). `started` gets the job id for cancelling.
-   */
-  async runJob<M extends JobMethodName>(
-    method: M,
-    input: MethodInput<M>,
-    handlers: { onProgress?: (p: JobProgress<M>) => void; started?: (jobId: string) => void } = {},
-  ): Promise<JobResult<M>> {
-    let jobId: string | null = null;
-    let settle: ((job: JobInfo) => void) | null = null;
-    const finished = new Promise<JobInfo>((resolve) => (settle = resolve));
-    const early: JobInfo[] = [];
-    const handle = (job: JobInfo) => {
-      if (job.state === 'running') {
-        if (job.progress) handlers.onProgress?.(job.progress as JobProgress<M>);
-      } else settle?.(job);
-    };
-    const unsubscribe = this.onEvent((e) => {
-      if (e.type !== 'job') return;
-      if (jobId === null) early.push(e.job);
-      else if (e.job.jobId === jobId) handle(e.job);
-    });
-    try {
-      const started = (await this.call(method, input)) as { jobId: string };
-      jobId = started.jobId;
-      handlers.started?.(jobId);
-      for (const j of early) if (j.jobId === jobId) handle(j);
-      // Catch a job that ended before the event stream was connected.
-      const poll = setInterval(() => {
-        void this.call('jobs.get', { jobId: jobId! }).then((j) => j.state !== 'running' && handle(j), () => undefined);
-      }, 1500);
-      const job = await finished.finally(() => clearInterval(poll));
-      if (job.state === 'done') return job.result as JobResult<M>;
-      const err = job.error ?? { code: job.state === 'cancelled' ? 'CANCELLED' : 'INTERNAL', message: `the job ${job.state}` };
-      throw new ApiCallError(err.code, err.message, 'details' in err ? err.details : undefined);
-    } finally {
-      unsubscribe();
-    }
   }
 }
 

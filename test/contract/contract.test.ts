@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { methodNames, type MethodName } from '../../core/api/contract.js';
+import { methodNames, type MethodName } from '../../core/contract/contract.js';
 import { httpTransport, inProcessTransport, type Transport } from './transports.js';
 import { kcConfigPath, kcCsv } from '../helpers/temp-workspace.js';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,9 +1,10 @@
-import { ApiDispatcher } from '../../core/api/dispatcher.js';
+import type { ApiDispatcher } from '../../core/api/dispatcher.js';
 import { listenWebHost, TOKEN_HEADER, type ListeningWebHost } from '../../core/api/web-host.js';
-import type { SerializedError } from '../../core/common/errors.js';
-import { tempServices } from '../helpers/temp-workspace.js';
+import type { ApiResponse } from '../../core/contract/api-response.js';
+import { tempAppHost } from '../helpers/temp-workspace.js';
 
-export type Answer = { ok: true; result: unknown; status: number } | { ok: false; error: SerializedError; status: number };
+/** The envelope, plus the HTTP status it came with (0 in process). */
+export type Answer = ApiResponse & { status: number };
 
 /** One way to call the API: the same contract suite runs over each. */
 export interface Transport {
@@ -14,27 +15,24 @@ export interface Transport {
 
 /** The dispatcher called in-process (what Electron's IPC handler does). */
 export async function inProcessTransport(): Promise<Transport & { dispatcher: ApiDispatcher }> {
-  const services = tempServices();
-  const dispatcher = new ApiDispatcher(services, { validateOutput: true });
+  const app = await tempAppHost();
+  const dispatcher = app.dispatcher;
   return {
     name: 'in-process dispatcher',
     dispatcher,
     async call(method, input) {
-      const r = await dispatcher.callSafe(method, input);
-      return r.ok ? { ok: true, result: r.result, status: 200 } : { ok: false, error: r.error, status: 0 };
+      return { ...(await dispatcher.callSafe(method, input)), status: 0 };
     },
     async close() {
-      await dispatcher.close();
-      services.cleanup();
+      await app.cleanup();
     },
   };
 }
 
 /** The web host over real HTTP on 127.0.0.1. */
 export async function httpTransport(): Promise<Transport & { host: ListeningWebHost }> {
-  const services = tempServices();
-  const dispatcher = new ApiDispatcher(services, { validateOutput: true });
-  const host = await listenWebHost({ dispatcher, staticDir: null });
+  const app = await tempAppHost();
+  const host = await listenWebHost({ dispatcher: app.dispatcher, staticDir: null });
   return {
     name: 'web host over HTTP',
     host,
@@ -44,13 +42,11 @@ export async function httpTransport(): Promise<Transport & { host: ListeningWebH
         headers: { 'content-type': 'application/json', [TOKEN_HEADER]: host.token },
         body: JSON.stringify(input),
       });
-      const body = (await res.json()) as { result?: unknown; error?: SerializedError };
-      return body.error ? { ok: false, error: body.error, status: res.status } : { ok: true, result: body.result, status: res.status };
+      return { ...((await res.json()) as ApiResponse), status: res.status };
     },
     async close() {
       await host.close();
-      await dispatcher.close();
-      services.cleanup();
+      await app.cleanup();
     },
   };
 }

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiDispatcher } from '../../core/api/dispatcher.js';
 import { checkHost, checkOrigin, listenWebHost, TOKEN_HEADER, type ListeningWebHost } from '../../core/api/web-host.js';
-import { tempServices } from '../helpers/temp-workspace.js';
+import { tempAppHost } from '../helpers/temp-workspace.js';
 
 /** Raw HTTP so the test controls Host and Origin exactly (fetch would set them itself). */
 function raw(host: ListeningWebHost, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }) {
@@ -25,22 +24,19 @@ function raw(host: ListeningWebHost, opts: { method?: string; path: string; head
 
 describe('web host: token, Host/Origin and size checks', () => {
   let host: ListeningWebHost;
-  let cleanup: () => void;
-  let dispatcher: ApiDispatcher;
+  let cleanup: () => Promise<void>;
   beforeAll(async () => {
-    const services = tempServices();
-    const staticDir = join(services.dir, 'static');
+    const app = await tempAppHost();
+    const staticDir = join(app.dir, 'static');
     mkdirSync(staticDir);
     writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>t</title>');
-    writeFileSync(join(services.dir, 'secret.txt'), 'secret');
-    dispatcher = new ApiDispatcher(services);
-    host = await listenWebHost({ dispatcher, staticDir, maxBodyBytes: 4096 });
-    cleanup = services.cleanup;
+    writeFileSync(join(app.dir, 'secret.txt'), 'secret');
+    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir, maxBodyBytes: 4096 });
+    cleanup = app.cleanup;
   });
   afterAll(async () => {
     await host.close();
-    await dispatcher.close();
-    cleanup();
+    await cleanup();
   });
 
   const json = { 'content-type': 'application/json' };
@@ -62,7 +58,7 @@ describe('web host: token, Host/Origin and size checks', () => {
   it('accepts the right token', async () => {
     const r = await raw(host, { path: '/api/datasets.list', headers: { ...json, [TOKEN_HEADER]: host.token }, body: '{}' });
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body)).toEqual({ result: [] });
+    expect(JSON.parse(r.body)).toEqual({ ok: true, result: [] });
   });
 
   it('refuses a foreign Host header (DNS rebinding) even with the token', async () => {

@@ -2,7 +2,9 @@
  * End-to-end: Debian's Chromium driven by playwright-core against the real web host on a real temp workspace.
  * Imports the King County demo, trains a small model with visible progress, promotes it, values a property and
  * checks the numbers against `appraise value --json`, exports the PDF report, imports a CSV with bad rows and
- * reads the quarantine reasons. Screenshots of every screen go to test-results/e2e/.
+ * reads the quarantine reasons; keeps a long training's progress and loss curve across screens and a page reload,
+ * then cancels it and checks it is shown as cancelled, not as an error. Screenshots of every screen go to
+ * test-results/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,8 +12,7 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { PDFDocument } from 'pdf-lib';
-import { openServices, type AppServices } from '../../core/services/open-workspace.js';
-import { ApiDispatcher } from '../../core/api/dispatcher.js';
+import { createAppHost, type AppHost } from '../../core/app/app-host.js';
 import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
 import { kcConfigPath, kcCsv, tempDir } from '../helpers/temp-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -23,8 +24,7 @@ if (skip) console.warn(`e2e (web host) skipped: ${skip}`);
 describe.skipIf(skip !== null)('Appraise in the browser, served by the web host', () => {
   let dir: string;
   let cleanup: () => void;
-  let services: AppServices;
-  let dispatcher: ApiDispatcher;
+  let app: AppHost;
   let host: ListeningWebHost;
   let browser: Browser;
   let page: Page;
@@ -36,9 +36,8 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     ensureRendererBuilt();
     mkdirSync(screenshotDir, { recursive: true });
     ({ dir, cleanup } = tempDir('appraise-e2e-'));
-    services = openServices(ws());
-    dispatcher = new ApiDispatcher(services, { demo: { csv: kcCsv, config: kcConfigPath } });
-    host = await listenWebHost({ dispatcher, staticDir: rendererDist });
+    app = await createAppHost({ workspace: ws(), demo: { csv: kcCsv, config: kcConfigPath }, validateOutput: true });
+    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir: rendererDist });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -48,8 +47,7 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
   afterAll(async () => {
     await browser?.close();
     await host?.close();
-    await dispatcher?.close();
-    await services?.close();
+    await app?.close();
     cleanup?.();
   });
 
@@ -209,6 +207,56 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     expect(await page.getByRole('status').last().textContent()).toMatch(/30 of 30 properties valued/);
     await shot('09-batch');
   }, 90_000);
+
+  it('keeps a running training, its progress and its loss curve, across screens and a page reload', async () => {
+    await nav('Train');
+    const kc = page.getByLabel('Dataset').locator('option', { hasText: 'king-county-demo' });
+    await page.getByLabel('Dataset').selectOption((await kc.getAttribute('value'))!);
+    await page.getByLabel('Full training').check();
+    // Long enough to still run after two screen changes and a reload; the next test cancels it.
+    await page.getByLabel('n rounds').fill('5000');
+    await page.getByLabel('learning rate').fill('0.002');
+    await page.getByLabel('Cross-validation folds').fill('5');
+    await page.getByLabel('Model name (optional)').fill('e2e-long');
+    await page.getByTestId('train-start').click();
+    const card = page.getByTestId('train-progress');
+    const curve = async () => ({ fit: Number(await card.getAttribute('data-curve-fit')), points: Number(await card.getAttribute('data-curve-points')) });
+    await expect.poll(async () => (await curve()).points, { timeout: 60_000 }).toBeGreaterThanOrEqual(5);
+    const before = await curve();
+
+    await nav('Models');
+    await page.getByTestId('models').waitFor();
+    await nav('Train');
+    await card.waitFor();
+    // Straight back from the store: the curve has every point it had (more if the fit went on), not a new start.
+    const after = await curve();
+    expect(after.points).toBeGreaterThan(0);
+    if (after.fit === before.fit) expect(after.points).toBeGreaterThanOrEqual(before.points);
+    expect(await card.getAttribute('data-state')).toBe('running');
+    expect(await card.getByRole('progressbar').textContent()).toMatch(/round \d+/);
+    await expect.poll(() => page.getByTestId('train-start').textContent()).toBe('Training…');
+    await shot('13-train-progress-after-navigation');
+
+    // A reload finds the training still running on the host and follows it again.
+    await page.reload();
+    await nav('Train');
+    await card.waitFor({ timeout: 15_000 });
+    expect(await card.getAttribute('data-state')).toBe('running');
+    await expect.poll(async () => (await curve()).points, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    await page.getByTestId('jobs-indicator').waitFor();
+  }, 150_000);
+
+  it('shows a cancelled training as cancelled, not as an error', async () => {
+    await page.getByTestId('train-cancel').click();
+    await page.getByTestId('job-cancelled').waitFor({ timeout: 30_000 });
+    const card = page.getByTestId('train-progress');
+    expect(await card.getAttribute('data-state')).toBe('cancelled');
+    expect(await card.getByRole('progressbar').textContent()).toContain('Cancelled');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await page.getByTestId('train-result').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('train-start').isDisabled()).toBe(false);
+    await shot('14-train-cancelled');
+  }, 60_000);
 
   it('shows the registry, and every other screen, in light and dark themes', async () => {
     await nav('Models');

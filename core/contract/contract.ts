@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import type { serializedErrorSchema } from '../common/errors.js';
+import { datasetDetailSchema, datasetSummarySchema, quarantinePageSchema } from '../datasets/dataset-schemas.js';
+import { ingestJobResultSchema, ingestProgressSchema } from '../ingest/ingest-schemas.js';
+import { jobInfoSchema, jobStartedSchema } from '../jobs/job-schemas.js';
+import { modelManifestSchema, modelSummarySchema } from '../models/model-schemas.js';
+import { qualityReportSchema } from '../quality/quality-schemas.js';
+import { trainProgressSchema, trainRequestSchema, trainResultSchema } from '../training/training-schemas.js';
+import { historyEntrySchema, scoreProgressSchema, scoreResultSchema, valuationSchema } from '../valuation/valuation-schemas.js';
+import { batchInspectionSchema } from '../valuation/batch-inspect.js';
+import { formSchemaSchema } from '../valuation/valuation-form.js';
+
+/**
+ * The one API contract between the UI and core/: method name → input and output zod schemas, plus the progress
+ * and result schemas of methods that run as jobs. Both transports (Electron IPC, the local web host over HTTP)
+ * carry exactly these methods through the same dispatcher (core/api/dispatcher.ts). The shapes themselves live
+ * beside their domain (`core/<domain>/<domain>-schemas.ts`); this file only composes them.
+ *
+ * The renderer imports this file for types only (`import type`), so no server code reaches the window.
+ * Inputs are strict objects: an unknown field is an error that names the field, not something silently ignored.
+ * Output objects are not strict: validating an output checks the promised fields and lets extra ones through.
+ */
+
+const ref = z.string().trim().min(1, 'give an id, an id prefix or a name').max(256);
+const path = z.string().trim().min(1, 'give a file path').max(4096);
+const jobId = z.string().min(1).max(64);
+const empty = z.strictObject({});
+/** Values of a property keyed by the dataset's column names, as a person would type them. */
+const propertyInput = z.record(z.string().max(128), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]));
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date like 2015-03-31');
+/** Schema column → the file's own column name, for CSVs that name columns differently. */
+const columnMapSchema = z.record(z.string().min(1).max(128), z.string().min(1).max(256));
+
+export const appInfoSchema = z.object({
+  version: z.string(),
+  workspace: z.string(),
+  champion: modelSummarySchema.nullable(),
+  form: formSchemaSchema.nullable(),
+  /** The bundled King County demo, when this installation has it. */
+  demo: z.object({ csv: z.string(), config: z.string() }).nullable(),
+  /** Which services this build has wired (the rest answer NOT_FOUND). */
+  services: z.object({ models: z.boolean(), training: z.boolean(), valuation: z.boolean() }),
+});
+
+/** Methods that answer at once. */
+export const contract = {
+  'app.info': { input: empty, output: appInfoSchema },
+  'form.validate': {
+    input: z.strictObject({ input: propertyInput }),
+    output: z.object({ ok: z.boolean(), errors: z.array(z.object({ field: z.string(), message: z.string() })) }),
+  },
+  'datasets.list': { input: empty, output: z.array(datasetSummarySchema) },
+  'datasets.get': { input: z.strictObject({ ref }), output: datasetDetailSchema },
+  'datasets.delete': { input: z.strictObject({ ref }), output: datasetSummarySchema },
+  'datasets.quarantine': {
+    input: z.strictObject({ ref, limit: z.number().int().min(1).max(10_000).optional(), offset: z.number().int().min(0).optional() }),
+    output: quarantinePageSchema,
+  },
+  'datasets.quality': { input: z.strictObject({ ref }), output: qualityReportSchema.nullable() },
+  'datasets.ingest': {
+    input: z.strictObject({ file: path, config: path, name: z.string().trim().min(1).max(64).optional() }),
+    output: jobStartedSchema,
+  },
+  'models.list': { input: empty, output: z.array(modelSummarySchema) },
+  'models.manifest': { input: z.strictObject({ ref }), output: modelManifestSchema },
+  'models.promote': { input: z.strictObject({ ref }), output: modelSummarySchema },
+  'models.rollback': { input: empty, output: modelSummarySchema },
+  'models.archive': { input: z.strictObject({ ref }), output: modelSummarySchema },
+  'models.export': { input: z.strictObject({ ref, dir: path }), output: z.object({ onnx: z.string(), manifest: z.string() }) },
+  'models.import': { input: z.strictObject({ onnx: path, manifest: path }), output: modelSummarySchema },
+  // The window cannot name local fold files or thread counts: those stay with the CLI.
+  train: { input: trainRequestSchema.omit({ foldsFile: true, threads: true }), output: jobStartedSchema },
+  value: {
+    input: z.strictObject({ model: ref.default('champion'), input: propertyInput, valuationDate: isoDate.optional() }),
+    output: valuationSchema,
+  },
+  score: { input: z.strictObject({ model: ref.default('champion'), source: path, out: path, columnMap: columnMapSchema.optional() }), output: jobStartedSchema },
+  /** Matches a CSV's columns to the active schema and checks its first rows, before scoring it. */
+  'batch.inspect': { input: z.strictObject({ source: path, columnMap: columnMapSchema.optional() }), output: batchInspectionSchema },
+  'jobs.get': { input: z.strictObject({ jobId }), output: jobInfoSchema },
+  'jobs.list': { input: empty, output: z.array(jobInfoSchema) },
+  'jobs.cancel': { input: z.strictObject({ jobId }), output: jobInfoSchema },
+  'history.list': { input: empty, output: z.array(historyEntrySchema) },
+  'history.save': { input: z.strictObject({ label: z.string().trim().max(200).default(''), valuation: valuationSchema }), output: historyEntrySchema },
+  'history.delete': { input: z.strictObject({ id: z.string().min(1).max(64) }), output: z.object({ deleted: z.boolean() }) },
+} as const;
+
+/** Progress and result of the methods that start jobs (their direct output is `{ jobId }`). */
+export const jobContract = {
+  'datasets.ingest': { progress: ingestProgressSchema, result: ingestJobResultSchema },
+  train: { progress: trainProgressSchema, result: trainResultSchema },
+  score: { progress: scoreProgressSchema, result: scoreResultSchema },
+} as const;
+
+export type Contract = typeof contract;
+export type MethodName = keyof Contract;
+export type JobMethodName = keyof typeof jobContract;
+/** What a caller sends (defaults may be left out). */
+export type MethodInput<M extends MethodName> = z.input<Contract[M]['input']>;
+/** What a handler receives after validation (defaults filled in). */
+export type ParsedInput<M extends MethodName> = z.output<Contract[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<Contract[M]['output']>;
+export type JobProgress<M extends JobMethodName> = z.output<(typeof jobContract)[M]['progress']>;
+export type JobResult<M extends JobMethodName> = z.output<(typeof jobContract)[M]['result']>;
+export type JobInfo = z.output<typeof jobInfoSchema>;
+export type FormSchema = z.output<typeof formSchemaSchema>;
+export type FormField = FormSchema['fields'][number];
+export type AppInfo = z.output<typeof appInfoSchema>;
+export type ApiValuation = z.output<typeof valuationSchema>;
+export type HistoryEntry = z.output<typeof historyEntrySchema>;
+export type ApiError = z.output<typeof serializedErrorSchema>;
+/** A job request as it travels to whoever runs it (a worker thread or this thread): the method and its input. */
+export type JobRequest = { [M in JobMethodName]: { method: M; input: ParsedInput<M> } }[JobMethodName];
+
+/** Events pushed to every subscriber (IPC event channel, or the web host's event stream). */
+export interface JobEvent {
+  type: 'job';
+  job: JobInfo;
+}
+export type ApiEvent = JobEvent;
+
+export const methodNames = Object.keys(contract) as MethodName[];
+export const isMethodName = (m: string): m is MethodName => Object.prototype.hasOwnProperty.call(contract, m);

@@ -1,0 +1,43 @@
+import type { JobControl } from '../common/job-control.js';
+import type { JobMethodName, JobProgress, JobResult, ParsedInput } from '../contract/contract.js';
+import type { DatasetServiceApi } from '../services/dataset-service.js';
+import type { TrainingServiceApi } from '../training/training-service.js';
+import type { ValuationServiceApi } from '../valuation/valuation-service.js';
+
+/** The services a job can use; a job thread opens only what its method `needs`. */
+export interface JobServices {
+  datasets: DatasetServiceApi;
+  training?: TrainingServiceApi;
+  valuation?: ValuationServiceApi;
+}
+
+export interface JobHandler<M extends JobMethodName> {
+  /**
+   * 'datasets': the workspace and dataset service only (an ingest thread then does not load onnxruntime and the
+   * learner, ~0.25 s of every ingest's start, measured); 'all': every service.
+   */
+  needs: 'datasets' | 'all';
+  run(services: JobServices, input: ParsedInput<M>, job: JobControl<JobProgress<M>>): Promise<JobResult<M>>;
+}
+
+function need<K extends 'training' | 'valuation'>(s: JobServices, key: K): NonNullable<JobServices[K]> {
+  const service = s[key];
+  if (!service) throw new Error(`the ${key} service is not wired in this process`);
+  return service as NonNullable<JobServices[K]>;
+}
+
+/**
+ * What each job method does, whether it runs in a job thread (job-worker.ts) or on the calling thread. A new job
+ * method is its contract entry (input, progress, result), its service method, and one entry here.
+ */
+export const jobHandlers: { [M in JobMethodName]: JobHandler<M> } = {
+  'datasets.ingest': {
+    needs: 'datasets',
+    async run(s, { file, config, name }, job) {
+      const { quality, ...r } = await s.datasets.ingest({ file, config, name, onProgress: job.onProgress, signal: job.signal });
+      return { ...r, duplicateRows: quality.duplicateRows };
+    },
+  },
+  train: { needs: 'all', run: (s, input, job) => need(s, 'training').train(input, job) },
+  score: { needs: 'all', run: (s, { model, source, out, columnMap }, job) => need(s, 'valuation').score(model, source, out, job, { columnMap }) },
+};

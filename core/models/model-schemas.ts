@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { datasetConfigSchema } from '../config/dataset-config.schema.js';
+import { featureTransformSchema } from '../features/feature-transform-schema.js';
+
+/** Accuracy of a model on sales it did not see (pooled out-of-fold, or a held-out dataset). */
+export const accuracyMetricsSchema = z.object({
+  n: z.number(),
+  /** RMSE of the natural log of price: the headline figure, comparable across price levels. */
+  rmseLog: z.number(),
+  rmse: z.number(),
+  mae: z.number(),
+  /** Mean absolute percentage error, as a fraction (0.115 = 11.5 %). */
+  mape: z.number(),
+  /** Median absolute percentage error, as a fraction. */
+  mdape: z.number(),
+  within5: z.number(),
+  within10: z.number(),
+  within20: z.number(),
+  /** R² on prices (dollars), not logs. */
+  r2: z.number(),
+  /** Appraisal ratio statistics (IAAO): ratio = estimate / sale price. */
+  medianRatio: z.number(),
+  /** Coefficient of dispersion around the median ratio, in percent (IAAO: ≤ 15 for residential). */
+  cod: z.number(),
+  /** Price-related differential (IAAO: 0.98–1.03). */
+  prd: z.number(),
+});
+export type AccuracyMetrics = z.output<typeof accuracyMetricsSchema>;
+
+/** Cross-validated accuracy: the pooled figures, each fold's, and how the folds were made. */
+export const cvMetricsSchema = accuracyMetricsSchema.extend({ folds: z.array(accuracyMetricsSchema), scheme: z.string() });
+export type CvMetrics = z.output<typeof cvMetricsSchema>;
+
+export const intervalCalibrationSchema = z.object({
+  /** Nominal coverage, e.g. 0.8. */
+  level: z.number(),
+  /** Half-width in transformed-target space (log price) for a row of average difficulty. */
+  quantile: z.number(),
+  /** Coverage measured on held-out (out-of-fold) data. */
+  empiricalCoverage: z.number(),
+});
+export type IntervalCalibration = z.output<typeof intervalCalibrationSchema>;
+
+export const modelStatusSchema = z.enum(['champion', 'challenger', 'archived']);
+export type ModelStatus = z.output<typeof modelStatusSchema>;
+export const trainingModeSchema = z.enum(['full', 'warm-start', 'imported']);
+export type TrainingMode = z.output<typeof trainingModeSchema>;
+
+export const modelParamsSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]));
+
+/** The manifest that travels with every model's ONNX file. */
+export const modelManifestSchema = z.object({
+  format: z.literal('appraise-model/1'),
+  /** sha256 of the ONNX bytes. */
+  modelId: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  trainerVersion: z.string(),
+  mode: trainingModeSchema,
+  parentModelId: z.string().nullable(),
+  trainingDatasetId: z.string().nullable(),
+  trainingDatasetName: z.string().nullable(),
+  featureTransform: featureTransformSchema,
+  /** The dataset schema inputs are validated against (formats, ranges, required fields). */
+  datasetConfig: datasetConfigSchema,
+  params: modelParamsSchema,
+  nTrees: z.number(),
+  cv: cvMetricsSchema.nullable(),
+  intervals: z.array(intervalCalibrationSchema),
+  onnx: z.object({
+    file: z.string(),
+    sha256: z.string(),
+    opset: z.number(),
+    operator: z.string(),
+    inputName: z.string(),
+    outputName: z.string(),
+    rawOutputName: z.string().nullable(),
+    /**
+     * For models with a single output (imported from other tools): whether that output is the price itself
+     * ('target') or the transformed target the model learned, e.g. log price ('transformed'). Appraise's own
+     * exports have both `raw` and `value` outputs and leave this unset.
+     */
+    outputSpace: z.enum(['target', 'transformed']).optional(),
+  }),
+  /**
+   * A seeded sample (at most 1,000) of out-of-fold sale prices and the model's estimates for them, for residual
+   * plots: how far off the model was, on sales it had not seen, across the price range. Absent for imports.
+   */
+  residualSample: z.object({ actual: z.array(z.number()), estimate: z.array(z.number()) }).optional(),
+  /** First and last sale date in the training data (ISO), when the schema has a sale date. */
+  saleDateRange: z.object({ first: z.string(), last: z.string() }).nullable().optional(),
+  /** Reference histograms of each feature on the training data, for drift monitoring. */
+  reference: z.array(z.object({ feature: z.string(), edges: z.array(z.number()), counts: z.array(z.number()), missing: z.number() })),
+});
+export type ModelManifest = z.output<typeof modelManifestSchema>;
+
+export const modelSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: modelStatusSchema,
+  mode: trainingModeSchema,
+  createdAt: z.string(),
+  datasetId: z.string().nullable(),
+  datasetName: z.string().nullable(),
+  parentModelId: z.string().nullable(),
+  nTrees: z.number(),
+  cv: accuracyMetricsSchema.nullable(),
+});
+export type ModelSummary = z.output<typeof modelSummarySchema>;

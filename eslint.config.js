@@ -1,4 +1,30 @@
 import tseslint from 'typescript-eslint';
+import boundaries from 'eslint-plugin-boundaries';
+
+/**
+ * The layers of core/, lowest first. A folder may import its own files and folders of lower layers, never a
+ * higher one: dependencies point inward (UI → contract → services → storage and compute). Checked by
+ * eslint-plugin-boundaries below; test/architecture/layer-rule.test.ts plants a back-import to prove it bites.
+ */
+export const CORE_LAYERS = [
+  ['common'],
+  ['config', 'logging'],
+  ['schema'],
+  ['quality', 'workspace', 'learner'],
+  ['features', 'onnx'],
+  ['inference'],
+  ['datasets', 'models'],
+  ['ingest', 'training'],
+  ['valuation'],
+  ['services'],
+  ['contract'],
+  ['jobs'],
+  ['api'],
+  ['app'],
+];
+const rank = new Map(CORE_LAYERS.flatMap((layer, i) => layer.map((name) => [name, i])));
+const coreFolders = [...rank.keys()];
+const below = (name) => coreFolders.filter((other) => rank.get(other) < rank.get(name) || other === name).map((other) => `core/${other}`);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'renderer/dist/**', 'test-results/**', 'release/**'] },
@@ -7,6 +33,41 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // Type-aware checks: a promise nobody awaits (an unawaited cleanup, a lost rejection) is a bug.
+    files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false } }],
+    },
+  },
+  {
+    files: ['core/**/*.ts', 'cli/**/*.ts', 'electron/**/*.ts'],
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { typescript: { project: './tsconfig.json' } },
+      'boundaries/elements': [
+        ...coreFolders.map((name) => ({ type: `core/${name}`, pattern: `core/${name}` })),
+        { type: 'cli', pattern: 'cli' },
+        { type: 'electron', pattern: 'electron' },
+      ],
+    },
+    rules: {
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          policies: [
+            ...coreFolders.map((name) => ({ from: { element: { type: `core/${name}` } }, allow: { to: { element: { types: { anyOf: below(name) } } } } })),
+            // The shells sit above all of core/ and never import each other.
+            { from: { element: { type: 'cli' } }, allow: { to: { element: { types: { anyOf: ['cli', ...coreFolders.map((n) => `core/${n}`)] } } } } },
+            { from: { element: { type: 'electron' } }, allow: { to: { element: { types: { anyOf: ['electron', ...coreFolders.map((n) => `core/${n}`)] } } } } },
+          ],
+        },
+      ],
     },
   },
   {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { serveUntilSignal } from '../cli/commands/serve-command.js';
+import { serveUntilSignal } from '../core/app/serve-web-app.js';
 
 /** Path of the Electron binary, or null with the reason it cannot be used. */
 export function findElectronBinary(): { path: string } | { path: null; reason: string } {

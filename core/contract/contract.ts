@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { serializedErrorSchema } from '../common/errors.js';
 import { datasetDetailSchema, datasetSummarySchema, quarantinePageSchema } from '../datasets/dataset-schemas.js';
 import { ingestJobResultSchema, ingestProgressSchema } from '../ingest/ingest-schemas.js';
-import { jobInfoSchema, jobStartedSchema } from '../jobs/job-schemas.js';
+import { jobInfoSchema, jobStartedSchema } from './job-schemas.js';
 import { modelManifestSchema, modelSummarySchema } from '../models/model-schemas.js';
 import { qualityReportSchema } from '../quality/quality-schemas.js';
 import { trainProgressSchema, trainRequestSchema, trainResultSchema } from '../training/training-schemas.js';

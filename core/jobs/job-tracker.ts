@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppraiseError, notFound, serializeError } from '../common/errors.js';
 import type { JobEvent } from '../contract/contract.js';
-import type { JobInfo } from './job-schemas.js';
+import type { JobInfo } from '../contract/job-schemas.js';
 
 const KEEP_FINISHED = 50;
 /** Progress events are coalesced to at most one per job per this many ms (the last one always goes out). */

@@ -112,7 +112,6 @@ export const derivedFeatureSchema = z.discriminatedUnion('kind', [
     denominator: z.string(),
   }),
 ]);
-export type DerivedFeatureConfig = z.infer<typeof derivedFeatureSchema>;
 
 export const datasetConfigSchema = z.strictObject({
   version: z.literal(1, 'this build reads config version 1; set "version: 1"'),

@@ -20,10 +20,6 @@ export type ElementType = 'float32' | 'float64' | 'uint8';
 
 const DATA_TYPE: Record<ElementType, number> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, uint8: DataType.UINT8 };
 
-export function dataTypeOf(t: ElementType): number {
-  return DATA_TYPE[t];
-}
-
 function rawBytes(values: ArrayLike<number>, type: ElementType): Uint8Array {
   const arr = type === 'float32' ? Float32Array.from(values) : type === 'float64' ? Float64Array.from(values) : Uint8Array.from(values);
   // Typed arrays use the platform byte order; ONNX raw_data is little-endian. Every platform we ship on is LE.

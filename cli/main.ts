@@ -7,6 +7,8 @@ import { registerDemoCommand } from './commands/demo-command.js';
 import { registerModelCommands } from './commands/model-commands.js';
 import { registerValuationCommands } from './commands/valuation-commands.js';
 import { registerServeCommand } from './commands/serve-command.js';
+import { registerLogsCommand } from './commands/logs-command.js';
+import { attachCommandLog } from './command-log.js';
 import { APPRAISE_VERSION } from '../core/common/version.js';
 
 /**
@@ -28,16 +30,20 @@ export function buildProgram(): Command {
   registerValuationCommands(program);
   registerDemoCommand(program);
   registerServeCommand(program);
+  registerLogsCommand(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const wantsJson = argv.includes('--json');
+  const commandLog = attachCommandLog(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
+    await commandLog.finish();
     return 0;
   } catch (e) {
+    await commandLog.finish(e);
     if (e instanceof CommanderError) {
       // Help and version are "errors" to commander; usage mistakes are the user's to fix.
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 1;

@@ -22,7 +22,7 @@ const demoConfig = process.argv.find((a) => a.startsWith('--demo-config='))?.sli
 try {
   const demo = demoCsv && demoConfig ? { csv: demoCsv, config: demoConfig } : null;
   // First run: a ready demo workspace (King County sales and the bundled model as champion).
-  const app = await createAppHost({ workspace: workspaceArg || undefined, demo, prepareDemo: demo !== null });
+  const app = await createAppHost({ workspace: workspaceArg || undefined, demo, prepareDemo: demo !== null, processName: 'core-host' });
   const dispatcher = app.dispatcher;
   dispatcher.onEvent((event) => send({ kind: 'event', event }));
   parentPort.on('message', (e) => {

@@ -15,6 +15,9 @@ import { errorResponse, okResponse, type ApiResponse } from '../contract/api-res
 import type { JobTracker } from '../jobs/job-tracker.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import { jobHandlers, type JobHandler } from '../jobs/job-handlers.js';
+import type { Logger } from 'pino';
+import { logError } from '../logging/log-error.js';
+import { randomUUID } from 'node:crypto';
 
 /**
  * What the dispatcher calls. Model, training and valuation services are optional so a build without them still
@@ -39,6 +42,8 @@ export interface DispatcherOptions {
   validateOutput: boolean;
   /** The bundled demo data, offered on first run. */
   demo?: { csv: string; config: string } | null;
+  /** Where failed calls are logged (once, with the method and a request id); none: not logged. */
+  logger?: Logger;
 }
 
 type ImmediateMethod = Exclude<MethodName, JobMethodName>;
@@ -84,6 +89,10 @@ export class ApiDispatcher {
     try {
       return okResponse(await this.call(method, input));
     } catch (e) {
+      // Input mistakes are the caller's to fix and are answered in words; bugs and failures are logged too.
+      if (this.options.logger && !(e instanceof AppraiseError && e.code === 'INVALID_INPUT')) {
+        logError(this.options.logger, e, { requestId: randomUUID(), method: String(method).slice(0, 80) }, 'API call failed');
+      }
       return errorResponse(e);
     }
   }

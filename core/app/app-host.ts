@@ -3,6 +3,9 @@ import { ApiDispatcher } from '../api/dispatcher.js';
 import { JobTracker } from '../jobs/job-tracker.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { prepareDemoWorkspace } from './demo-workspace.js';
+import { openLogger, silentLogger, type ProcessLogger } from '../logging/logger.js';
+import { logsDir } from '../logging/log-record.js';
+import { forwardWorkerLog } from '../logging/worker-log.js';
 
 export interface AppHostOptions {
   /** Workspace folder; default: APPRAISE_WORKSPACE or the OS user-data folder. */
@@ -17,6 +20,8 @@ export interface AppHostOptions {
   validateOutput?: boolean;
   /** Run ingest, training and scoring in worker threads (default) or on this thread (fakes in tests). */
   jobsInWorkers?: boolean;
+  /** Written as `process` on every log line; 'none' logs nothing (tests that do not look at logs). Default 'web'. */
+  processName?: 'web' | 'core-host' | 'none';
   /** Told before the demo is imported on first run (it takes a few seconds). */
   onPreparingDemo?: () => void;
 }
@@ -26,6 +31,8 @@ export interface AppHost {
   services: AppServices;
   jobs: JobTracker;
   dispatcher: ApiDispatcher;
+  /** This process's logger (JSON lines in the workspace's logs/). */
+  log: ProcessLogger;
   /** Cancels jobs and ends their threads, then closes the services it opened. Idempotent. */
   close(): Promise<void>;
 }
@@ -46,25 +53,34 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
     if (ownsServices) await services.close();
     throw e;
   }
-  const jobs = new JobTracker();
-  const runner = options.jobsInWorkers === false ? null : new JobRunner(services.workspace.dir);
+  const log =
+    options.processName === 'none'
+      ? silentLogger()
+      : await openLogger({ dir: logsDir(services.workspace.dir), processName: options.processName ?? 'web', level: process.env.APPRAISE_LOG_LEVEL });
+  log.logger.info({ workspace: services.workspace.dir, recovered: services.recovered }, 'app host started');
+  const jobs = new JobTracker(log.logger);
+  const runner = options.jobsInWorkers === false ? null : new JobRunner(services.workspace.dir, (line) => forwardWorkerLog(log.logger, line), log.logger.level);
   const dispatcher = new ApiDispatcher({
     services: { workspaceDir: services.workspace.dir, datasets: services.datasets, history: services.history, models: services.models, training: services.training, valuation: services.valuation },
     jobs,
     runner,
     validateOutput: options.validateOutput ?? process.env.NODE_ENV !== 'production',
     demo: options.demo ?? null,
+    logger: log.logger,
   });
   let closing: Promise<void> | null = null;
   return {
     services,
     jobs,
     dispatcher,
+    log,
     close: () =>
       (closing ??= (async () => {
         jobs.close();
         await runner?.close();
         if (ownsServices) await services.close();
+        log.logger.info('app host stopped');
+        await log.close();
       })()),
   };
 }

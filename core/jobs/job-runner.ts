@@ -25,12 +25,14 @@ export class JobRunner {
 
   constructor(
     private readonly workspaceDir: string,
+    /** Where the job threads' log lines go (the owner's logger), and the level they log at. */
     private readonly onLog?: (line: string) => void,
+    private readonly logLevel?: string,
   ) {}
 
   /** Runs `job` (identified by the tracker's `jobId`) in a thread of its own; settles with its result. */
   async run<M extends JobMethodName>(jobId: string, job: { method: M; input: ParsedInput<M> }, control: JobControl<JobProgress<M>>): Promise<JobResult<M>> {
-    const task = runWorkerTask<JobStart, JobProgress<M>, JobResult<M>>(import.meta.url, 'job-worker', { workspaceDir: this.workspaceDir, jobId, job: job as JobRequest }, {
+    const task = runWorkerTask<JobStart, JobProgress<M>, JobResult<M>>(import.meta.url, 'job-worker', { workspaceDir: this.workspaceDir, jobId, job: job as JobRequest, logLevel: this.onLog ? this.logLevel : undefined }, {
       describe: `the ${job.method} job thread`,
       onProgress: control.onProgress,
       onLog: this.onLog,

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { AppraiseError, notFound, serializeError } from '../common/errors.js';
+import { AppraiseError, deserializeError, notFound, serializeError } from '../common/errors.js';
 import type { JobEvent } from '../contract/contract.js';
 import type { JobInfo } from '../contract/job-schemas.js';
+import type { Logger } from 'pino';
+import { logError } from '../logging/log-error.js';
 
 const KEEP_FINISHED = 50;
 /** Progress events are coalesced to at most one per job per this many ms (the last one always goes out). */
@@ -23,6 +25,9 @@ export class JobTracker {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly listeners = new Set<(e: JobEvent) => void>();
 
+  /** Every job's start and end are logged with its id, method and outcome. */
+  constructor(private readonly logger?: Logger) {}
+
   /** Subscribes to job events; returns the unsubscribe. */
   onEvent(listener: (e: JobEvent) => void): () => void {
     this.listeners.add(listener);
@@ -38,6 +43,7 @@ export class JobTracker {
       pending: null,
     };
     this.jobs.set(jobId, rec);
+    this.logger?.info({ jobId, method }, 'job started');
     this.prune();
     const onProgress = (p: P) => {
       if (rec.info.state !== 'running') return;
@@ -99,6 +105,9 @@ export class JobTracker {
     if (rec.pending) clearTimeout(rec.pending);
     rec.pending = null;
     rec.info = { ...rec.info, state, result: result ?? null, error, finishedAt: new Date().toISOString() };
+    const seconds = (Date.parse(rec.info.finishedAt!) - Date.parse(rec.info.startedAt)) / 1000;
+    if (state === 'failed' && this.logger) logError(this.logger, deserializeError(error), { jobId: rec.info.jobId, method: rec.info.method, seconds }, 'job failed');
+    else this.logger?.info({ jobId: rec.info.jobId, method: rec.info.method, state, seconds }, `job ${state}`);
     this.emit(rec);
   }
 

@@ -1,15 +1,32 @@
 // Worker thread entry: runs one job against its own connection to the workspace and reports back.
-import { serveWorkerTask } from '../common/serve-worker-task.js';
+import { serveWorkerTask, type WorkerTaskContext } from '../common/serve-worker-task.js';
 import type { JobRequest } from '../contract/contract.js';
 import { jobHandlers, type JobHandler, type JobServices } from './job-handlers.js';
+import { workerLogger } from '../logging/worker-log.js';
+import { logError } from '../logging/log-error.js';
 
 export interface JobStart {
   workspaceDir: string;
   jobId: string;
   job: JobRequest;
+  /** The owner's log level; absent: the owner does not log, so neither does the thread. */
+  logLevel?: string;
 }
 
-serveWorkerTask<JobStart, unknown, unknown>(async ({ workspaceDir, job }, task) => {
+serveWorkerTask<JobStart, unknown, unknown>(async ({ workspaceDir, jobId, job, logLevel }, task) => {
+  const log = logLevel ? workerLogger((m) => task.log(m.line), { level: logLevel as never, bindings: { jobId } }) : null;
+  const started = performance.now();
+  try {
+    const result = await runJob(workspaceDir, job, task);
+    log?.info({ method: job.method, seconds: (performance.now() - started) / 1000 }, 'job thread finished');
+    return result;
+  } catch (e) {
+    if (log) logError(log, e, { method: job.method }, 'job thread failed');
+    throw e;
+  }
+});
+
+async function runJob(workspaceDir: string, job: JobRequest, task: WorkerTaskContext<unknown>): Promise<unknown> {
   const handler = jobHandlers[job.method] as JobHandler<typeof job.method>;
   const control = { signal: task.signal, onProgress: (p: unknown) => task.progress(p as never) };
   // Each kind of job imports only what it needs (see JobHandler.needs).
@@ -29,4 +46,4 @@ serveWorkerTask<JobStart, unknown, unknown>(async ({ workspaceDir, job }, task) 
   } finally {
     await services.close();
   }
-});
+}

@@ -1,8 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
-import type { AppInfo } from '../../core/api/contract.js';
-import { api } from './api-client.js';
+import { useEffect, useState } from 'react';
+import { AppProvider, useApp, type ScreenId } from './app-context.js';
 import { ErrorBanner } from './components/ErrorBanner.js';
-import { ValueScreen } from './screens/ValueScreen.js';
+import { ValueScreen } from './screens/value/ValueScreen.js';
 import { BatchScreen } from './screens/BatchScreen.js';
 import { DataScreen } from './screens/DataScreen.js';
 import { ModelsScreen } from './screens/ModelsScreen.js';
@@ -10,8 +9,6 @@ import { TrainScreen } from './screens/TrainScreen.js';
 import { PlaceholderScreen } from './screens/PlaceholderScreen.js';
 import { shortId } from './format.js';
 import { JobsIndicator } from './components/JobsIndicator.js';
-
-export type ScreenId = 'value' | 'batch' | 'data' | 'models' | 'train' | 'monitoring' | 'sync';
 
 const SCREENS: { id: ScreenId; label: string }[] = [
   { id: 'value', label: 'Value a property' },
@@ -23,13 +20,6 @@ const SCREENS: { id: ScreenId; label: string }[] = [
   { id: 'sync', label: 'Sync' },
 ];
 
-/** Shared by every screen: the app info (workspace, champion, form) and a way to refresh it after changes. */
-export interface AppContext {
-  info: AppInfo | null;
-  refreshInfo: () => Promise<void>;
-  go: (s: ScreenId) => void;
-}
-
 type Theme = 'light' | 'dark';
 
 function initialTheme(): Theme {
@@ -38,24 +28,18 @@ function initialTheme(): Theme {
   return window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
+/** The composition root of the window: the app-wide state, then the shell around the current screen. */
 export function App() {
-  const [screen, setScreen] = useState<ScreenId>('value');
-  const [info, setInfo] = useState<AppInfo | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  return (
+    <AppProvider>
+      <Shell />
+    </AppProvider>
+  );
+}
+
+function Shell() {
+  const { info, infoError, screen, go } = useApp();
   const [theme, setTheme] = useState<Theme>(initialTheme);
-
-  const refreshInfo = useCallback(async () => {
-    try {
-      setInfo(await api.call('app.info', {}));
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  }, []);
-
-  useEffect(() => {
-    void refreshInfo();
-  }, [refreshInfo]);
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -69,14 +53,12 @@ export function App() {
       const n = Number(e.key);
       if (n >= 1 && n <= SCREENS.length) {
         e.preventDefault();
-        setScreen(SCREENS[n - 1].id);
+        go(SCREENS[n - 1].id);
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, []);
-
-  const ctx: AppContext = { info, refreshInfo, go: setScreen };
+  }, [go]);
 
   return (
     <div className="app">
@@ -111,19 +93,19 @@ export function App() {
       </header>
       <nav className="sidenav" aria-label="Screens">
         {SCREENS.map((s, i) => (
-          <button key={s.id} className={screen === s.id ? 'nav active' : 'nav'} aria-current={screen === s.id ? 'page' : undefined} onClick={() => setScreen(s.id)} title={`Alt+${i + 1}`}>
+          <button key={s.id} className={screen === s.id ? 'nav active' : 'nav'} aria-current={screen === s.id ? 'page' : undefined} onClick={() => go(s.id)} title={`Alt+${i + 1}`}>
             {s.label}
           </button>
         ))}
         <p className="muted hint">Alt+1…7 switch screens</p>
       </nav>
       <main className="content" id="main">
-        <ErrorBanner error={error} />
-        {screen === 'value' && <ValueScreen ctx={ctx} />}
-        {screen === 'batch' && <BatchScreen ctx={ctx} />}
-        {screen === 'data' && <DataScreen ctx={ctx} />}
-        {screen === 'models' && <ModelsScreen ctx={ctx} />}
-        {screen === 'train' && <TrainScreen ctx={ctx} />}
+        <ErrorBanner error={infoError} />
+        {screen === 'value' && <ValueScreen />}
+        {screen === 'batch' && <BatchScreen />}
+        {screen === 'data' && <DataScreen />}
+        {screen === 'models' && <ModelsScreen />}
+        {screen === 'train' && <TrainScreen />}
         {screen === 'monitoring' && (
           <PlaceholderScreen
             title="Monitoring"

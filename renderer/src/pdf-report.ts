@@ -1,12 +1,16 @@
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
-import type { ApiValuation, FormSchema } from '../../core/api/contract.js';
-import { fmtMoney, fmtSignedMoney, shortId } from './format.js';
+import type { ApiValuation, FormSchema } from '../../core/contract/contract.js';
+import { moneyFormatter, shortId } from './format.js';
 
 /**
  * A one-page valuation report (US Letter): estimate and ranges, the property, the top reasons, comparable
  * sales and the model used. Built in the window with pdf-lib, so it works the same in both shells and offline.
+ * Prices are shown in the form's currency (USD without a form), by its code where the fonts lack its symbol.
  */
 export async function valuationReportPdf(v: ApiValuation, form: FormSchema | null, modelName: string | null): Promise<Uint8Array> {
+  const symbol = moneyFormatter(form?.target.currency);
+  const money = winAnsi(symbol.format(1)) ? symbol : moneyFormatter(form?.target.currency, 'code');
+  const fmtMoney = money.format;
   const doc = await PDFDocument.create();
   doc.setTitle(`Valuation report ${fmtMoney(v.estimate)}`);
   doc.setSubject(`Estimate ${Math.round(v.estimate)}`);
@@ -71,7 +75,7 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
     const barW = (Math.abs(c.amount) / maxAbs) * 150;
     const mid = 330;
     page.drawRectangle({ x: c.amount >= 0 ? mid : mid - barW, y: y - 1, width: barW, height: 8, color: c.amount >= 0 ? rgb(0.18, 0.55, 0.34) : rgb(0.75, 0.25, 0.2) });
-    text(fmtSignedMoney(c.amount), 490, 9);
+    text(money.signed(c.amount), 490, 9);
     y -= 12;
   }
   y -= 10;
@@ -113,7 +117,16 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
   return doc.save();
 }
 
-/** Standard PDF fonts encode WinAnsi only: replace what they cannot show. */
+/** Standard PDF fonts encode WinAnsi only: ASCII, Latin-1 and a few more such as €. */
+const WIN_ANSI_EXTRA = '€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ';
+const winAnsi = (s: string): boolean => [...s].every((ch) => /[\x20-\x7E\xA0-\xFF]/.test(ch) || WIN_ANSI_EXTRA.includes(ch) || ch === '\u202F');
+
+/** What the standard fonts cannot show is replaced; dashes and bullets are written plainly. */
 function ascii(s: string): string {
-  return s.replace(/[–—]/g, '-').replace(/[·•]/g, '-').replace(/[−]/g, '-').replace(/[^\x20-\x7E]/g, '?');
+  return s
+    .replace(/[–—]/g, '-')
+    .replace(/[·•]/g, '-')
+    .replace(/[−]/g, '-')
+    .replace(/[\u00A0\u202F]/g, ' ')
+    .replace(/[^\x20-\x7E\xA1-\xFF€]/g, '?');
 }

@@ -1,4 +1,4 @@
-import { ApiCallError } from '../api-client.js';
+import { ApiCallError } from '../api-error.js';
 
 /** An error in words, with the code in small print for support; field issues listed when the API gave them. */
 export function ErrorBanner({ error, onDismiss }: { error: unknown; onDismiss?: () => void }) {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { JobInfo } from '../../../core/api/contract.js';
+import type { JobInfo } from '../../../core/contract/contract.js';
 import { api } from '../api-client.js';
 
 const LABEL: Record<string, string> = { 'datasets.ingest': 'Importing', train: 'Training', score: 'Valuing a batch' };

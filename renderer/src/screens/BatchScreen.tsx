@@ -1,24 +1,27 @@
 import { useState } from 'react';
-import type { JobProgress, JobResult, MethodOutput } from '../../../core/api/contract.js';
-import type { AppContext } from '../App.js';
+import type { MethodOutput } from '../../../core/contract/contract.js';
+import { useApp } from '../app-context.js';
 import { api } from '../api-client.js';
+import { useJob } from '../jobs/use-job.js';
+import { CancelledNotice } from '../components/CancelledNotice.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { fmtNum, shortId } from '../format.js';
 
-export function BatchScreen({ ctx }: { ctx: AppContext }) {
-  const [source, setSource] = useState('');
-  const [out, setOut] = useState('');
-  const [model, setModel] = useState('champion');
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [running, setRunning] = useState(false);
-  const [progress, setProgress] = useState<JobProgress<'score'> | null>(null);
-  const [result, setResult] = useState<JobResult<'score'> | null>(null);
+export function BatchScreen() {
+  const { info } = useApp();
+  const job = useJob('score');
+  const running = job.state === 'running';
+  const { progress, result } = job;
+  // Back on this screen during (or after) a batch, the form shows what it was started with.
+  const [source, setSource] = useState(job.input?.source ?? '');
+  const [out, setOut] = useState(job.input?.out ?? '');
+  const [model, setModel] = useState(job.input?.model ?? 'champion');
   const [error, setError] = useState<unknown>(null);
   const [inspection, setInspection] = useState<MethodOutput<'batch.inspect'> | null>(null);
   const [checking, setChecking] = useState(false);
   // Schema column → the file's column name, for files that name their columns differently.
-  const [columnMap, setColumnMap] = useState<Record<string, string>>({});
+  const [columnMap, setColumnMap] = useState<Record<string, string>>(job.input?.columnMap ?? {});
 
   const check = async (map = columnMap) => {
     setError(null);
@@ -32,23 +35,13 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
     }
   };
 
-  const start = async (e: React.FormEvent) => {
+  const start = (e: React.FormEvent) => {
     e.preventDefault();
     setError(null);
-    setResult(null);
-    setProgress(null);
-    setRunning(true);
-    try {
-      setResult(await api.runJob('score', { model, source, out: out || source.replace(/(\.csv)?(\.gz)?$/i, '.valued.csv'), columnMap }, { onProgress: setProgress, started: setJobId }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setRunning(false);
-      setJobId(null);
-    }
+    void job.start({ model, source, out: out || source.replace(/(\.csv)?(\.gz)?$/i, '.valued.csv'), columnMap });
   };
 
-  const form = ctx.info?.form;
+  const form = info?.form;
   return (
     <section aria-labelledby="batch-title">
       <h1 id="batch-title">Batch valuation</h1>
@@ -88,14 +81,16 @@ export function BatchScreen({ ctx }: { ctx: AppContext }) {
           <button type="submit" disabled={running || (inspection !== null && inspection.missingRequired.length > 0)}>
             Value the file
           </button>
-          {running && jobId && (
-            <button type="button" className="secondary" onClick={() => void api.call('jobs.cancel', { jobId })}>
+          {running && (
+            <button type="button" className="secondary" onClick={() => void job.cancel()}>
               Cancel
             </button>
           )}
         </div>
       </form>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
+      <ErrorBanner error={job.error} onDismiss={job.reset} />
+      {job.state === 'cancelled' && <CancelledNotice what="Valuing the file" onDismiss={job.reset} />}
       {inspection && (
         <Inspection
           r={inspection}

@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { JobProgress, JobResult, MethodOutput } from '../../../core/api/contract.js';
-import type { AppContext } from '../App.js';
+import type { MethodInput, MethodOutput } from '../../../core/contract/contract.js';
+import { useApp } from '../app-context.js';
 import { api } from '../api-client.js';
+import { useJob } from '../jobs/use-job.js';
+import { CancelledNotice } from '../components/CancelledNotice.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { fmtDate, fmtNum, fmtPct, shortId } from '../format.js';
@@ -11,7 +13,8 @@ type Detail = MethodOutput<'datasets.get'>;
 type Quarantine = MethodOutput<'datasets.quarantine'>;
 const PAGE = 50;
 
-export function DataScreen({ ctx }: { ctx: AppContext }) {
+export function DataScreen() {
+  const { refreshInfo } = useApp();
   const [datasets, setDatasets] = useState<Summary[] | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -29,19 +32,19 @@ export function DataScreen({ ctx }: { ctx: AppContext }) {
   useEffect(() => {
     void reload();
   }, [reload]);
+  // Also for an import started before the user left this screen and came back. (The app info refreshes itself.)
+  useJob('datasets.ingest', {
+    onDone: (r) => {
+      void reload();
+      setSelected(r.datasetId);
+    },
+  });
 
   return (
     <section aria-labelledby="data-title">
       <h1 id="data-title">Data</h1>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
-      <ImportCard
-        ctx={ctx}
-        onImported={async (r) => {
-          await reload();
-          setSelected(r.datasetId);
-          await ctx.refreshInfo();
-        }}
-      />
+      <ImportCard />
       <div className="card">
         <h2>Datasets</h2>
         {datasets === null ? (
@@ -90,7 +93,7 @@ export function DataScreen({ ctx }: { ctx: AppContext }) {
           onDeleted={async () => {
             setSelected(null);
             await reload();
-            await ctx.refreshInfo();
+            await refreshInfo();
           }}
         />
       )}
@@ -98,35 +101,21 @@ export function DataScreen({ ctx }: { ctx: AppContext }) {
   );
 }
 
-function ImportCard({ ctx, onImported }: { ctx: AppContext; onImported: (r: JobResult<'datasets.ingest'>) => void }) {
-  const demo = ctx.info?.demo ?? null;
-  const [file, setFile] = useState('');
-  const [config, setConfig] = useState(demo?.config ?? '');
-  const [name, setName] = useState('');
-  const [progress, setProgress] = useState<JobProgress<'datasets.ingest'> | null>(null);
-  const [running, setRunning] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState<JobResult<'datasets.ingest'> | null>(null);
+function ImportCard() {
+  const demo = useApp().info?.demo ?? null;
+  const job = useJob('datasets.ingest');
+  // Back on this screen during (or after) an import, the form shows what it was started with.
+  const [file, setFile] = useState(job.input?.file ?? '');
+  const [config, setConfig] = useState(job.input?.config ?? demo?.config ?? '');
+  const [name, setName] = useState(job.input?.name ?? '');
+  const running = job.state === 'running';
+  const { progress, result: done } = job;
 
   useEffect(() => {
     if (demo && !config) setConfig(demo.config);
   }, [demo, config]);
 
-  const run = async (input: { file: string; config: string; name?: string }) => {
-    setError(null);
-    setDone(null);
-    setProgress(null);
-    setRunning('starting');
-    try {
-      const r = await api.runJob('datasets.ingest', input, { onProgress: setProgress, started: setRunning });
-      setDone(r);
-      onImported(r);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setRunning(null);
-    }
-  };
+  const run = (input: MethodInput<'datasets.ingest'>) => void job.start(input);
 
   return (
     <div className="card">
@@ -138,7 +127,7 @@ function ImportCard({ ctx, onImported }: { ctx: AppContext; onImported: (r: JobR
         className="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void run({ file, config, ...(name.trim() ? { name: name.trim() } : {}) });
+          run({ file, config, ...(name.trim() ? { name: name.trim() } : {}) });
         }}
       >
         <label className="field grow">
@@ -154,16 +143,16 @@ function ImportCard({ ctx, onImported }: { ctx: AppContext; onImported: (r: JobR
           <input name="name" value={name} onChange={(e) => setName(e.target.value)} />
         </label>
         <div className="actions">
-          <button type="submit" disabled={running !== null}>
+          <button type="submit" disabled={running}>
             Import
           </button>
           {demo && (
-            <button type="button" className="secondary" disabled={running !== null} onClick={() => void run({ file: demo.csv, config: demo.config, name: 'king-county-demo' })}>
+            <button type="button" className="secondary" disabled={running} onClick={() => run({ file: demo.csv, config: demo.config, name: 'king-county-demo' })}>
               Load the King County demo
             </button>
           )}
-          {running && running !== 'starting' && (
-            <button type="button" className="secondary" onClick={() => void api.call('jobs.cancel', { jobId: running })}>
+          {running && (
+            <button type="button" className="secondary" onClick={() => void job.cancel()}>
               Cancel
             </button>
           )}
@@ -175,7 +164,8 @@ function ImportCard({ ctx, onImported }: { ctx: AppContext; onImported: (r: JobR
           label={progress ? `${fmtNum(progress.rowsAccepted)} rows accepted, ${fmtNum(progress.rowsQuarantined)} quarantined` : 'Starting…'}
         />
       )}
-      <ErrorBanner error={error} onDismiss={() => setError(null)} />
+      <ErrorBanner error={job.error} onDismiss={job.reset} />
+      {job.state === 'cancelled' && <CancelledNotice what="The import" onDismiss={job.reset} />}
       {done && (
         <p className="notice" role="status" data-testid="import-result">
           {done.reused ? 'This file was already imported (identical content): ' : 'Imported '}

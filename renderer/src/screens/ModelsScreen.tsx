@@ -1,16 +1,17 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ChartConfiguration } from 'chart.js';
-import type { MethodOutput } from '../../../core/api/contract.js';
-import type { AppContext } from '../App.js';
+import type { MethodOutput } from '../../../core/contract/contract.js';
+import { useApp, useMoney } from '../app-context.js';
 import { api } from '../api-client.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { ChartCanvas, themeColors } from '../components/ChartCanvas.js';
-import { fmtDate, fmtMoney, fmtNum, fmtPct, shortId } from '../format.js';
+import { fmtDate, fmtNum, fmtPct, shortId, type MoneyFormatter } from '../format.js';
 
 type Summary = MethodOutput<'models.list'>[number];
 type Manifest = MethodOutput<'models.manifest'>;
 
-export function ModelsScreen({ ctx }: { ctx: AppContext }) {
+export function ModelsScreen() {
+  const { refreshInfo } = useApp();
   const [models, setModels] = useState<Summary[] | null>(null);
   const [compare, setCompare] = useState<string[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -36,7 +37,7 @@ export function ModelsScreen({ ctx }: { ctx: AppContext }) {
       await fn();
       setNotice(label);
       await reload();
-      await ctx.refreshInfo();
+      await refreshInfo();
     } catch (e) {
       setError(e);
     }
@@ -162,19 +163,20 @@ export function ModelsScreen({ ctx }: { ctx: AppContext }) {
   );
 }
 
-const METRICS: { key: string; label: string; fmt: (v: number) => string; better: 'low' | 'high' }[] = [
+const METRICS: { key: string; label: string; fmt: (v: number, money: MoneyFormatter) => string; better: 'low' | 'high' }[] = [
   { key: 'rmseLog', label: 'RMSE of log price', fmt: (v) => v.toFixed(4), better: 'low' },
   { key: 'mdape', label: 'Median abs. % error', fmt: (v) => fmtPct(v), better: 'low' },
   { key: 'mape', label: 'Mean abs. % error', fmt: (v) => fmtPct(v), better: 'low' },
   { key: 'within10', label: 'Within 10 %', fmt: (v) => fmtPct(v), better: 'high' },
   { key: 'within20', label: 'Within 20 %', fmt: (v) => fmtPct(v), better: 'high' },
-  { key: 'r2', label: 'R² (dollars)', fmt: (v) => v.toFixed(3), better: 'high' },
-  { key: 'mae', label: 'Mean abs. error', fmt: (v) => fmtMoney(v), better: 'low' },
+  { key: 'r2', label: 'R² (on prices)', fmt: (v) => v.toFixed(3), better: 'high' },
+  { key: 'mae', label: 'Mean abs. error', fmt: (v, money) => money.format(v), better: 'low' },
   { key: 'cod', label: 'COD (IAAO ≤ 15)', fmt: (v) => v.toFixed(2), better: 'low' },
   { key: 'prd', label: 'PRD (IAAO 0.98–1.03)', fmt: (v) => v.toFixed(3), better: 'low' },
 ];
 
 function Comparison({ ids }: { ids: string[] }) {
+  const money = useMoney();
   const [manifests, setManifests] = useState<Manifest[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -287,7 +289,7 @@ function Comparison({ ids }: { ids: string[] }) {
                 <td>{k.label}</td>
                 {vals.map((v, i) => (
                   <td key={i} className={v !== undefined && v === best ? 'num best' : 'num'}>
-                    {v === undefined ? '—' : k.fmt(v)}
+                    {v === undefined ? '—' : k.fmt(v, money)}
                   </td>
                 ))}
               </tr>

@@ -1,15 +1,17 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { Chart, ChartConfiguration } from 'chart.js';
-import type { JobProgress, JobResult, MethodOutput } from '../../../core/api/contract.js';
-import type { AppContext } from '../App.js';
+import type { JobProgress, MethodOutput } from '../../../core/contract/contract.js';
+import { useApp, useMoney } from '../app-context.js';
 import { api } from '../api-client.js';
+import { useJob } from '../jobs/use-job.js';
+import { CancelledNotice } from '../components/CancelledNotice.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { ChartCanvas, themeColors } from '../components/ChartCanvas.js';
-import { fmtMoney, fmtNum, fmtPct, shortId } from '../format.js';
+import { fmtNum, fmtPct, shortId } from '../format.js';
+import { lossCurve } from './loss-curve.js';
 
 type Progress = JobProgress<'train'>;
-type Result = JobResult<'train'>;
 
 const PHASES: Record<Progress['phase'], string> = {
   loading: 'Loading the data',
@@ -18,67 +20,53 @@ const PHASES: Record<Progress['phase'], string> = {
   export: 'Exporting to ONNX',
 };
 
-export function TrainScreen({ ctx }: { ctx: AppContext }) {
+const ENDED = { done: 'Finished', failed: 'Stopped by an error', cancelled: 'Cancelled' } as const;
+
+const DEFAULT_PARAMS = { n_rounds: '300', learning_rate: '0.05', max_leaves: '31', min_samples_leaf: '20' };
+
+/** The parameter fields: the defaults, overridden by the parameters a training was started with. */
+function paramFields(started: Record<string, number | string> | undefined): typeof DEFAULT_PARAMS {
+  const fields = { ...DEFAULT_PARAMS };
+  for (const k of Object.keys(fields) as (keyof typeof fields)[]) if (started?.[k] !== undefined) fields[k] = String(started[k]);
+  return fields;
+}
+
+export function TrainScreen() {
+  const { info, refreshInfo } = useApp();
+  const money = useMoney();
   const [datasets, setDatasets] = useState<MethodOutput<'datasets.list'>>([]);
   const [models, setModels] = useState<MethodOutput<'models.list'>>([]);
-  const [dataset, setDataset] = useState('');
-  const [mode, setMode] = useState<'full' | 'warm'>('full');
-  const [warmFrom, setWarmFrom] = useState('champion');
-  const [params, setParams] = useState({ n_rounds: '300', learning_rate: '0.05', max_leaves: '31', min_samples_leaf: '20' });
-  const [folds, setFolds] = useState('5');
-  const [name, setName] = useState('');
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [running, setRunning] = useState(false);
-  const [progress, setProgress] = useState<Progress | null>(null);
-  const [result, setResult] = useState<Result | null>(null);
+  const job = useJob('train', { onDone: () => void api.call('models.list', {}).then(setModels, () => undefined) });
+  // Back on this screen while a training runs (or after one), the form shows what it was started with.
+  const started = job.input;
+  const [dataset, setDataset] = useState(started?.dataset ?? '');
+  const [mode, setMode] = useState<'full' | 'warm'>(started?.warmStart ? 'warm' : 'full');
+  const [warmFrom, setWarmFrom] = useState(started?.warmStart ?? 'champion');
+  const [params, setParams] = useState(() => paramFields(started?.params));
+  const [folds, setFolds] = useState(started?.folds !== undefined ? String(started.folds) : '5');
+  const [name, setName] = useState(started?.name ?? '');
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const curve = useRef<{ fold: number; points: { x: number; train?: number; valid?: number }[] }>({ fold: -1, points: [] });
+  const running = job.state === 'running';
+  const { progress, result } = job;
 
   useEffect(() => {
     api.call('datasets.list', {}).then((d) => {
       setDatasets(d);
       // Default: the champion's training data (retraining it is the usual case), else the newest dataset.
-      const preferred = d.find((x) => x.id === ctx.info?.champion?.datasetId) ?? d[0];
+      const preferred = d.find((x) => x.id === info?.champion?.datasetId) ?? d[0];
       if (preferred) setDataset((cur) => cur || preferred.id);
     }, setError);
     api.call('models.list', {}).then(setModels, () => undefined);
-  }, [ctx.info?.champion?.datasetId]);
+  }, [info?.champion?.datasetId]);
 
-  const onProgress = (p: Progress) => {
-    const key = p.phase === 'cross-validation' ? (p.fold ?? 0) : 1000;
-    if (curve.current.fold !== key) curve.current = { fold: key, points: [] };
-    if (p.round !== undefined && (p.trainLoss !== undefined || p.validLoss !== undefined)) {
-      const pts = curve.current.points;
-      if (pts.length === 0 || pts[pts.length - 1].x !== p.round) pts.push({ x: p.round, train: p.trainLoss, valid: p.validLoss });
-    }
-    setProgress(p);
-  };
-
-  const start = async (e: React.FormEvent) => {
+  const start = (e: React.FormEvent) => {
     e.preventDefault();
     setError(null);
-    setResult(null);
     setNotice(null);
-    setProgress(null);
-    curve.current = { fold: -1, points: [] };
-    setRunning(true);
-    try {
-      const p: Record<string, number> = {};
-      for (const [k, v] of Object.entries(params)) if (v.trim() !== '') p[k] = Number(v);
-      const r = await api.runJob(
-        'train',
-        { dataset, folds: Number(folds), params: p, ...(mode === 'warm' ? { warmStart: warmFrom } : {}), ...(name.trim() ? { name: name.trim() } : {}) },
-        { onProgress, started: setJobId },
-      );
-      setResult(r);
-      setModels(await api.call('models.list', {}));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setRunning(false);
-      setJobId(null);
-    }
+    const p: Record<string, number> = {};
+    for (const [k, v] of Object.entries(params)) if (v.trim() !== '') p[k] = Number(v);
+    void job.start({ dataset, folds: Number(folds), params: p, ...(mode === 'warm' ? { warmStart: warmFrom } : {}), ...(name.trim() ? { name: name.trim() } : {}) });
   };
 
   const promote = async () => {
@@ -86,12 +74,14 @@ export function TrainScreen({ ctx }: { ctx: AppContext }) {
     try {
       await api.call('models.promote', { ref: result.modelId });
       setNotice(`${result.name} is now the champion.`);
-      await ctx.refreshInfo();
+      await refreshInfo();
     } catch (err) {
       setError(err);
     }
   };
 
+  // The curve comes from the job store's progress log, so it is all there after leaving the screen and back.
+  const curve = useMemo(() => lossCurve(job.progressLog), [job.progressLog]);
   const chartConfig = useMemo<ChartConfiguration>(() => {
     const c = themeColors();
     return {
@@ -101,9 +91,8 @@ export function TrainScreen({ ctx }: { ctx: AppContext }) {
     };
   }, []);
   const updateChart = (chart: Chart) => {
-    const pts = curve.current.points;
-    chart.data.datasets[0].data = pts.filter((p) => p.valid !== undefined).map((p) => ({ x: p.x, y: p.valid! }));
-    chart.data.datasets[1].data = pts.filter((p) => p.train !== undefined).map((p) => ({ x: p.x, y: p.train! }));
+    chart.data.datasets[0].data = curve.points.filter((p) => p.valid !== undefined).map((p) => ({ x: p.x, y: p.valid! }));
+    chart.data.datasets[1].data = curve.points.filter((p) => p.train !== undefined).map((p) => ({ x: p.x, y: p.train! }));
   };
 
   const frac = progress?.round !== undefined && progress.nRounds ? progress.round / progress.nRounds : null;
@@ -167,8 +156,8 @@ export function TrainScreen({ ctx }: { ctx: AppContext }) {
           <button type="submit" disabled={running || !dataset} data-testid="train-start">
             {running ? 'Training…' : 'Start training'}
           </button>
-          {running && jobId && (
-            <button type="button" className="secondary" onClick={() => void api.call('jobs.cancel', { jobId })}>
+          {running && (
+            <button type="button" className="secondary" onClick={() => void job.cancel()} data-testid="train-cancel">
               Cancel
             </button>
           )}
@@ -176,9 +165,11 @@ export function TrainScreen({ ctx }: { ctx: AppContext }) {
         </div>
       </form>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
+      <ErrorBanner error={job.error} onDismiss={job.reset} />
+      {job.state === 'cancelled' && <CancelledNotice what="The training" onDismiss={job.reset} />}
       {(running || progress) && (
-        <div className="card" data-testid="train-progress">
-          <ProgressBar value={running ? frac : 1} label={running ? label : 'Finished'} />
+        <div className="card" data-testid="train-progress" data-state={job.state} data-curve-fit={curve.fit} data-curve-points={curve.points.length}>
+          <ProgressBar value={job.state === 'done' ? 1 : frac} label={job.state === 'done' || job.state === 'failed' || job.state === 'cancelled' ? ENDED[job.state] : label} />
           <ChartCanvas config={chartConfig} update={updateChart} label="Training and validation loss per boosting round" height={220} />
         </div>
       )}
@@ -201,7 +192,7 @@ export function TrainScreen({ ctx }: { ctx: AppContext }) {
             <Metric label="Median error" value={fmtPct(result.cv.mdape)} />
             <Metric label="Within 10 %" value={fmtPct(result.cv.within10)} />
             <Metric label="RMSE (log)" value={result.cv.rmseLog.toFixed(4)} />
-            <Metric label="Mean abs. error" value={fmtMoney(result.cv.mae)} />
+            <Metric label="Mean abs. error" value={money.format(result.cv.mae)} />
             <Metric label="COD" value={result.cv.cod.toFixed(2)} />
             <Metric label="Trees" value={String(result.nTrees)} />
             <Metric label="Training time" value={`${result.trainSeconds.toFixed(1)} s`} />

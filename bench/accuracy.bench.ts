@@ -67,8 +67,12 @@ export async function run(args: string[]): Promise<void> {
   const oursRmse = rmse(ours.pred, kc.y);
   const dollars = Math.sqrt(ours.pred.reduce((s, v, i) => s + (Math.exp(v) - Math.exp(kc.y[i])) ** 2, 0) / kc.nRows);
   console.log(`\nKing County (${kc.nRows} rows, ${kc.nFeatures} features, 5 anchor folds)`);
-  console.log(`  ours (defaults):           RMSE log ${fmt(oursRmse)}  RMSE $ ${Math.round(dollars).toLocaleString('en-US')}  trees per fold ${ours.iterations.join(',')}  ${fmt(ours.seconds, 1)} s`);
-  console.log(`  anchor sklearn HGB 1000/0.05: ${fmt(ANCHOR_HGB)}   ratio ours/anchor ${fmt(oursRmse / ANCHOR_HGB, 3)}  ${oursRmse <= ANCHOR_HGB ? 'PASS (<= anchor)' : 'MISS (> anchor)'}`);
+  console.log(
+    `  ours (defaults):           RMSE log ${fmt(oursRmse)}  RMSE $ ${Math.round(dollars).toLocaleString('en-US')}  trees per fold ${ours.iterations.join(',')}  ${fmt(ours.seconds, 1)} s`,
+  );
+  console.log(
+    `  anchor sklearn HGB 1000/0.05: ${fmt(ANCHOR_HGB)}   ratio ours/anchor ${fmt(oursRmse / ANCHOR_HGB, 3)}  ${oursRmse <= ANCHOR_HGB ? 'PASS (<= anchor)' : 'MISS (> anchor)'}`,
+  );
   console.log(`  anchor XGBoost 1000/d6/0.05:  ${fmt(ANCHOR_XGB)}   ratio ours/anchor ${fmt(oursRmse / ANCHOR_XGB, 3)}`);
   const kcBase = baselines(kc, kc.fold, withBaselines);
   if (kcBase.hgb !== null) console.log(`  sklearn HGB, this run:        ${fmt(kcBase.hgb)}   ratio ours/sklearn ${fmt(oursRmse / kcBase.hgb, 3)}`);
@@ -80,7 +84,9 @@ export async function run(args: string[]): Promise<void> {
     const product = await pipelineAccuracyOnKc(threads);
     if (product) {
       const r = product.cv.rmseLog;
-      console.log(`  appraise ingest + train --folds-file (product pipeline, defaults): RMSE log ${fmt(r)}  MdAPE ${fmt(product.cv.mdape * 100, 2)} %  COD ${fmt(product.cv.cod, 2)}  PRD ${fmt(product.cv.prd, 3)}  ratio ours/anchor ${fmt(r / ANCHOR_HGB, 3)}  ${r <= ANCHOR_HGB ? 'PASS' : 'MISS'}  ${fmt(product.trainSeconds, 1)} s`);
+      console.log(
+        `  appraise ingest + train --folds-file (product pipeline, defaults): RMSE log ${fmt(r)}  MdAPE ${fmt(product.cv.mdape * 100, 2)} %  COD ${fmt(product.cv.cod, 2)}  PRD ${fmt(product.cv.prd, 3)}  ratio ours/anchor ${fmt(r / ANCHOR_HGB, 3)}  ${r <= ANCHOR_HGB ? 'PASS' : 'MISS'}  ${fmt(product.trainSeconds, 1)} s`,
+      );
     }
   }
 

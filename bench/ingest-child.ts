@@ -10,4 +10,6 @@ const t0 = performance.now();
 const r = await runner.runLocal({ method: 'datasets.ingest', input: { file: csv, config } });
 const seconds = (performance.now() - t0) / 1000;
 await runner.close();
-console.log(JSON.stringify({ rows: r.rowsRead, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, accepted: r.rowsAccepted, quarantined: r.rowsQuarantined }));
+console.log(
+  JSON.stringify({ rows: r.rowsRead, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, accepted: r.rowsAccepted, quarantined: r.rowsQuarantined }),
+);

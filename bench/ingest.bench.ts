@@ -69,17 +69,25 @@ export async function run(args: string[]): Promise<void> {
     results.push({ n, ours, base });
     const oursRate = n / ours.seconds;
     console.log(`\n${n.toLocaleString('en-US')} rows`);
-    console.log(`  appraise ingest (parse + validate + insert + hash + profile): ${ours.seconds.toFixed(2)} s, ${Math.round(oursRate).toLocaleString('en-US')} rows/s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB, accepted ${ours.accepted.toLocaleString('en-US')}`);
+    console.log(
+      `  appraise ingest (parse + validate + insert + hash + profile): ${ours.seconds.toFixed(2)} s, ${Math.round(oursRate).toLocaleString('en-US')} rows/s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB, accepted ${ours.accepted.toLocaleString('en-US')}`,
+    );
     if (base) {
       const baseRate = n / base.seconds;
-      console.log(`  sqlite3 .import (no validation):                            ${base.seconds.toFixed(2)} s, ${Math.round(baseRate).toLocaleString('en-US')} rows/s`);
+      console.log(
+        `  sqlite3 .import (no validation):                            ${base.seconds.toFixed(2)} s, ${Math.round(baseRate).toLocaleString('en-US')} rows/s`,
+      );
       console.log(`  ratio ours / .import: ${(oursRate / baseRate).toFixed(2)}× by wall time  (target ≥ 0.50×)`);
-      console.log(`  CPU seconds: ours ${ours.cpuSeconds.toFixed(1)}, .import ${base.cpuSeconds.toFixed(1)} → ratio ${(base.cpuSeconds / ours.cpuSeconds).toFixed(2)}× by CPU time (steadier on a busy machine)`);
+      console.log(
+        `  CPU seconds: ours ${ours.cpuSeconds.toFixed(1)}, .import ${base.cpuSeconds.toFixed(1)} → ratio ${(base.cpuSeconds / ours.cpuSeconds).toFixed(2)}× by CPU time (steadier on a busy machine)`,
+      );
     } else console.log('  sqlite3 CLI not installed (apt-get install sqlite3): no baseline in this run');
   }
   if (results.length > 1) {
     const a = results[0];
     const b = results[results.length - 1];
-    console.log(`\npeak RSS ${a.n.toLocaleString('en-US')} rows: ${a.ours.peakRssMiB.toFixed(0)} MiB; ${b.n.toLocaleString('en-US')} rows: ${b.ours.peakRssMiB.toFixed(0)} MiB; growth ${(b.ours.peakRssMiB - a.ours.peakRssMiB).toFixed(0)} MiB (target: < 300 MiB and no growth)`);
+    console.log(
+      `\npeak RSS ${a.n.toLocaleString('en-US')} rows: ${a.ours.peakRssMiB.toFixed(0)} MiB; ${b.n.toLocaleString('en-US')} rows: ${b.ours.peakRssMiB.toFixed(0)} MiB; growth ${(b.ours.peakRssMiB - a.ours.peakRssMiB).toFixed(0)} MiB (target: < 300 MiB and no growth)`,
+    );
   }
 }

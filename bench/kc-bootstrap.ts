@@ -18,7 +18,9 @@ export function kcCsvPath(): string {
  */
 export async function writeKcBootstrap(path: string, n: number, seed = 42): Promise<string> {
   if (existsSync(path) && statSync(path).size > 0) return path;
-  const lines = readFileSync(kcCsvPath(), 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const lines = readFileSync(kcCsvPath(), 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   const header = lines[0];
   const rows = lines.slice(1).map((l) => l.split(','));
   const noisy = new Set(['price', 'sqft_living', 'sqft_lot', 'sqft_above', 'sqft_living15', 'sqft_lot15']);

@@ -20,7 +20,9 @@ export function machineLine(): string {
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const available = readdirSync(here).filter((f) => f.endsWith('.bench.js')).map((f) => f.replace(/\.bench\.js$/, ''));
+  const available = readdirSync(here)
+    .filter((f) => f.endsWith('.bench.js'))
+    .map((f) => f.replace(/\.bench\.js$/, ''));
   if (!name || !available.includes(name)) {
     console.error(`usage: npm run bench -- <${available.join('|')}> [args]`);
     process.exit(1);

@@ -154,7 +154,12 @@ export async function run(args: string[]): Promise<void> {
   const poolSize = flag(args, 'pool', Math.min(2, os.availableParallelism()));
   const nLatency = quick ? 300 : 3000;
   const k = quick ? 1 : 5;
-  console.log(`load average before start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; each rate is the best of ${k} interleaved rounds`);
+  console.log(
+    `load average before start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; each rate is the best of ${k} interleaved rounds`,
+  );
 
   const kc = args.includes('--synthetic') ? null : await kcModel(nTrees, depth);
   const model = kc?.model ?? syntheticEnsemble({ seed: 42, nTrees, maxDepth: depth, nFeatures: SYNTHETIC_FEATURES, categorical: { 0: 70 }, earlyLeaf: 0.05 });
@@ -164,7 +169,9 @@ export async function run(args: string[]): Promise<void> {
   const nInterior = model.trees.reduce((s, t) => s + t.feature.filter((f) => f !== -1).length, 0);
   console.log(
     `model: ${model.trees.length} trees, depth ≤ ${depth}, ${nLeaves} leaves, ${nCatSplits} of ${nInterior} splits categorical, ${F} features; ` +
-      (kc ? `trained with core/learner on KC folds 1-4 (${kc.trainRows} rows, ${kc.seconds.toFixed(1)} s); scored rows: KC rows repeated` : 'synthetic (seeded)'),
+      (kc
+        ? `trained with core/learner on KC folds 1-4 (${kc.trainRows} rows, ${kc.seconds.toFixed(1)} s); scored rows: KC rows repeated`
+        : 'synthetic (seeded)'),
   );
   const X = kc?.X ?? syntheticRows(model, 65536, 7, 0.05);
 
@@ -173,7 +180,9 @@ export async function run(args: string[]): Promise<void> {
     { name: 'TreeEnsemble-5 membership, float64', operator: 'TreeEnsemble', precision: 'float64' },
     { name: 'TreeEnsembleRegressor-3 EQ chains, float32', operator: 'TreeEnsembleRegressor', precision: 'float32' },
   ];
-  const bytes = new Map(variants.map((v) => [v.name, exportTreeEnsembleToOnnx(model, { targetTransform: 'log', operator: v.operator, precision: v.precision })]));
+  const bytes = new Map(
+    variants.map((v) => [v.name, exportTreeEnsembleToOnnx(model, { targetTransform: 'log', operator: v.operator, precision: v.precision })]),
+  );
   const main = bytes.get(variants[0].name)!;
   console.log(`ONNX sizes: ${variants.map((v) => `${v.name} ${(bytes.get(v.name)!.length / 1024).toFixed(0)} KiB`).join('; ')}`);
   console.log(`onnxruntime-node ${ort.env.versions.node}; pool: ${poolSize} workers × 1 intra-op thread; bare: one session, default threads`);
@@ -198,7 +207,15 @@ export async function run(args: string[]): Promise<void> {
       secs,
       k,
     );
-    rowsThroughput.push([String(n), fmt(bareRps), fmt(bare1Rps), fmt(poolSeq), fmt(poolPar), (poolSeq / bareRps).toFixed(2) + '×', (poolPar / bareRps).toFixed(2) + '×']);
+    rowsThroughput.push([
+      String(n),
+      fmt(bareRps),
+      fmt(bare1Rps),
+      fmt(poolSeq),
+      fmt(poolPar),
+      (poolSeq / bareRps).toFixed(2) + '×',
+      (poolPar / bareRps).toFixed(2) + '×',
+    ]);
   }
   console.log('\nrows/s by batch size (TreeEnsemble-5, float32); ratios are pool / bare ORT (default threads)');
   table(['batch', 'bare ORT', 'bare ORT 1 thr', 'pool, 1 in flight', `pool, ${2 * poolSize} in flight`, 'ratio seq', 'ratio pipelined'], rowsThroughput);
@@ -217,7 +234,10 @@ export async function run(args: string[]): Promise<void> {
   ] as const;
   await hopPool.close();
   console.log(`\nsingle-row latency, warm (${nLatency} calls)`);
-  table(['path', 'p50', 'p99', 'max'], lat.map(([name, l]) => [name, ms(l.p50), ms(l.p99), ms(l.max)]));
+  table(
+    ['path', 'p50', 'p99', 'max'],
+    lat.map(([name, l]) => [name, ms(l.p50), ms(l.p99), ms(l.max)]),
+  );
   await session.close();
   await pool.close();
   await bare.release();
@@ -238,7 +258,11 @@ export async function run(args: string[]): Promise<void> {
   const heavyInterior = heavy.trees.reduce((s, t) => s + t.feature.filter((f) => f !== -1).length, 0);
   const opModels = [
     { label: kc ? ' [KC]' : '', model, bytes: (v: (typeof variants)[number]) => bytes.get(v.name)! },
-    { label: ' [zip-heavy]', model: heavy, bytes: (v: (typeof variants)[number]) => exportTreeEnsembleToOnnx(heavy, { targetTransform: 'log', operator: v.operator, precision: v.precision }) },
+    {
+      label: ' [zip-heavy]',
+      model: heavy,
+      bytes: (v: (typeof variants)[number]) => exportTreeEnsembleToOnnx(heavy, { targetTransform: 'log', operator: v.operator, precision: v.precision }),
+    },
   ];
   const opColumns: string[] = [];
   const opRows: string[][] = [];
@@ -252,7 +276,12 @@ export async function run(args: string[]): Promise<void> {
       // 16384 rather than 65536 keeps this section affordable: throughput is flat from ~1024 rows on.
       for (const n of [1, 1024, 16384]) {
         columns.push(`${threads ? `${threads} thr` : 'default thr'} b=${n}`);
-        const rates = await interleavedBest(sessions.map((s) => ({ once: bareRun(s, Xm, n, m.model.featureNames.length) })), n, n === 16384 ? 2 * seconds : seconds, k);
+        const rates = await interleavedBest(
+          sessions.map((s) => ({ once: bareRun(s, Xm, n, m.model.featureNames.length) })),
+          n,
+          n === 16384 ? 2 * seconds : seconds,
+          k,
+        );
         rates.forEach((r, i) => opRates[i].push(r));
       }
       await Promise.all(sessions.map((s) => s.release()));

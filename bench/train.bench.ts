@@ -17,7 +17,8 @@ import { SeededRandom } from '../core/common/seeded-random.js';
 import { kcFoldRows, loadKcAnchorTable } from './kc-anchor-matrix.js';
 import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';
 
-export const description = 'training time and peak RSS, depth-6 XGBoost-equivalent settings, vs XGBoost hist on the same matrix (KC fold or --rows N bootstrap)';
+export const description =
+  'training time and peak RSS, depth-6 XGBoost-equivalent settings, vs XGBoost hist on the same matrix (KC fold or --rows N bootstrap)';
 
 const ANCHOR_XGB_SECONDS = 2.24;
 const ANCHOR_1M = { seconds: 51.3, rssMiB: 697 };
@@ -61,7 +62,15 @@ function benchTable(rows: number): { data: TrainingData; fold: Int32Array } {
     }
     y[i] = kc.y[r] + Math.log(1 + 0.01 * gauss());
   }
-  const data: TrainingData = { nRows: rows, nFeatures: nF, X, y, featureNames: kc.featureNames, featureKinds: kc.featureKinds, categoryCounts: kc.categoryCounts };
+  const data: TrainingData = {
+    nRows: rows,
+    nFeatures: nF,
+    X,
+    y,
+    featureNames: kc.featureNames,
+    featureKinds: kc.featureKinds,
+    categoryCounts: kc.categoryCounts,
+  };
   return { data, fold: new Int32Array(rows).fill(1) };
 }
 
@@ -94,7 +103,9 @@ export async function run(args: string[]): Promise<void> {
   const xgb: { seconds: number; peakRssMiB: number }[] = [];
   try {
     for (let i = 0; i < repeats; i++) {
-      const p = spawnSync(process.execPath, [self, 'train', '--child', '--rows', String(rows), '--rounds', String(rounds), '--threads', String(threads)], { encoding: 'utf8' });
+      const p = spawnSync(process.execPath, [self, 'train', '--child', '--rows', String(rows), '--rounds', String(rounds), '--threads', String(threads)], {
+        encoding: 'utf8',
+      });
       if (p.status !== 0) throw new Error(`bench child failed: ${p.stderr}`);
       ours.push(JSON.parse(p.stdout.trim().split('\n').pop()!) as { seconds: number; peakRssMiB: number });
       if (dir) {
@@ -119,7 +130,9 @@ export async function run(args: string[]): Promise<void> {
     xgbSeconds = median(xgb.map((x) => x.seconds));
     xgbRss = Math.max(...xgb.map((x) => x.peakRssMiB));
     source = 'this run';
-    console.log(`  XGBoost:  ${fmt(xgbSeconds, 2)} s (runs ${xgb.map((x) => fmt(x.seconds, 2)).join(', ')}), peak RSS ${Math.round(xgbRss)} MiB (python process, incl. loading)`);
+    console.log(
+      `  XGBoost:  ${fmt(xgbSeconds, 2)} s (runs ${xgb.map((x) => fmt(x.seconds, 2)).join(', ')}), peak RSS ${Math.round(xgbRss)} MiB (python process, incl. loading)`,
+    );
   }
   if (rows > 0) console.log(`  anchor XGBoost 1M rows: ${ANCHOR_1M.seconds} s, ${ANCHOR_1M.rssMiB} MiB`);
   else console.log(`  anchor XGBoost: ${ANCHOR_XGB_SECONDS} s`);

@@ -35,7 +35,23 @@ const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 /** A property that varies per call so no layer can answer from a cache. */
 function property(i: number): Record<string, number | string> {
-  return { bedrooms: 2 + (i % 4), bathrooms: 1 + (i % 3), sqft_living: 1200 + ((i * 37) % 2400), sqft_lot: 5000, floors: 1, grade: 7, condition: 3, view: 0, yr_built: 1950 + (i % 60), yr_renovated: 0, zipcode: '98103', lat: 47.6, long: -122.3, sqft_living15: 1800, sqft_lot15: 5000 };
+  return {
+    bedrooms: 2 + (i % 4),
+    bathrooms: 1 + (i % 3),
+    sqft_living: 1200 + ((i * 37) % 2400),
+    sqft_lot: 5000,
+    floors: 1,
+    grade: 7,
+    condition: 3,
+    view: 0,
+    yr_built: 1950 + (i % 60),
+    yr_renovated: 0,
+    zipcode: '98103',
+    lat: 47.6,
+    long: -122.3,
+    sqft_living15: 1800,
+    sqft_lot15: 5000,
+  };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -68,9 +84,24 @@ export async function run(args: string[]): Promise<void> {
     await s.close();
 
     // Cold start of the web host to the first valuation on screen.
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     const t0 = performance.now();
-    const host = spawn(process.execPath, [join(root, 'dist', 'electron', 'launch.js'), '--web'], { env: { ...process.env, APPRAISE_WORKSPACE: ws }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const host = spawn(process.execPath, [join(root, 'dist', 'electron', 'launch.js'), '--web'], {
+      env: { ...process.env, APPRAISE_WORKSPACE: ws },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {
       host.stdout!.on('data', (d: Buffer) => {
@@ -97,7 +128,11 @@ export async function run(args: string[]): Promise<void> {
       const origin = new URL(url).origin;
       const token = new URL(url).hash.replace('#token=', '');
       const call = (i: number) =>
-        fetch(`${origin}/api/value`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-appraise-token': token }, body: JSON.stringify({ input: property(i), valuationDate: '2015-05-01' }) }).then((r) => r.json());
+        fetch(`${origin}/api/value`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-appraise-token': token },
+          body: JSON.stringify({ input: property(i), valuationDate: '2015-05-01' }),
+        }).then((r) => r.json());
       await call(0);
       for (let i = 0; i < n; i++) {
         const t = performance.now();
@@ -114,7 +149,11 @@ export async function run(args: string[]): Promise<void> {
     const cli: number[] = [];
     for (let i = 0; i < cliRuns; i++) {
       const t = performance.now();
-      execFileSync(process.execPath, [join(root, 'bin', 'appraise.js'), '--workspace', ws, '--json', 'value', 'champion', '--input', JSON.stringify(property(i)), '--date', '2015-05-01'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(
+        process.execPath,
+        [join(root, 'bin', 'appraise.js'), '--workspace', ws, '--json', 'value', 'champion', '--input', JSON.stringify(property(i)), '--date', '2015-05-01'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       cli.push(performance.now() - t);
     }
 

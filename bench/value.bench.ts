@@ -52,8 +52,12 @@ export async function run(args: string[]): Promise<void> {
     }
     bare.sort((a, b) => a - b);
     console.log(`\nsingle valuation, ${calls} warm calls`);
-    console.log(`  appraise value (validate + ONNX + TreeSHAP + interval + comparables): p50 ${pct(times, 0.5).toFixed(2)} ms, p99 ${pct(times, 0.99).toFixed(2)} ms (target p99 ≤ 20 ms)`);
-    console.log(`  bare onnxruntime-node, one row:                                     p50 ${pct(bare, 0.5).toFixed(3)} ms, p99 ${pct(bare, 0.99).toFixed(3)} ms`);
+    console.log(
+      `  appraise value (validate + ONNX + TreeSHAP + interval + comparables): p50 ${pct(times, 0.5).toFixed(2)} ms, p99 ${pct(times, 0.99).toFixed(2)} ms (target p99 ≤ 20 ms)`,
+    );
+    console.log(
+      `  bare onnxruntime-node, one row:                                     p50 ${pct(bare, 0.5).toFixed(3)} ms, p99 ${pct(bare, 0.99).toFixed(3)} ms`,
+    );
 
     // Batch: SQLite dataset → SQLite table through the worker pool, vs bare onnxruntime on the same matrix.
     const ds = s.datasets.get(ingest.datasetId);
@@ -69,8 +73,12 @@ export async function run(args: string[]): Promise<void> {
     const res = await s.valuation.score('champion', ingest.datasetId, 'sqlite:bench');
     const oursRate = res.rows / res.seconds;
     console.log(`\nbatch scoring, ${m.nRows.toLocaleString('en-US')} rows, batches of ${batch}`);
-    console.log(`  appraise score dataset → sqlite table (read, features, pool of workers, intervals, write): ${Math.round(oursRate).toLocaleString('en-US')} rows/s`);
-    console.log(`  bare onnxruntime-node, one session, matrix already in memory:                         ${Math.round(bareRate).toLocaleString('en-US')} rows/s`);
+    console.log(
+      `  appraise score dataset → sqlite table (read, features, pool of workers, intervals, write): ${Math.round(oursRate).toLocaleString('en-US')} rows/s`,
+    );
+    console.log(
+      `  bare onnxruntime-node, one session, matrix already in memory:                         ${Math.round(bareRate).toLocaleString('en-US')} rows/s`,
+    );
     console.log(`  ratio ${(oursRate / bareRate).toFixed(2)}× (target ≥ 0.50×)`);
   } finally {
     await s.close();

@@ -61,7 +61,12 @@ export function attachCommandLog(program: Command): CommandLog {
         } else {
           const { logError } = await import('../core/logging/log-error.js');
           const cancelled = error instanceof AppraiseError && error.code === 'CANCELLED';
-          logError(log.logger, error, { command, ms, outcome: cancelled ? 'cancelled' : 'failed' }, `${command} ${cancelled ? 'cancelled' : 'failed'}: ${error instanceof Error ? error.message : String(error)}`);
+          logError(
+            log.logger,
+            error,
+            { command, ms, outcome: cancelled ? 'cancelled' : 'failed' },
+            `${command} ${cancelled ? 'cancelled' : 'failed'}: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       } catch {
         // Logging the outcome must never change it.

@@ -19,7 +19,11 @@ export function printTable(rows: Record<string, unknown>[], columns?: string[]):
   const cols = columns ?? Object.keys(rows[0]);
   const cells = rows.map((r) => cols.map((c) => formatCell(r[c])));
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
-  const line = (vals: string[]) => vals.map((v, i) => (isNumeric(v) ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => (isNumeric(v) ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(cols)}\n${widths.map((w) => '─'.repeat(w)).join('  ')}\n${cells.map(line).join('\n')}\n`);
 }
 
@@ -50,7 +54,12 @@ export class Progress {
   start(total: number, label: string, unit = ''): void {
     if (!this.enabled) return;
     this.bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% | {value}/{total}${unit} | {detail} | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true, clearOnComplete: false },
+      {
+        format: `${label} [{bar}] {percentage}% | {value}/{total}${unit} | {detail} | ETA {eta_formatted}`,
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: false,
+      },
       cliProgress.Presets.shades_classic,
     );
     this.bar.start(total, 0, { detail: '' });

@@ -28,7 +28,14 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const rendererDir = join(root, 'renderer', 'dist');
 const preloadPath = fileURLToPath(new URL('./preload.cjs', import.meta.url));
 const coreHostPath = fileURLToPath(new URL('./core-host.js', import.meta.url));
-const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
+const MIME: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+};
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -59,7 +66,8 @@ if (!app.requestSingleInstanceLock()) {
       }
     });
     core.on('exit', (code) => {
-      for (const resolve of pending.values()) resolve(errorResponse(new AppraiseError('INTERNAL', `the core process stopped (exit ${code}); restart Appraise`)));
+      for (const resolve of pending.values())
+        resolve(errorResponse(new AppraiseError('INTERNAL', `the core process stopped (exit ${code}); restart Appraise`)));
       pending.clear();
       core = null;
     });
@@ -126,7 +134,18 @@ if (!app.requestSingleInstanceLock()) {
         ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
         { role: 'fileMenu' },
         { role: 'editMenu' },
-        { label: 'View', submenu: [{ role: 'reload' }, { type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }] },
+        {
+          label: 'View',
+          submenu: [
+            { role: 'reload' },
+            { type: 'separator' },
+            { role: 'resetZoom' },
+            { role: 'zoomIn' },
+            { role: 'zoomOut' },
+            { type: 'separator' },
+            { role: 'togglefullscreen' },
+          ],
+        },
         { role: 'windowMenu' },
         { role: 'help', submenu: [{ label: `Appraise ${app.getVersion()}`, enabled: false }] },
       ]),

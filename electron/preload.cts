@@ -10,7 +10,8 @@ const IPC_EVENT = 'appraise:event';
 
 contextBridge.exposeInMainWorld('appraise', {
   invoke: (method: unknown, input: unknown) => {
-    if (typeof method !== 'string' || method.length > 100) return Promise.resolve({ ok: false, error: { name: 'AppraiseError', code: 'INVALID_INPUT', message: 'method must be a string' } });
+    if (typeof method !== 'string' || method.length > 100)
+      return Promise.resolve({ ok: false, error: { name: 'AppraiseError', code: 'INVALID_INPUT', message: 'method must be a string' } });
     return ipcRenderer.invoke(IPC_INVOKE, method, input);
   },
   onEvent: (listener: unknown) => {

@@ -35,7 +35,11 @@ describe('Electron security policy', () => {
   it('sends a strict CSP as a header with every renderer file', () => {
     const h = rendererResponseHeaders('text/html');
     expect(h['Content-Security-Policy']).toBe(ELECTRON_CSP);
-    const directives = Object.fromEntries(ELECTRON_CSP.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+    const directives = Object.fromEntries(
+      ELECTRON_CSP.split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([k, ...v]) => [k, v]),
+    );
     expect(directives['default-src']).toEqual(["'none'"]);
     expect(directives['script-src']).toEqual(["'self'"]);
     expect(directives['object-src']).toEqual(["'none'"]);
@@ -47,7 +51,15 @@ describe('Electron security policy', () => {
 
   it('allows navigation only within the app origin', () => {
     expect(isAllowedNavigation(`${APP_ORIGIN}/index.html`)).toBe(true);
-    for (const url of ['https://example.com/', 'http://127.0.0.1:3000/', 'file:///etc/passwd', 'app://other/index.html', 'javascript:alert(1)', 'not a url', 'data:text/html,<script>1</script>']) {
+    for (const url of [
+      'https://example.com/',
+      'http://127.0.0.1:3000/',
+      'file:///etc/passwd',
+      'app://other/index.html',
+      'javascript:alert(1)',
+      'not a url',
+      'data:text/html,<script>1</script>',
+    ]) {
       expect(isAllowedNavigation(url), url).toBe(false);
     }
   });
@@ -59,7 +71,8 @@ describe('Electron security policy', () => {
   });
 
   it('denies every permission request', () => {
-    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen', 'unknown']) expect(permissionDecision(p)).toBe(false);
+    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen', 'unknown'])
+      expect(permissionDecision(p)).toBe(false);
   });
 
   it('answers IPC only for the app page in the main frame', () => {
@@ -75,7 +88,14 @@ describe('Electron security policy', () => {
     const root = normalize('/opt/appraise/renderer/dist');
     expect(resolveAppUrl(`${APP_ORIGIN}/`, root, join, normalize)).toBe(join(root, 'index.html'));
     expect(resolveAppUrl(`${APP_ORIGIN}/assets/a.js`, root, join, normalize)).toBe(join(root, 'assets', 'a.js'));
-    for (const u of [`${APP_ORIGIN}/../../etc/passwd`, `${APP_ORIGIN}/%2e%2e/%2e%2e/etc/passwd`, `${APP_ORIGIN}/..%2f..%2fsecret`, 'app://other/index.html', 'https://x/index.html', `${APP_ORIGIN}/a%00b`]) {
+    for (const u of [
+      `${APP_ORIGIN}/../../etc/passwd`,
+      `${APP_ORIGIN}/%2e%2e/%2e%2e/etc/passwd`,
+      `${APP_ORIGIN}/..%2f..%2fsecret`,
+      'app://other/index.html',
+      'https://x/index.html',
+      `${APP_ORIGIN}/a%00b`,
+    ]) {
       const r = resolveAppUrl(u, root, join, normalize);
       expect(r === null || r.startsWith(root + '/'), u).toBe(true);
     }
@@ -83,7 +103,17 @@ describe('Electron security policy', () => {
 
   it('main.ts wires these decisions (a cheap guard against someone bypassing the policy module)', () => {
     const main = readFileSync(new URL('./main.ts', import.meta.url), 'utf8');
-    for (const s of ['secureWebPreferences(', "'will-navigate'", 'setWindowOpenHandler', 'setPermissionRequestHandler', 'setPermissionCheckHandler', 'handleInvoke(event.senderFrame', 'rendererResponseHeaders(', 'requestSingleInstanceLock', 'utilityProcess.fork']) {
+    for (const s of [
+      'secureWebPreferences(',
+      "'will-navigate'",
+      'setWindowOpenHandler',
+      'setPermissionRequestHandler',
+      'setPermissionCheckHandler',
+      'handleInvoke(event.senderFrame',
+      'rendererResponseHeaders(',
+      'requestSingleInstanceLock',
+      'utilityProcess.fork',
+    ]) {
       expect(main, s).toContain(s);
     }
     expect(main).not.toMatch(/nodeIntegration:\s*true|contextIsolation:\s*false|sandbox:\s*false/);
@@ -109,7 +139,8 @@ describe('IPC invoke handler', () => {
       }
       expect(calls).toBe(0);
       const app = { url: `${APP_ORIGIN}/index.html`, parent: null };
-      for (const m of [42, null, {}, 'x'.repeat(500)]) expect(await handleInvoke(app, m, {}, callCore)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      for (const m of [42, null, {}, 'x'.repeat(500)])
+        expect(await handleInvoke(app, m, {}, callCore)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
       expect(await handleInvoke(app, 'datasets.get', { ref: 7 }, callCore)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
       expect(await handleInvoke(app, 'datasets.list', {}, callCore)).toEqual({ ok: true, result: [] });
     } finally {

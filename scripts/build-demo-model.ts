@@ -27,7 +27,9 @@ try {
     },
   );
   s.models.exportTo(r.modelId, out);
-  console.log(`model ${r.modelId} → ${out}\nCV RMSE log ${r.cv.rmseLog.toFixed(4)}, MdAPE ${(r.cv.mdape * 100).toFixed(1)}%, ${r.nTrees} trees, ${r.trainSeconds.toFixed(0)} s`);
+  console.log(
+    `model ${r.modelId} → ${out}\nCV RMSE log ${r.cv.rmseLog.toFixed(4)}, MdAPE ${(r.cv.mdape * 100).toFixed(1)}%, ${r.nTrees} trees, ${r.trainSeconds.toFixed(0)} s`,
+  );
 } finally {
   await s.close();
   rmSync(tmp, { recursive: true, force: true });

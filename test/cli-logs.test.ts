@@ -31,9 +31,18 @@ test('each command logs its outcome once; appraise logs shows it for people and 
   expect(lines[1]).toMatch(/ERROR {2}cli\[\d+\] {2}datasets show failed: .*no-such-dataset.* {2}\[NOT_FOUND\]$/);
 
   const json = await runCli(['-w', ws, 'logs', '--json', '--level', 'error']);
-  const records = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const records = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(records).toEqual([
-    expect.objectContaining({ level: 'error', process: 'cli', command: 'datasets show', outcome: 'failed', err: expect.objectContaining({ code: 'NOT_FOUND' }) }),
+    expect.objectContaining({
+      level: 'error',
+      process: 'cli',
+      command: 'datasets show',
+      outcome: 'failed',
+      err: expect.objectContaining({ code: 'NOT_FOUND' }),
+    }),
   ]);
 
   const none = await runCli(['-w', ws, 'logs', '--since', '2h', '--level', 'fatal']);

@@ -9,7 +9,9 @@ afterAll(cleanup);
 const ws = join(dir, 'ws');
 const cli = (...args: string[]) => runCli(['-w', ws, ...args]);
 
-const lines = readFileSync(kcCsv, 'utf8').split(/\r?\n/).filter((l) => l);
+const lines = readFileSync(kcCsv, 'utf8')
+  .split(/\r?\n/)
+  .filter((l) => l);
 const header = lines[0].split(',');
 const house = Object.fromEntries(header.map((h, i) => [h, lines[1].split(',')[i]]));
 delete house.price;

@@ -10,7 +10,9 @@ import { openServices } from '../core/services/open-workspace.js';
 test('kill -9 in the middle of an ingest leaves no half dataset; the next run cleans up and ingests fully', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const lines = readFileSync(kcCsv, 'utf8').split(/\r?\n/).filter((l) => l);
+    const lines = readFileSync(kcCsv, 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l);
     const body = lines.slice(1).join('\n');
     const big = join(dir, 'big.csv');
     writeFileSync(big, `${lines[0]}\n${Array.from({ length: 6 }, () => body).join('\n')}\n`); // ~130k rows

@@ -9,7 +9,9 @@ import { tempServices, kcCsv, kcConfig } from './helpers/temp-workspace.js';
 const services = tempServices();
 afterAll(() => services.cleanup());
 
-const kcLines = readFileSync(kcCsv, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+const kcLines = readFileSync(kcCsv, 'utf8')
+  .split(/\r?\n/)
+  .filter((l) => l.length > 0);
 const header = kcLines[0];
 const good = kcLines.slice(1, 11); // ten valid rows
 
@@ -105,13 +107,17 @@ test('files that cannot be this dataset fail fast with one clear message and wri
   expect((await failure(file('header-only.csv', `${header}\n`))).message).toContain('has a header but no data rows');
   const noPrice = header.replace('price', 'cost');
   expect((await failure(file('no-price.csv', [noPrice, ...good].join('\n')))).message).toContain('lacks required column "price"');
-  expect((await failure(file('semicolons.csv', [header.replace(/,/g, ';'), ...good.map((g) => g.replace(/,/g, ';'))].join('\n')))).message).toContain('is the delimiter "," right');
+  expect((await failure(file('semicolons.csv', [header.replace(/,/g, ';'), ...good.map((g) => g.replace(/,/g, ';'))].join('\n')))).message).toContain(
+    'is the delimiter "," right',
+  );
   const garbage = Buffer.alloc(4096);
   for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919 + 13) % 256;
   const g = await failure(file('garbage.bin', garbage));
   expect(g.code).toBe('BAD_FILE');
   expect(g.message).toMatch(/not valid UTF-8|binary data/);
-  expect((await failure(file('utf16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from([header, ...good].join('\n'), 'utf16le')])))).message).toContain('UTF-16');
+  expect(
+    (await failure(file('utf16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from([header, ...good].join('\n'), 'utf16le')])))).message,
+  ).toContain('UTF-16');
   expect((await failure(file('book.xlsx', Buffer.from('PK\u0003\u0004rest-of-zip')))).message).toContain('ZIP archive');
   const latin1 = Buffer.concat([Buffer.from(`${[header, ...good].join('\n')}\n`), Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x0a])]);
   expect((await failure(file('latin1.csv', latin1))).message).toContain('not valid UTF-8');

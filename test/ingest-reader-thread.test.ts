@@ -16,7 +16,9 @@ afterAll(cleanup);
 const config = parseConfig(`${readFileSync(kcConfigPath, 'utf8')}\npipeline:\n  ingest: { batchSize: 700, maxRecordBytes: 4096 }\n`);
 
 function mixedFile(): string {
-  const lines = readFileSync(kcCsv, 'utf8').split(/\r?\n/).filter((l) => l);
+  const lines = readFileSync(kcCsv, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l);
   const rows = lines.slice(1, 5001);
   const odd = rows.map((r, i) => {
     const c = r.split(',');
@@ -79,7 +81,10 @@ test('cancelling stops the reader thread and stores nothing', async () => {
   const ws = Workspace.open(join(dir, 'ws-cancel'));
   try {
     const controller = new AbortController();
-    const run = ingestCsv({ db: ws.db, datasets: new SqliteDatasetStore(ws.db) }, { file: mixedFile(), config, readerThread: 'worker', signal: controller.signal, onProgress: () => controller.abort() });
+    const run = ingestCsv(
+      { db: ws.db, datasets: new SqliteDatasetStore(ws.db) },
+      { file: mixedFile(), config, readerThread: 'worker', signal: controller.signal, onProgress: () => controller.abort() },
+    );
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
     expect((ws.db.prepare('SELECT COUNT(*) n FROM ingest_runs').get() as { n: number }).n).toBe(0);
   } finally {

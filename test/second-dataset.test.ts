@@ -23,14 +23,38 @@ test('another region, other columns, delimiter, date format and target work with
   const ds = s.datasets.get(r.datasetId);
   const transform = fitFeatureTransform(config.config, s.datasetStore.categoryFrequencies(ds, ['freguesia']));
   const compiled = compileFeatureTransform(transform);
-  expect(compiled.names).toEqual(['data_escritura', 'freguesia', 'tipologia', 'area_util_m2', 'estado', 'certificado_energetico', 'elevador', 'garagem', 'ano_construcao', 'idade', 'mes_venda']);
+  expect(compiled.names).toEqual([
+    'data_escritura',
+    'freguesia',
+    'tipologia',
+    'area_util_m2',
+    'estado',
+    'certificado_energetico',
+    'elevador',
+    'garagem',
+    'ano_construcao',
+    'idade',
+    'mes_venda',
+  ]);
   const m = s.datasetStore.readMatrix(ds, transform, compiled);
   expect(m.nRows).toBe(3000);
   expect(Math.exp(m.y[0])).toBeGreaterThan(1000);
 
   // A person's input, in the dataset's own formats, gives the same vector as the stored row.
   const first = (await import('node:fs')).readFileSync(csv, 'utf8').split('\n')[1].split(';');
-  const names = ['referencia', 'data_escritura', 'valor_venda', 'freguesia', 'tipologia', 'area_util_m2', 'estado', 'certificado_energetico', 'elevador', 'garagem', 'ano_construcao'];
+  const names = [
+    'referencia',
+    'data_escritura',
+    'valor_venda',
+    'freguesia',
+    'tipologia',
+    'area_util_m2',
+    'estado',
+    'certificado_energetico',
+    'elevador',
+    'garagem',
+    'ano_construcao',
+  ];
   const input = Object.fromEntries(names.map((n, i) => [n, first[i]]));
   const v = validateProperty(config.config, input);
   expect(v.ok).toBe(true);

@@ -12,7 +12,9 @@ const s = tempServices();
 afterAll(() => s.cleanup());
 
 // Seeded 80/20 split of the KC rows into two files: train on one, check intervals on the other.
-const lines = readFileSync(kcCsv, 'utf8').split(/\r?\n/).filter((l) => l);
+const lines = readFileSync(kcCsv, 'utf8')
+  .split(/\r?\n/)
+  .filter((l) => l);
 const header = lines[0];
 const rows = lines.slice(1);
 let seed = 99;
@@ -155,7 +157,12 @@ test('training refuses data it cannot learn from, with the reason', async () => 
 test('promote, rollback and archive keep exactly one champion', async () => {
   const second = await s.training.train({ dataset: trainId, folds: 2, params: { nRounds: 30, learningRate: 0.3 }, name: 'quick' });
   s.models.promote(second.modelId);
-  expect(s.models.list().filter((m) => m.status === 'champion').map((m) => m.id)).toEqual([second.modelId]);
+  expect(
+    s.models
+      .list()
+      .filter((m) => m.status === 'champion')
+      .map((m) => m.id),
+  ).toEqual([second.modelId]);
   expect(s.models.rollback().id).toBe(trained.modelId);
   expect(() => s.models.archive(trained.modelId)).toThrow(/champion cannot be archived/);
   expect(s.models.archive('quick').status).toBe('archived');
@@ -235,5 +242,7 @@ test('a CSV that names columns differently is scored through a column mapping, w
   await s.valuation.score(trained.modelId, original, join(s.dir, 'a.csv'));
   await s.valuation.score(trained.modelId, renamed, join(s.dir, 'b.csv'), {}, { columnMap });
   expect(readFileSync(join(s.dir, 'b.csv'), 'utf8')).toBe(readFileSync(join(s.dir, 'a.csv'), 'utf8'));
-  await expect(s.valuation.score(trained.modelId, renamed, join(s.dir, 'c.csv'), {}, { columnMap: { sqft_living: 'nope' } })).rejects.toThrow(/the file has no column "nope"/);
+  await expect(s.valuation.score(trained.modelId, renamed, join(s.dir, 'c.csv'), {}, { columnMap: { sqft_living: 'nope' } })).rejects.toThrow(
+    /the file has no column "nope"/,
+  );
 });

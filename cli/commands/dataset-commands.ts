@@ -59,7 +59,17 @@ export function registerDatasetCommands(program: Command): void {
       await withServices(cmd, (s, o) => {
         const list = s.datasets.list();
         if (o.json) printJson(list);
-        else printTable(list.map((d) => ({ id: d.id.slice(0, 12), name: d.name, rows: d.rows, quarantined: d.quarantined, config: d.config, created: d.createdAt.slice(0, 19).replace('T', ' ') })));
+        else
+          printTable(
+            list.map((d) => ({
+              id: d.id.slice(0, 12),
+              name: d.name,
+              rows: d.rows,
+              quarantined: d.quarantined,
+              config: d.config,
+              created: d.createdAt.slice(0, 19).replace('T', ' '),
+            })),
+          );
       });
     });
   datasets
@@ -72,7 +82,9 @@ export function registerDatasetCommands(program: Command): void {
         const out = { ...summarize(d), configHash: d.configHash, parentId: d.parentId, schema: d.columns };
         if (o.json) printJson(out);
         else {
-          process.stdout.write(`${d.name} ${d.id}\n  ${formatCell(d.rowCount)} rows, config ${d.configName} (${d.configHash.slice(0, 12)}), created ${d.createdAt}\n  source ${d.sourcePath ?? '-'}\n\n`);
+          process.stdout.write(
+            `${d.name} ${d.id}\n  ${formatCell(d.rowCount)} rows, config ${d.configName} (${d.configHash.slice(0, 12)}), created ${d.createdAt}\n  source ${d.sourcePath ?? '-'}\n\n`,
+          );
           printTable(d.columns.map((c) => ({ column: c.name, type: c.type, stored: c.sqlType })));
         }
       });
@@ -89,7 +101,8 @@ export function registerDatasetCommands(program: Command): void {
         if (o.json) printJson(q);
         else {
           process.stdout.write(`${formatCell(q.total)} quarantined row(s)\n`);
-          for (const r of q.rows) process.stdout.write(`line ${r.line}: ${r.reasons.join('; ')}\n    ${r.raw.length > 160 ? `${r.raw.slice(0, 160)}…` : r.raw}\n`);
+          for (const r of q.rows)
+            process.stdout.write(`line ${r.line}: ${r.reasons.join('; ')}\n    ${r.raw.length > 160 ? `${r.raw.slice(0, 160)}…` : r.raw}\n`);
         }
       });
     });
@@ -121,7 +134,8 @@ export function registerDatasetCommands(program: Command): void {
 
 function positiveInt(v: string, flag: string, allowZero = false): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new AppraiseError('INVALID_INPUT', `${flag} must be a whole number${allowZero ? '' : ' above 0'}, got "${v}"`);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1))
+    throw new AppraiseError('INVALID_INPUT', `${flag} must be a whole number${allowZero ? '' : ' above 0'}, got "${v}"`);
   return n;
 }
 
@@ -149,7 +163,10 @@ export function printQuality(q: QualityReport): void {
         mean: c.mean,
         distinct: `${c.distinct}${c.distinctCapped ? '+' : ''}`,
         'out of range': q.outOfRange[c.name] ?? 0,
-        top: c.topValues.slice(0, 3).map((t) => `${t.value} (${pct(t.share)})`).join(', '),
+        top: c.topValues
+          .slice(0, 3)
+          .map((t) => `${t.value} (${pct(t.share)})`)
+          .join(', '),
       };
     }),
   );
@@ -157,7 +174,11 @@ export function printQuality(q: QualityReport): void {
   if (problems.length > 0) {
     process.stdout.write('\nQuarantine reasons by column:\n');
     for (const [col, kinds] of problems) {
-      process.stdout.write(`  ${col === '_row' ? '(whole row)' : col}: ${Object.entries(kinds).map(([k, n]) => `${k} ${formatCell(n)}`).join(', ')}\n`);
+      process.stdout.write(
+        `  ${col === '_row' ? '(whole row)' : col}: ${Object.entries(kinds)
+          .map(([k, n]) => `${k} ${formatCell(n)}`)
+          .join(', ')}\n`,
+      );
     }
   }
 }

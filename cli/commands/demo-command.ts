@@ -25,16 +25,24 @@ export function registerDemoCommand(program: Command): void {
           return;
         }
         process.stdout.write(`Workspace: ${s.workspace.dir}\n`);
-        process.stdout.write(`King County sales: ${formatCell(ingest.rowsAccepted)} of ${formatCell(ingest.rowsRead)} rows accepted (dataset ${ingest.datasetId.slice(0, 12)}${ingest.reused ? ', already present' : ''})\n`);
+        process.stdout.write(
+          `King County sales: ${formatCell(ingest.rowsAccepted)} of ${formatCell(ingest.rowsRead)} rows accepted (dataset ${ingest.datasetId.slice(0, 12)}${ingest.reused ? ', already present' : ''})\n`,
+        );
         if (imported) process.stdout.write(`Installed the bundled model ${imported} as champion\n`);
         if (!valuation) {
           process.stdout.write('No model yet: train one with `appraise train king-county` and promote it.\n');
           return;
         }
-        process.stdout.write(`\nA 3-bed, 2,570 sqft house in 98125, valued today:\n  estimate $${formatCell(Math.round(valuation.estimate))} (80% range $${formatCell(Math.round(valuation.interval.low))} – $${formatCell(Math.round(valuation.interval.high))})\n`);
+        process.stdout.write(
+          `\nA 3-bed, 2,570 sqft house in 98125, valued today:\n  estimate $${formatCell(Math.round(valuation.estimate))} (80% range $${formatCell(Math.round(valuation.interval.low))} – $${formatCell(Math.round(valuation.interval.high))})\n`,
+        );
         for (const w of valuation.warnings) process.stdout.write(`  note: ${w}\n`);
         process.stdout.write('\nTop reasons:\n');
-        printTable(valuation.contributions.slice(0, 5).map((c) => ({ feature: c.feature, value: c.displayValue, effect: `${c.amount >= 0 ? '+' : '−'}$${formatCell(Math.round(Math.abs(c.amount)))}` })));
+        printTable(
+          valuation.contributions
+            .slice(0, 5)
+            .map((c) => ({ feature: c.feature, value: c.displayValue, effect: `${c.amount >= 0 ? '+' : '−'}$${formatCell(Math.round(Math.abs(c.amount)))}` })),
+        );
         process.stdout.write(`\nNext: appraise quality king-county · appraise models list · appraise value champion --input '{…}' · npm run web\n`);
       });
     });

@@ -58,52 +58,74 @@ export function registerModelCommands(program: Command): void {
     .option('--name <name>', 'model name')
     .option('--seed <n>', 'random seed (folds, sampling)', '42')
     .option('--threads <n>', 'worker threads for training (default: all cores)')
-    .action(async (dataset: string, opts: { folds: string; timeFolds?: boolean; foldsFile?: string; params: Record<string, string>; warmStart?: string; name?: string; seed: string; threads?: string }, cmd: Command) => {
-      await withServices(cmd, async (s, o) => {
-        const progress = Progress.for(o);
-        let phase = '';
-        let furthest = 0;
-        const onProgress = (p: TrainProgress) => {
-          // Folds run in parallel: one bar for all of them, at the furthest round any fold has reached.
-          const label = p.phase === 'cross-validation' ? `${p.folds}-fold CV` : p.phase;
-          if (label !== phase) {
+    .action(
+      async (
+        dataset: string,
+        opts: {
+          folds: string;
+          timeFolds?: boolean;
+          foldsFile?: string;
+          params: Record<string, string>;
+          warmStart?: string;
+          name?: string;
+          seed: string;
+          threads?: string;
+        },
+        cmd: Command,
+      ) => {
+        await withServices(cmd, async (s, o) => {
+          const progress = Progress.for(o);
+          let phase = '';
+          let furthest = 0;
+          const onProgress = (p: TrainProgress) => {
+            // Folds run in parallel: one bar for all of them, at the furthest round any fold has reached.
+            const label = p.phase === 'cross-validation' ? `${p.folds}-fold CV` : p.phase;
+            if (label !== phase) {
+              progress.stop();
+              phase = label;
+              furthest = 0;
+              if (p.nRounds) progress.start(p.nRounds, label.padEnd(11), ' rounds');
+            }
+            if (p.round !== undefined) {
+              furthest = p.phase === 'cross-validation' ? Math.max(furthest, p.round) : p.round;
+              progress.update(
+                furthest,
+                p.validLoss !== undefined ? `fold ${(p.fold ?? 0) + 1} valid RMSE ${p.validLoss.toFixed(4)}` : `train ${p.trainLoss?.toFixed(4) ?? ''}`,
+              );
+            }
+          };
+          try {
+            const r = await cancelOnCtrlC((signal) =>
+              s.training.train(
+                {
+                  dataset,
+                  folds: intOpt(opts.folds, '--folds'),
+                  foldScheme: opts.timeFolds ? 'time' : 'random',
+                  foldsFile: opts.foldsFile,
+                  params: opts.params,
+                  warmStart: opts.warmStart,
+                  name: opts.name,
+                  seed: intOpt(opts.seed, '--seed'),
+                  threads: opts.threads ? intOpt(opts.threads, '--threads') : undefined,
+                },
+                { onProgress, signal },
+              ),
+            );
             progress.stop();
-            phase = label;
-            furthest = 0;
-            if (p.nRounds) progress.start(p.nRounds, label.padEnd(11), ' rounds');
+            if (o.json) return printJson(r);
+            process.stdout.write(
+              `\nModel ${r.name} ${r.modelId.slice(0, 12)} trained in ${r.trainSeconds.toFixed(1)} s (${r.nTrees} trees); status: challenger\n`,
+            );
+            process.stdout.write(`Cross-validation (${r.cv.scheme}), pooled out-of-fold:\n`);
+            printTable(metricsRows(r.cv));
+            process.stdout.write(`Intervals: ${r.intervals.map((i) => `${pct(i.level)} nominal → ${pct(i.empiricalCoverage)} covered`).join(', ')}\n`);
+            process.stdout.write(`Promote it with: appraise models promote ${r.modelId.slice(0, 12)}\n`);
+          } finally {
+            progress.stop();
           }
-          if (p.round !== undefined) {
-            furthest = p.phase === 'cross-validation' ? Math.max(furthest, p.round) : p.round;
-            progress.update(furthest, p.validLoss !== undefined ? `fold ${(p.fold ?? 0) + 1} valid RMSE ${p.validLoss.toFixed(4)}` : `train ${p.trainLoss?.toFixed(4) ?? ''}`);
-          }
-        };
-        try {
-          const r = await cancelOnCtrlC((signal) => s.training.train(
-            {
-              dataset,
-              folds: intOpt(opts.folds, '--folds'),
-              foldScheme: opts.timeFolds ? 'time' : 'random',
-              foldsFile: opts.foldsFile,
-              params: opts.params,
-              warmStart: opts.warmStart,
-              name: opts.name,
-              seed: intOpt(opts.seed, '--seed'),
-              threads: opts.threads ? intOpt(opts.threads, '--threads') : undefined,
-            },
-            { onProgress, signal },
-          ));
-          progress.stop();
-          if (o.json) return printJson(r);
-          process.stdout.write(`\nModel ${r.name} ${r.modelId.slice(0, 12)} trained in ${r.trainSeconds.toFixed(1)} s (${r.nTrees} trees); status: challenger\n`);
-          process.stdout.write(`Cross-validation (${r.cv.scheme}), pooled out-of-fold:\n`);
-          printTable(metricsRows(r.cv));
-          process.stdout.write(`Intervals: ${r.intervals.map((i) => `${pct(i.level)} nominal → ${pct(i.empiricalCoverage)} covered`).join(', ')}\n`);
-          process.stdout.write(`Promote it with: appraise models promote ${r.modelId.slice(0, 12)}\n`);
-        } finally {
-          progress.stop();
-        }
-      });
-    });
+        });
+      },
+    );
 
   program
     .command('evaluate')
@@ -138,14 +160,21 @@ export function registerModelCommands(program: Command): void {
         const m = s.models.manifest(ref);
         if (o.json) return printJson(m);
         const sum = s.models.summary(ref);
-        process.stdout.write(`${m.name} ${m.modelId}\n  status ${sum.status}, mode ${m.mode}, ${m.nTrees} trees, created ${m.createdAt} by ${m.trainerVersion}\n`);
-        process.stdout.write(`  trained on ${m.trainingDatasetName ?? '-'} ${m.trainingDatasetId?.slice(0, 12) ?? ''}${m.parentModelId ? `, warm-started from ${m.parentModelId.slice(0, 12)}` : ''}\n`);
+        process.stdout.write(
+          `${m.name} ${m.modelId}\n  status ${sum.status}, mode ${m.mode}, ${m.nTrees} trees, created ${m.createdAt} by ${m.trainerVersion}\n`,
+        );
+        process.stdout.write(
+          `  trained on ${m.trainingDatasetName ?? '-'} ${m.trainingDatasetId?.slice(0, 12) ?? ''}${m.parentModelId ? `, warm-started from ${m.parentModelId.slice(0, 12)}` : ''}\n`,
+        );
         process.stdout.write(`  features (${m.featureTransform.features.length}): ${m.featureTransform.features.map((f) => f.name).join(', ')}\n`);
         if (m.cv) {
           process.stdout.write(`\nCross-validation (${m.cv.scheme}):\n`);
           printTable(metricsRows(m.cv));
         }
-        if (m.intervals.length) process.stdout.write(`Intervals: ${m.intervals.map((i) => `${pct(i.level)} → ${pct(i.empiricalCoverage)} covered (±${i.quantile.toFixed(3)} log)`).join(', ')}\n`);
+        if (m.intervals.length)
+          process.stdout.write(
+            `Intervals: ${m.intervals.map((i) => `${pct(i.level)} → ${pct(i.empiricalCoverage)} covered (±${i.quantile.toFixed(3)} log)`).join(', ')}\n`,
+          );
       });
     });
   for (const [name, desc] of [

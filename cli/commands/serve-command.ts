@@ -14,4 +14,3 @@ export function registerServeCommand(program: Command): void {
       await serveUntilSignal({ workspace: g.workspace, port: opts.port, demo: opts.demo, quiet: g.quiet || g.json });
     });
 }
-

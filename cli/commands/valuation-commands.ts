@@ -30,20 +30,27 @@ export function registerValuationCommands(program: Command): void {
   program
     .command('value')
     .argument('<model>', 'model id, prefix, name, or champion')
-    .requiredOption('-i, --input <json>', 'the property as JSON with the dataset\'s own column names and formats, or @file.json')
+    .requiredOption('-i, --input <json>', "the property as JSON with the dataset's own column names and formats, or @file.json")
     .option('--date <yyyy-mm-dd>', 'valuation date (default: the sale-date field of the input, else today)')
     .description('value one property: estimate, interval, reasons (SHAP) and comparable sales')
     .action(async (model: string, opts: { input: string; date?: string }, cmd: Command) => {
       await withServices(cmd, async (s, o) => {
         const v = await s.valuation.value(model, parseInput(opts.input), { valuationDate: opts.date });
         if (o.json) return printJson(v);
-        process.stdout.write(`Estimate ${money(v.estimate)}  (${Math.round(v.interval.level * 100)}% range ${money(v.interval.low)} – ${money(v.interval.high)})\n`);
-        for (const i of v.intervals.filter((x) => x !== v.interval)) process.stdout.write(`         ${Math.round(i.level * 100)}% range ${money(i.low)} – ${money(i.high)}\n`);
+        process.stdout.write(
+          `Estimate ${money(v.estimate)}  (${Math.round(v.interval.level * 100)}% range ${money(v.interval.low)} – ${money(v.interval.high)})\n`,
+        );
+        for (const i of v.intervals.filter((x) => x !== v.interval))
+          process.stdout.write(`         ${Math.round(i.level * 100)}% range ${money(i.low)} – ${money(i.high)}\n`);
         process.stdout.write(`Valuation date ${v.valuationDate ?? '-'}, model ${v.modelId.slice(0, 12)}\n`);
         for (const w of v.warnings) process.stdout.write(`  note: ${w}\n`);
         if (v.contributions.length) {
           process.stdout.write(`\nWhy (from an average of ${money(v.baseValue)}):\n`);
-          printTable(v.contributions.slice(0, 8).map((c) => ({ feature: c.feature, value: c.displayValue, effect: `${c.amount >= 0 ? '+' : '−'}${money(Math.abs(c.amount))}` })));
+          printTable(
+            v.contributions
+              .slice(0, 8)
+              .map((c) => ({ feature: c.feature, value: c.displayValue, effect: `${c.amount >= 0 ? '+' : '−'}${money(Math.abs(c.amount))}` })),
+          );
         }
         if (v.comparables.length) {
           process.stdout.write('\nComparable sales:\n');
@@ -55,7 +62,7 @@ export function registerValuationCommands(program: Command): void {
   program
     .command('score')
     .argument('<model>', 'model id, prefix, name, or champion')
-    .argument('<source>', 'a dataset in the workspace, or a CSV/CSV.gz file with the dataset\'s columns')
+    .argument('<source>', "a dataset in the workspace, or a CSV/CSV.gz file with the dataset's columns")
     .requiredOption('-o, --out <file>', 'output .csv file, or sqlite:NAME for table scores_NAME in the workspace')
     .description('value many properties; resumable: run the same command again after an interruption')
     .action(async (model: string, source: string, opts: { out: string }, cmd: Command) => {
@@ -63,17 +70,21 @@ export function registerValuationCommands(program: Command): void {
         const progress = Progress.for(o);
         let started = false;
         try {
-          const r = await cancelOnCtrlC((signal) => s.valuation.score(model, source, opts.out, {
-            signal,
-            onProgress: (p) => {
-              if (!started && Number.isFinite(p.total)) progress.start(p.total, 'score', ' rows');
-              started = true;
-              progress.update(p.rows);
-            },
-          }));
+          const r = await cancelOnCtrlC((signal) =>
+            s.valuation.score(model, source, opts.out, {
+              signal,
+              onProgress: (p) => {
+                if (!started && Number.isFinite(p.total)) progress.start(p.total, 'score', ' rows');
+                started = true;
+                progress.update(p.rows);
+              },
+            }),
+          );
           progress.stop();
           if (o.json) return printJson(r);
-          process.stdout.write(`Scored ${formatCell(r.scored)} of ${formatCell(r.rows)} rows in ${r.seconds.toFixed(1)} s → ${r.output}${r.failed ? ` (${formatCell(r.failed)} invalid rows have their reasons in the error column)` : ''}\n`);
+          process.stdout.write(
+            `Scored ${formatCell(r.scored)} of ${formatCell(r.rows)} rows in ${r.seconds.toFixed(1)} s → ${r.output}${r.failed ? ` (${formatCell(r.failed)} invalid rows have their reasons in the error column)` : ''}\n`,
+          );
         } finally {
           progress.stop();
         }

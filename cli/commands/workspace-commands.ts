@@ -19,7 +19,9 @@ export function registerWorkspaceCommands(program: Command): void {
         };
         if (o.json) printJson(info);
         else {
-          process.stdout.write(`Workspace ready at ${info.workspace}\n  database  ${info.database} (schema v${info.schemaVersion})\n  artifacts ${info.artifacts}\n`);
+          process.stdout.write(
+            `Workspace ready at ${info.workspace}\n  database  ${info.database} (schema v${info.schemaVersion})\n  artifacts ${info.artifacts}\n`,
+          );
           if (info.migrationsApplied.length > 0) process.stdout.write(`  applied migrations ${info.migrationsApplied.join(', ')}\n`);
         }
       });

@@ -10,7 +10,18 @@ import type { ValuationHistory } from '../valuation/valuation-history.js';
 import type { DatasetVersion } from '../datasets/dataset-store.js';
 import { buildFormSchema, type FormSchema } from '../valuation/valuation-form.js';
 import { inspectBatchFile } from '../valuation/batch-inspect.js';
-import { contract, jobContract, isMethodName, type ApiEvent, type JobMethodName, type JobProgress, type JobResult, type MethodName, type MethodOutput, type ParsedInput } from '../contract/contract.js';
+import {
+  contract,
+  jobContract,
+  isMethodName,
+  type ApiEvent,
+  type JobMethodName,
+  type JobProgress,
+  type JobResult,
+  type MethodName,
+  type MethodOutput,
+  type ParsedInput,
+} from '../contract/contract.js';
 import { errorResponse, okResponse, type ApiResponse } from '../contract/api-response.js';
 import type { JobTracker } from '../jobs/job-tracker.js';
 import type { JobRunner } from '../jobs/job-runner.js';
@@ -76,7 +87,9 @@ export class ApiDispatcher {
     if (!parsed.success) throw invalidInputFrom(method, parsed.error);
     let output: unknown;
     try {
-      output = isJobMethod(method) ? this.startJob(method, parsed.data as ParsedInput<typeof method>) : await (this.handlers[method] as (i: unknown) => unknown)(parsed.data);
+      output = isJobMethod(method)
+        ? this.startJob(method, parsed.data as ParsedInput<typeof method>)
+        : await (this.handlers[method] as (i: unknown) => unknown)(parsed.data);
     } catch (e) {
       throw e instanceof AppraiseError ? e : new AppraiseError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
     }
@@ -135,7 +148,8 @@ export class ApiDispatcher {
 
   private check(schema: z.ZodType, value: unknown, what: string): void {
     const checked = schema.safeParse(value);
-    if (!checked.success) throw new AppraiseError('INTERNAL', `${what} does not match the API contract (a bug)`, { details: { issues: issuesOf(checked.error) } });
+    if (!checked.success)
+      throw new AppraiseError('INTERNAL', `${what} does not match the API contract (a bug)`, { details: { issues: issuesOf(checked.error) } });
   }
 
   private need<K extends 'models' | 'training' | 'valuation'>(key: K): NonNullable<ApiServices[K]> {

@@ -61,7 +61,14 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
   const jobs = new JobTracker(log.logger);
   const runner = options.jobsInWorkers === false ? null : new JobRunner(services.workspace.dir, (line) => forwardWorkerLog(log.logger, line), log.logger.level);
   const dispatcher = new ApiDispatcher({
-    services: { workspaceDir: services.workspace.dir, datasets: services.datasets, history: services.history, models: services.models, training: services.training, valuation: services.valuation },
+    services: {
+      workspaceDir: services.workspace.dir,
+      datasets: services.datasets,
+      history: services.history,
+      models: services.models,
+      training: services.training,
+      valuation: services.valuation,
+    },
     jobs,
     runner,
     validateOutput: options.validateOutput ?? process.env.NODE_ENV !== 'production',

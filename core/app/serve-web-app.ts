@@ -50,7 +50,9 @@ export async function serveUntilSignal(o: ServeOptions): Promise<void> {
   const { host, stop } = await startWebHost(o);
   if (o.quiet) process.stdout.write(`${host.url}\n`);
   else {
-    process.stdout.write(`Appraise is running. Open this address in your browser (it carries this launch's access token):\n\n  ${host.url}\n\nPress Ctrl+C to stop.\n`);
+    process.stdout.write(
+      `Appraise is running. Open this address in your browser (it carries this launch's access token):\n\n  ${host.url}\n\nPress Ctrl+C to stop.\n`,
+    );
   }
   await new Promise<void>((resolvePromise) => {
     const onSignal = () => {

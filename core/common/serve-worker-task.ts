@@ -21,7 +21,10 @@ export interface WorkerTaskContext<Progress> {
  * The worker side of a task: runs `work` with the thread's start data and posts `done` or `failed` exactly once,
  * then closes the port so the thread can exit. Worker files call this and do nothing else.
  */
-export function serveWorkerTask<Start, Progress, Result>(work: (start: Start, task: WorkerTaskContext<Progress>) => Promise<Result>, options: { throttleMs?: number } = {}): void {
+export function serveWorkerTask<Start, Progress, Result>(
+  work: (start: Start, task: WorkerTaskContext<Progress>) => Promise<Result>,
+  options: { throttleMs?: number } = {},
+): void {
   const port = parentPort;
   if (!port) throw new Error('serveWorkerTask runs only in a worker thread');
   const post = (m: WorkerTaskMessage<Progress, Result>, transfer?: Transferable[]) => port.postMessage(m, transfer);

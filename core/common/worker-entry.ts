@@ -14,7 +14,9 @@ export function startWorker(callerUrl: string, baseName: string, options: Worker
   const fromSource = callerUrl.endsWith('.ts');
   const file = fileURLToPath(new URL(`./${baseName}.${fromSource ? 'ts' : 'js'}`, callerUrl));
   if (!fromSource) return new Worker(file, options);
-  const tsxRoot = createRequire(callerUrl).resolve('tsx/package.json').replace(/package\.json$/, '');
+  const tsxRoot = createRequire(callerUrl)
+    .resolve('tsx/package.json')
+    .replace(/package\.json$/, '');
   const tsxApi = pathToFileURL(`${tsxRoot}dist/esm/api/index.mjs`).href;
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(file).href)}); });`;
   return new Worker(boot, { ...options, eval: true });

@@ -9,10 +9,7 @@ import { startWorker } from './worker-entry.js';
  * travel too, so a worker never writes the log file itself.
  */
 export type WorkerTaskMessage<Progress, Result> =
-  | { type: 'progress'; progress: Progress }
-  | { type: 'done'; result: Result }
-  | { type: 'failed'; error: SerializedError }
-  | { type: 'log'; line: string };
+  { type: 'progress'; progress: Progress } | { type: 'done'; result: Result } | { type: 'failed'; error: SerializedError } | { type: 'log'; line: string };
 
 /** From the owner to the worker: stop (the worker's signal aborts), or one progress message was taken. */
 export type WorkerTaskCommand = { type: 'cancel' } | { type: 'ack' };
@@ -54,7 +51,12 @@ export interface WorkerTask<Result> {
  * handles the protocol: progress, settling exactly once, a thread that dies or exits without an answer (INTERNAL),
  * and cancellation.
  */
-export function runWorkerTask<Start, Progress, Result>(callerUrl: string, baseName: string, start: Start, options: WorkerTaskOptions<Progress>): WorkerTask<Result> {
+export function runWorkerTask<Start, Progress, Result>(
+  callerUrl: string,
+  baseName: string,
+  start: Start,
+  options: WorkerTaskOptions<Progress>,
+): WorkerTask<Result> {
   const worker: Worker = startWorker(callerUrl, baseName, { workerData: start, resourceLimits: options.resourceLimits, transferList: options.transferList });
   let settled = false;
   let cancelled = false;

@@ -54,8 +54,14 @@ const dateColumn = z.strictObject({
   /** Tokens: YYYY, MM, M, DD, D, literal other characters; e.g. "M/D/YYYY", "YYYY-MM-DD", "DD.MM.YYYY", "YYYYMMDD'T'000000". */
   format: z.string().min(1),
   /** Earliest and latest valid dates, ISO "YYYY-MM-DD". */
-  min: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date like 1900-01-01').optional(),
-  max: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date like 2100-12-31').optional(),
+  min: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date like 1900-01-01')
+    .optional(),
+  max: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date like 2100-12-31')
+    .optional(),
 });
 const identifierColumn = z.strictObject({ type: z.literal('identifier'), ...columnBase });
 
@@ -134,7 +140,10 @@ export const datasetConfigSchema = z.strictObject({
      * ISO 4217 code of the target's currency, used to show prices; absent means USD. Optional rather than
      * defaulted so that configs without it keep their hash (and their datasets are still recognised).
      */
-    currency: z.string().regex(/^[A-Z]{3}$/, 'use an ISO 4217 currency code in capitals, e.g. USD or EUR').optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'use an ISO 4217 currency code in capitals, e.g. USD or EUR')
+      .optional(),
   }),
   features: z
     .strictObject({
@@ -144,7 +153,10 @@ export const datasetConfigSchema = z.strictObject({
       /** The date column that marks a sale (its value at inference is the valuation date). */
       saleDate: z.string().optional(),
       /** Origin of the day index for date features, ISO date. */
-      dateOrigin: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date like 2014-01-01').default('2014-01-01'),
+      dateOrigin: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date like 2014-01-01')
+        .default('2014-01-01'),
       derived: z.array(derivedFeatureSchema).default([]),
     })
     .default({ exclude: [], dateOrigin: '2014-01-01', derived: [] }),
@@ -163,7 +175,12 @@ export const datasetConfigSchema = z.strictObject({
         .strictObject({
           batchSize: z.number().int().min(100).max(1_000_000).default(20_000),
           /** Longest accepted record; longer ones are quarantined without being held in memory. */
-          maxRecordBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+          maxRecordBytes: z
+            .number()
+            .int()
+            .min(1024)
+            .max(64 * 1024 * 1024)
+            .default(1024 * 1024),
         })
         .default({ batchSize: 20_000, maxRecordBytes: 1024 * 1024 }),
     })

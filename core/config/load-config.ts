@@ -75,7 +75,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     if (got === undefined) return `required: expected ${issue.expected}`;
     return `expected ${article(issue.expected)}, got ${JSON.stringify(got)}`;
   }
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see docs/config.md)`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see docs/config.md)`;
   if (issue.code === 'invalid_union' && 'discriminator' in issue) {
     return `unknown ${String(issue.discriminator)}; use one of the documented kinds (see docs/config.md)`;
   }
@@ -105,7 +106,8 @@ function crossCheck(config: DatasetConfig): { path: string; message: string }[] 
   const derivedNames = new Set<string>();
   f.derived.forEach((d, i) => {
     const p = `features.derived.${i}`;
-    if (cols[d.name] || derivedNames.has(d.name)) problems.push({ path: `${p}.name`, message: `"${d.name}" is already a column or derived feature; pick another name` });
+    if (cols[d.name] || derivedNames.has(d.name))
+      problems.push({ path: `${p}.name`, message: `"${d.name}" is already a column or derived feature; pick another name` });
     derivedNames.add(d.name);
     switch (d.kind) {
       case 'years_between':

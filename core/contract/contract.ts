@@ -74,7 +74,10 @@ export const contract = {
     input: z.strictObject({ model: ref.default('champion'), input: propertyInput, valuationDate: isoDate.optional() }),
     output: valuationSchema,
   },
-  score: { input: z.strictObject({ model: ref.default('champion'), source: path, out: path, columnMap: columnMapSchema.optional() }), output: jobStartedSchema },
+  score: {
+    input: z.strictObject({ model: ref.default('champion'), source: path, out: path, columnMap: columnMapSchema.optional() }),
+    output: jobStartedSchema,
+  },
   /** Matches a CSV's columns to the active schema and checks its first rows, before scoring it. */
   'batch.inspect': { input: z.strictObject({ source: path, columnMap: columnMapSchema.optional() }), output: batchInspectionSchema },
   'jobs.get': { input: z.strictObject({ jobId }), output: jobInfoSchema },

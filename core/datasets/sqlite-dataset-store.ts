@@ -48,7 +48,10 @@ export class SqliteDatasetStore implements DatasetStore {
     const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
     if (unique.length === 0) throw notFound(`no dataset "${ref}" in this workspace; list them with: appraise datasets list`);
     if (unique.length > 1) {
-      throw new AppraiseError('INVALID_INPUT', `"${ref}" matches ${unique.length} datasets (${unique.map((u) => u.id.slice(0, 12)).join(', ')}); give more of the id`);
+      throw new AppraiseError(
+        'INVALID_INPUT',
+        `"${ref}" matches ${unique.length} datasets (${unique.map((u) => u.id.slice(0, 12)).join(', ')}); give more of the id`,
+      );
     }
     return toVersion(unique[0]);
   }
@@ -78,7 +81,9 @@ export class SqliteDatasetStore implements DatasetStore {
     const marks = runIds.map(() => '?').join(',');
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM quarantine WHERE run_id IN (${marks})`).get(...runIds) as { n: number }).n;
     const rows = (
-      this.db.prepare(`SELECT run_id, line, raw, reasons_json FROM quarantine WHERE run_id IN (${marks}) ORDER BY line LIMIT ? OFFSET ?`).all(...runIds, limit, offset) as {
+      this.db
+        .prepare(`SELECT run_id, line, raw, reasons_json FROM quarantine WHERE run_id IN (${marks}) ORDER BY line LIMIT ? OFFSET ?`)
+        .all(...runIds, limit, offset) as {
         run_id: string;
         line: number;
         raw: string;
@@ -129,7 +134,10 @@ export class SqliteDatasetStore implements DatasetStore {
       if (typeof target !== 'number') throw new AppraiseError('INVALID_INPUT', `row ${ri} has no target value`);
       const ty = compiled.target(target);
       if (!Number.isFinite(ty)) {
-        throw new AppraiseError('INVALID_INPUT', `row ${ri}: target ${transform.target.column} = ${target} cannot be ${transform.target.transform}-transformed (must be positive); fix the data or set target.transform: none`);
+        throw new AppraiseError(
+          'INVALID_INPUT',
+          `row ${ri}: target ${transform.target.column} = ${target} cannot be ${transform.target.transform}-transformed (must be positive); fix the data or set target.transform: none`,
+        );
       }
       y[i] = ty;
       rowIndex[i] = ri;
@@ -143,7 +151,9 @@ export class SqliteDatasetStore implements DatasetStore {
       this.db
         .prepare(`INSERT INTO ingest_runs (id, source_path, config_hash, status, pid, staging_table, started_at) VALUES (?, ?, ?, 'running', ?, ?, ?)`)
         .run(run.runId, run.sourcePath, run.configHash, process.pid, run.staging, new Date().toISOString());
-      this.db.exec(`CREATE TABLE ${run.staging} (_row INTEGER PRIMARY KEY, _fp INTEGER NOT NULL, ${run.columns.map((c) => `${quoteIdent(c.name)} ${c.sqlType}`).join(', ')})`);
+      this.db.exec(
+        `CREATE TABLE ${run.staging} (_row INTEGER PRIMARY KEY, _fp INTEGER NOT NULL, ${run.columns.map((c) => `${quoteIdent(c.name)} ${c.sqlType}`).join(', ')})`,
+      );
     })();
     const quarantine = this.db.prepare('INSERT INTO quarantine (run_id, line, raw, reasons_json) VALUES (?, ?, ?, ?)');
     const progress = this.db.prepare('UPDATE ingest_runs SET rows_read = ?, rows_accepted = ?, rows_quarantined = ? WHERE id = ?');
@@ -179,18 +189,37 @@ export class SqliteDatasetStore implements DatasetStore {
           `INSERT INTO datasets (id, name, table_name, config_name, config_hash, config_json, columns_json, row_count, source_path, quality_json, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(v.id, v.name, table, v.config.name, v.configHash, JSON.stringify(v.config), JSON.stringify(v.columns), v.rowCount, v.sourcePath, JSON.stringify(v.quality), new Date().toISOString());
+        .run(
+          v.id,
+          v.name,
+          table,
+          v.config.name,
+          v.configHash,
+          JSON.stringify(v.config),
+          JSON.stringify(v.columns),
+          v.rowCount,
+          v.sourcePath,
+          JSON.stringify(v.quality),
+          new Date().toISOString(),
+        );
       this.finishRun(v.runId, 'completed', v.id, null);
     })();
   }
 
   firstQuarantined(runId: string, limit: number): { line: number; reasons: string[] }[] {
-    const rows = this.db.prepare('SELECT line, reasons_json FROM quarantine WHERE run_id = ? ORDER BY line LIMIT ?').all(runId, limit) as { line: number; reasons_json: string }[];
+    const rows = this.db.prepare('SELECT line, reasons_json FROM quarantine WHERE run_id = ? ORDER BY line LIMIT ?').all(runId, limit) as {
+      line: number;
+      reasons_json: string;
+    }[];
     return rows.map((r) => ({ line: r.line, reasons: JSON.parse(r.reasons_json) as string[] }));
   }
 
   recoverInterruptedIngests(isAlive: (pid: number) => boolean): number {
-    const runs = this.db.prepare(`SELECT id, pid, staging_table FROM ingest_runs WHERE status = 'running'`).all() as { id: string; pid: number; staging_table: string }[];
+    const runs = this.db.prepare(`SELECT id, pid, staging_table FROM ingest_runs WHERE status = 'running'`).all() as {
+      id: string;
+      pid: number;
+      staging_table: string;
+    }[];
     let n = 0;
     for (const r of runs) {
       if (r.pid === process.pid || isAlive(r.pid)) continue;
@@ -201,10 +230,11 @@ export class SqliteDatasetStore implements DatasetStore {
   }
 
   private finishRun(runId: string, status: 'completed' | 'failed', datasetId: string | null, error: string | null): void {
-    this.db.prepare(`UPDATE ingest_runs SET status = ?, dataset_id = ?, error = ?, finished_at = ? WHERE id = ?`).run(status, datasetId, error, new Date().toISOString(), runId);
+    this.db
+      .prepare(`UPDATE ingest_runs SET status = ?, dataset_id = ?, error = ?, finished_at = ? WHERE id = ?`)
+      .run(status, datasetId, error, new Date().toISOString(), runId);
   }
 }
-
 
 function toVersion(r: DatasetRow): DatasetVersion {
   return {

@@ -5,12 +5,36 @@ import { fitFeatureTransform, compileFeatureTransform, MAX_CATEGORIES } from './
 import { validateProperty } from '../schema/row-validator.js';
 
 const kc = loadConfigFile(fileURLToPath(new URL('../../config/king-county.yaml', import.meta.url))).config;
-const freq = { zipcode: [{ value: '98103', count: 600 }, { value: '98001', count: 300 }, { value: '98178', count: 300 }] };
+const freq = {
+  zipcode: [
+    { value: '98103', count: 600 },
+    { value: '98001', count: 300 },
+    { value: '98178', count: 300 },
+  ],
+};
 
 const house = {
-  id: '7129300520', date: '10/13/2014', price: '221900.0', bedrooms: '3', bathrooms: '1.0', sqft_living: '1180', sqft_lot: '5650',
-  floors: '1.0', waterfront: '', view: '0.0', condition: '3', grade: '7', sqft_above: '1180', sqft_basement: '0.0', yr_built: '1955',
-  yr_renovated: '0.0', zipcode: '98178', lat: '47.5112', long: '-122.257', sqft_living15: '1340', sqft_lot15: '5650',
+  id: '7129300520',
+  date: '10/13/2014',
+  price: '221900.0',
+  bedrooms: '3',
+  bathrooms: '1.0',
+  sqft_living: '1180',
+  sqft_lot: '5650',
+  floors: '1.0',
+  waterfront: '',
+  view: '0.0',
+  condition: '3',
+  grade: '7',
+  sqft_above: '1180',
+  sqft_basement: '0.0',
+  yr_built: '1955',
+  yr_renovated: '0.0',
+  zipcode: '98178',
+  lat: '47.5112',
+  long: '-122.257',
+  sqft_living15: '1340',
+  sqft_lot15: '5650',
 };
 
 test('fitting is deterministic: vocabularies by frequency then value, and the hash identifies the definition', () => {

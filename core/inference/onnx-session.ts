@@ -106,7 +106,8 @@ export class OnnxSession {
 export function checkMatrix(X: Float32Array, nRows: number, nFeatures: number, modelFeatures: number | null): void {
   if (!Number.isInteger(nRows) || nRows < 1) throw invalidInput(`nRows must be a positive integer, got ${nRows}`);
   if (!Number.isInteger(nFeatures) || nFeatures < 1) throw invalidInput(`nFeatures must be a positive integer, got ${nFeatures}`);
-  if (X.length !== nRows * nFeatures) throw invalidInput(`the feature matrix has ${X.length} values, expected ${nRows} rows × ${nFeatures} features = ${nRows * nFeatures}`);
+  if (X.length !== nRows * nFeatures)
+    throw invalidInput(`the feature matrix has ${X.length} values, expected ${nRows} rows × ${nFeatures} features = ${nRows * nFeatures}`);
   if (modelFeatures !== null && nFeatures !== modelFeatures) throw invalidInput(`the model takes ${modelFeatures} features, got ${nFeatures}`);
 }
 

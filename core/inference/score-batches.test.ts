@@ -45,7 +45,11 @@ test('cancellation and predictor errors surface as AppraiseErrors', async () => 
   };
   await expect(run()).rejects.toMatchObject({ code: 'CANCELLED' });
   const failing: ValuationPredictor = { predict: async () => Promise.reject(Object.assign(new Error('boom'), { code: 'INTERNAL' })) };
-  await expect((async () => { for await (const _ of scoreBatches(failing, 'm', batches(3))) void _; })()).rejects.toThrow('boom');
+  await expect(
+    (async () => {
+      for await (const _ of scoreBatches(failing, 'm', batches(3))) void _;
+    })(),
+  ).rejects.toThrow('boom');
 });
 
 test('scores through the worker pool', async () => {

@@ -12,13 +12,22 @@ function tokenize(text: string, chunkSize = text.length, maxRecordBytes = 1 << 2
 const fields = (rs: TokenizedRecord[]) => rs.map((r) => ('fields' in r ? r.fields : 'OVERSIZED'));
 
 test('plain rows, CRLF and a missing final newline', () => {
-  expect(fields(tokenize('a,b\r\n1,2\r\n3,4'))).toEqual([['a', 'b'], ['1', '2'], ['3', '4']]);
+  expect(fields(tokenize('a,b\r\n1,2\r\n3,4'))).toEqual([
+    ['a', 'b'],
+    ['1', '2'],
+    ['3', '4'],
+  ]);
 });
 
 test('quoted fields with delimiters, doubled quotes and embedded newlines keep source line numbers', () => {
   const text = 'a,b\n"x,y","he said ""hi"""\n"multi\nline\nvalue",2\nlast,row\n';
   const rs = tokenize(text) as CsvRecord[];
-  expect(rs.map((r) => r.fields)).toEqual([['a', 'b'], ['x,y', 'he said "hi"'], ['multi\nline\nvalue', '2'], ['last', 'row']]);
+  expect(rs.map((r) => r.fields)).toEqual([
+    ['a', 'b'],
+    ['x,y', 'he said "hi"'],
+    ['multi\nline\nvalue', '2'],
+    ['last', 'row'],
+  ]);
   expect(rs.map((r) => r.line)).toEqual([1, 2, 3, 6]);
   expect(rs[2].raw).toBe('"multi\nline\nvalue",2');
 });
@@ -32,7 +41,10 @@ test('any chunking gives the same records as one chunk', () => {
 
 test('blank lines are skipped but counted', () => {
   const rs = tokenize('a\n\n\nb\n') as CsvRecord[];
-  expect(rs.map((r) => [r.line, r.fields[0]])).toEqual([[1, 'a'], [4, 'b']]);
+  expect(rs.map((r) => [r.line, r.fields[0]])).toEqual([
+    [1, 'a'],
+    [4, 'b'],
+  ]);
 });
 
 test('a record longer than the limit is reported once and skipped without stopping the file', () => {

@@ -8,7 +8,7 @@ import { emptyBatch, isNumberColumn, TextColumnEncoder } from './row-batch.js';
 
 test('plain decimals read digit by digit equal +text, to the last bit', () => {
   let seed = 12345;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');
   const samples = ['0', '-0', '007', '2.5', '47.56100000000001', '-122.398', '99999999999999.9', '1234567890123456789', '0.000000000000001'];
   for (let i = 0; i < 20000; i++) {

@@ -49,7 +49,9 @@ export class FastRecordParser {
   ) {
     const cols = validator.columns;
     this.n = cols.length;
-    this.kind = new Int8Array(cols.map((c) => (['numeric', 'integer', 'latitude', 'longitude'].includes(c.config.type) ? NUMBER : c.config.type === 'identifier' ? TEXT : MEMO)));
+    this.kind = new Int8Array(
+      cols.map((c) => (['numeric', 'integer', 'latitude', 'longitude'].includes(c.config.type) ? NUMBER : c.config.type === 'identifier' ? TEXT : MEMO)),
+    );
     this.source = Int32Array.from(validator.sourceIndex);
     this.min = Float64Array.from(cols.map((c) => rangeDefaults(c.config).min));
     this.max = Float64Array.from(cols.map((c) => rangeDefaults(c.config).max));

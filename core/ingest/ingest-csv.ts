@@ -29,7 +29,6 @@ export interface IngestOptions {
   readerThread?: 'worker' | 'inline';
 }
 
-
 /**
  * Files at least this large are read in a thread of their own while this one inserts (2 cores: about twice the
  * rows per second of one thread). Smaller files are not worth a thread's start-up.
@@ -80,7 +79,13 @@ export async function ingestCsv(target: IngestTarget, options: IngestOptions): P
 
   // Created with the first batch, i.e. only once the reader has accepted the header.
   const open = (): BatchWriter => {
-    const recorder = datasets.beginIngestRun({ runId, sourcePath: file, configHash, staging, columns: columns.map((c) => ({ name: c.name, sqlType: c.sqlType })) });
+    const recorder = datasets.beginIngestRun({
+      runId,
+      sourcePath: file,
+      configHash,
+      staging,
+      columns: columns.map((c) => ({ name: c.name, sqlType: c.sqlType })),
+    });
     // Row layout in the table: _row, _fp (row fingerprint, for duplicate counting), then the columns.
     return new BatchWriter(db, staging, columns, recorder);
   };
@@ -88,7 +93,13 @@ export async function ingestCsv(target: IngestTarget, options: IngestOptions): P
   const onBatch = (b: RowBatch) => {
     writer ??= open();
     writer.write(b);
-    options.onProgress?.({ bytesRead: b.bytesRead, totalBytes: b.totalBytes, rowsRead: b.rowsRead, rowsAccepted: b.rowsAccepted, rowsQuarantined: b.rowsQuarantined });
+    options.onProgress?.({
+      bytesRead: b.bytesRead,
+      totalBytes: b.totalBytes,
+      rowsRead: b.rowsRead,
+      rowsAccepted: b.rowsAccepted,
+      rowsQuarantined: b.rowsQuarantined,
+    });
   };
 
   let summary: ReadSummary;
@@ -127,16 +138,31 @@ export async function ingestCsv(target: IngestTarget, options: IngestOptions): P
       .firstQuarantined(runId, 5)
       .map((r) => `  line ${r.line}: ${r.reasons.join('; ')}`)
       .join('\n');
-    throw new AppraiseError('INVALID_INPUT', `none of the ${rowsRead} rows of ${file} is valid, so no dataset was created. Most common problems:\n${top}\nSee them all with: appraise datasets quarantine ${runId}`, {
-      details: { runId },
-    });
+    throw new AppraiseError(
+      'INVALID_INPUT',
+      `none of the ${rowsRead} rows of ${file} is valid, so no dataset was created. Most common problems:\n${top}\nSee them all with: appraise datasets quarantine ${runId}`,
+      {
+        details: { runId },
+      },
+    );
   }
 
   const existing = datasets.find(datasetId);
   if (existing) {
     // Same content, same id: keep the first version and forget this run (its quarantine duplicates the first).
     datasets.abandonIngestRun(runId, staging);
-    return { datasetId, sha256: datasetId, name: existing.name, runId, rowsRead, rowsAccepted, rowsQuarantined, reused: true, seconds: (performance.now() - started) / 1000, quality };
+    return {
+      datasetId,
+      sha256: datasetId,
+      name: existing.name,
+      runId,
+      rowsRead,
+      rowsAccepted,
+      rowsQuarantined,
+      reused: true,
+      seconds: (performance.now() - started) / 1000,
+      quality,
+    };
   }
 
   quality.duplicateRows = summary.duplicateRows;
@@ -152,7 +178,18 @@ export async function ingestCsv(target: IngestTarget, options: IngestOptions): P
     sourcePath: file,
     quality,
   });
-  return { datasetId, sha256: datasetId, name, runId, rowsRead, rowsAccepted, rowsQuarantined, reused: false, seconds: (performance.now() - started) / 1000, quality };
+  return {
+    datasetId,
+    sha256: datasetId,
+    name,
+    runId,
+    rowsRead,
+    rowsAccepted,
+    rowsQuarantined,
+    reused: false,
+    seconds: (performance.now() - started) / 1000,
+    quality,
+  };
 }
 
 /**
@@ -218,16 +255,21 @@ class BatchWriter {
 
 /** Runs the reader in its own thread; `onBatch` (the inserts) runs here while the reader fills the next batch. */
 function readInThread(start: Omit<CsvReaderStart, 'inFlight'>, onBatch: (b: RowBatch) => void, signal?: AbortSignal): Promise<ReadSummary> {
-  return runWorkerTask<CsvReaderStart, RowBatch, ReadSummary>(import.meta.url, 'csv-reader-worker', { ...start, inFlight: READER_IN_FLIGHT }, {
-    describe: 'the ingest reader thread',
-    onProgress: onBatch,
-    signal,
-    // The reader holds nothing to clean up: a cancel ends it at once.
-    cancelMode: 'terminate',
-    cancelError: ingestCancelled,
-    terminateWhenSettled: true,
-    resourceLimits: readerHeapLimits(start.config.config.pipeline.ingest.maxRecordBytes),
-  }).result;
+  return runWorkerTask<CsvReaderStart, RowBatch, ReadSummary>(
+    import.meta.url,
+    'csv-reader-worker',
+    { ...start, inFlight: READER_IN_FLIGHT },
+    {
+      describe: 'the ingest reader thread',
+      onProgress: onBatch,
+      signal,
+      // The reader holds nothing to clean up: a cancel ends it at once.
+      cancelMode: 'terminate',
+      cancelError: ingestCancelled,
+      terminateWhenSettled: true,
+      resourceLimits: readerHeapLimits(start.config.config.pipeline.ingest.maxRecordBytes),
+    },
+  ).result;
 }
 
 function statSize(file: string): number {
@@ -237,8 +279,6 @@ function statSize(file: string): number {
     return 0; // the reader reports a missing or unreadable file with its own message
   }
 }
-
-
 
 /**
  * Cleans up ingests whose process died (kill -9, power loss): their staging tables are dropped, so no half
@@ -256,4 +296,3 @@ function processAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-

@@ -155,4 +155,3 @@ export interface CsvReaderStart {
   /** Batches the reader may have handed over and not yet seen taken: bounds the memory between the threads. */
   inFlight: number;
 }
-

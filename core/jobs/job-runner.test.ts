@@ -14,7 +14,9 @@ test('ingest and training run in worker threads, report progress, and their resu
   const runner = new JobRunner(ws);
   try {
     const progress: unknown[] = [];
-    const ingest = { result: runner.runLocal({ method: 'datasets.ingest', input: { file: kcCsv, config: kcConfigPath, name: 'kc' } }, { onProgress: (p) => progress.push(p) }) };
+    const ingest = {
+      result: runner.runLocal({ method: 'datasets.ingest', input: { file: kcCsv, config: kcConfigPath, name: 'kc' } }, { onProgress: (p) => progress.push(p) }),
+    };
     // The calling thread stays free while the job runs.
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
@@ -23,7 +25,12 @@ test('ingest and training run in worker threads, report progress, and their resu
     expect(r.rowsAccepted).toBe(21597);
     expect(ticks).toBeGreaterThan(3);
     const phases = new Set<string>();
-    const train = { result: runner.runLocal({ method: 'train', input: { dataset: 'kc', folds: 2, params: { nRounds: 20, learningRate: 0.3 } } }, { onProgress: (p) => phases.add(p.phase) }) };
+    const train = {
+      result: runner.runLocal(
+        { method: 'train', input: { dataset: 'kc', folds: 2, params: { nRounds: 20, learningRate: 0.3 } } },
+        { onProgress: (p) => phases.add(p.phase) },
+      ),
+    };
     const t = await train.result;
     expect(phases.has('cross-validation')).toBe(true);
     const s = openServices(ws);
@@ -39,12 +46,19 @@ test('ingest and training run in worker threads, report progress, and their resu
 
 test('a cancelled job rejects with CANCELLED and leaves nothing half-written', async () => {
   const big = join(dir, 'big.csv');
-  const lines = readFileSync(kcCsv, 'utf8').split(/\r?\n/).filter((l) => l);
+  const lines = readFileSync(kcCsv, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l);
   writeFileSync(big, `${lines[0]}\n${Array.from({ length: 8 }, () => lines.slice(1).join('\n')).join('\n')}\n`);
   const runner = new JobRunner(ws);
   try {
     const controller = new AbortController();
-    const job = { result: runner.runLocal({ method: 'datasets.ingest', input: { file: big, config: kcConfigPath, name: 'big' } }, { onProgress: () => controller.abort(), signal: controller.signal }) };
+    const job = {
+      result: runner.runLocal(
+        { method: 'datasets.ingest', input: { file: big, config: kcConfigPath, name: 'big' } },
+        { onProgress: () => controller.abort(), signal: controller.signal },
+      ),
+    };
     const e = (await job.result.catch((err: unknown) => err)) as AppraiseError;
     expect(e.code).toBe('CANCELLED');
     const s = openServices(ws);

@@ -32,13 +32,18 @@ export class JobRunner {
 
   /** Runs `job` (identified by the tracker's `jobId`) in a thread of its own; settles with its result. */
   async run<M extends JobMethodName>(jobId: string, job: { method: M; input: ParsedInput<M> }, control: JobControl<JobProgress<M>>): Promise<JobResult<M>> {
-    const task = runWorkerTask<JobStart, JobProgress<M>, JobResult<M>>(import.meta.url, 'job-worker', { workspaceDir: this.workspaceDir, jobId, job: job as JobRequest, logLevel: this.onLog ? this.logLevel : undefined }, {
-      describe: `the ${job.method} job thread`,
-      onProgress: control.onProgress,
-      onLog: this.onLog,
-      signal: control.signal,
-      resourceLimits: JOB_HEAP_LIMITS[job.method],
-    });
+    const task = runWorkerTask<JobStart, JobProgress<M>, JobResult<M>>(
+      import.meta.url,
+      'job-worker',
+      { workspaceDir: this.workspaceDir, jobId, job: job as JobRequest, logLevel: this.onLog ? this.logLevel : undefined },
+      {
+        describe: `the ${job.method} job thread`,
+        onProgress: control.onProgress,
+        onLog: this.onLog,
+        signal: control.signal,
+        resourceLimits: JOB_HEAP_LIMITS[job.method],
+      },
+    );
     this.running.add(task);
     void task.exited.then(() => this.running.delete(task));
     return task.result;

@@ -106,7 +106,8 @@ export class JobTracker {
     rec.pending = null;
     rec.info = { ...rec.info, state, result: result ?? null, error, finishedAt: new Date().toISOString() };
     const seconds = (Date.parse(rec.info.finishedAt!) - Date.parse(rec.info.startedAt)) / 1000;
-    if (state === 'failed' && this.logger) logError(this.logger, deserializeError(error), { jobId: rec.info.jobId, method: rec.info.method, seconds }, 'job failed');
+    if (state === 'failed' && this.logger)
+      logError(this.logger, deserializeError(error), { jobId: rec.info.jobId, method: rec.info.method, seconds }, 'job failed');
     else this.logger?.info({ jobId: rec.info.jobId, method: rec.info.method, state, seconds }, `job ${state}`);
     this.emit(rec);
   }

@@ -17,4 +17,3 @@ export function lineOptions(level: LogLevel | 'silent', base: Record<string, unk
     redact: { paths: redactPaths(), censor: REDACTED },
   };
 }
-

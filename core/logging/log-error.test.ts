@@ -9,8 +9,15 @@ import { DETAILS_MAX_CHARS, errorRecord, logError, sanitizeForLog } from './log-
 const root = mkdtempSync(join(tmpdir(), 'appraise-log-error-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const fileText = (dir: string) => readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('');
-const records = (dir: string) => fileText(dir).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const fileText = (dir: string) =>
+  readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('');
+const records = (dir: string) =>
+  fileText(dir)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 // Values that must never reach the file, whichever way they are handed to the logger.
 const TOKEN = 'tok-7f3a9c1e-SECRET';

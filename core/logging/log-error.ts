@@ -91,7 +91,7 @@ function trimDetails(details: unknown): unknown {
 function causeChain(first: unknown): LoggedCause[] {
   const chain: LoggedCause[] = [];
   const seen = new Set<unknown>();
-  for (let c = first; c !== undefined && c !== null && chain.length < CAUSE_MAX_DEPTH && !seen.has(c); ) {
+  for (let c = first; c !== undefined && c !== null && chain.length < CAUSE_MAX_DEPTH && !seen.has(c);) {
     seen.add(c);
     if (c instanceof Error) {
       const code = (c as { code?: unknown }).code;

@@ -68,7 +68,10 @@ test('filters by minimum level, job id (or prefix) and time; keeps the last N; a
 test('entries from processes that rotated at different moments come out in time order', async () => {
   const dir = freshDir();
   writeFileSync(join(dir, 'appraise.1.log'), line({ msg: 'second', time: '2026-05-01T10:00:02.000Z' }));
-  writeFileSync(join(dir, 'appraise.2.log'), line({ msg: 'first', time: '2026-05-01T10:00:01.000Z' }) + line({ msg: 'third', time: '2026-05-01T10:00:03.000Z' }));
+  writeFileSync(
+    join(dir, 'appraise.2.log'),
+    line({ msg: 'first', time: '2026-05-01T10:00:01.000Z' }) + line({ msg: 'third', time: '2026-05-01T10:00:03.000Z' }),
+  );
   expect((await readLogs(dir)).entries.map((e) => e.msg)).toEqual(['first', 'second', 'third']);
 });
 
@@ -76,9 +79,21 @@ test('recentErrors: newest first, one short line for people plus the whole recor
   const dir = freshDir();
   writeFileSync(
     join(dir, 'appraise.1.log'),
-    line({ msg: 'ingest failed: sales.csv is not a CSV file', level: 'error', time: '2026-05-01T10:00:00.000Z', jobId: 'j1', err: { code: 'BAD_FILE', cause: [{ name: 'Error', message: 'x' }] } }) +
+    line({
+      msg: 'ingest failed: sales.csv is not a CSV file',
+      level: 'error',
+      time: '2026-05-01T10:00:00.000Z',
+      jobId: 'j1',
+      err: { code: 'BAD_FILE', cause: [{ name: 'Error', message: 'x' }] },
+    }) +
       line({ msg: 'fine', time: '2026-05-01T10:00:01.000Z' }) +
-      line({ msg: `internal error\n${'very long '.repeat(50)}`, level: 'fatal', time: '2026-05-01T10:00:02.000Z', process: 'core-host', err: { code: 'INTERNAL', bug: true } }),
+      line({
+        msg: `internal error\n${'very long '.repeat(50)}`,
+        level: 'fatal',
+        time: '2026-05-01T10:00:02.000Z',
+        process: 'core-host',
+        err: { code: 'INTERNAL', bug: true },
+      }),
   );
   const errors = await recentErrors(dir, 5);
   expect(errors.map((e) => e.code)).toEqual(['INTERNAL', 'BAD_FILE']);

@@ -40,7 +40,8 @@ test('rotation caps both the size of a file and the number of files', async () =
   const files = logFilesIn(dir);
   expect(files.length).toBeGreaterThanOrEqual(2);
   expect(files.length).toBeLessThanOrEqual(3);
-  const lineBytes = Buffer.byteLength(JSON.stringify({ level: 'info', time: new Date().toISOString(), process: 'cli', pid: process.pid, i: 299, padding, msg: 'line' })) + 1;
+  const lineBytes =
+    Buffer.byteLength(JSON.stringify({ level: 'info', time: new Date().toISOString(), process: 'cli', pid: process.pid, i: 299, padding, msg: 'line' })) + 1;
   for (const f of files) expect(statSync(join(dir, f)).size).toBeLessThanOrEqual(maxFileBytes + 2 * lineBytes);
   const kept = linesIn(dir).map((r) => r.i as number);
   expect(kept.at(-1)).toBe(299); // the newest lines are kept…

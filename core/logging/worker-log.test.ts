@@ -10,8 +10,15 @@ import { forwardWorkerLog, isWorkerLogMessage, workerLogger, type WorkerLogMessa
 const root = mkdtempSync(join(tmpdir(), 'appraise-worker-log-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const fileText = (dir: string) => readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('');
-const records = (dir: string) => fileText(dir).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const fileText = (dir: string) =>
+  readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('');
+const records = (dir: string) =>
+  fileText(dir)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 test("a real worker thread's lines end up in the parent's file, with the worker's ids and redaction", async () => {
   const dir = join(root, 'logs');

@@ -6,7 +6,9 @@ import { attr, node, onnx, valueInfo, type IValueInfoProto } from './onnx-proto.
 import { syntheticEnsemble } from '../../test/fixtures/synthetic-ensemble.js';
 
 /** What onnxmltools writes for an XGBRegressor: input "input" float [N, F], one TreeEnsembleRegressor, output "variable" [N, 1]. */
-function xgboostLike(opts: { inputs?: IValueInfoProto[]; outputs?: IValueInfoProto[]; mlOpset?: number; extraOpset?: { domain: string; version: number } } = {}): Uint8Array {
+function xgboostLike(
+  opts: { inputs?: IValueInfoProto[]; outputs?: IValueInfoProto[]; mlOpset?: number; extraOpset?: { domain: string; version: number } } = {},
+): Uint8Array {
   const inputs = opts.inputs ?? [valueInfo('input', 'float32', ['N', 4])];
   const outputs = opts.outputs ?? [valueInfo('variable', 'float32', ['N', 1])];
   const tree = node(

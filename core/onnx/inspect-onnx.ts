@@ -101,7 +101,9 @@ function tensorInfo(v: IValueInfoProto): OnnxTensorInfo {
     return { name, elemType: kind, shape: null };
   }
   const shape = t.tensorType.shape
-    ? (t.tensorType.shape.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue !== null && d.dimValue !== undefined && Number(d.dimValue) > 0 ? Number(d.dimValue) : null))
+    ? (t.tensorType.shape.dim ?? []).map((d) =>
+        d.dimParam ? d.dimParam : d.dimValue !== null && d.dimValue !== undefined && Number(d.dimValue) > 0 ? Number(d.dimValue) : null,
+      )
     : null;
   return { name, elemType: dataTypeName(t.tensorType.elemType ?? 0), shape };
 }
@@ -136,8 +138,10 @@ export function checkImportable(bytes: Uint8Array, expected: ImportExpectation):
 
   for (const o of summary.opsetImports) {
     const max = RUNTIME_OPSETS[o.domain];
-    if (max === undefined) problems.push(`it uses operators from domain "${o.domain}", which onnxruntime-node does not provide; convert without custom operators`);
-    else if (o.version > max) problems.push(`it needs ${o.domain} opset ${o.version} but onnxruntime-node 1.30 supports up to ${max}; convert with target_opset ${max} or lower`);
+    if (max === undefined)
+      problems.push(`it uses operators from domain "${o.domain}", which onnxruntime-node does not provide; convert without custom operators`);
+    else if (o.version > max)
+      problems.push(`it needs ${o.domain} opset ${o.version} but onnxruntime-node 1.30 supports up to ${max}; convert with target_opset ${max} or lower`);
   }
 
   const [input] = summary.inputs;
@@ -153,14 +157,20 @@ export function checkImportable(bytes: Uint8Array, expected: ImportExpectation):
     } else if (input.shape) {
       const [rows, cols] = input.shape;
       if (typeof cols === 'number' && cols !== expected.nFeatures) {
-        problems.push(`input "${input.name}" has ${cols} features but the dataset has ${expected.nFeatures}; train and convert the model on the same feature columns, in the same order`);
+        problems.push(
+          `input "${input.name}" has ${cols} features but the dataset has ${expected.nFeatures}; train and convert the model on the same feature columns, in the same order`,
+        );
       } else if (typeof cols !== 'number') {
-        warnings.push(`input "${input.name}" does not state its feature count; make sure it was trained on the ${expected.nFeatures} dataset features in order`);
+        warnings.push(
+          `input "${input.name}" does not state its feature count; make sure it was trained on the ${expected.nFeatures} dataset features in order`,
+        );
       }
       if (typeof rows === 'number' && rows !== 1) {
         problems.push(`input "${input.name}" has a fixed batch size of ${rows}; convert with a dynamic batch dimension (None)`);
       } else if (rows === 1) {
-        warnings.push(`input "${input.name}" has a fixed batch size of 1, so rows are scored one at a time (slow); convert with a dynamic batch dimension (None)`);
+        warnings.push(
+          `input "${input.name}" has a fixed batch size of 1, so rows are scored one at a time (slow); convert with a dynamic batch dimension (None)`,
+        );
       }
     } else {
       warnings.push(`input "${input.name}" does not state its shape; make sure it takes [N, ${expected.nFeatures}]`);
@@ -179,10 +189,15 @@ export function checkImportable(bytes: Uint8Array, expected: ImportExpectation):
         (classifier ? '; this looks like a classifier: train a regressor (e.g. XGBRegressor) instead' : '; remove the extra outputs when converting'),
     );
   } else if (output.elemType !== 'float') {
-    problems.push(`output "${output.name}" is ${output.elemType === 'sequence' || output.elemType === 'map' ? output.elemType : `tensor(${output.elemType})`} but must be tensor(float) [N] or [N, 1]`);
+    problems.push(
+      `output "${output.name}" is ${output.elemType === 'sequence' || output.elemType === 'map' ? output.elemType : `tensor(${output.elemType})`} but must be tensor(float) [N] or [N, 1]`,
+    );
   } else if (output.shape) {
     const ok = output.shape.length === 1 || (output.shape.length === 2 && (output.shape[1] === 1 || output.shape[1] === null));
-    if (!ok) problems.push(`output "${output.name}" has shape [${output.shape.map((d) => d ?? '?').join(', ')}] but must be [N] or [N, 1] (one value per row): a multi-target model cannot be imported`);
+    if (!ok)
+      problems.push(
+        `output "${output.name}" has shape [${output.shape.map((d) => d ?? '?').join(', ')}] but must be [N] or [N, 1] (one value per row): a multi-target model cannot be imported`,
+      );
   }
 
   if (problems.length > 0) {
@@ -195,7 +210,9 @@ export function checkImportable(bytes: Uint8Array, expected: ImportExpectation):
 function isAppraiseOutputs(outputs: OnnxTensorInfo[]): boolean {
   return (
     outputs.length === 2 &&
-    ['raw', 'value'].every((name) => outputs.some((o) => o.name === name && o.elemType === 'float' && (!o.shape || (o.shape.length === 2 && (o.shape[1] === 1 || o.shape[1] === null)))))
+    ['raw', 'value'].every((name) =>
+      outputs.some((o) => o.name === name && o.elemType === 'float' && (!o.shape || (o.shape.length === 2 && (o.shape[1] === 1 || o.shape[1] === null)))),
+    )
   );
 }
 
@@ -206,7 +223,8 @@ function foreignFormatHint(bytes: Uint8Array): string | null {
   if (head.startsWith('\x1f\x8b')) return 'it is gzip-compressed; decompress it first';
   if (head.startsWith('SQLite format 3')) return 'it is an SQLite database';
   if (head.startsWith('%PDF')) return 'it is a PDF document';
-  if (head.startsWith('\x80') && bytes.length > 1 && bytes[1] <= 5) return 'it is a Python pickle (e.g. a joblib/sklearn dump); convert the model to ONNX with onnxmltools or skl2onnx';
+  if (head.startsWith('\x80') && bytes.length > 1 && bytes[1] <= 5)
+    return 'it is a Python pickle (e.g. a joblib/sklearn dump); convert the model to ONNX with onnxmltools or skl2onnx';
   if (/^\s*[{[]/.test(head)) return 'it is JSON (an XGBoost/LightGBM model dump?); convert the trained model to ONNX with onnxmltools';
   if (/^\s*(tree|version=|booster|<)/i.test(head)) return 'it is a text model file; convert the trained model to ONNX with onnxmltools';
   // A ModelProto starts with field 1 (ir_version, varint: 0x08) in every converter we know of; text never does.

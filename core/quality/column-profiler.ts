@@ -45,7 +45,10 @@ class NumericProfiler implements ColumnProfiler {
   private readonly distinct = new Float64HashSet(DISTINCT_CAP);
   private capped = false;
 
-  constructor(private readonly column: SchemaColumn, seed: number) {
+  constructor(
+    private readonly column: SchemaColumn,
+    seed: number,
+  ) {
     this.rng = (seed * 2654435761) >>> 0 || 1;
   }
 

@@ -41,7 +41,7 @@ test('booleans, categories and hostile text', () => {
   expect([b('1'), b('0.0'), b('Yes'), b('f')]).toEqual([1, 0, 1, 0]);
   const c = parser({ type: 'categorical' });
   expect(c('98178')).toBe('98178');
-  expect(reason(c('=cmd|\' /C calc\'!A0'))).toContain('looks like a spreadsheet formula');
+  expect(reason(c("=cmd|' /C calc'!A0"))).toContain('looks like a spreadsheet formula');
   expect(reason(c('@SUM(A1)'))).toContain('spreadsheet formula');
   expect(c('-5')).toBe('-5');
   expect(reason(c('a\u0007b'))).toContain('control characters');

@@ -44,7 +44,7 @@ const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const MAX_TEXT = 256;
 // Spreadsheet formula injection (OWASP "CSV injection"): text that a spreadsheet would execute when exported.
 const FORMULA_RE = /^[=+\-@\t\r]/;
- 
+
 const CONTROL_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 function isRadixLiteral(s: string): boolean {

@@ -7,7 +7,7 @@
 export function compileDateFormat(format: string): (text: string) => string | null {
   const order: ('Y' | 'M' | 'D')[] = [];
   let re = '^';
-  for (let i = 0; i < format.length; ) {
+  for (let i = 0; i < format.length;) {
     const rest = format.slice(i);
     if (rest.startsWith('YYYY')) {
       re += '(\\d{4})';

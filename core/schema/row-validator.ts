@@ -50,7 +50,10 @@ export function mapHeader(config: DatasetConfig, header: string[]): HeaderMappin
         : '';
     throw badFile(
       `the file lacks required column${missingRequired.length > 1 ? 's' : ''} ${missingRequired.map((m) => `"${m}"`).join(', ')}; ` +
-        `its header has: ${cleaned.slice(0, 30).map((c) => `"${c.slice(0, 40)}"`).join(', ')}${cleaned.length > 30 ? ', …' : ''}.${delimiterHint}`,
+        `its header has: ${cleaned
+          .slice(0, 30)
+          .map((c) => `"${c.slice(0, 40)}"`)
+          .join(', ')}${cleaned.length > 30 ? ', …' : ''}.${delimiterHint}`,
     );
   }
   const declared = new Set(cols.map((c) => c.name));
@@ -151,7 +154,12 @@ function propertyParsers(config: DatasetConfig): Map<string, ColumnParser> {
   let parsers = parserCache.get(config);
   if (!parsers) {
     // The target is never required of a property being valued: it is what we estimate.
-    parsers = new Map(schemaColumns(config).map((c) => [c.name, compileColumnParser(c.name, { ...c.config, required: c.config.required && c.name !== config.target.column }, config.dataset.missing)]));
+    parsers = new Map(
+      schemaColumns(config).map((c) => [
+        c.name,
+        compileColumnParser(c.name, { ...c.config, required: c.config.required && c.name !== config.target.column }, config.dataset.missing),
+      ]),
+    );
     parserCache.set(config, parsers);
   }
   return parsers;

@@ -36,7 +36,14 @@ export class DatasetService implements DatasetServiceApi {
 
   async ingest(input: IngestRequest): Promise<IngestResult> {
     const config = typeof input.config === 'string' ? loadConfigFile(input.config) : input.config;
-    return ingestCsv(this.target, { file: input.file, config, name: input.name, onProgress: input.onProgress, signal: input.signal, readerThread: input.readerThread });
+    return ingestCsv(this.target, {
+      file: input.file,
+      config,
+      name: input.name,
+      onProgress: input.onProgress,
+      signal: input.signal,
+      readerThread: input.readerThread,
+    });
   }
 
   list(): DatasetSummary[] {

@@ -5,7 +5,12 @@ import type { AccuracyMetrics } from '../models/model-schemas.js';
  * `actual` and `estimate` are in currency (target space); `actualT`/`estimateT` in the transformed space the
  * model learns (log price), for RMSE of log price.
  */
-export function accuracyMetrics(actual: ArrayLike<number>, estimate: ArrayLike<number>, actualT: ArrayLike<number>, estimateT: ArrayLike<number>): AccuracyMetrics {
+export function accuracyMetrics(
+  actual: ArrayLike<number>,
+  estimate: ArrayLike<number>,
+  actualT: ArrayLike<number>,
+  estimateT: ArrayLike<number>,
+): AccuracyMetrics {
   const n = actual.length;
   if (n === 0) throw new Error('accuracyMetrics needs at least one sale');
   let se = 0;

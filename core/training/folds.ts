@@ -50,7 +50,8 @@ export function randomFolds(n: number, k: number, seed: number): FoldPlan {
 export function timeFolds(saleDay: Float64Array, k: number): FoldPlan {
   const n = saleDay.length;
   checkFoldCount(k, n);
-  if (saleDay.some((d) => Number.isNaN(d))) throw invalidInput('time-ordered folds need a sale date on every row; set features.saleDate in the config, or use random folds');
+  if (saleDay.some((d) => Number.isNaN(d)))
+    throw invalidInput('time-ordered folds need a sale date on every row; set features.saleDate in the config, or use random folds');
   const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => saleDay[a] - saleDay[b] || a - b);
   const block = new Int32Array(n);
   for (let r = 0; r < n; r++) block[order[r]] = Math.min(k - 1, Math.floor((r * k) / n));
@@ -82,7 +83,8 @@ export function foldsFromFile(file: string, rowIndex: Int32Array): FoldPlan {
   const byRow = new Map<number, number>();
   for (let i = 1; i < lines.length; i++) {
     const [r, f] = lines[i].split(',').map((x) => Number(x.trim()));
-    if (!Number.isInteger(r) || r < 0 || !Number.isInteger(f) || f < 0) throw invalidInput(`${file} line ${i + 1}: expected two whole numbers "row,fold", got "${lines[i]}"`);
+    if (!Number.isInteger(r) || r < 0 || !Number.isInteger(f) || f < 0)
+      throw invalidInput(`${file} line ${i + 1}: expected two whole numbers "row,fold", got "${lines[i]}"`);
     if (byRow.has(r)) throw invalidInput(`${file} line ${i + 1}: row ${r} is listed twice`);
     byRow.set(r, f);
   }

@@ -7,7 +7,11 @@ import type { AppraiseError } from '../common/errors.js';
 
 const data = friedmanTable(1500, 3);
 const plan = randomFolds(data.nRows, 3, 1);
-const jobs = plan.activeFolds.map((k) => ({ fold: k, testRows: Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] === k), trainRows: plan.trainRows(k) }));
+const jobs = plan.activeFolds.map((k) => ({
+  fold: k,
+  testRows: Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] === k),
+  trainRows: plan.trainRows(k),
+}));
 const params = resolveGbdtParams({ nRounds: 60, learningRate: 0.2 });
 
 test('folds fitted in parallel threads give the same predictions as one at a time, and fit the data', async () => {
@@ -31,7 +35,11 @@ test('folds fitted in parallel threads give the same predictions as one at a tim
 
 test('aborting stops every fold thread with CANCELLED', async () => {
   const controller = new AbortController();
-  const run = fitFoldsInParallel(data, jobs, resolveGbdtParams({ nRounds: 5000, earlyStoppingRounds: 0 }), { concurrency: 2, signal: controller.signal, onProgress: () => controller.abort() });
+  const run = fitFoldsInParallel(data, jobs, resolveGbdtParams({ nRounds: 5000, earlyStoppingRounds: 0 }), {
+    concurrency: 2,
+    signal: controller.signal,
+    onProgress: () => controller.abort(),
+  });
   const e = (await run.catch((err: unknown) => err)) as AppraiseError;
   expect(e.code).toBe('CANCELLED');
 });

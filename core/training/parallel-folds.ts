@@ -26,7 +26,12 @@ export interface ParallelFoldOptions {
  * trees for any thread count, so results do not depend on the concurrency). The feature matrix is placed in
  * shared memory once and read by every fold thread without copies. Returns each fold's test-row predictions.
  */
-export async function fitFoldsInParallel(data: TrainingData, jobs: FoldJob[], params: GbdtParams, opts: ParallelFoldOptions = {}): Promise<Map<number, Float64Array>> {
+export async function fitFoldsInParallel(
+  data: TrainingData,
+  jobs: FoldJob[],
+  params: GbdtParams,
+  opts: ParallelFoldOptions = {},
+): Promise<Map<number, Float64Array>> {
   const concurrency = Math.max(1, Math.min(opts.concurrency ?? os.availableParallelism(), jobs.length));
   const X = new Float32Array(new SharedArrayBuffer(data.X.byteLength));
   X.set(data.X);

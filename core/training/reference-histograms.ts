@@ -4,7 +4,13 @@ import type { ModelManifest } from '../models/model-schemas.js';
  * Per-feature histograms of the training data, stored in the manifest as the reference that drift monitoring
  * compares new data against. Numeric features: 10 bins at training deciles; categorical: one bin per code.
  */
-export function referenceHistograms(X: Float32Array, nRows: number, names: string[], kinds: ('numeric' | 'categorical')[], categoryCounts: number[]): ModelManifest['reference'] {
+export function referenceHistograms(
+  X: Float32Array,
+  nRows: number,
+  names: string[],
+  kinds: ('numeric' | 'categorical')[],
+  categoryCounts: number[],
+): ModelManifest['reference'] {
   const nF = names.length;
   const out: ModelManifest['reference'] = [];
   for (let f = 0; f < nF; f++) {

@@ -48,14 +48,28 @@ export class TrainingService implements TrainingServiceApi {
     const params = parseParams(req.params ?? {}, req.seed);
     const ds = this.datasets.get(req.dataset);
     const parent = req.warmStart ? this.models.load(req.warmStart) : null;
-    if (parent && !parent.ensemble) throw invalidInput(`model ${parent.summary.id.slice(0, 12)} was imported as ONNX only; warm start needs an Appraise-trained model`);
+    if (parent && !parent.ensemble)
+      throw invalidInput(`model ${parent.summary.id.slice(0, 12)} was imported as ONNX only; warm start needs an Appraise-trained model`);
     const transform: FeatureTransform = parent ? parent.manifest.featureTransform : this.fitTransform(ds);
-    if (parent) checkCompatible(transform, ds.columns.map((c) => c.name), ds.config.target.column);
+    if (parent)
+      checkCompatible(
+        transform,
+        ds.columns.map((c) => c.name),
+        ds.config.target.column,
+      );
     const compiled = compileFeatureTransform(transform);
     const m = this.datasets.readMatrix(ds, transform, compiled);
     if (m.nRows < MIN_TRAINING_ROWS) throw invalidInput(`dataset ${ds.name} has ${m.nRows} row(s); training needs at least ${MIN_TRAINING_ROWS}`);
     if (m.y.every((v) => v === m.y[0])) throw invalidInput(`every sale in ${ds.name} has the same ${transform.target.column}; there is nothing to learn`);
-    const data: TrainingData = { nRows: m.nRows, nFeatures: m.nFeatures, X: m.X, y: m.y, featureNames: compiled.names, featureKinds: compiled.kinds, categoryCounts: compiled.categoryCounts };
+    const data: TrainingData = {
+      nRows: m.nRows,
+      nFeatures: m.nFeatures,
+      X: m.X,
+      y: m.y,
+      featureNames: compiled.names,
+      featureKinds: compiled.kinds,
+      categoryCounts: compiled.categoryCounts,
+    };
 
     const plan: FoldPlan = req.foldsFile
       ? foldsFromFile(req.foldsFile, m.rowIndex)
@@ -73,12 +87,27 @@ export class TrainingService implements TrainingServiceApi {
       concurrency: req.threads,
       initModel: init,
       signal: job.signal,
-      onProgress: (fold, p) => report({ phase: 'cross-validation', fold, folds: jobs.length, round: p.round, nRounds: p.nRounds, trainLoss: p.trainLoss, validLoss: p.validLoss ?? undefined }),
+      onProgress: (fold, p) =>
+        report({
+          phase: 'cross-validation',
+          fold,
+          folds: jobs.length,
+          round: p.round,
+          nRounds: p.nRounds,
+          trainLoss: p.trainLoss,
+          validLoss: p.validLoss ?? undefined,
+        }),
     });
     for (const j of jobs) {
       const pred = predictions.get(j.fold)!;
       j.testRows.forEach((r, i) => (oof[r] = pred[i]));
-      foldMetrics.push(metricsFor(Float64Array.from(j.testRows, (r) => m.y[r]), pred, compiled.inverseTarget));
+      foldMetrics.push(
+        metricsFor(
+          Float64Array.from(j.testRows, (r) => m.y[r]),
+          pred,
+          compiled.inverseTarget,
+        ),
+      );
     }
     const scored = Int32Array.from(oof.keys()).filter((i) => !Number.isNaN(oof[i]));
     if (scored.length === 0) throw invalidInput('no fold had both test and training rows; use more data or fewer folds');
@@ -128,7 +157,15 @@ export class TrainingService implements TrainingServiceApi {
       nTrees: model.trees.length,
       cv,
       intervals,
-      onnx: { file: 'model.onnx', sha256: modelId, opset: 5, operator: 'ai.onnx.ml.TreeEnsemble', inputName: ONNX_INPUT, outputName: ONNX_VALUE_OUTPUT, rawOutputName: ONNX_RAW_OUTPUT },
+      onnx: {
+        file: 'model.onnx',
+        sha256: modelId,
+        opset: 5,
+        operator: 'ai.onnx.ml.TreeEnsemble',
+        inputName: ONNX_INPUT,
+        outputName: ONNX_VALUE_OUTPUT,
+        rawOutputName: ONNX_RAW_OUTPUT,
+      },
       saleDateRange: dateRange(m.saleDay),
       residualSample: residualSample(scored, m.y, oof, compiled.inverseTarget, params.seed),
       reference: referenceHistograms(finalData.X, finalData.nRows, compiled.names, compiled.kinds, compiled.categoryCounts),
@@ -151,7 +188,11 @@ export class TrainingService implements TrainingServiceApi {
     const stored = this.models.load(modelRef);
     const ds = this.datasets.get(datasetRef);
     const transform = stored.manifest.featureTransform;
-    checkCompatible(transform, ds.columns.map((c) => c.name), ds.config.target.column);
+    checkCompatible(
+      transform,
+      ds.columns.map((c) => c.name),
+      ds.config.target.column,
+    );
     const compiled = compileFeatureTransform(transform);
     const m = this.datasets.readMatrix(ds, transform, compiled);
     if (!stored.ensemble) throw invalidInput('evaluating imported ONNX-only models is done by `appraise score`');
@@ -178,12 +219,21 @@ function checkCompatible(t: FeatureTransform, datasetColumns: string[], target: 
   const have = new Set(datasetColumns);
   const missing = t.columns.filter((c) => !have.has(c.name)).map((c) => c.name);
   if (missing.length > 0 || target !== t.target.column) {
-    throw new AppraiseError('INVALID_INPUT', `the model expects columns the dataset lacks (${[...missing, ...(target !== t.target.column ? [`target ${t.target.column}`] : [])].join(', ')}); use a dataset with the same schema`);
+    throw new AppraiseError(
+      'INVALID_INPUT',
+      `the model expects columns the dataset lacks (${[...missing, ...(target !== t.target.column ? [`target ${t.target.column}`] : [])].join(', ')}); use a dataset with the same schema`,
+    );
   }
 }
 
 /** Up to 1,000 out-of-fold (actual, estimate) pairs in currency, chosen by a seeded shuffle. */
-function residualSample(scored: Int32Array, y: Float64Array, oof: Float64Array, inverse: (t: number) => number, seed: number): { actual: number[]; estimate: number[] } {
+function residualSample(
+  scored: Int32Array,
+  y: Float64Array,
+  oof: Float64Array,
+  inverse: (t: number) => number,
+  seed: number,
+): { actual: number[]; estimate: number[] } {
   const pick = new SeededRandom(seed + 7).shuffle(Int32Array.from(scored)).subarray(0, 1000);
   return { actual: Array.from(pick, (i) => Math.round(inverse(y[i]))), estimate: Array.from(pick, (i) => Math.round(inverse(oof[i]))) };
 }

@@ -273,7 +273,6 @@ function csvSink(out: string, header: string[], modelId: string, source: string)
   };
 }
 
-
 function sqliteSink(input: ScoreToFileInput, header: string[]): Sink {
   // A second connection: the source rows are streamed by a cursor on the first one, which SQLite keeps busy.
   const db = new DatabaseCtor(input.db.name);

@@ -100,7 +100,12 @@ export function buildFormSchema(ds: DatasetVersion): FormSchema {
     datasetId: ds.id,
     datasetName: ds.name,
     // USD is also what datasets stored before configs had a currency get.
-    target: { column: config.target.column, label: targetCol?.label ?? config.target.column, unit: targetCol?.unit ?? null, currency: config.target.currency ?? 'USD' },
+    target: {
+      column: config.target.column,
+      label: targetCol?.label ?? config.target.column,
+      unit: targetCol?.unit ?? null,
+      currency: config.target.currency ?? 'USD',
+    },
     saleDate,
     defaultValuationDate: latestIsoDate(saleDate ? quality.get(saleDate)?.max : null),
     fields,

@@ -91,7 +91,9 @@ export class ValuationService implements ValuationServiceApi {
     if (saleDate && (options.valuationDate !== undefined || noDateGiven)) {
       valuationDate = options.valuationDate ?? todayIso();
       if (!/^\d{4}-\d{2}-\d{2}$/.test(valuationDate) || Number.isNaN(Date.parse(valuationDate))) {
-        throw new AppraiseError('INVALID_INPUT', `valuation date "${valuationDate}" is not an ISO date (YYYY-MM-DD)`, { details: [{ field: 'valuationDate', message: 'use YYYY-MM-DD' }] });
+        throw new AppraiseError('INVALID_INPUT', `valuation date "${valuationDate}" is not an ISO date (YYYY-MM-DD)`, {
+          details: [{ field: 'valuationDate', message: 'use YYYY-MM-DD' }],
+        });
       }
       delete given[saleDate];
       skip.push(saleDate);
@@ -99,7 +101,11 @@ export class ValuationService implements ValuationServiceApi {
     if (given[config.target.column] !== undefined) delete given[config.target.column];
     const checked = validateProperty(config, given, { skip });
     if (!checked.ok) {
-      throw new AppraiseError('INVALID_INPUT', `the property has ${checked.errors.length} problem(s):\n${checked.errors.map((e) => `  ${e.message}`).join('\n')}`, { details: checked.errors });
+      throw new AppraiseError(
+        'INVALID_INPUT',
+        `the property has ${checked.errors.length} problem(s):\n${checked.errors.map((e) => `  ${e.message}`).join('\n')}`,
+        { details: checked.errors },
+      );
     }
     const values = { ...checked.values };
     if (saleDate) {
@@ -145,7 +151,13 @@ export class ValuationService implements ValuationServiceApi {
     };
   }
 
-  async score(modelRef: string, source: string, out: string, job: JobControl<{ rows: number; total: number }> = {}, options: ScoreOptions = {}): Promise<ScoreResult> {
+  async score(
+    modelRef: string,
+    source: string,
+    out: string,
+    job: JobControl<{ rows: number; total: number }> = {},
+    options: ScoreOptions = {},
+  ): Promise<ScoreResult> {
     const m = await this.load(modelRef);
     return scoreToFile({ model: m.stored, compiled: m.compiled, datasets: this.datasets, source, out, job, db: this.db, columnMap: options.columnMap });
   }
@@ -169,13 +181,25 @@ export class ValuationService implements ValuationServiceApi {
  * its factor makes at that point: the amounts then add up exactly to (estimate − base value) and never blow up
  * when log contributions of opposite signs cancel out.
  */
-function toCurrency(names: string[], vector: Float32Array, phi: Float64Array, base: number, display: (i: number) => string | number | null): FeatureContribution[] {
+function toCurrency(
+  names: string[],
+  vector: Float32Array,
+  phi: Float64Array,
+  base: number,
+  display: (i: number) => string | number | null,
+): FeatureContribution[] {
   const order = names.map((_, i) => i).sort((a, b) => Math.abs(phi[b]) - Math.abs(phi[a]) || a - b);
   let running = 0;
   return order.map((i) => {
     const before = base * Math.exp(running);
     running += phi[i];
-    return { feature: names[i], featureValue: Number.isNaN(vector[i]) ? null : vector[i], displayValue: display(i), value: phi[i], amount: base * Math.exp(running) - before };
+    return {
+      feature: names[i],
+      featureValue: Number.isNaN(vector[i]) ? null : vector[i],
+      displayValue: display(i),
+      value: phi[i],
+      amount: base * Math.exp(running) - before,
+    };
   });
 }
 

@@ -43,7 +43,10 @@ export class ArtifactStore {
     const bytes = readFileSync(p);
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== sha256) {
-      throw new AppraiseError('BAD_FILE', `artifact ${sha256.slice(0, 12)} is corrupt or was modified (its content hashes to ${actual.slice(0, 12)}); restore it or re-import the model`);
+      throw new AppraiseError(
+        'BAD_FILE',
+        `artifact ${sha256.slice(0, 12)} is corrupt or was modified (its content hashes to ${actual.slice(0, 12)}); restore it or re-import the model`,
+      );
     }
     return bytes;
   }

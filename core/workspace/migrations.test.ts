@@ -14,7 +14,9 @@ test('an older workspace is upgraded in place, keeping its data', () => {
   const path = join(dir, 'old.db');
   const db = new Database(path);
   migrate(db, migrations.slice(0, 1));
-  db.prepare(`INSERT INTO ingest_runs (id, source_path, config_hash, status, pid, staging_table, started_at) VALUES ('r1', 'f.csv', 'h', 'completed', 1, 's', 'now')`).run();
+  db.prepare(
+    `INSERT INTO ingest_runs (id, source_path, config_hash, status, pid, staging_table, started_at) VALUES ('r1', 'f.csv', 'h', 'completed', 1, 's', 'now')`,
+  ).run();
   const next: Migration = { version: 2, name: 'add notes', up: (d) => d.exec('ALTER TABLE ingest_runs ADD COLUMN notes TEXT') };
   expect(migrate(db, [...migrations.slice(0, 1), next])).toEqual([2]);
   expect(currentVersion(db)).toBe(2);
@@ -25,7 +27,14 @@ test('an older workspace is upgraded in place, keeping its data', () => {
 test('a failing migration rolls back completely and leaves the previous version', () => {
   const db = new Database(':memory:');
   migrate(db, migrations.slice(0, 1));
-  const broken: Migration = { version: 2, name: 'broken', up: (d) => { d.exec('CREATE TABLE half (x)'); d.exec('THIS IS NOT SQL'); } };
+  const broken: Migration = {
+    version: 2,
+    name: 'broken',
+    up: (d) => {
+      d.exec('CREATE TABLE half (x)');
+      d.exec('THIS IS NOT SQL');
+    },
+  };
   expect(() => migrate(db, [...migrations.slice(0, 1), broken])).toThrow();
   expect(currentVersion(db)).toBe(1);
   expect(db.prepare(`SELECT COUNT(*) n FROM sqlite_master WHERE name = 'half'`).get()).toEqual({ n: 0 });

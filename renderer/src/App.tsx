@@ -87,13 +87,23 @@ function Shell() {
           )}
         </div>
         <JobsIndicator />
-        <button className="secondary" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+        <button
+          className="secondary"
+          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+          aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+        >
           {theme === 'dark' ? 'Light theme' : 'Dark theme'}
         </button>
       </header>
       <nav className="sidenav" aria-label="Screens">
         {SCREENS.map((s, i) => (
-          <button key={s.id} className={screen === s.id ? 'nav active' : 'nav'} aria-current={screen === s.id ? 'page' : undefined} onClick={() => go(s.id)} title={`Alt+${i + 1}`}>
+          <button
+            key={s.id}
+            className={screen === s.id ? 'nav active' : 'nav'}
+            aria-current={screen === s.id ? 'page' : undefined}
+            onClick={() => go(s.id)}
+            title={`Alt+${i + 1}`}
+          >
             {s.label}
           </button>
         ))}

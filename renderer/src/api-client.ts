@@ -78,7 +78,14 @@ function httpTransport(): Transport {
   return {
     async invoke(method, input) {
       if (!token) {
-        return { ok: false, error: { name: 'AppraiseError', code: 'UNAUTHORIZED', message: 'This page was opened without its access token. Open the address that `appraise serve` printed (it ends in #token=…).' } };
+        return {
+          ok: false,
+          error: {
+            name: 'AppraiseError',
+            code: 'UNAUTHORIZED',
+            message: 'This page was opened without its access token. Open the address that `appraise serve` printed (it ends in #token=…).',
+          },
+        };
       }
       let res: Response;
       try {
@@ -88,7 +95,14 @@ function httpTransport(): Transport {
           body: JSON.stringify(input ?? {}),
         });
       } catch {
-        return { ok: false, error: { name: 'AppraiseError', code: 'OFFLINE', message: 'The Appraise host is not running. Start it again with `appraise serve` and open the new address.' } };
+        return {
+          ok: false,
+          error: {
+            name: 'AppraiseError',
+            code: 'OFFLINE',
+            message: 'The Appraise host is not running. Start it again with `appraise serve` and open the new address.',
+          },
+        };
       }
       let body: ApiResponse;
       try {

@@ -27,7 +27,13 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
 
   text('Property valuation report', 48, 18, bold);
   y -= 18;
-  text(`Valuation date ${v.valuationDate ?? 'today'}  ·  generated ${new Date().toISOString().slice(0, 10)}  ·  model ${modelName ?? ''} ${shortId(v.modelId)}`, 48, 9, font, grey);
+  text(
+    `Valuation date ${v.valuationDate ?? 'today'}  ·  generated ${new Date().toISOString().slice(0, 10)}  ·  model ${modelName ?? ''} ${shortId(v.modelId)}`,
+    48,
+    9,
+    font,
+    grey,
+  );
   y -= 34;
   text('Estimated value', 48, 11, font, grey);
   y -= 30;
@@ -74,7 +80,13 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
     text(labels.get(c.feature)?.label ?? c.feature, 48, 9);
     const barW = (Math.abs(c.amount) / maxAbs) * 150;
     const mid = 330;
-    page.drawRectangle({ x: c.amount >= 0 ? mid : mid - barW, y: y - 1, width: barW, height: 8, color: c.amount >= 0 ? rgb(0.18, 0.55, 0.34) : rgb(0.75, 0.25, 0.2) });
+    page.drawRectangle({
+      x: c.amount >= 0 ? mid : mid - barW,
+      y: y - 1,
+      width: barW,
+      height: 8,
+      color: c.amount >= 0 ? rgb(0.18, 0.55, 0.34) : rgb(0.75, 0.25, 0.2),
+    });
     text(money.signed(c.amount), 490, 9);
     y -= 12;
   }
@@ -113,7 +125,13 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
     }
   }
   y = 40;
-  text('Estimates come from a statistical model trained on past sales; the ranges say how far off similar estimates were on sales the model did not see.', 48, 7, font, grey);
+  text(
+    'Estimates come from a statistical model trained on past sales; the ranges say how far off similar estimates were on sales the model did not see.',
+    48,
+    7,
+    font,
+    grey,
+  );
   return doc.save();
 }
 

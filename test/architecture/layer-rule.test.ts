@@ -28,19 +28,34 @@ async function layerErrors(file: string, code: string): Promise<string[]> {
 
 describe('the layer rule', () => {
   it('refuses an import from a lower layer of core/ up into a higher one', async () => {
-    const errors = await layerErrors('core/models/planted.ts', "import type { ApiDispatcher } from '../api/dispatcher.js';\nexport type Planted = ApiDispatcher;\n");
+    const errors = await layerErrors(
+      'core/models/planted.ts',
+      "import type { ApiDispatcher } from '../api/dispatcher.js';\nexport type Planted = ApiDispatcher;\n",
+    );
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('"core/models"');
     expect(errors[0]).toContain('"core/api"');
   });
 
   it('refuses a store importing its service layer and the Electron shell importing the CLI', async () => {
-    expect(await layerErrors('core/datasets/planted.ts', "import type { DatasetService } from '../services/dataset-service.js';\nexport type P = DatasetService;\n")).toHaveLength(1);
-    expect(await layerErrors('electron/planted.ts', "import { registerServeCommand } from '../cli/commands/serve-command.js';\nexport const p = registerServeCommand;\n")).toHaveLength(1);
+    expect(
+      await layerErrors('core/datasets/planted.ts', "import type { DatasetService } from '../services/dataset-service.js';\nexport type P = DatasetService;\n"),
+    ).toHaveLength(1);
+    expect(
+      await layerErrors(
+        'electron/planted.ts',
+        "import { registerServeCommand } from '../cli/commands/serve-command.js';\nexport const p = registerServeCommand;\n",
+      ),
+    ).toHaveLength(1);
   });
 
   it('allows imports that point inward', async () => {
-    expect(await layerErrors('core/api/planted.ts', "import { AppraiseError } from '../common/errors.js';\nimport type { ModelStore } from '../models/model-store.js';\nexport const p: [typeof AppraiseError, ModelStore | null] = [AppraiseError, null];\n")).toEqual([]);
+    expect(
+      await layerErrors(
+        'core/api/planted.ts',
+        "import { AppraiseError } from '../common/errors.js';\nimport type { ModelStore } from '../models/model-store.js';\nexport const p: [typeof AppraiseError, ModelStore | null] = [AppraiseError, null];\n",
+      ),
+    ).toEqual([]);
     expect(await layerErrors('cli/planted.ts', "import { createAppHost } from '../core/app/app-host.js';\nexport const p = createAppHost;\n")).toEqual([]);
   });
 });

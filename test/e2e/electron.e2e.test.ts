@@ -13,7 +13,8 @@ import { ensureRendererBuilt, screenshotDir } from './browser.js';
 
 const binary = findElectronBinary();
 const mainJs = join(repoRoot, 'dist', 'electron', 'main.js');
-const skipReason = binary.path === null ? `Electron e2e skipped: ${binary.reason}` : !existsSync(mainJs) ? 'Electron e2e skipped: dist/ is not built (npm run build)' : null;
+const skipReason =
+  binary.path === null ? `Electron e2e skipped: ${binary.reason}` : !existsSync(mainJs) ? 'Electron e2e skipped: dist/ is not built (npm run build)' : null;
 if (skipReason) console.warn(skipReason);
 
 describe.skipIf(skipReason !== null)('Appraise in Electron', () => {

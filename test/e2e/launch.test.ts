@@ -10,7 +10,11 @@ import { findElectronBinary } from '../../electron/launch.js';
 import { repoRoot, tempDir } from '../helpers/temp-workspace.js';
 
 const launcher = join(repoRoot, 'dist', 'electron', 'launch.js');
-const skip = !existsSync(launcher) ? 'dist/ is not built (npm run build)' : findElectronBinary().path !== null ? 'Electron is installed here, so npm start opens the window' : null;
+const skip = !existsSync(launcher)
+  ? 'dist/ is not built (npm run build)'
+  : findElectronBinary().path !== null
+    ? 'Electron is installed here, so npm start opens the window'
+    : null;
 
 describe.skipIf(skip !== null)('npm start without the Electron binary', () => {
   it('says so, starts the web host and prints its URL', async () => {
@@ -38,7 +42,11 @@ describe.skipIf(skip !== null)('npm start without the Electron binary', () => {
       expect(page.status).toBe(200);
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
       const token = u.hash.slice('#token='.length);
-      const ok = await fetch(`${u.origin}/api/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-appraise-token': token }, body: '{}' });
+      const ok = await fetch(`${u.origin}/api/app.info`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-appraise-token': token },
+        body: '{}',
+      });
       expect(ok.status).toBe(200);
       const info = (await ok.json()) as { result: { form: unknown } };
       // First run: the demo workspace is ready (King County data imported).

@@ -34,7 +34,9 @@ export function tempServices(): AppServices & { dir: string; cleanup: () => Prom
  * The app host every transport test runs on: real services on a temp workspace, outputs validated against the
  * contract. `close()` ends the host's jobs; `cleanup()` also closes the services and removes the folder.
  */
-export async function tempAppHost(options: Omit<AppHostOptions, 'services' | 'workspace'> = {}): Promise<AppHost & { dir: string; cleanup: () => Promise<void> }> {
+export async function tempAppHost(
+  options: Omit<AppHostOptions, 'services' | 'workspace'> = {},
+): Promise<AppHost & { dir: string; cleanup: () => Promise<void> }> {
   const services = tempServices();
   const host = await createAppHost({ validateOutput: true, ...options, services });
   return Object.assign(host, {

@@ -49,7 +49,12 @@ test('a categorical split recovers the planted category set; missing values lear
     expect(t.defaultLeft[i]).toBe(0); // missing goes with the high values (right)
   }
   // The fit is exact for every kind of row.
-  for (const row of [[4, NaN], [4, 0.2], [0, 0.9], [0, NaN]]) {
+  for (const row of [
+    [4, NaN],
+    [4, 0.2],
+    [0, 0.9],
+    [0, NaN],
+  ]) {
     const expected = ([1, 4, 7, 10].includes(row[0]) ? 5 : 0) + (Number.isNaN(row[1]) || row[1] > 0.5 ? 2 : 0);
     expect(predictRaw(model, row)).toBeCloseTo(expected, 6);
   }
@@ -60,7 +65,11 @@ test('early stopping restores the best iteration and reports progress every roun
   const valid = friedmanTable(500, 5, 3);
   const seen: number[] = [];
   // A large learning rate and deep trees overfit quickly, so the validation curve turns up.
-  const r = await trainGbdt(train, { learningRate: 0.5, maxLeaves: 63, minSamplesLeaf: 2, nRounds: 300, earlyStoppingRounds: 10, lambda: 0 }, { threads: 1, validation: valid, onProgress: (p) => seen.push(p.round) });
+  const r = await trainGbdt(
+    train,
+    { learningRate: 0.5, maxLeaves: 63, minSamplesLeaf: 2, nRounds: 300, earlyStoppingRounds: 10, lambda: 0 },
+    { threads: 1, validation: valid, onProgress: (p) => seen.push(p.round) },
+  );
   expect(seen).toEqual(r.history.map((h) => h.round));
   expect(r.history.length).toBeLessThan(300);
   expect(r.history.length).toBe(r.bestIteration + 10);

@@ -26,11 +26,14 @@ test('training is deterministic for a seed, and identical with 1 and 2 threads',
 test('aborting rejects with CANCELLED and closes the workers', async () => {
   const data = friedmanTable(8000, 8);
   const ac = new AbortController();
-  const promise = trainGbdt(data, { nRounds: 100_000, earlyStoppingRounds: 0 }, { threads: 2, minParallelWork: 0, signal: ac.signal, onProgress: (p) => p.round === 20 && ac.abort() });
+  const promise = trainGbdt(
+    data,
+    { nRounds: 100_000, earlyStoppingRounds: 0 },
+    { threads: 2, minParallelWork: 0, signal: ac.signal, onProgress: (p) => p.round === 20 && ac.abort() },
+  );
   await expect(promise).rejects.toMatchObject({ code: 'CANCELLED' });
   await expect(promise).rejects.toBeInstanceOf(AppraiseError);
   const pre = new AbortController();
   pre.abort();
   await expect(trainGbdt(data, {}, { signal: pre.signal, threads: 1 })).rejects.toMatchObject({ code: 'CANCELLED' });
 });
-

@@ -180,6 +180,12 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 
 function checkCompatible(init: TreeEnsemble, data: TrainingData): void {
   if (init.format !== 'appraise-gbdt/1') throw invalidInput(`initModel has unknown format ${String(init.format)}`);
-  const same = init.featureNames.length === data.nFeatures && init.featureNames.every((n, i) => n === data.featureNames[i] && init.featureKinds[i] === data.featureKinds[i]);
-  if (!same) throw invalidInput('initModel was trained on different features (names and kinds must match, in order)', { model: init.featureNames, data: data.featureNames });
+  const same =
+    init.featureNames.length === data.nFeatures &&
+    init.featureNames.every((n, i) => n === data.featureNames[i] && init.featureKinds[i] === data.featureKinds[i]);
+  if (!same)
+    throw invalidInput('initModel was trained on different features (names and kinds must match, in order)', {
+      model: init.featureNames,
+      data: data.featureNames,
+    });
 }

@@ -92,7 +92,13 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     const init: HistogramWorkerInit = {
       buffers: this.buffers,
       featureBins: this.featureBins,
-      constraints: { lambda: this.constraints.lambda, minSamplesLeaf: this.constraints.minSamplesLeaf, minChildWeight: this.constraints.minChildWeight, minGain: this.constraints.minGain, catSmooth: this.constraints.catSmooth },
+      constraints: {
+        lambda: this.constraints.lambda,
+        minSamplesLeaf: this.constraints.minSamplesLeaf,
+        minChildWeight: this.constraints.minChildWeight,
+        minGain: this.constraints.minGain,
+        catSmooth: this.constraints.catSmooth,
+      },
       ctrl: this.ctrl,
       batch: this.batchBuffer,
       leftBinsPool: this.leftBinsPool,
@@ -146,7 +152,17 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
     Atomics.store(ctrl, CTRL.PARTITIONED, 0);
     Atomics.add(ctrl, CTRL.GEN, 1);
     Atomics.notify(ctrl, CTRL.GEN);
-    runNodeBatchShare(batch, b, this.featureBins, this.constraints, { active, j0: this.bounds[0], j1: this.bounds[1], all }, this.results, 0, this.threads, this.barrier);
+    runNodeBatchShare(
+      batch,
+      b,
+      this.featureBins,
+      this.constraints,
+      { active, j0: this.bounds[0], j1: this.bounds[1], all },
+      this.results,
+      0,
+      this.threads,
+      this.barrier,
+    );
     const expected = this.threads - 1;
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -158,7 +174,9 @@ export class ThreadPoolBatchRunner implements NodeBatchRunner {
       Atomics.wait(ctrl, CTRL.DONE, done, 50);
       if (Date.now() > deadline) {
         // A watchdog, not a timeout for slow work: a batch takes milliseconds to seconds even on 10M rows.
-        throw new AppraiseError('INTERNAL', 'histogram workers stopped responding', { details: { ctrl: Array.from(ctrl), exited: this.exited, workerError: this.workerError } });
+        throw new AppraiseError('INTERNAL', 'histogram workers stopped responding', {
+          details: { ctrl: Array.from(ctrl), exited: this.exited, workerError: this.workerError },
+        });
       }
     }
     if (Atomics.load(ctrl, CTRL.ERROR) !== 0) throw new AppraiseError('INTERNAL', `histogram worker failed: ${this.workerError ?? 'see worker log'}`);

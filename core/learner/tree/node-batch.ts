@@ -67,7 +67,8 @@ export function runNodeBatchShare(
   const parts = batch.partitions;
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
-    if (p.owner === t || threads === 1) b.mids[i] = partitionRows(b.binsByFeature, b.nRows, b.rowIndex, b.scratch, b.gh, b.ghScratch, p.start, p.end, p.feature, p.leftBins);
+    if (p.owner === t || threads === 1)
+      b.mids[i] = partitionRows(b.binsByFeature, b.nRows, b.rowIndex, b.scratch, b.gh, b.ghScratch, p.start, p.end, p.feature, p.leftBins);
   }
   const byNode = batch.mode === 'nodes' && threads > 1;
   const mine = byNode ? (part: number) => part >= 0 && parts[part].owner === t : () => true;
@@ -84,7 +85,10 @@ export function runNodeBatchShare(
   const features = r.active.subarray(r.j0, r.j1);
   for (let i = 0; i < batch.searches.length; i++) {
     const s = batch.searches[i];
-    const c = mine(s.part) && features.length > 0 ? findBestSplit(b.hist, s.slot * b.histStride, featureBins, b.featureOffset, features, s.sumGrad, s.sumHess, s.count, constraints) : null;
+    const c =
+      mine(s.part) && features.length > 0
+        ? findBestSplit(b.hist, s.slot * b.histStride, featureBins, b.featureOffset, features, s.sumGrad, s.sumHess, s.count, constraints)
+        : null;
     const o = 2 * (i * threads + t);
     results[o] = c ? c.gain : -Infinity;
     results[o + 1] = c ? c.feature : -1;
@@ -115,7 +119,14 @@ function resolveSides(batch: NodeBatch, mids: Int32Array, which: (part: number) 
  * subtracting and searching cost per bin — and bin counts differ a lot (a flag has 2 bins, a coordinate 255) — so
  * equal feature counts left one thread doing twice the other's work. Results do not depend on the cut.
  */
-export function balanceFeatureShares(batch: NodeBatch, active: Int32Array, nActive: number, featureBinCount: Int32Array, threads: number, bounds: Int32Array): void {
+export function balanceFeatureShares(
+  batch: NodeBatch,
+  active: Int32Array,
+  nActive: number,
+  featureBinCount: Int32Array,
+  threads: number,
+  bounds: Int32Array,
+): void {
   let rows = 0;
   for (const t of batch.builds) rows += t.rows;
   // A bin searched (or cleared/subtracted) costs a few row updates; the factor was fitted on KC profiles.
@@ -195,10 +206,17 @@ export function decodeNodeBatch(a: Float64Array, leftBinsPool: Uint8Array): Node
   const partitions: PartitionTask[] = [];
   for (let i = 0; i < a[0]; i++, o += 5) {
     const from = i * LEFT_BINS_STRIDE;
-    partitions.push({ start: a[o] | 0, end: a[o + 1] | 0, feature: a[o + 2] | 0, owner: a[o + 3] | 0, leftBins: leftBinsPool.subarray(from, from + (a[o + 4] | 0)) });
+    partitions.push({
+      start: a[o] | 0,
+      end: a[o + 1] | 0,
+      feature: a[o + 2] | 0,
+      owner: a[o + 3] | 0,
+      leftBins: leftBinsPool.subarray(from, from + (a[o + 4] | 0)),
+    });
   }
   const builds: BuildTask[] = [];
-  for (let i = 0; i < a[1]; i++, o += 6) builds.push({ start: a[o] | 0, end: a[o + 1] | 0, slot: a[o + 2] | 0, part: a[o + 3] | 0, side: a[o + 4] | 0, rows: a[o + 5] });
+  for (let i = 0; i < a[1]; i++, o += 6)
+    builds.push({ start: a[o] | 0, end: a[o + 1] | 0, slot: a[o + 2] | 0, part: a[o + 3] | 0, side: a[o + 4] | 0, rows: a[o + 5] });
   const subtractions: NodeBatch['subtractions'] = [];
   for (let i = 0; i < a[2]; i++, o += 3) subtractions.push({ target: a[o] | 0, small: a[o + 1] | 0, part: a[o + 2] | 0 });
   const searches: SplitSearch[] = [];

@@ -87,7 +87,13 @@ export class TreeGrower {
     if (leafLimit > 1 && this.canSplit(root)) {
       root.slot = this.allocSlot();
       const search = { slot: root.slot, sumGrad, sumHess, count: nRows, part: -1, side: 0 };
-      [root.split] = this.builder.runBatch({ partitions: [], builds: [{ start: 0, end: nRows, slot: root.slot, part: -1, side: 0, rows: nRows }], subtractions: [], searches: [search], mode: 'features' });
+      [root.split] = this.builder.runBatch({
+        partitions: [],
+        builds: [{ start: 0, end: nRows, slot: root.slot, part: -1, side: 0, rows: nRows }],
+        subtractions: [],
+        searches: [search],
+        mode: 'features',
+      });
       if (root.split) open.push(root);
       else this.retire(root, leaves);
     } else leaves.push(root);
@@ -166,8 +172,28 @@ export class TreeGrower {
       const s = node.split!;
       const part = batch.partitions.length;
       batch.partitions.push({ start: node.start, end: node.end, feature: s.feature, leftBins: s.leftBins, owner: 0 });
-      const left: GrowingNode = { id: -1, start: -1, end: -1, count: s.countLeft, sumGrad: s.gradLeft, sumHess: s.hessLeft, depth: node.depth + 1, slot: -1, split: null };
-      const right: GrowingNode = { id: -1, start: -1, end: -1, count: s.countRight, sumGrad: s.gradRight, sumHess: s.hessRight, depth: node.depth + 1, slot: -1, split: null };
+      const left: GrowingNode = {
+        id: -1,
+        start: -1,
+        end: -1,
+        count: s.countLeft,
+        sumGrad: s.gradLeft,
+        sumHess: s.hessLeft,
+        depth: node.depth + 1,
+        slot: -1,
+        split: null,
+      };
+      const right: GrowingNode = {
+        id: -1,
+        start: -1,
+        end: -1,
+        count: s.countRight,
+        sumGrad: s.gradRight,
+        sumHess: s.hessRight,
+        depth: node.depth + 1,
+        slot: -1,
+        split: null,
+      };
       [left.id, right.id] = out.setSplit(node.id, s, this.featureBins[s.feature], left.sumHess, right.sumHess);
       children.push(left, right);
       const small = left.count <= right.count ? left : right;
@@ -265,7 +291,13 @@ class TreeBuilder {
 
   binned(): BinnedTree {
     const t = this.t;
-    return { feature: Int32Array.from(t.feature), leftBins: this.leftBins, left: Int32Array.from(t.left), right: Int32Array.from(t.right), value: Float64Array.from(t.value) };
+    return {
+      feature: Int32Array.from(t.feature),
+      leftBins: this.leftBins,
+      left: Int32Array.from(t.left),
+      right: Int32Array.from(t.right),
+      value: Float64Array.from(t.value),
+    };
   }
 }
 

@@ -14,7 +14,17 @@ export function themeColors() {
  * One chart.js chart on a canvas. The chart is rebuilt when `config` changes identity (callers memoize it);
  * `update` mutates the live chart instead (for streaming progress) and is called on every render.
  */
-export function ChartCanvas({ config, label, height = 260, update }: { config: ChartConfiguration; label: string; height?: number; update?: (c: Chart) => void }) {
+export function ChartCanvas({
+  config,
+  label,
+  height = 260,
+  update,
+}: {
+  config: ChartConfiguration;
+  label: string;
+  height?: number;
+  update?: (c: Chart) => void;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const chart = useRef<Chart | null>(null);
   useEffect(() => {

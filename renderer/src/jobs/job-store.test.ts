@@ -41,7 +41,16 @@ class FakeHost implements JobApi {
   }
 
   begin(method: string): JobInfo {
-    const job: JobInfo = { jobId: `job-${++this.n}`, method, state: 'running', startedAt: new Date(Date.now() + this.n).toISOString(), finishedAt: null, progress: null, result: null, error: null };
+    const job: JobInfo = {
+      jobId: `job-${++this.n}`,
+      method,
+      state: 'running',
+      startedAt: new Date(Date.now() + this.n).toISOString(),
+      finishedAt: null,
+      progress: null,
+      result: null,
+      error: null,
+    };
     this.jobs.set(job.jobId, job);
     this.emit(job);
     return job;

@@ -186,7 +186,11 @@ export class JobStore {
     // The same report comes from an event and a poll: only a new one changes the snapshot.
     const fresh = reported !== null && !sameProgress(s.progress, reported);
     const next: JobSnapshot<M> = fresh
-      ? { ...s, progress: reported, progressLog: [...(s.progressLog.length >= MAX_PROGRESS_LOG ? s.progressLog.slice(1 - MAX_PROGRESS_LOG) : s.progressLog), reported] }
+      ? {
+          ...s,
+          progress: reported,
+          progressLog: [...(s.progressLog.length >= MAX_PROGRESS_LOG ? s.progressLog.slice(1 - MAX_PROGRESS_LOG) : s.progressLog), reported],
+        }
       : s;
     switch (job.state) {
       case 'running':

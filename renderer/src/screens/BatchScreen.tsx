@@ -48,7 +48,8 @@ export function BatchScreen() {
       <form className="card" onSubmit={start} aria-label="Batch scoring">
         <p className="muted small">
           Value every property of a CSV file. Its columns are matched to the schema{form ? ` "${form.configName}"` : ''} by name
-          {form ? ` (${form.fields.map((f) => f.name).join(', ')})` : ''} — check the columns to pick the file's own column where a name differs; rows that break the schema are reported in the output with their reasons. The output CSV adds the estimate and the ranges to each row.
+          {form ? ` (${form.fields.map((f) => f.name).join(', ')})` : ''} — check the columns to pick the file's own column where a name differs; rows that
+          break the schema are reported in the output with their reasons. The output CSV adds the estimate and the ranges to each row.
         </p>
         <div className="fields">
           <label className="field grow">
@@ -104,12 +105,18 @@ export function BatchScreen() {
           }}
         />
       )}
-      {running && <ProgressBar value={progress && progress.total > 0 ? progress.rows / progress.total : null} label={progress ? `${fmtNum(progress.rows)} of ${fmtNum(progress.total)} rows` : 'Starting…'} />}
+      {running && (
+        <ProgressBar
+          value={progress && progress.total > 0 ? progress.rows / progress.total : null}
+          label={progress ? `${fmtNum(progress.rows)} of ${fmtNum(progress.total)} rows` : 'Starting…'}
+        />
+      )}
       {result && (
         <div className="card" role="status">
           <h2>Done</h2>
           <p>
-            {fmtNum(result.scored)} of {fmtNum(result.rows)} properties valued ({fmtNum(result.failed)} could not be) in {result.seconds.toFixed(1)} s with model <code>{shortId(result.modelId)}</code>.
+            {fmtNum(result.scored)} of {fmtNum(result.rows)} properties valued ({fmtNum(result.failed)} could not be) in {result.seconds.toFixed(1)} s with
+            model <code>{shortId(result.modelId)}</code>.
           </p>
           <p>
             Results: <code>{result.output}</code>
@@ -120,7 +127,15 @@ export function BatchScreen() {
   );
 }
 
-function Inspection({ r, columnMap, onMap }: { r: MethodOutput<'batch.inspect'>; columnMap: Record<string, string>; onMap: (schemaColumn: string, fileColumn: string | null) => void }) {
+function Inspection({
+  r,
+  columnMap,
+  onMap,
+}: {
+  r: MethodOutput<'batch.inspect'>;
+  columnMap: Record<string, string>;
+  onMap: (schemaColumn: string, fileColumn: string | null) => void;
+}) {
   const mapped = new Set(Object.values(columnMap));
   const unmatched = r.fileColumns.filter((f) => r.ignored.includes(f) || mapped.has(f));
   return (
@@ -128,11 +143,13 @@ function Inspection({ r, columnMap, onMap }: { r: MethodOutput<'batch.inspect'>;
       <h2>Columns matched to the schema</h2>
       {r.missingRequired.length > 0 ? (
         <p className="error" role="alert">
-          The file lacks required column{r.missingRequired.length > 1 ? 's' : ''} {r.missingRequired.join(', ')}. Pick the file column that holds each of them below.
+          The file lacks required column{r.missingRequired.length > 1 ? 's' : ''} {r.missingRequired.join(', ')}. Pick the file column that holds each of them
+          below.
         </p>
       ) : (
         <p className="notice">
-          Every required column is there. {r.sample.valid} of the first {r.sample.rows} rows are valid{r.sample.rows > r.sample.valid ? '; the others will be listed in the output with their reasons' : ''}.
+          Every required column is there. {r.sample.valid} of the first {r.sample.rows} rows are valid
+          {r.sample.rows > r.sample.valid ? '; the others will be listed in the output with their reasons' : ''}.
         </p>
       )}
       <div className="scroll">
@@ -156,11 +173,7 @@ function Inspection({ r, columnMap, onMap }: { r: MethodOutput<'batch.inspect'>;
                   {c.found && !columnMap[c.name] ? (
                     'found'
                   ) : (
-                    <select
-                      aria-label={`File column for ${c.name}`}
-                      value={columnMap[c.name] ?? ''}
-                      onChange={(e) => onMap(c.name, e.target.value || null)}
-                    >
+                    <select aria-label={`File column for ${c.name}`} value={columnMap[c.name] ?? ''} onChange={(e) => onMap(c.name, e.target.value || null)}>
                       <option value="">{c.required ? 'missing (required): choose…' : 'missing (left empty)'}</option>
                       {unmatched
                         .filter((f) => f === columnMap[c.name] || !mapped.has(f))

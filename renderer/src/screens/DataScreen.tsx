@@ -121,7 +121,8 @@ function ImportCard() {
     <div className="card">
       <h2>Import a CSV</h2>
       <p className="muted small">
-        Give the file's path on this computer and the YAML configuration that describes its columns. Rows that break the schema are quarantined with their reasons; the rest become a new dataset version.
+        Give the file's path on this computer and the YAML configuration that describes its columns. Rows that break the schema are quarantined with their
+        reasons; the rest become a new dataset version.
       </p>
       <form
         className="inline-form"
@@ -147,7 +148,12 @@ function ImportCard() {
             Import
           </button>
           {demo && (
-            <button type="button" className="secondary" disabled={running} onClick={() => run({ file: demo.csv, config: demo.config, name: 'king-county-demo' })}>
+            <button
+              type="button"
+              className="secondary"
+              disabled={running}
+              onClick={() => run({ file: demo.csv, config: demo.config, name: 'king-county-demo' })}
+            >
               Load the King County demo
             </button>
           )}
@@ -169,7 +175,8 @@ function ImportCard() {
       {done && (
         <p className="notice" role="status" data-testid="import-result">
           {done.reused ? 'This file was already imported (identical content): ' : 'Imported '}
-          <strong>{done.name}</strong>: {fmtNum(done.rowsAccepted)} of {fmtNum(done.rowsRead)} rows accepted, {fmtNum(done.rowsQuarantined)} quarantined, in {done.seconds.toFixed(1)} s.
+          <strong>{done.name}</strong>: {fmtNum(done.rowsAccepted)} of {fmtNum(done.rowsRead)} rows accepted, {fmtNum(done.rowsQuarantined)} quarantined, in{' '}
+          {done.seconds.toFixed(1)} s.
         </p>
       )}
     </div>

@@ -57,7 +57,10 @@ export function ModelsScreen() {
       <div className="card">
         <div className="row-between">
           <h2>Registry</h2>
-          <button className="secondary" onClick={() => void act('Rolled back: the previous champion is champion again.', () => api.call('models.rollback', {}))}>
+          <button
+            className="secondary"
+            onClick={() => void act('Rolled back: the previous champion is champion again.', () => api.call('models.rollback', {}))}
+          >
             Roll back champion
           </button>
         </div>
@@ -103,24 +106,32 @@ export function ModelsScreen() {
                   <td>{fmtDate(m.createdAt)}</td>
                   <td>
                     <span className="row-actions">
-                    {m.status !== 'champion' && (
-                      <button className="link" onClick={() => void act(`${m.name} is now the champion.`, () => api.call('models.promote', { ref: m.id }))} aria-label={`Promote ${m.name}`}>
-                        Promote
+                      {m.status !== 'champion' && (
+                        <button
+                          className="link"
+                          onClick={() => void act(`${m.name} is now the champion.`, () => api.call('models.promote', { ref: m.id }))}
+                          aria-label={`Promote ${m.name}`}
+                        >
+                          Promote
+                        </button>
+                      )}
+                      {m.status === 'challenger' && (
+                        <button
+                          className="link"
+                          onClick={() => void act(`${m.name} archived.`, () => api.call('models.archive', { ref: m.id }))}
+                          aria-label={`Archive ${m.name}`}
+                        >
+                          Archive
+                        </button>
+                      )}
+                      <button
+                        className="link"
+                        disabled={!exportDir}
+                        title={exportDir ? `Export to ${exportDir}` : 'Enter an export folder below first'}
+                        onClick={() => void act(`Exported ${m.name} to ${exportDir}.`, () => api.call('models.export', { ref: m.id, dir: exportDir }))}
+                      >
+                        Export
                       </button>
-                    )}
-                    {m.status === 'challenger' && (
-                      <button className="link" onClick={() => void act(`${m.name} archived.`, () => api.call('models.archive', { ref: m.id }))} aria-label={`Archive ${m.name}`}>
-                        Archive
-                      </button>
-                    )}
-                    <button
-                      className="link"
-                      disabled={!exportDir}
-                      title={exportDir ? `Export to ${exportDir}` : 'Enter an export folder below first'}
-                      onClick={() => void act(`Exported ${m.name} to ${exportDir}.`, () => api.call('models.export', { ref: m.id, dir: exportDir }))}
-                    >
-                      Export
-                    </button>
                     </span>
                   </td>
                 </tr>
@@ -191,7 +202,16 @@ function Comparison({ ids }: { ids: string[] }) {
       type: 'line',
       data: {
         datasets: [
-          { label: 'Perfect calibration', data: [{ x: 0.5, y: 0.5 }, { x: 1, y: 1 }], borderColor: c.muted, borderDash: [4, 4], pointRadius: 0 },
+          {
+            label: 'Perfect calibration',
+            data: [
+              { x: 0.5, y: 0.5 },
+              { x: 1, y: 1 },
+            ],
+            borderColor: c.muted,
+            borderDash: [4, 4],
+            pointRadius: 0,
+          },
           ...manifests.map((m, i) => ({
             label: `${m.name} ${shortId(m.modelId)}`,
             data: m.intervals.map((iv) => ({ x: iv.level, y: iv.empiricalCoverage })),
@@ -200,7 +220,12 @@ function Comparison({ ids }: { ids: string[] }) {
           })),
         ],
       },
-      options: { scales: { x: { type: 'linear', min: 0.5, max: 1, title: { display: true, text: 'Nominal coverage' } }, y: { min: 0.5, max: 1, title: { display: true, text: 'Coverage on unseen sales' } } } },
+      options: {
+        scales: {
+          x: { type: 'linear', min: 0.5, max: 1, title: { display: true, text: 'Nominal coverage' } },
+          y: { min: 0.5, max: 1, title: { display: true, text: 'Coverage on unseen sales' } },
+        },
+      },
     };
   }, [manifests]);
 
@@ -212,7 +237,11 @@ function Comparison({ ids }: { ids: string[] }) {
       type: 'bar',
       data: {
         labels: Array.from({ length: n }, (_, i) => `Fold ${i + 1}`),
-        datasets: manifests.map((m, i) => ({ label: `${m.name} ${shortId(m.modelId)}`, data: (m.cv?.folds ?? []).map((f) => f.rmseLog), backgroundColor: [c.accent, c.bad][i] })),
+        datasets: manifests.map((m, i) => ({
+          label: `${m.name} ${shortId(m.modelId)}`,
+          data: (m.cv?.folds ?? []).map((f) => f.rmseLog),
+          backgroundColor: [c.accent, c.bad][i],
+        })),
       },
       options: { scales: { y: { title: { display: true, text: 'RMSE of log price' } } } },
     };
@@ -283,7 +312,12 @@ function Comparison({ ids }: { ids: string[] }) {
           </tr>
           {METRICS.map((k) => {
             const vals = manifests.map((m) => (m.cv as Record<string, unknown> | null)?.[k.key] as number | undefined);
-            const best = k.key === 'prd' ? vals.reduce<number | undefined>((b, v) => (v !== undefined && (b === undefined || Math.abs(v - 1) < Math.abs(b - 1)) ? v : b), undefined) : k.better === 'low' ? Math.min(...vals.filter((v): v is number => v !== undefined)) : Math.max(...vals.filter((v): v is number => v !== undefined));
+            const best =
+              k.key === 'prd'
+                ? vals.reduce<number | undefined>((b, v) => (v !== undefined && (b === undefined || Math.abs(v - 1) < Math.abs(b - 1)) ? v : b), undefined)
+                : k.better === 'low'
+                  ? Math.min(...vals.filter((v): v is number => v !== undefined))
+                  : Math.max(...vals.filter((v): v is number => v !== undefined));
             return (
               <tr key={k.key}>
                 <td>{k.label}</td>
@@ -310,7 +344,11 @@ function Comparison({ ids }: { ids: string[] }) {
       <div>
         <h3>Residuals on unseen sales</h3>
         {residuals ? (
-          <ChartCanvas config={residuals} label="Estimate error in percent against sale price, out-of-fold sample of up to 1,000 sales per model" height={260} />
+          <ChartCanvas
+            config={residuals}
+            label="Estimate error in percent against sale price, out-of-fold sample of up to 1,000 sales per model"
+            height={260}
+          />
         ) : (
           <p className="muted small">These models carry no out-of-fold sample (imported, or trained by an older version).</p>
         )}

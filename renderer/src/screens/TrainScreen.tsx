@@ -66,7 +66,13 @@ export function TrainScreen() {
     setNotice(null);
     const p: Record<string, number> = {};
     for (const [k, v] of Object.entries(params)) if (v.trim() !== '') p[k] = Number(v);
-    void job.start({ dataset, folds: Number(folds), params: p, ...(mode === 'warm' ? { warmStart: warmFrom } : {}), ...(name.trim() ? { name: name.trim() } : {}) });
+    void job.start({
+      dataset,
+      folds: Number(folds),
+      params: p,
+      ...(mode === 'warm' ? { warmStart: warmFrom } : {}),
+      ...(name.trim() ? { name: name.trim() } : {}),
+    });
   };
 
   const promote = async () => {
@@ -86,8 +92,16 @@ export function TrainScreen() {
     const c = themeColors();
     return {
       type: 'line',
-      data: { datasets: [{ label: 'Validation loss', data: [], borderColor: c.accent, pointRadius: 0 }, { label: 'Training loss', data: [], borderColor: c.muted, pointRadius: 0, borderDash: [4, 3] }] },
-      options: { parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'Boosting round' } }, y: { title: { display: true, text: 'Loss (log price)' } } } },
+      data: {
+        datasets: [
+          { label: 'Validation loss', data: [], borderColor: c.accent, pointRadius: 0 },
+          { label: 'Training loss', data: [], borderColor: c.muted, pointRadius: 0, borderDash: [4, 3] },
+        ],
+      },
+      options: {
+        parsing: false,
+        scales: { x: { type: 'linear', title: { display: true, text: 'Boosting round' } }, y: { title: { display: true, text: 'Loss (log price)' } } },
+      },
     };
   }, []);
   const updateChart = (chart: Chart) => {
@@ -121,7 +135,8 @@ export function TrainScreen() {
               <input type="radio" name="mode" checked={mode === 'full'} onChange={() => setMode('full')} /> Full training
             </label>
             <label>
-              <input type="radio" name="mode" checked={mode === 'warm'} onChange={() => setMode('warm')} disabled={models.length === 0} /> Warm start from a model
+              <input type="radio" name="mode" checked={mode === 'warm'} onChange={() => setMode('warm')} disabled={models.length === 0} /> Warm start from a
+              model
             </label>
           </fieldset>
           {mode === 'warm' && (
@@ -169,7 +184,10 @@ export function TrainScreen() {
       {job.state === 'cancelled' && <CancelledNotice what="The training" onDismiss={job.reset} />}
       {(running || progress) && (
         <div className="card" data-testid="train-progress" data-state={job.state} data-curve-fit={curve.fit} data-curve-points={curve.points.length}>
-          <ProgressBar value={job.state === 'done' ? 1 : frac} label={job.state === 'done' || job.state === 'failed' || job.state === 'cancelled' ? ENDED[job.state] : label} />
+          <ProgressBar
+            value={job.state === 'done' ? 1 : frac}
+            label={job.state === 'done' || job.state === 'failed' || job.state === 'cancelled' ? ENDED[job.state] : label}
+          />
           <ChartCanvas config={chartConfig} update={updateChart} label="Training and validation loss per boosting round" height={220} />
         </div>
       )}

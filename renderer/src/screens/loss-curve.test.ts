@@ -3,7 +3,15 @@ import type { JobProgress } from '../../../core/contract/contract.js';
 import { FINAL_FIT, lossCurve } from './loss-curve.js';
 
 type P = JobProgress<'train'>;
-const cv = (fold: number, round: number, validLoss?: number, trainLoss?: number): P => ({ phase: 'cross-validation', fold, folds: 2, round, nRounds: 10, trainLoss, validLoss });
+const cv = (fold: number, round: number, validLoss?: number, trainLoss?: number): P => ({
+  phase: 'cross-validation',
+  fold,
+  folds: 2,
+  round,
+  nRounds: 10,
+  trainLoss,
+  validLoss,
+});
 
 describe('lossCurve', () => {
   it('is empty before any report', () => {
@@ -25,7 +33,7 @@ describe('lossCurve', () => {
     expect(final.points).toEqual([{ x: 1, train: 0.3, valid: undefined }]);
   });
 
-  it('keeps each fold\'s points when the reports of folds fitted in parallel interleave, and shows the latest fold', () => {
+  it("keeps each fold's points when the reports of folds fitted in parallel interleave, and shows the latest fold", () => {
     const log: P[] = [cv(0, 1, 0.5), cv(1, 1, 0.6), cv(0, 2, 0.4), cv(1, 2, 0.55), cv(0, 3, 0.35), cv(1, 3, 0.5)];
     expect(lossCurve(log)).toEqual({ fit: 1, points: [1, 2, 3].map((x, i) => ({ x, train: undefined, valid: [0.6, 0.55, 0.5][i] })) });
   });

@@ -20,7 +20,12 @@ export function ComparablesTable({ v }: { v: ApiValuation }) {
       type: 'scatter',
       data: {
         datasets: [
-          { label: 'Comparable sales', data: v.comparables.filter((s) => s.latitude !== null).map((s) => ({ x: s.longitude!, y: s.latitude! })), backgroundColor: c.accent, pointRadius: 6 },
+          {
+            label: 'Comparable sales',
+            data: v.comparables.filter((s) => s.latitude !== null).map((s) => ({ x: s.longitude!, y: s.latitude! })),
+            backgroundColor: c.accent,
+            pointRadius: 6,
+          },
           ...(subject ? [{ label: 'This property', data: [subject], backgroundColor: c.bad, pointStyle: 'rectRot' as const, pointRadius: 9 }] : []),
         ],
       },

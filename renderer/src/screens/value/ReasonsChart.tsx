@@ -18,7 +18,9 @@ export function ReasonsChart({ v, labels }: { v: ApiValuation; labels: Map<strin
           const shown = t.displayValue ?? v.input[t.feature] ?? t.featureValue;
           return `${labels.get(t.feature) ?? t.feature}${shown === null || shown === undefined ? '' : ` = ${typeof shown === 'number' ? fmtNum(shown) : shown}`}`;
         }),
-        datasets: [{ label: `Contribution (${money.currency})`, data: top.map((t) => t.amount), backgroundColor: top.map((t) => (t.amount >= 0 ? c.good : c.bad)) }],
+        datasets: [
+          { label: `Contribution (${money.currency})`, data: top.map((t) => t.amount), backgroundColor: top.map((t) => (t.amount >= 0 ? c.good : c.bad)) },
+        ],
       },
       options: {
         indexAxis: 'y',

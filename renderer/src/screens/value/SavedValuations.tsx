@@ -3,7 +3,15 @@ import { useMoney } from '../../app-context.js';
 import { fmtDate } from '../../format.js';
 
 /** The valuations saved to the history, newest first; each can be opened again or deleted. */
-export function SavedValuations({ entries, onOpen, onDelete }: { entries: HistoryEntry[]; onOpen: (h: HistoryEntry) => void; onDelete: (h: HistoryEntry) => void }) {
+export function SavedValuations({
+  entries,
+  onOpen,
+  onDelete,
+}: {
+  entries: HistoryEntry[];
+  onOpen: (h: HistoryEntry) => void;
+  onDelete: (h: HistoryEntry) => void;
+}) {
   const money = useMoney();
   return (
     <details className="card history" open={entries.length > 0}>

@@ -8,7 +8,19 @@ import { ReasonsChart } from './ReasonsChart.js';
 type Interval = ApiValuation['interval'];
 
 /** One valuation: the estimate and its ranges, warnings, the main reasons and the comparable sales. */
-export function ValuationResult({ v, form, onSave, onPdf, modelName }: { v: ApiValuation; form: FormSchema; onSave: () => void; onPdf: () => void; modelName: string | null }) {
+export function ValuationResult({
+  v,
+  form,
+  onSave,
+  onPdf,
+  modelName,
+}: {
+  v: ApiValuation;
+  form: FormSchema;
+  onSave: () => void;
+  onPdf: () => void;
+  modelName: string | null;
+}) {
   const money = useMoney();
   const labels = useMemo(() => new Map(form.fields.map((f) => [f.name, f.label])), [form]);
   const sortedIntervals = [...v.intervals].sort((a, b) => a.level - b.level);
@@ -37,7 +49,8 @@ export function ValuationResult({ v, form, onSave, onPdf, modelName }: { v: ApiV
       </div>
       <RangeBand estimate={v.estimate} narrow={narrow} wide={wide} money={money} />
       <p className="muted small">
-        Model {modelName ?? ''} <code data-testid="model-used">{shortId(v.modelId)}</code>. The ranges are calibrated on sales the model did not see: {Math.round(narrow.level * 100)} % of such estimates were within the inner band.
+        Model {modelName ?? ''} <code data-testid="model-used">{shortId(v.modelId)}</code>. The ranges are calibrated on sales the model did not see:{' '}
+        {Math.round(narrow.level * 100)} % of such estimates were within the inner band.
       </p>
       {v.warnings.length > 0 && (
         <ul className="warnings" aria-label="Warnings">
@@ -61,7 +74,15 @@ function RangeBand({ estimate, narrow, wide, money }: { estimate: number; narrow
   const x = (v: number) => `${((v - lo) / (hi - lo)) * 100}%`;
   return (
     <div className="band-wrap">
-      <svg className="band" viewBox="0 0 100 32" preserveAspectRatio="none" role="img" aria-label={`Range: ${money.format(wide.low)} to ${money.format(wide.high)}, estimate ${money.format(estimate)}`} width="100%" height="40">
+      <svg
+        className="band"
+        viewBox="0 0 100 32"
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`Range: ${money.format(wide.low)} to ${money.format(wide.high)}, estimate ${money.format(estimate)}`}
+        width="100%"
+        height="40"
+      >
         <rect x={x(wide.low)} y="8" width={`${((wide.high - wide.low) / (hi - lo)) * 100}%`} height="16" className="band-wide" />
         <rect x={x(narrow.low)} y="8" width={`${((narrow.high - narrow.low) / (hi - lo)) * 100}%`} height="16" className="band-narrow" />
         <rect x={x(estimate)} y="2" width="0.6%" height="28" className="band-estimate" />

@@ -75,7 +75,10 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     await page.getByTestId('train-start').click();
     await page.getByTestId('train-progress').waitFor();
     // Progress is visible while it runs: the phase and rounds appear in the bar's label.
-    await page.getByRole('progressbar').filter({ hasText: /(Cross-validation|Fitting the final model).*round \d+/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole('progressbar')
+      .filter({ hasText: /(Cross-validation|Fitting the final model).*round \d+/ })
+      .waitFor({ timeout: 60_000 });
     // Give the loss curve a few points before the picture.
     await page.waitForTimeout(300);
     await shot('03-train-progress');
@@ -93,7 +96,10 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     await page.getByLabel(/Living area/).fill('2400');
     // Validation as you type: an impossible value is flagged before submitting.
     await page.getByLabel(/Year built/).fill('1700');
-    await page.getByText(/yr_built/).first().waitFor();
+    await page
+      .getByText(/yr_built/)
+      .first()
+      .waitFor();
     await shot('05-value-validation');
     await page.getByLabel(/Year built/).fill('1987');
     await expect.poll(() => page.getByTestId('value-submit').isDisabled()).toBe(false);
@@ -146,7 +152,9 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     await page.getByLabel('Configuration (YAML) path').fill(kcConfigPath);
     await page.getByLabel('Name (optional)').fill('with-bad-rows');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await expect.poll(() => page.getByTestId('import-result').textContent(), { timeout: 60_000 }).toMatch(/with-bad-rows.*37 of 40 rows accepted, 3 quarantined/);
+    await expect
+      .poll(() => page.getByTestId('import-result').textContent(), { timeout: 60_000 })
+      .toMatch(/with-bad-rows.*37 of 40 rows accepted, 3 quarantined/);
     await page.getByRole('button', { name: 'Open with-bad-rows' }).click();
     const q = page.getByTestId('quarantine');
     await q.waitFor();
@@ -169,10 +177,13 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     await page.getByTestId('train-start').click();
     await Promise.race([
       page.getByTestId('train-result').getByText('e2e-warm').waitFor({ timeout: 120_000 }),
-      page.getByRole('alert').waitFor({ timeout: 120_000 }).then(async () => {
-        await shot('train-warm-error');
-        throw new Error(`warm start failed: ${await page.getByRole('alert').textContent()}`);
-      }),
+      page
+        .getByRole('alert')
+        .waitFor({ timeout: 120_000 })
+        .then(async () => {
+          await shot('train-warm-error');
+          throw new Error(`warm start failed: ${await page.getByRole('alert').textContent()}`);
+        }),
     ]);
     await nav('Models');
     const table = page.getByTestId('models');
@@ -263,7 +274,10 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     await page.getByTestId('models').getByText('e2e-small').waitFor();
     expect(await page.getByTestId('models').textContent()).toContain('champion');
     await shot('08-models');
-    for (const [n, name] of [['10', 'Monitoring'], ['11', 'Sync']] as const) {
+    for (const [n, name] of [
+      ['10', 'Monitoring'],
+      ['11', 'Sync'],
+    ] as const) {
       await nav(name);
       await page.getByRole('heading', { level: 1 }).waitFor();
       await shot(`${n}-${name.toLowerCase()}`);

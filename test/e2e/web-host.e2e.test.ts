@@ -245,6 +245,8 @@ describe.skipIf(skip !== null)('Appraise in the browser, served by the web host'
     if (after.fit === before.fit) expect(after.points).toBeGreaterThanOrEqual(before.points);
     expect(await card.getAttribute('data-state')).toBe('running');
     expect(await card.getByRole('progressbar').textContent()).toMatch(/round \d+/);
+    // The form shows the settings the training was started with, not the defaults.
+    expect(await page.getByLabel('n rounds').inputValue()).toBe('5000');
     await expect.poll(() => page.getByTestId('train-start').textContent()).toBe('Training…');
     await shot('13-train-progress-after-navigation');
 

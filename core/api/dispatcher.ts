@@ -28,6 +28,8 @@ import type { JobRunner } from '../jobs/job-runner.js';
 import { jobHandlers, type JobHandler } from '../jobs/job-handlers.js';
 import type { Logger } from 'pino';
 import { logError } from '../logging/log-error.js';
+import { recentErrors } from '../logging/log-reader.js';
+import { logsDir } from '../logging/log-record.js';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -219,6 +221,7 @@ export class ApiDispatcher {
       'jobs.get': ({ jobId }) => jobs.get(jobId),
       'jobs.list': () => jobs.list(),
       'jobs.cancel': ({ jobId }) => jobs.cancel(jobId),
+      'logs.recent': ({ limit }) => recentErrors(logsDir(s.workspaceDir), limit),
       'history.list': () => s.history.list(),
       'history.save': ({ label, valuation }) => s.history.save(label, valuation),
       'history.delete': ({ id }) => ({ deleted: s.history.delete(id) }),

@@ -9,6 +9,7 @@ import { trainProgressSchema, trainRequestSchema, trainResultSchema } from '../t
 import { historyEntrySchema, scoreProgressSchema, scoreResultSchema, valuationSchema } from '../valuation/valuation-schemas.js';
 import { batchInspectionSchema } from '../valuation/batch-inspect.js';
 import { formSchemaSchema } from '../valuation/valuation-form.js';
+import { recentErrorSchema } from '../logging/log-schemas.js';
 
 /**
  * The one API contract between the UI and core/: method name → input and output zod schemas, plus the progress
@@ -85,6 +86,8 @@ export const contract = {
   'jobs.cancel': { input: z.strictObject({ jobId }), output: jobInfoSchema },
   'history.list': { input: empty, output: z.array(historyEntrySchema) },
   'history.save': { input: z.strictObject({ label: z.string().trim().max(200).default(''), valuation: valuationSchema }), output: historyEntrySchema },
+  /** The newest errors in this workspace's logs, for the app's problems panel (newest first). */
+  'logs.recent': { input: z.strictObject({ limit: z.number().int().min(1).max(200).default(20) }), output: z.array(recentErrorSchema) },
   'history.delete': { input: z.strictObject({ id: z.string().min(1).max(64) }), output: z.object({ deleted: z.boolean() }) },
 } as const;
 

@@ -3,7 +3,6 @@ import { serveWorkerTask, type WorkerTaskContext } from '../common/serve-worker-
 import type { JobRequest } from '../contract/contract.js';
 import { jobHandlers, type JobHandler, type JobServices } from './job-handlers.js';
 import { workerLogger } from '../logging/worker-log.js';
-import { logError } from '../logging/log-error.js';
 
 export interface JobStart {
   workspaceDir: string;
@@ -16,14 +15,11 @@ export interface JobStart {
 serveWorkerTask<JobStart, unknown, unknown>(async ({ workspaceDir, jobId, job, logLevel }, task) => {
   const log = logLevel ? workerLogger((m) => task.log(m.line), { level: logLevel as never, bindings: { jobId } }) : null;
   const started = performance.now();
-  try {
-    const result = await runJob(workspaceDir, job, task);
-    log?.info({ method: job.method, seconds: (performance.now() - started) / 1000 }, 'job thread finished');
-    return result;
-  } catch (e) {
-    if (log) logError(log, e, { method: job.method }, 'job thread failed');
-    throw e;
-  }
+  log?.info({ method: job.method }, 'job thread started');
+  // A failure is logged once, by the owner's job tracker, with the error this thread returns.
+  const result = await runJob(workspaceDir, job, task);
+  log?.info({ method: job.method, seconds: (performance.now() - started) / 1000 }, 'job thread finished');
+  return result;
 });
 
 async function runJob(workspaceDir: string, job: JobRequest, task: WorkerTaskContext<unknown>): Promise<unknown> {

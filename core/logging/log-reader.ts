@@ -2,6 +2,7 @@ import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ID_FIELDS, LEVEL_VALUES, levelOf, logFileNumber, type LogIds, type LogLevel } from './log-record.js';
+import type { RecentError } from './log-schemas.js';
 
 /**
  * Reads what logger.ts writes: `<dir>/appraise.<n>.log`, oldest (lowest n) first. Lines that are not a JSON record
@@ -302,18 +303,7 @@ export async function* followLogs(dir: string, options: FollowOptions): AsyncGen
   }
 }
 
-/** One line of the app's "recent errors" panel. */
-export interface RecentError extends LogIds {
-  time: string;
-  level: LogLevel;
-  process?: string;
-  /** The error code, when the line carries one. */
-  code?: string;
-  /** One line for people: the log message, shortened. */
-  message: string;
-  /** The whole log record: error with cause chain, context, ids. */
-  details: Record<string, unknown>;
-}
+export type { RecentError };
 
 const SHORT_MESSAGE_CHARS = 200;
 
@@ -321,7 +311,10 @@ const SHORT_MESSAGE_CHARS = 200;
 export async function recentErrors(dir: string, n = 20): Promise<RecentError[]> {
   const { entries } = await readLogs(dir, { level: 'error', limit: n });
   return entries.reverse().map((e) => {
-    const oneLine = e.msg.replace(/\s+/g, ' ').trim();
+    // "job failed" alone says nothing to a person: the error's own message says what to fix.
+    const err = e.record.err as { message?: unknown } | undefined;
+    const what = typeof err?.message === 'string' && err.message ? `${e.msg}: ${err.message}` : e.msg;
+    const oneLine = what.replace(/\s+/g, ' ').trim();
     const r: RecentError = {
       time: e.time,
       level: e.level,

@@ -9,6 +9,7 @@ import { TrainScreen } from './screens/TrainScreen.js';
 import { PlaceholderScreen } from './screens/PlaceholderScreen.js';
 import { shortId } from './format.js';
 import { JobsIndicator } from './components/JobsIndicator.js';
+import { ProblemsPanel } from './components/ProblemsPanel.js';
 
 const SCREENS: { id: ScreenId; label: string }[] = [
   { id: 'value', label: 'Value a property' },
@@ -87,6 +88,7 @@ function Shell() {
           )}
         </div>
         <JobsIndicator />
+        <ProblemsPanel />
         <button
           className="secondary"
           onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}

@@ -19,6 +19,17 @@ test('the app host logs every job with its id, and a failed job once with its co
         }
       });
     });
+    // The window's problems panel lists it, newest first, in words, with the code and the job id.
+    const recent = (await app.dispatcher.call('logs.recent', { limit: 10 })) as {
+      message: string;
+      code?: string;
+      jobId?: string;
+      details: Record<string, unknown>;
+    }[];
+    const shown = recent.find((r) => r.jobId === failed.jobId && r.message.startsWith('job failed'));
+    expect(shown?.code).toBe(failed.error!.code);
+    expect(shown?.message).toContain(failed.error!.message.slice(0, 40));
+    expect(shown?.details.method).toBe('datasets.ingest');
     // Closing the host flushes and closes its log.
     await app.close();
     expect(failed.state).toBe('failed');
@@ -29,7 +40,7 @@ test('the app host logs every job with its id, and a failed job once with its co
     expect(failure[0].level).toBe('error');
     expect(JSON.stringify(failure[0].record)).toContain(failed.error!.code);
     // The worker thread's own line arrived through the owner, carrying the same job id.
-    expect(entries.some((e) => e.process === 'worker' && e.msg === 'job thread failed')).toBe(true);
+    expect(entries.some((e) => e.process === 'worker' && e.msg === 'job thread started')).toBe(true);
   } finally {
     await app.cleanup();
   }

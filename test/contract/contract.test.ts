@@ -33,6 +33,7 @@ const wellFormed: Record<MethodName, Record<string, unknown>> = {
   'history.list': {},
   'history.save': { label: 'x', valuation: {} },
   'history.delete': { id: 'x' },
+  'logs.recent': { limit: 5 },
 };
 
 /** Malformed variants: wrong top-level shapes, an unknown field, and each field replaced by a wrong type. */

@@ -15,6 +15,7 @@ import type { JobControl } from '../common/job-control.js';
 import type { ScoreResult } from './valuation-schemas.js';
 import { neutralizeCsvCell, csvField } from './csv-output.js';
 import { toBothSpaces } from './prediction-space.js';
+import { quoteIdent } from '../datasets/dataset-tables.js';
 
 const BATCH_ROWS = 4096;
 
@@ -280,10 +281,10 @@ function sqliteSink(input: ScoreToFileInput, header: string[]): Sink {
   const name = input.out.slice('sqlite:'.length);
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,60}$/.test(name)) throw new AppraiseError('INVALID_INPUT', `sqlite:${name}: a table name uses letters, digits and _ only`);
   const table = `scores_${name}`;
-  const cols = header.map((h) => `"${h}"`);
-  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (${cols.map((c, i) => (i === 0 ? `${c} INTEGER PRIMARY KEY` : c)).join(', ')})`);
+  const sql = scoreTableSql(table, header);
+  db.exec(sql.create);
   const rowsDone = (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-  const insert = db.prepare(`INSERT OR REPLACE INTO ${table} VALUES (${header.map(() => '?').join(',')})`);
+  const insert = db.prepare(sql.insert);
   const tx = db.transaction((lines: (string | number | null)[][]) => {
     for (const l of lines) insert.run(l);
   });
@@ -293,5 +294,17 @@ function sqliteSink(input: ScoreToFileInput, header: string[]): Sink {
     write: (lines) => tx(lines),
     finish: () => undefined,
     close: () => db.close(),
+  };
+}
+
+/**
+ * The statements of a `sqlite:` score table. Column names come from the model's schema, which an imported
+ * manifest controls: every one goes through `quoteIdent`, never into SQL as written.
+ */
+export function scoreTableSql(table: string, header: string[]): { create: string; insert: string } {
+  const cols = header.map((h, i) => (i === 0 ? `${quoteIdent(h)} INTEGER PRIMARY KEY` : quoteIdent(h)));
+  return {
+    create: `CREATE TABLE IF NOT EXISTS ${table} (${cols.join(', ')})`,
+    insert: `INSERT OR REPLACE INTO ${table} VALUES (${header.map(() => '?').join(',')})`,
   };
 }

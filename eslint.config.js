@@ -15,8 +15,15 @@ export const CORE_LAYERS = [
   ['inference'],
   ['datasets', 'models'],
   ['ingest', 'training'],
+  // interop turns models trained elsewhere (XGBoost JSON, ONNX) into registered models and calibrates them with
+  // training's conformal intervals and accuracy figures; nothing above it needs to know which tool a model came from.
+  ['interop'],
   ['valuation'],
-  ['services'],
+  // monitoring reads what valuation logged (valuation only knows its own PredictionSink interface) and the models'
+  // reference data; nothing below it imports it.
+  ['monitoring'],
+  // sync pulls models into the models service and pushes reports from the workspace's outbox: a peer of services.
+  ['services', 'sync'],
   ['contract'],
   ['jobs'],
   ['api'],
@@ -45,7 +52,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['core/**/*.ts', 'cli/**/*.ts', 'electron/**/*.ts'],
+    files: ['core/**/*.ts', 'cli/**/*.ts', 'electron/**/*.ts', 'registry/**/*.ts'],
     plugins: { boundaries },
     settings: {
       'import/resolver': { typescript: { project: './tsconfig.json' } },
@@ -53,6 +60,7 @@ export default tseslint.config(
         ...coreFolders.map((name) => ({ type: `core/${name}`, pattern: `core/${name}` })),
         { type: 'cli', pattern: 'cli' },
         { type: 'electron', pattern: 'electron' },
+        { type: 'registry', pattern: 'registry' },
       ],
     },
     rules: {
@@ -63,7 +71,15 @@ export default tseslint.config(
           policies: [
             ...coreFolders.map((name) => ({ from: { element: { type: `core/${name}` } }, allow: { to: { element: { types: { anyOf: below(name) } } } } })),
             // The shells sit above all of core/ and never import each other.
-            { from: { element: { type: 'cli' } }, allow: { to: { element: { types: { anyOf: ['cli', ...coreFolders.map((n) => `core/${n}`)] } } } } },
+            {
+              from: { element: { type: 'cli' } },
+              allow: { to: { element: { types: { anyOf: ['cli', 'registry', ...coreFolders.map((n) => `core/${n}`)] } } } },
+            },
+            // The registry server is its own program: it shares core's errors, model schemas and the sync wire formats, nothing else.
+            {
+              from: { element: { type: 'registry' } },
+              allow: { to: { element: { types: { anyOf: ['registry', 'core/common', 'core/contract', 'core/models', 'core/sync'] } } } },
+            },
             { from: { element: { type: 'electron' } }, allow: { to: { element: { types: { anyOf: ['electron', ...coreFolders.map((n) => `core/${n}`)] } } } } },
           ],
         },
@@ -80,7 +96,10 @@ export default tseslint.config(
           patterns: [
             { group: ['electron', 'electron/*', 'electron-updater'], message: 'core/ is plain Node: no Electron imports.' },
             { group: ['react', 'react-dom', 'react/*', 'chart.js'], message: 'core/ is plain Node: no UI imports.' },
-            { group: ['**/cli/**', '**/electron/**', '**/renderer/**'], message: 'Dependencies point inward: core/ never imports a shell.' },
+            {
+              group: ['**/cli/**', '**/electron/**', '**/renderer/**', '**/registry/**'],
+              message: 'Dependencies point inward: core/ never imports a shell or the registry server.',
+            },
           ],
         },
       ],

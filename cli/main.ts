@@ -8,6 +8,8 @@ import { registerModelCommands } from './commands/model-commands.js';
 import { registerValuationCommands } from './commands/valuation-commands.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerLogsCommand } from './commands/logs-command.js';
+import { registerRegistryCommands } from './commands/registry-commands.js';
+import { registerMonitorCommand } from './commands/monitor-command.js';
 import { attachCommandLog } from './command-log.js';
 import { APPRAISE_VERSION } from '../core/common/version.js';
 
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerServeCommand(program);
   registerLogsCommand(program);
+  registerRegistryCommands(program);
+  registerMonitorCommand(program);
   return program;
 }
 

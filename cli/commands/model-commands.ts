@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { withServices, cancelOnCtrlC } from './context.js';
 import { printJson, printTable, Progress, formatCell } from '../output.js';
@@ -167,8 +168,13 @@ export function registerModelCommands(program: Command): void {
           `  trained on ${m.trainingDatasetName ?? '-'} ${m.trainingDatasetId?.slice(0, 12) ?? ''}${m.parentModelId ? `, warm-started from ${m.parentModelId.slice(0, 12)}` : ''}\n`,
         );
         process.stdout.write(`  features (${m.featureTransform.features.length}): ${m.featureTransform.features.map((f) => f.name).join(', ')}\n`);
+        if (m.calibration)
+          process.stdout.write(
+            `  calibrated on ${m.calibration.datasetName} ${m.calibration.datasetId.slice(0, 12)} (${m.calibration.n} sales) at ${m.calibration.at}\n`,
+          );
+        else if (m.mode === 'imported') process.stdout.write(`  not calibrated: run appraise models calibrate ${m.modelId.slice(0, 12)} DATASET\n`);
         if (m.cv) {
-          process.stdout.write(`\nCross-validation (${m.cv.scheme}):\n`);
+          process.stdout.write(`\n${m.calibration ? 'Accuracy' : 'Cross-validation'} (${m.cv.scheme}):\n`);
           printTable(metricsRows(m.cv));
         }
         if (m.intervals.length)
@@ -217,14 +223,67 @@ export function registerModelCommands(program: Command): void {
     });
   models
     .command('import')
-    .argument('<onnx>', 'ONNX regression model')
-    .argument('<manifest>', 'its manifest.json')
-    .description('import an ONNX model with its manifest (checked against the manifest before it is accepted)')
-    .action(async (onnx: string, manifest: string, _o, cmd: Command) => {
+    .argument('<model>', 'XGBoost JSON model (m.json), ONNX model (m.onnx), or an Appraise export (model.onnx with its manifest)')
+    .argument('[manifest]', 'an Appraise manifest.json for the ONNX file (omit for models trained elsewhere: give --config/--dataset)')
+    .description('import a model; one trained elsewhere is checked against the import template and stays uncalibrated until `models calibrate`')
+    .option('--config <yaml>', 'dataset config the model was trained for (default: the --dataset one)')
+    .option('--dataset <dataset>', 'dataset whose categories fix the category codes (as in `models import-template`)')
+    .option('--name <name>', 'model name (default: the file name)')
+    .option('--output-space <space>', 'single-output ONNX: "transformed" (predicts e.g. log price, the default) or "target" (the price)')
+    .action(
+      async (file: string, manifest: string | undefined, opts: { config?: string; dataset?: string; name?: string; outputSpace?: string }, cmd: Command) => {
+        await withServices(cmd, (s, o) => {
+          if (opts.outputSpace !== undefined && opts.outputSpace !== 'transformed' && opts.outputSpace !== 'target')
+            throw new AppraiseError('INVALID_INPUT', `--output-space is "transformed" or "target", got "${opts.outputSpace}"`);
+          const m = manifest
+            ? s.models.importFrom(file, manifest)
+            : s.interop.importModel(file, {
+                config: opts.config,
+                dataset: opts.dataset,
+                name: opts.name,
+                outputSpace: opts.outputSpace as 'transformed' | 'target' | undefined,
+              });
+          if (o.json) printJson(m);
+          else
+            process.stdout.write(
+              `Imported ${m.name} ${m.id.slice(0, 12)} as ${m.status} (${m.nTrees > 0 ? `${m.nTrees} trees, with reasons` : 'ONNX only, no reasons'})\n` +
+                (manifest ? '' : `It has no intervals or accuracy figures until: appraise models calibrate ${m.id.slice(0, 12)} DATASET\n`),
+            );
+        });
+      },
+    );
+  models
+    .command('import-template')
+    .description('write the list of inputs (name, order, encoding, category levels) a model trained elsewhere must match, as JSON')
+    .option('--config <yaml>', 'dataset config (default: the --dataset one)')
+    .option('--dataset <dataset>', 'dataset whose categories fix the category codes; needed when the config has categorical columns')
+    .option('--out <file>', 'write the template here instead of stdout')
+    .option('--features-csv <file>', "also write the dataset's sales in this layout (inputs, then the transformed target) for training elsewhere")
+    .action(async (opts: { config?: string; dataset?: string; out?: string; featuresCsv?: string }, cmd: Command) => {
       await withServices(cmd, (s, o) => {
-        const m = s.models.importFrom(onnx, manifest);
-        if (o.json) printJson(m);
-        else process.stdout.write(`Imported ${m.name} ${m.id.slice(0, 12)} as ${m.status}\n`);
+        const t = s.interop.template(opts);
+        const csv = opts.featuresCsv ? s.interop.writeFeatureCsv(opts, opts.featuresCsv) : null;
+        if (opts.out) writeFileSync(opts.out, `${JSON.stringify(t, null, 2)}\n`);
+        if (o.json || !opts.out) printJson(opts.out ? { template: opts.out, featuresCsv: csv } : t);
+        else
+          process.stdout.write(
+            `Wrote ${opts.out}: ${t.inputs.length} inputs, the model predicts ${t.target.modelPredicts}${csv ? `; ${csv.rows} sales to ${csv.file}` : ''}\n`,
+          );
+      });
+    });
+  models
+    .command('calibrate')
+    .argument('<model>', 'model id, prefix, name or champion')
+    .argument('<dataset>', 'local sales the model did not see')
+    .description("measure a model's intervals and accuracy (with the ratio study) on local sales and record them with the model")
+    .option('--seed <n>', 'seed of the cross-conformal folds', '42')
+    .action(async (model: string, dataset: string, opts: { seed: string }, cmd: Command) => {
+      await withServices(cmd, async (s, o) => {
+        const r = await s.interop.calibrate(model, dataset, { seed: intOpt(opts.seed, '--seed') });
+        if (o.json) return printJson(r);
+        process.stdout.write(`Calibrated ${r.modelId.slice(0, 12)} on ${r.calibration.datasetName} (${r.calibration.n} sales):\n`);
+        printTable(metricsRows(r.metrics));
+        process.stdout.write(`Intervals: ${r.intervals.map((i) => `${pct(i.level)} nominal → ${pct(i.empiricalCoverage)} covered`).join(', ')}\n`);
       });
     });
 }

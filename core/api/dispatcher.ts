@@ -7,6 +7,7 @@ import type { ModelServiceApi } from '../models/model-service.js';
 import type { TrainingServiceApi } from '../training/training-service.js';
 import type { ValuationServiceApi } from '../valuation/valuation-service.js';
 import type { ValuationHistory } from '../valuation/valuation-history.js';
+import type { MonitoringServiceApi } from '../monitoring/monitoring-service.js';
 import type { DatasetVersion } from '../datasets/dataset-store.js';
 import { buildFormSchema, type FormSchema } from '../valuation/valuation-form.js';
 import { inspectBatchFile } from '../valuation/batch-inspect.js';
@@ -43,6 +44,7 @@ export interface ApiServices {
   models?: ModelServiceApi;
   training?: TrainingServiceApi;
   valuation?: ValuationServiceApi;
+  monitoring?: MonitoringServiceApi;
 }
 
 export interface DispatcherOptions {
@@ -123,7 +125,11 @@ export class ApiDispatcher {
       if (!form || !champion || !this.services.valuation) return;
       const input: Record<string, string | number> = {};
       for (const f of form.fields) if (f.default !== null) input[f.name] = f.default;
-      await this.services.valuation.value('champion', input, form.defaultValuationDate ? { valuationDate: form.defaultValuationDate } : {});
+      // The warm-up is not an appraiser's valuation: it stays out of the prediction log.
+      await this.services.valuation.value('champion', input, {
+        log: false,
+        ...(form.defaultValuationDate ? { valuationDate: form.defaultValuationDate } : {}),
+      });
     } catch {
       // Warming is an optimisation only.
     }
@@ -154,7 +160,7 @@ export class ApiDispatcher {
       throw new AppraiseError('INTERNAL', `${what} does not match the API contract (a bug)`, { details: { issues: issuesOf(checked.error) } });
   }
 
-  private need<K extends 'models' | 'training' | 'valuation'>(key: K): NonNullable<ApiServices[K]> {
+  private need<K extends 'models' | 'training' | 'valuation' | 'monitoring'>(key: K): NonNullable<ApiServices[K]> {
     const s = this.services[key];
     if (!s) throw new AppraiseError('NOT_FOUND', `the ${key} service is not available in this build of Appraise`);
     return s as NonNullable<ApiServices[K]>;
@@ -225,6 +231,8 @@ export class ApiDispatcher {
       'history.list': () => s.history.list(),
       'history.save': ({ label, valuation }) => s.history.save(label, valuation),
       'history.delete': ({ id }) => ({ deleted: s.history.delete(id) }),
+      'monitoring.report': ({ model, since, until }) => this.need('monitoring').report({ model, since, until }),
+      'monitoring.recordSale': ({ predictionId, price, saleDate }) => this.need('monitoring').recordSale(predictionId, price, saleDate ?? null),
     };
   }
 }

@@ -68,6 +68,7 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
       models: services.models,
       training: services.training,
       valuation: services.valuation,
+      monitoring: services.monitoring,
     },
     jobs,
     runner,

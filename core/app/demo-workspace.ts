@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppServices } from '../services/open-workspace.js';
-import type { ModelManifest } from '../models/model-schemas.js';
+import { loadDemoData } from '../services/demo-data.js';
 import type { IngestResult } from '../ingest/ingest-schemas.js';
 import { repoRoot } from './installation.js';
 
@@ -29,27 +28,19 @@ export const DEMO_HOUSE = {
 
 /**
  * Makes a workspace ready to use: the bundled King County sales ingested and the bundled model imported and
- * promoted (when there is no champion yet). Idempotent; used by `appraise demo` and the app's first run.
+ * promoted (when there is no champion yet). Idempotent; used by `appraise demo` and `serve --demo` (the window's
+ * first run is the `app.loadDemo` job, which runs the same `loadDemoData`).
  */
 export async function prepareDemoWorkspace(
   s: Pick<AppServices, 'datasets' | 'models'>,
   onProgress?: (bytes: number, total: number, rows: number) => void,
 ): Promise<{ ingest: IngestResult; imported: string | null }> {
   const root = repoRoot();
-  const ingest = await s.datasets.ingest({
-    file: join(root, 'data', 'kc_house_sales.csv'),
+  const bundle = {
+    csv: join(root, 'data', 'kc_house_sales.csv'),
     config: join(root, 'config', 'king-county.yaml'),
-    name: 'king-county',
-    onProgress: (p) => onProgress?.(p.bytesRead, p.totalBytes, p.rowsAccepted),
-  });
-  const modelDir = join(root, 'models', 'king-county');
-  let imported: string | null = null;
-  const hasChampion = s.models.list().some((m) => m.status === 'champion');
-  if (!hasChampion && existsSync(join(modelDir, 'model.onnx'))) {
-    const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as ModelManifest;
-    const m = s.models.importFrom(join(modelDir, 'model.onnx'), join(modelDir, 'manifest.json'));
-    s.models.promote(m.id);
-    imported = `${manifest.name} ${m.id.slice(0, 12)}`;
-  }
-  return { ingest, imported };
+    modelDir: join(root, 'models', 'king-county'),
+  };
+  const { ingest, result } = await loadDemoData(s, bundle, { name: 'king-county', onProgress: (p) => onProgress?.(p.bytesRead, p.totalBytes, p.rowsAccepted) });
+  return { ingest, imported: result.importedModel ? `${result.importedModel.name} ${result.importedModel.id.slice(0, 12)}` : null };
 }

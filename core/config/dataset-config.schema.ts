@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { monitoringConfigSchema } from './monitoring-config.schema.js';
 
 /**
  * The YAML configuration that describes one family of house-sales files: the columns and how to read them,
@@ -8,7 +9,28 @@ import { z } from 'zod';
 
 const missingTokens = z.array(z.string()).describe('strings that mean "no value"');
 
+/**
+ * A column's name: any text a spreadsheet header can hold ("1st Flr SF", "Year Remod/Add", "Fläche m²"), because
+ * configs describe other people's files. Refused only what cannot round-trip through a header and SQLite: empty
+ * text, control characters, spaces at either end (headers are trimmed) and over-long names. Names are always
+ * quoted in SQL (`quoteIdent`), so no character is special there.
+ */
+export const COLUMN_NAME_RULE =
+  'a column name is 1-128 characters of any text without control characters or spaces at either end; ' +
+  'in YAML quote a name with special characters ("Year Remod/Add": { type: integer }), or give the column a ' +
+  'plain name and the header text as source (year_remod: { type: integer, source: "Year Remod/Add" })';
+const columnName = z
+  .string()
+  .min(1, COLUMN_NAME_RULE)
+  .max(128, COLUMN_NAME_RULE)
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s) && s.trim() === s, COLUMN_NAME_RULE);
+
 const columnBase = {
+  /**
+   * The file's header text for this column, when it differs from the column's name (which the config, the
+   * model and the form use). Optional, not defaulted: configs without it keep their hash.
+   */
+  source: columnName.optional(),
   /** A row without a value here is quarantined. */
   required: z.boolean().default(false),
   /** Extra missing-value tokens for this column, on top of `dataset.missing`. */
@@ -17,6 +39,14 @@ const columnBase = {
   label: z.string().optional(),
   /** Unit shown next to the field in the form (e.g. "sqft", "USD"). */
   unit: z.string().optional(),
+  // Display-only keys (core/config/display-keys.ts): left out of the config hash, so adding them to a shipped
+  // config keeps its datasets' ids and the models trained on them.
+  /** How values are written: `year` writes 1951, not 1,951. Display only. */
+  display: z.enum(['number', 'year']).optional(),
+  /** What 0 means here, shown instead of 0 (e.g. "never" for a year of renovation). Display only. */
+  zeroMeans: z.string().min(1).max(40).optional(),
+  /** The adjustment-grid row this feature's adjustment is added to; default from its type. Display only. */
+  gridGroup: z.lazy(() => gridGroupSchema).optional(),
 };
 
 const rangeFields = {
@@ -41,6 +71,8 @@ const ordinalColumn = z.strictObject({
   ...columnBase,
   /** Ordered levels, lowest first. Numeric levels match numerically ("3.0" is level 3). */
   levels: z.array(z.union([z.string(), z.number()])).min(2, 'an ordinal column needs at least two levels'),
+  /** Names of levels, keyed by level: `{ 7: Average }` shows grade 7 as "7 — Average". Display only. */
+  levelLabels: z.record(z.string(), z.string().min(1).max(80)).optional(),
 });
 const booleanColumn = z.strictObject({
   type: z.literal('boolean'),
@@ -79,17 +111,34 @@ export const columnSchema = z.discriminatedUnion('type', [
 export type ColumnConfig = z.infer<typeof columnSchema>;
 export type ColumnType = ColumnConfig['type'];
 
-const columnName = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z_][A-Za-z0-9_ .-]*$/, 'column names start with a letter or _ and use letters, digits, _ . - or spaces');
+/** The rows of the sales comparison grid appraisers use (URAR-style); each feature's adjustment goes to one. */
+export const gridGroupSchema = z.enum(['time', 'location', 'site', 'size', 'quality', 'condition', 'age', 'rooms', 'other']);
+export type GridGroup = z.output<typeof gridGroupSchema>;
+
+/** How a derived feature is shown (reasons, grid, report). Display only: not in the config hash. */
+const derivedDisplay = {
+  label: z.string().min(1).max(120).optional(),
+  unit: z.string().min(1).max(40).optional(),
+  gridGroup: gridGroupSchema.optional(),
+};
+
+/** One cross-field rule; its expression is checked (syntax, columns) when the config is loaded. */
+export const ruleSchema = z.strictObject({
+  /** Named in quarantine reasons and form errors. */
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a rule name is up to 64 letters, digits or _ (e.g. renovated_after_built)'),
+  /** The expression that must hold, e.g. "yr_renovated == 0 or yr_renovated >= yr_built". */
+  check: z.string().min(1).max(500),
+  /** Said when the rule is broken, instead of the expression (e.g. "renovated before it was built"). */
+  message: z.string().min(1).max(300).optional(),
+});
+export type RuleConfig = z.output<typeof ruleSchema>;
 
 /** Derived features are a closed set of kinds, not an expression language: configs come from other people. */
 export const derivedFeatureSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('years_between'),
     name: columnName,
+    ...derivedDisplay,
     /** A year column (e.g. yr_built). */
     fromYear: z.string(),
     /** The date column of the sale (the valuation date at inference). */
@@ -98,6 +147,7 @@ export const derivedFeatureSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('years_since'),
     name: columnName,
+    ...derivedDisplay,
     /** A year column where 0 or missing means "never happened" (e.g. yr_renovated). */
     eventYear: z.string(),
     /** Used when the event never happened (e.g. yr_built). */
@@ -107,6 +157,7 @@ export const derivedFeatureSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('month_index'),
     name: columnName,
+    ...derivedDisplay,
     date: z.string(),
     /** Month 0, "YYYY-MM". */
     origin: z.string().regex(/^\d{4}-\d{2}$/, 'use "YYYY-MM", e.g. 2014-01'),
@@ -114,6 +165,7 @@ export const derivedFeatureSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('ratio'),
     name: columnName,
+    ...derivedDisplay,
     numerator: z.string(),
     denominator: z.string(),
   }),
@@ -144,6 +196,8 @@ export const datasetConfigSchema = z.strictObject({
       .string()
       .regex(/^[A-Z]{3}$/, 'use an ISO 4217 currency code in capitals, e.g. USD or EUR')
       .optional(),
+    /** Estimates are shown rounded to this many currency units, as appraisers round (default 1000). Display only. */
+    roundTo: z.number().positive().max(1_000_000).optional(),
   }),
   features: z
     .strictObject({
@@ -185,6 +239,15 @@ export const datasetConfigSchema = z.strictObject({
         .default({ batchSize: 20_000, maxRecordBytes: 1024 * 1024 }),
     })
     .default({ ingest: { batchSize: 20_000, maxRecordBytes: 1024 * 1024 } }),
+  /** Monitoring thresholds (drift, data quality, ratio study); optional so configs without it keep their hash. */
+  monitoring: monitoringConfigSchema.optional(),
+  /**
+   * Cross-field checks every row and every valued property must pass (core/config/rule-expression.ts), e.g.
+   * `{ name: above_within_living, check: sqft_above <= sqft_living }`. A row that breaks one is quarantined with
+   * the rule's name. Optional so configs without it keep their hash; part of the hash when given (it changes
+   * which rows a dataset holds).
+   */
+  rules: z.array(ruleSchema).max(100).optional(),
 });
 
 export type DatasetConfig = z.infer<typeof datasetConfigSchema>;

@@ -4,6 +4,8 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
 import { AppraiseError } from '../common/errors.js';
 import { datasetConfigSchema, type DatasetConfig, type ColumnType } from './dataset-config.schema.js';
+import { withoutDisplayKeys } from './display-keys.js';
+import { ruleProblems } from './config-rules.js';
 
 export interface ConfigProblem {
   /** Dotted YAML path, e.g. `dataset.columns.price.min`. */
@@ -15,7 +17,7 @@ export interface ConfigProblem {
 
 export interface LoadedConfig {
   config: DatasetConfig;
-  /** sha256 of the canonical JSON of the validated config: identifies the schema a dataset was read with. */
+  /** sha256 of the canonical JSON of the validated config without its display-only keys (display-keys.ts): identifies the schema a dataset was read with. */
   hash: string;
   source: string;
 }
@@ -60,7 +62,9 @@ export function parseConfig(text: string, source = '<config>'): LoadedConfig {
   const config = parsed.data;
   const problems = crossCheck(config).map((p) => ({ ...p, line: lineOf(p.path.split('.')) }));
   if (problems.length > 0) throw configError(source, problems);
-  const hash = createHash('sha256').update(canonicalJson(config)).digest('hex');
+  const hash = createHash('sha256')
+    .update(canonicalJson(withoutDisplayKeys(config)))
+    .digest('hex');
   return { config, hash, source };
 }
 
@@ -77,6 +81,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === 'unrecognized_keys')
     return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see docs/config.md)`;
+  if (issue.code === 'invalid_key') {
+    // zod's own text is only "Invalid key in record": say which name and what a name may be.
+    const inner = [...new Set(issue.issues.map((i) => i.message))].join('; ');
+    return `the column name ${JSON.stringify(issue.input)} is not allowed: ${inner}`;
+  }
   if (issue.code === 'invalid_union' && 'discriminator' in issue) {
     return `unknown ${String(issue.discriminator)}; use one of the documented kinds (see docs/config.md)`;
   }
@@ -109,6 +118,12 @@ function crossCheck(config: DatasetConfig): { path: string; message: string }[] 
     if (cols[d.name] || derivedNames.has(d.name))
       problems.push({ path: `${p}.name`, message: `"${d.name}" is already a column or derived feature; pick another name` });
     derivedNames.add(d.name);
+    // A feature computed from the price would hand the answer to the model (and is unknown when valuing).
+    const inputs = Object.entries(d).filter(([k]) => k !== 'kind' && k !== 'name' && k !== 'origin');
+    for (const [k, v] of inputs) {
+      if (v === config.target.column)
+        problems.push({ path: `${p}.${k}`, message: `"${v}" is the target; a feature cannot be computed from the price it predicts` });
+    }
     switch (d.kind) {
       case 'years_between':
         need(`${p}.fromYear`, d.fromYear, ['integer', 'numeric']);
@@ -134,10 +149,45 @@ function crossCheck(config: DatasetConfig): { path: string; message: string }[] 
     if (cmp.latitude) need('comparables.latitude', cmp.latitude, ['latitude', 'numeric']);
     if (cmp.longitude) need('comparables.longitude', cmp.longitude, ['longitude', 'numeric']);
   }
+  problems.push(...columnNameClashes(config));
+  problems.push(...ruleProblems(config));
   for (const [name, col] of Object.entries(cols)) {
     if ('min' in col && 'max' in col && col.min !== undefined && col.max !== undefined && col.min > col.max) {
       problems.push({ path: `dataset.columns.${name}.min`, message: `min (${col.min}) is greater than max (${col.max})` });
     }
+  }
+  return problems;
+}
+
+/** Columns of the dataset table that are not config columns (see `SqliteDatasetStore`). */
+const RESERVED_COLUMNS = ['_row', '_fp'];
+
+/**
+ * Names that would collide once stored or matched: SQLite compares column names case-insensitively, and two
+ * columns cannot read the same header text.
+ */
+function columnNameClashes(config: DatasetConfig): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const byFolded = new Map<string, string>();
+  const byHeader = new Map<string, string>();
+  for (const [name, col] of Object.entries(config.dataset.columns)) {
+    const path = `dataset.columns.${name}`;
+    const folded = name.toLowerCase();
+    if (RESERVED_COLUMNS.includes(folded)) {
+      problems.push({ path, message: `"${name}" is reserved for the workspace's own bookkeeping; name the column otherwise and set source: "${name}"` });
+    }
+    const other = byFolded.get(folded);
+    if (other !== undefined) {
+      problems.push({
+        path,
+        message: `"${name}" and "${other}" differ only in upper/lower case, which the workspace database cannot tell apart; rename one (and set source: to its header)`,
+      });
+    } else byFolded.set(folded, name);
+    const header = col.source ?? name;
+    const reader = byHeader.get(header);
+    if (reader !== undefined)
+      problems.push({ path: col.source ? `${path}.source` : path, message: `the header "${header}" is already read by column "${reader}"` });
+    else byHeader.set(header, name);
   }
   return problems;
 }

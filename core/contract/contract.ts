@@ -9,7 +9,9 @@ import { trainProgressSchema, trainRequestSchema, trainResultSchema } from '../t
 import { historyEntrySchema, scoreProgressSchema, scoreResultSchema, valuationSchema } from '../valuation/valuation-schemas.js';
 import { batchInspectionSchema } from '../valuation/batch-inspect.js';
 import { formSchemaSchema } from '../valuation/valuation-form.js';
+import { demoLoadResultSchema } from '../services/demo-schemas.js';
 import { recentErrorSchema } from '../logging/log-schemas.js';
+import { monitoringReportSchema, saleLinkSchema } from '../monitoring/monitoring-schemas.js';
 
 /**
  * The one API contract between the UI and core/: method name → input and output zod schemas, plus the progress
@@ -46,6 +48,8 @@ export const appInfoSchema = z.object({
 /** Methods that answer at once. */
 export const contract = {
   'app.info': { input: empty, output: appInfoSchema },
+  /** First run: the bundled demo data and its model (as champion when there is none), so the window can value at once. */
+  'app.loadDemo': { input: empty, output: jobStartedSchema },
   'form.validate': {
     input: z.strictObject({ input: propertyInput }),
     output: z.object({ ok: z.boolean(), errors: z.array(z.object({ field: z.string(), message: z.string() })) }),
@@ -89,10 +93,21 @@ export const contract = {
   /** The newest errors in this workspace's logs, for the app's problems panel (newest first). */
   'logs.recent': { input: z.strictObject({ limit: z.number().int().min(1).max(200).default(20) }), output: z.array(recentErrorSchema) },
   'history.delete': { input: z.strictObject({ id: z.string().min(1).max(64) }), output: z.object({ deleted: z.boolean() }) },
+  /** The monitoring report of a model (default the champion) over a window of its prediction log. */
+  'monitoring.report': {
+    input: z.strictObject({ model: ref.optional(), since: z.string().trim().max(40).optional(), until: z.string().trim().max(40).optional() }),
+    output: monitoringReportSchema,
+  },
+  /** Links the actual sale price to one logged valuation (its `predictionId`). */
+  'monitoring.recordSale': {
+    input: z.strictObject({ predictionId: z.string().min(1).max(64), price: z.number().positive().finite(), saleDate: isoDate.optional() }),
+    output: saleLinkSchema,
+  },
 } as const;
 
 /** Progress and result of the methods that start jobs (their direct output is `{ jobId }`). */
 export const jobContract = {
+  'app.loadDemo': { progress: ingestProgressSchema, result: demoLoadResultSchema },
   'datasets.ingest': { progress: ingestProgressSchema, result: ingestJobResultSchema },
   train: { progress: trainProgressSchema, result: trainResultSchema },
   score: { progress: scoreProgressSchema, result: scoreResultSchema },

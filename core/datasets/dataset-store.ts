@@ -80,6 +80,8 @@ export interface DatasetStore {
   categoryFrequencies(ds: DatasetVersion, columns: string[]): Record<string, { value: string; count: number }[]>;
   /** Streams rows in source order as arrays of values in `columns` order, with their source row index. */
   iterateRows(ds: DatasetVersion, columns: { name: string }[]): Generator<{ rowIndex: number; values: NormalizedValue[] }>;
+  /** The given rows (by 0-based data row), with the values of `columns` keyed by name; rows not there are left out. */
+  readRows(ds: DatasetVersion, rowIndexes: number[], columns: string[]): Map<number, Record<string, NormalizedValue>>;
   /** Reads a dataset into the learner's layout (see TrainingMatrix). */
   readMatrix(ds: DatasetVersion, transform: FeatureTransform, compiled: CompiledTransform): TrainingMatrix;
 

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { AppraiseError, notFound } from '../common/errors.js';
+import type { ErrorHint } from '../common/error-hints.js';
+import { AppraiseError } from '../common/errors.js';
 import type { DatasetConfig } from '../config/dataset-config.schema.js';
 import type { QualityReport } from '../quality/quality-schemas.js';
 import type { QuarantinePage } from './dataset-schemas.js';
@@ -46,7 +47,10 @@ export class SqliteDatasetStore implements DatasetStore {
       ...(this.db.prepare('SELECT * FROM datasets WHERE name = ? ORDER BY created_at DESC').all(ref) as DatasetRow[]),
     ];
     const unique = [...new Map(candidates.map((c) => [c.id, c])).values()];
-    if (unique.length === 0) throw notFound(`no dataset "${ref}" in this workspace; list them with: appraise datasets list`);
+    if (unique.length === 0)
+      throw new AppraiseError('NOT_FOUND', `no dataset "${ref}" in this workspace; list them with: appraise datasets list`, {
+        details: { hint: 'unknown-dataset' satisfies ErrorHint, ref },
+      });
     if (unique.length > 1) {
       throw new AppraiseError(
         'INVALID_INPUT',
@@ -112,6 +116,25 @@ export class SqliteDatasetStore implements DatasetStore {
     for (const r of stmt.iterate() as Iterable<NormalizedValue[]>) {
       yield { rowIndex: r[0] as number, values: r.slice(1) };
     }
+  }
+
+  readRows(ds: DatasetVersion, rowIndexes: number[], columns: string[]): Map<number, Record<string, NormalizedValue>> {
+    const out = new Map<number, Record<string, NormalizedValue>>();
+    if (rowIndexes.length === 0) return out;
+    const have = new Set(ds.columns.map((c) => c.name));
+    const present = columns.filter((c) => have.has(c));
+    const select = ['_row', ...present.map(quoteIdent)].join(', ');
+    // A handful of rows (the comparables of one valuation): one indexed lookup each.
+    const stmt = this.db.prepare(`SELECT ${select} FROM ${ds.tableName} WHERE _row = ?`).raw(true);
+    for (const ri of rowIndexes) {
+      const r = stmt.get(ri) as NormalizedValue[] | undefined;
+      if (!r) continue;
+      const rec: Record<string, NormalizedValue> = {};
+      for (const c of columns) rec[c] = null;
+      present.forEach((c, i) => (rec[c] = r[i + 1]));
+      out.set(ri, rec);
+    }
+    return out;
   }
 
   /**

@@ -53,7 +53,7 @@ test('the fast path accepts only what the validator accepts, with the same value
     ',a1,47.5,3,5/21/2014,98001,1,true,x', // required price missing
     '100,a1,47.5,3,5/21/2014,98001,1,true', // one field short
     '100,a1,47.5,3,5/21/2014,98001,1,true,x,y', // one field long
-    '100,=cmd,47.5,3,5/21/2014,98001,1,true,x', // formula
+    '100,a\u0001,47.5,3,5/21/2014,98001,1,true,x', // control character
     '100,a1,91,3,5/21/2014,98001,1,true,x', // latitude out of range
     '100,a1,47.56100000000001,41,5/21/2014,98001,7,true,x', // beds and view out of range
     '100,a1,47.56100000000001,40,5/21/2014,98001,2,maybe,x',

@@ -1,6 +1,7 @@
 import type { DatasetConfig } from '../config/dataset-config.schema.js';
 import { FieldProblem, missingTokens, rangeDefaults, type ColumnParser, type NormalizedValue } from '../schema/column-parser.js';
 import type { RowValidator } from '../schema/row-validator.js';
+import type { RowRules } from '../schema/row-rules.js';
 import type { RowBatch, TextColumnEncoder } from './row-batch.js';
 import type { RowEncoder } from './row-encoder.js';
 
@@ -40,6 +41,9 @@ export class FastRecordParser {
   private readonly ends: Int32Array;
   private readonly fields: number;
   private readonly delim: string;
+  /** The config's cross-field rules and the row's values for them; null when the config has no rules. */
+  private readonly rules: RowRules | null;
+  private readonly ruleValues: NormalizedValue[] | null;
 
   /** `texts`: per column, the encoder of its text values (null for columns stored as numbers). */
   constructor(
@@ -65,6 +69,8 @@ export class FastRecordParser {
     this.starts = new Int32Array(this.fields);
     this.ends = new Int32Array(this.fields);
     this.delim = config.dataset.delimiter;
+    this.rules = validator.rules;
+    this.ruleValues = this.rules ? new Array<NormalizedValue>(this.n).fill(null) : null;
   }
 
   /**
@@ -116,6 +122,7 @@ export class FastRecordParser {
         if (v !== v || v < this.min[c] || v > this.max[c] || (this.integer[c] === 1 && !Number.isInteger(v))) return this.fail(encoder);
         numbers![r] = v;
         encoder.addNumber(v);
+        if (this.ruleValues !== null) this.ruleValues[c] = v;
         continue;
       }
       let v: NormalizedValue | FieldProblem;
@@ -132,6 +139,8 @@ export class FastRecordParser {
       if (v instanceof FieldProblem) return this.fail(encoder);
       this.store(batch, numbers, c, r, v, encoder);
     }
+    // A row that breaks a rule goes to the general path, which says which rule in its quarantine reason.
+    if (this.rules !== null && this.rules.check(this.ruleValues!) !== null) return this.fail(encoder);
     return encoder.endRow();
   }
 
@@ -144,6 +153,7 @@ export class FastRecordParser {
     if (v === null) encoder.addMissing();
     else if (typeof v === 'number') encoder.addNumber(v);
     else encoder.addText(v);
+    if (this.ruleValues !== null) this.ruleValues[c] = v;
     if (numbers !== null) numbers[r] = v === null ? NaN : (v as number);
     else this.texts[c]!.set(batch.texts[c]!, r, v as string | null);
   }

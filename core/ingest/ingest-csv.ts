@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
+import type { ErrorHint } from '../common/error-hints.js';
 import { AppraiseError, badFile } from '../common/errors.js';
 import { runWorkerTask } from '../common/worker-task.js';
 import type { LoadedConfig } from '../config/load-config.js';
@@ -142,7 +143,7 @@ export async function ingestCsv(target: IngestTarget, options: IngestOptions): P
       'INVALID_INPUT',
       `none of the ${rowsRead} rows of ${file} is valid, so no dataset was created. Most common problems:\n${top}\nSee them all with: appraise datasets quarantine ${runId}`,
       {
-        details: { runId },
+        details: { runId, hint: 'no-valid-rows' satisfies ErrorHint },
       },
     );
   }

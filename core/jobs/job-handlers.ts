@@ -1,12 +1,16 @@
 import type { JobControl } from '../common/job-control.js';
 import type { JobMethodName, JobProgress, JobResult, ParsedInput } from '../contract/contract.js';
 import type { DatasetServiceApi } from '../services/dataset-service.js';
+import type { ModelServiceApi } from '../models/model-service.js';
+import { bundledDemo, loadDemoData } from '../services/demo-data.js';
+import { AppraiseError } from '../common/errors.js';
 import type { TrainingServiceApi } from '../training/training-service.js';
 import type { ValuationServiceApi } from '../valuation/valuation-service.js';
 
 /** The services a job can use; a job thread opens only what its method `needs`. */
 export interface JobServices {
   datasets: DatasetServiceApi;
+  models?: ModelServiceApi;
   training?: TrainingServiceApi;
   valuation?: ValuationServiceApi;
 }
@@ -20,7 +24,7 @@ export interface JobHandler<M extends JobMethodName> {
   run(services: JobServices, input: ParsedInput<M>, job: JobControl<JobProgress<M>>): Promise<JobResult<M>>;
 }
 
-function need<K extends 'training' | 'valuation'>(s: JobServices, key: K): NonNullable<JobServices[K]> {
+function need<K extends 'models' | 'training' | 'valuation'>(s: JobServices, key: K): NonNullable<JobServices[K]> {
   const service = s[key];
   if (!service) throw new Error(`the ${key} service is not wired in this process`);
   return service as NonNullable<JobServices[K]>;
@@ -31,6 +35,14 @@ function need<K extends 'training' | 'valuation'>(s: JobServices, key: K): NonNu
  * method is its contract entry (input, progress, result), its service method, and one entry here.
  */
 export const jobHandlers: { [M in JobMethodName]: JobHandler<M> } = {
+  'app.loadDemo': {
+    needs: 'all',
+    async run(s, _input, job) {
+      const bundle = bundledDemo();
+      if (!bundle) throw new AppraiseError('NOT_FOUND', 'this installation has no bundled demo data; import your own sales on the Data screen');
+      return (await loadDemoData({ datasets: s.datasets, models: need(s, 'models') }, bundle, job)).result;
+    },
+  },
   'datasets.ingest': {
     needs: 'datasets',
     async run(s, { file, config, name }, job) {

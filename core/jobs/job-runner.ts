@@ -10,6 +10,8 @@ import type { JobStart } from './job-worker.js';
  */
 const JOB_HEAP_LIMITS: Record<JobRequest['method'], { maxOldGenerationSizeMb: number }> = {
   'datasets.ingest': { maxOldGenerationSizeMb: 128 },
+  // The demo's ingest streams as above; importing its model reads and hashes the ONNX file in memory.
+  'app.loadDemo': { maxOldGenerationSizeMb: 512 },
   train: { maxOldGenerationSizeMb: 2048 },
   score: { maxOldGenerationSizeMb: 512 },
 };

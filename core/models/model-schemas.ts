@@ -48,6 +48,15 @@ export type TrainingMode = z.output<typeof trainingModeSchema>;
 
 export const modelParamsSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]));
 
+/** Where a model's intervals and accuracy figures were measured when they come from a local calibration. */
+export const modelCalibrationSchema = z.object({
+  datasetId: z.string(),
+  datasetName: z.string(),
+  n: z.number(),
+  at: z.string(),
+});
+export type ModelCalibration = z.output<typeof modelCalibrationSchema>;
+
 /** The manifest that travels with every model's ONNX file. */
 export const modelManifestSchema = z.object({
   format: z.literal('appraise-model/1'),
@@ -89,6 +98,16 @@ export const modelManifestSchema = z.object({
   residualSample: z.object({ actual: z.array(z.number()), estimate: z.array(z.number()) }).optional(),
   /** First and last sale date in the training data (ISO), when the schema has a sale date. */
   saleDateRange: z.object({ first: z.string(), last: z.string() }).nullable().optional(),
+  /**
+   * Local calibration (`appraise models calibrate`): the sales whose residuals set `intervals` and `cv`. Imported
+   * models carry no figures of their own until this is set; valuations say so.
+   */
+  calibration: modelCalibrationSchema.optional(),
+  /**
+   * Smallest and largest value of each numeric feature on the final model's training rows: a valuation with an
+   * input outside them gets a wider band and says why. Absent for imports and models trained before it existed.
+   */
+  featureRanges: z.array(z.object({ feature: z.string(), min: z.number(), max: z.number() })).optional(),
   /** Reference histograms of each feature on the training data, for drift monitoring. */
   reference: z.array(z.object({ feature: z.string(), edges: z.array(z.number()), counts: z.array(z.number()), missing: z.number() })),
 });

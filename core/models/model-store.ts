@@ -28,4 +28,9 @@ export interface ModelStore {
   /** Makes the previous champion champion again. */
   rollback(): ModelSummary;
   archive(ref: string): ModelSummary;
+  /**
+   * Replaces a model's manifest by one with new calibration figures (`intervals`, `cv`, `calibration`). The ONNX
+   * bytes, and so the model id, stay the same; anything else changed is refused.
+   */
+  recalibrate(manifest: ModelManifest): ModelSummary;
 }

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
-import { AppraiseError, notFound } from '../common/errors.js';
+import type { ErrorHint } from '../common/error-hints.js';
+import { AppraiseError } from '../common/errors.js';
 import type { ArtifactStore } from '../workspace/artifact-store.js';
+import { canonicalJson } from '../config/load-config.js';
 import type { TreeEnsemble } from '../learner/model/tree-model.js';
 import type { ModelManifest, ModelStatus, ModelSummary, AccuracyMetrics } from './model-schemas.js';
 import type { ModelStore, StoredModel } from './model-store.js';
@@ -66,7 +68,10 @@ export class SqliteModelStore implements ModelStore {
   resolve(ref: string): string {
     if (ref === 'champion') {
       const c = this.db.prepare(`SELECT id FROM models WHERE status = 'champion'`).get() as { id: string } | undefined;
-      if (!c) throw notFound('there is no champion model yet; train one (appraise train DATASET) and promote it (appraise models promote ID)');
+      if (!c)
+        throw new AppraiseError('NOT_FOUND', 'there is no champion model yet; train one (appraise train DATASET) and promote it (appraise models promote ID)', {
+          details: { hint: 'no-champion' satisfies ErrorHint },
+        });
       return c.id;
     }
     const exact = this.db.prepare('SELECT id FROM models WHERE id = ?').get(ref) as { id: string } | undefined;
@@ -75,7 +80,10 @@ export class SqliteModelStore implements ModelStore {
     const byName = this.db.prepare('SELECT id FROM models WHERE name = ?').all(ref) as { id: string }[];
     const ids = [...new Set([...byPrefix, ...byName].map((r) => r.id))];
     if (ids.length === 1) return ids[0];
-    if (ids.length === 0) throw notFound(`no model "${ref}" in this workspace; list them with: appraise models list`);
+    if (ids.length === 0)
+      throw new AppraiseError('NOT_FOUND', `no model "${ref}" in this workspace; list them with: appraise models list`, {
+        details: { hint: 'unknown-model' satisfies ErrorHint, ref },
+      });
     throw new AppraiseError('INVALID_INPUT', `"${ref}" matches ${ids.length} models (${ids.map((i) => i.slice(0, 12)).join(', ')}); give more of the id`);
   }
 
@@ -125,6 +133,19 @@ export class SqliteModelStore implements ModelStore {
     const row = this.summary(id);
     if (row.status === 'champion') throw new AppraiseError('CONFLICT', 'the champion cannot be archived; promote another model (or roll back) first');
     this.db.prepare(`UPDATE models SET status = 'archived' WHERE id = ?`).run(id);
+    return this.summary(id);
+  }
+
+  recalibrate(manifest: ModelManifest): ModelSummary {
+    const id = this.resolve(manifest.modelId);
+    const before = this.manifest(id);
+    // Only the calibration may change: the id is the hash of the served ONNX bytes, and nothing else is re-derived.
+    const strip = (m: ModelManifest) => canonicalJson({ ...m, intervals: null, cv: null, calibration: null });
+    if (strip(before) !== strip(manifest)) throw new AppraiseError('INTERNAL', 'recalibrate may only change intervals, cv and calibration');
+    const manifestSha = this.artifacts.put(Buffer.from(JSON.stringify(manifest)));
+    this.db
+      .prepare('UPDATE models SET manifest_sha256 = ?, cv_json = ? WHERE id = ?')
+      .run(manifestSha, manifest.cv ? JSON.stringify(stripFolds(manifest.cv)) : null, id);
     return this.summary(id);
   }
 

@@ -42,9 +42,6 @@ export function sqliteTypeOf(col: ColumnConfig): 'REAL' | 'INTEGER' | 'TEXT' {
 
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const MAX_TEXT = 256;
-// Spreadsheet formula injection (OWASP "CSV injection"): text that a spreadsheet would execute when exported.
-const FORMULA_RE = /^[=+\-@\t\r]/;
-
 const CONTROL_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 function isRadixLiteral(s: string): boolean {
@@ -155,9 +152,13 @@ function compileValueParser(name: string, col: ColumnConfig): (s: string) => Nor
   }
 }
 
+/**
+ * Text that begins with = + - @ (an agency called "@Realty", a note "-see survey") is data and is stored as
+ * given: spreadsheet formula injection (OWASP "CSV injection") is a danger of exports, and every export
+ * neutralises such cells (`neutralizeCsvCell`). Control characters and oversized text are refused.
+ */
 function textProblem(name: string, s: string): FieldProblem | null {
   if (s.length > MAX_TEXT) return new FieldProblem('text', `${name}: text longer than ${MAX_TEXT} characters`);
   if (CONTROL_RE.test(s)) return new FieldProblem('text', `${name}: contains control characters`);
-  if (FORMULA_RE.test(s) && !NUMBER_RE.test(s)) return new FieldProblem('text', `${name}: ${show(s)} looks like a spreadsheet formula; refused`);
   return null;
 }

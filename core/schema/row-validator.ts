@@ -1,6 +1,7 @@
 import type { DatasetConfig, ColumnConfig } from '../config/dataset-config.schema.js';
 import { badFile } from '../common/errors.js';
 import { compileColumnParser, FieldProblem, sqliteTypeOf, type ColumnParser, type NormalizedValue, type ProblemKind } from './column-parser.js';
+import { compileRowRules, type RowRules } from './row-rules.js';
 
 export interface SchemaColumn {
   name: string;
@@ -11,6 +12,17 @@ export interface SchemaColumn {
 /** The columns of a dataset version, in config order; stored with the dataset. */
 export function schemaColumns(config: DatasetConfig): SchemaColumn[] {
   return Object.entries(config.dataset.columns).map(([name, col]) => ({ name, config: col, sqlType: sqliteTypeOf(col) }));
+}
+
+/** The header text a schema column is read from: its `source`, else its own name. */
+export function headerNameOf(column: SchemaColumn): string {
+  return column.config.source ?? column.name;
+}
+
+/** How an error names a column: by its header text, and by its config name too when the two differ. */
+function describeColumn(column: SchemaColumn): string {
+  const header = headerNameOf(column);
+  return header === column.name ? `"${header}"` : `"${header}" (column ${column.name})`;
 }
 
 /** A file header as the schema sees it: byte-order mark removed, names trimmed. */
@@ -34,36 +46,40 @@ export interface HeaderMapping {
  */
 export function mapHeader(config: DatasetConfig, header: string[]): HeaderMapping {
   const cleaned = cleanHeader(header);
+  const cols = schemaColumns(config);
+  const wanted = new Set(cols.map(headerNameOf));
+  // Empty headers (a spreadsheet's exported row index) and repeated headers the schema does not read are
+  // ignored; a repeated header the schema reads is ambiguous and refused.
   const seen = new Map<string, number>();
   cleaned.forEach((h, i) => {
     if (h === '') return;
-    if (seen.has(h)) throw badFile(`the header names column "${h}" twice (columns ${seen.get(h)! + 1} and ${i + 1}); rename one of them`);
-    seen.set(h, i);
+    if (seen.has(h) && wanted.has(h)) throw badFile(`the header names column "${h}" twice (columns ${seen.get(h)! + 1} and ${i + 1}); rename one of them`);
+    if (!seen.has(h)) seen.set(h, i);
   });
-  const cols = schemaColumns(config);
-  const required = cols.filter((c) => c.config.required || c.name === config.target.column).map((c) => c.name);
-  const missingRequired = required.filter((r) => !seen.has(r));
+  const required = cols.filter((c) => c.config.required || c.name === config.target.column);
+  const missingRequired = required.filter((r) => !seen.has(headerNameOf(r))).map(describeColumn);
   if (missingRequired.length > 0) {
     const delimiterHint =
       cleaned.length === 1 && cols.length > 1
         ? ` The file has a single column — is the delimiter "${config.dataset.delimiter}" right, and is this a CSV file?`
         : '';
     throw badFile(
-      `the file lacks required column${missingRequired.length > 1 ? 's' : ''} ${missingRequired.map((m) => `"${m}"`).join(', ')}; ` +
+      `the file lacks required column${missingRequired.length > 1 ? 's' : ''} ${missingRequired.join(', ')}; ` +
         `its header has: ${cleaned
           .slice(0, 30)
           .map((c) => `"${c.slice(0, 40)}"`)
           .join(', ')}${cleaned.length > 30 ? ', …' : ''}.${delimiterHint}`,
     );
   }
-  const declared = new Set(cols.map((c) => c.name));
-  const ignored = cleaned.filter((h) => h !== '' && !declared.has(h));
+  const ignored = cleaned.filter((h) => h !== '' && !wanted.has(h));
   if (config.dataset.extraColumns === 'error' && ignored.length > 0) {
-    throw badFile(`the file has columns the config does not declare: ${ignored.join(', ')} (set dataset.extraColumns: ignore to skip them)`);
+    throw badFile(
+      `the file has columns the config does not declare: ${ignored.map((h) => JSON.stringify(h)).join(', ')} (set dataset.extraColumns: ignore to skip them)`,
+    );
   }
   return {
-    sourceIndex: cols.map((c) => seen.get(c.name) ?? -1),
-    absentOptional: cols.filter((c) => !seen.has(c.name)).map((c) => c.name),
+    sourceIndex: cols.map((c) => seen.get(headerNameOf(c)) ?? -1),
+    absentOptional: cols.filter((c) => !seen.has(headerNameOf(c))).map((c) => c.name),
     ignored,
   };
 }
@@ -77,21 +93,24 @@ export function renameHeader(config: DatasetConfig, header: string[], columnMap:
   const out = [...cleaned];
   const used = new Set<string>();
   for (const [schemaName, fileName] of Object.entries(columnMap)) {
-    if (!(schemaName in config.dataset.columns)) throw badFile(`column mapping: "${schemaName}" is not a column of the schema`);
+    const col = config.dataset.columns[schemaName] as ColumnConfig | undefined;
+    if (!col) throw badFile(`column mapping: "${schemaName}" is not a column of the schema`);
+    // The header is rewritten to what `mapHeader` looks for: the column's source text when it has one.
+    const headerName = col.source ?? schemaName;
     const i = cleaned.indexOf(fileName);
     if (i === -1) throw badFile(`column mapping: the file has no column "${fileName}" (it has: ${cleaned.slice(0, 30).join(', ')})`);
     if (used.has(fileName)) throw badFile(`column mapping: the file column "${fileName}" is mapped twice`);
     used.add(fileName);
     // A file column that already carries the schema name is displaced, so the mapped one wins.
-    const clash = out.indexOf(schemaName);
-    if (clash !== -1 && clash !== i) out[clash] = `${schemaName} (unmapped)`;
-    out[i] = schemaName;
+    const clash = out.indexOf(headerName);
+    if (clash !== -1 && clash !== i) out[clash] = `${headerName} (unmapped)`;
+    out[i] = headerName;
   }
   return out;
 }
 
 /** Problem counts per column and kind, for the quality report. */
-export type ProblemCounts = Record<string, Partial<Record<ProblemKind | 'ragged', number>>>;
+export type ProblemCounts = Record<string, Partial<Record<ProblemKind | 'ragged' | 'rule', number>>>;
 
 /**
  * Validates records against the schema. Compiled once per file; `validate` is the ingest hot path, so it writes
@@ -104,12 +123,15 @@ export class RowValidator {
   readonly parsers: ColumnParser[];
   readonly sourceIndex: number[];
   readonly headerLength: number;
+  /** The config's cross-field rules, checked once every field of a row is valid; null: the config has none. */
+  readonly rules: RowRules | null;
 
   constructor(config: DatasetConfig, header: string[]) {
     this.columns = schemaColumns(config);
     this.sourceIndex = mapHeader(config, header).sourceIndex;
     this.headerLength = header.length;
     this.parsers = this.columns.map((c) => compileColumnParser(c.name, c.config, config.dataset.missing));
+    this.rules = compileRowRules(config);
   }
 
   /** Position of a schema column in the file's records, or −1 when the file lacks it. */
@@ -138,10 +160,18 @@ export class RowValidator {
         this.count(this.columns[c].name, v.kind);
       } else out[offset + c] = v;
     }
+    // Rules compare fields with each other, so they are only meaningful once each field is valid on its own.
+    if (reasons === null && this.rules !== null) {
+      const broken = this.rules.check(out, offset);
+      if (broken) {
+        for (const b of broken) this.count(`rule ${b.rule}`, 'rule');
+        return broken.map((b) => b.reason);
+      }
+    }
     return reasons;
   }
 
-  private count(column: string, kind: ProblemKind | 'ragged'): void {
+  private count(column: string, kind: ProblemKind | 'ragged' | 'rule'): void {
     const byKind = (this.problemCounts[column] ??= {});
     byKind[kind] = (byKind[kind] ?? 0) + 1;
   }
@@ -193,6 +223,14 @@ export function validateProperty(
     const v = parser(raw === undefined || raw === null ? '' : typeof raw === 'boolean' ? (raw ? '1' : '0') : String(raw));
     if (v instanceof FieldProblem) errors.push({ field: c.name, message: v.reason });
     else values[c.name] = v;
+  }
+  // Cross-field rules once each field is valid. A broken rule is one error (so the CLI and batch list it once),
+  // on the first column it reads, where the form shows it; its message names the rule and every column.
+  const rules = errors.length === 0 ? compileRowRules(config) : null;
+  if (rules) {
+    const names = Object.keys(config.dataset.columns);
+    const broken = rules.check(names.map((n) => values[n] ?? null));
+    for (const b of broken ?? []) errors.push({ field: b.columns[0], message: b.reason });
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, values };
 }

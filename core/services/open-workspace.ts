@@ -5,9 +5,13 @@ import { openDatasetServices } from './open-datasets.js';
 import { SqliteModelStore } from '../models/sqlite-model-store.js';
 import { ModelService } from '../models/model-service.js';
 import { TrainingService } from '../training/training-service.js';
+import { InteropService } from '../interop/interop-service.js';
 import { ValuationService } from '../valuation/valuation-service.js';
 import { SqliteValuationHistory } from '../valuation/sqlite-valuation-history.js';
 import type { ValuationHistory } from '../valuation/valuation-history.js';
+import { SqlitePredictionLog } from '../monitoring/sqlite-prediction-log.js';
+import type { PredictionLog } from '../monitoring/prediction-log.js';
+import { MonitoringService } from '../monitoring/monitoring-service.js';
 
 /** The domain services of one process, wired onto one workspace. */
 export interface AppServices {
@@ -16,8 +20,13 @@ export interface AppServices {
   datasets: DatasetService;
   models: ModelService;
   training: TrainingService;
+  /** Models trained elsewhere: import template, XGBoost/ONNX import, local calibration. */
+  interop: InteropService;
   valuation: ValuationService;
   history: ValuationHistory;
+  /** Every valuation's input, features and estimate, and the sale prices linked to them later. */
+  predictionLog: PredictionLog;
+  monitoring: MonitoringService;
   /** Ingests abandoned by a crashed process that were cleaned up on open. */
   recovered: number;
   /** Releases model sessions and the database. */
@@ -28,7 +37,8 @@ export interface AppServices {
 export function openServices(dir?: string): AppServices {
   const { workspace, datasetStore, datasets, recovered } = openDatasetServices(dir);
   const modelStore = new SqliteModelStore(workspace.db, workspace.artifacts);
-  const valuation = new ValuationService(datasetStore, modelStore, workspace.db);
+  const predictionLog = new SqlitePredictionLog(workspace.db);
+  const valuation = new ValuationService(datasetStore, modelStore, workspace.db, predictionLog);
   let closing: Promise<void> | null = null;
   return {
     workspace,
@@ -36,8 +46,12 @@ export function openServices(dir?: string): AppServices {
     datasets,
     models: new ModelService(modelStore),
     training: new TrainingService(datasetStore, modelStore),
+    // A calibration changes the record a cached model was loaded from: valuations must read it again.
+    interop: new InteropService(datasetStore, modelStore, (id) => valuation.forget(id)),
     valuation,
     history: new SqliteValuationHistory(workspace.db),
+    predictionLog,
+    monitoring: new MonitoringService(predictionLog, modelStore),
     recovered,
     close: () => (closing ??= valuation.close().finally(() => workspace.close())),
   };

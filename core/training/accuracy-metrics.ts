@@ -1,3 +1,4 @@
+import { invalidInput } from '../common/errors.js';
 import type { AccuracyMetrics } from '../models/model-schemas.js';
 
 /**
@@ -13,6 +14,12 @@ export function accuracyMetrics(
 ): AccuracyMetrics {
   const n = actual.length;
   if (n === 0) throw new Error('accuracyMetrics needs at least one sale');
+  // Percentage errors and sales ratios divide by the price: as in an IAAO ratio study they are taken over sales
+  // with a positive price only. A config may allow a price of 0 (`min: 0` with `transform: none` or `log1p`);
+  // those sales still count in the RMSE, MAE and R².
+  let nPositive = 0;
+  for (let i = 0; i < n; i++) if (actual[i] > 0) nPositive++;
+  if (nPositive === 0) throw invalidInput('no sale has a price above 0, so percentage errors and sales ratios cannot be computed');
   let se = 0;
   let seT = 0;
   let ae = 0;
@@ -23,8 +30,9 @@ export function accuracyMetrics(
   let sumA = 0;
   let sumE = 0;
   let sumRatio = 0;
-  const apes = new Float64Array(n);
-  const ratios = new Float64Array(n);
+  const apes = new Float64Array(nPositive);
+  const ratios = new Float64Array(nPositive);
+  let k = 0;
   for (let i = 0; i < n; i++) {
     const a = actual[i];
     const e = estimate[i];
@@ -33,8 +41,9 @@ export function accuracyMetrics(
     const dt = estimateT[i] - actualT[i];
     seT += dt * dt;
     ae += Math.abs(d);
+    if (!(a > 0)) continue;
     const p = Math.abs(d) / a;
-    apes[i] = p;
+    apes[k] = p;
     ape += p;
     if (p <= 0.05) w5++;
     if (p <= 0.1) w10++;
@@ -42,31 +51,33 @@ export function accuracyMetrics(
     sumA += a;
     sumE += e;
     const ratio = e / a;
-    ratios[i] = ratio;
+    ratios[k++] = ratio;
     sumRatio += ratio;
   }
-  const meanA = sumA / n;
+  let sumAll = 0;
+  for (let i = 0; i < n; i++) sumAll += actual[i];
+  const meanA = sumAll / n;
   let ssTot = 0;
   for (let i = 0; i < n; i++) ssTot += (actual[i] - meanA) ** 2;
   apes.sort();
   ratios.sort();
   const medianRatio = median(ratios);
   let absDev = 0;
-  for (let i = 0; i < n; i++) absDev += Math.abs(ratios[i] - medianRatio);
+  for (let i = 0; i < nPositive; i++) absDev += Math.abs(ratios[i] - medianRatio);
   return {
     n,
     rmseLog: Math.sqrt(seT / n),
     rmse: Math.sqrt(se / n),
     mae: ae / n,
-    mape: ape / n,
+    mape: ape / nPositive,
     mdape: median(apes),
-    within5: w5 / n,
-    within10: w10 / n,
-    within20: w20 / n,
+    within5: w5 / nPositive,
+    within10: w10 / nPositive,
+    within20: w20 / nPositive,
     r2: ssTot > 0 ? 1 - se / ssTot : 0,
     medianRatio,
-    cod: (100 * (absDev / n)) / medianRatio,
-    prd: sumRatio / n / (sumE / sumA),
+    cod: (100 * (absDev / nPositive)) / medianRatio,
+    prd: sumRatio / nPositive / (sumE / sumA),
   };
 }
 

@@ -5,11 +5,11 @@ import type { DatasetStore } from '../datasets/dataset-store.js';
 import type { ModelStore } from '../models/model-store.js';
 import type { ModelManifest, AccuracyMetrics } from '../models/model-schemas.js';
 import { fitFeatureTransform, compileFeatureTransform, type FeatureTransform } from '../features/feature-transform.js';
-import { trainGbdt } from '../learner/boosting/gbdt-trainer.js';
+import { trainGbdt, type TrainingProgress } from '../learner/boosting/gbdt-trainer.js';
 import { resolveGbdtParams, DEFAULT_GBDT_PARAMS, type GbdtParams } from '../learner/boosting/gbdt-params.js';
 import { selectRows, type TrainingData } from '../learner/data/training-data.js';
 import { FastTreePredictor } from '../learner/model/fast-predictor.js';
-import { fitFoldsInParallel } from './parallel-folds.js';
+import { fitFoldsInParallel, type FoldJob, type ParallelFoldOptions } from './parallel-folds.js';
 import { SeededRandom } from '../common/seeded-random.js';
 import type { TreeEnsemble } from '../learner/model/tree-model.js';
 import { exportTreeEnsembleToOnnx, ONNX_INPUT, ONNX_RAW_OUTPUT, ONNX_VALUE_OUTPUT } from '../onnx/export-tree-ensemble.js';
@@ -50,7 +50,7 @@ export class TrainingService implements TrainingServiceApi {
     const parent = req.warmStart ? this.models.load(req.warmStart) : null;
     if (parent && !parent.ensemble)
       throw invalidInput(`model ${parent.summary.id.slice(0, 12)} was imported as ONNX only; warm start needs an Appraise-trained model`);
-    const transform: FeatureTransform = parent ? parent.manifest.featureTransform : this.fitTransform(ds);
+    const transform: FeatureTransform = parent ? parent.manifest.featureTransform : fitDatasetTransform(this.datasets, ds);
     if (parent)
       checkCompatible(
         transform,
@@ -77,21 +77,16 @@ export class TrainingService implements TrainingServiceApi {
         ? timeFolds(m.saleDay, req.folds ?? 5)
         : randomFolds(m.nRows, req.folds ?? 5, params.seed);
     const init = parent?.ensemble ?? undefined;
-    const oof = new Float64Array(m.nRows).fill(NaN);
     const foldMetrics: AccuracyMetrics[] = [];
-    const jobs = plan.activeFolds
-      .map((k) => ({ fold: k, testRows: Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] === k), trainRows: plan.trainRows(k) }))
-      .filter((j) => j.testRows.length > 0 && j.trainRows.length >= MIN_TRAINING_ROWS);
-    // Folds run in parallel threads; each reports its own rounds.
-    const predictions = await fitFoldsInParallel(data, jobs, params, {
+    const { oof, jobs, predictions } = await outOfFoldPredictions(data, plan, params, {
       concurrency: req.threads,
       initModel: init,
       signal: job.signal,
-      onProgress: (fold, p) =>
+      onProgress: (fold, folds, p) =>
         report({
           phase: 'cross-validation',
           fold,
-          folds: jobs.length,
+          folds,
           round: p.round,
           nRounds: p.nRounds,
           trainLoss: p.trainLoss,
@@ -100,7 +95,6 @@ export class TrainingService implements TrainingServiceApi {
     });
     for (const j of jobs) {
       const pred = predictions.get(j.fold)!;
-      j.testRows.forEach((r, i) => (oof[r] = pred[i]));
       foldMetrics.push(
         metricsFor(
           Float64Array.from(j.testRows, (r) => m.y[r]),
@@ -168,6 +162,7 @@ export class TrainingService implements TrainingServiceApi {
       },
       saleDateRange: dateRange(m.saleDay),
       residualSample: residualSample(scored, m.y, oof, compiled.inverseTarget, params.seed),
+      featureRanges: featureRanges(finalData.X, finalData.nRows, compiled.names, compiled.kinds),
       reference: referenceHistograms(finalData.X, finalData.nRows, compiled.names, compiled.kinds, compiled.categoryCounts),
     };
     this.models.add(manifest, onnx, model);
@@ -199,13 +194,41 @@ export class TrainingService implements TrainingServiceApi {
     const pred = new FastTreePredictor(stored.ensemble).predict(m.X, m.nRows);
     return metricsFor(m.y, pred, compiled.inverseTarget);
   }
+}
 
-  private fitTransform(ds: ReturnType<DatasetStore['get']>): FeatureTransform {
-    const categorical = Object.entries(ds.config.dataset.columns)
-      .filter(([, c]) => c.type === 'categorical')
-      .map(([n]) => n);
-    return fitFeatureTransform(ds.config, this.datasets.categoryFrequencies(ds, categorical));
+/**
+ * The feature definition a new model gets: category vocabularies from the values' frequencies over all rows.
+ * Fitted once for cross-validation and the final model alike; it reads no target, so test folds cannot leak
+ * into it through their prices (the leakage test checks that).
+ */
+export function fitDatasetTransform(datasets: DatasetStore, ds: ReturnType<DatasetStore['get']>): FeatureTransform {
+  const categorical = Object.entries(ds.config.dataset.columns)
+    .filter(([, c]) => c.type === 'categorical')
+    .map(([n]) => n);
+  return fitFeatureTransform(ds.config, datasets.categoryFrequencies(ds, categorical));
+}
+
+/**
+ * Out-of-fold predictions: each active fold's test rows predicted by a model fitted on that fold's training rows
+ * alone (binning, early stopping and every other fitted part included), NaN for rows no fold scores. Folds with
+ * too few training rows are skipped. Folds run in parallel threads; each reports its own rounds.
+ */
+export async function outOfFoldPredictions(
+  data: TrainingData,
+  plan: FoldPlan,
+  params: GbdtParams,
+  opts: Omit<ParallelFoldOptions, 'onProgress'> & { onProgress?: (fold: number, folds: number, p: TrainingProgress) => void } = {},
+): Promise<{ oof: Float64Array; jobs: FoldJob[]; predictions: Map<number, Float64Array> }> {
+  const jobs = plan.activeFolds
+    .map((k) => ({ fold: k, testRows: Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] === k), trainRows: plan.trainRows(k) }))
+    .filter((j) => j.testRows.length > 0 && j.trainRows.length >= MIN_TRAINING_ROWS);
+  const predictions = await fitFoldsInParallel(data, jobs, params, { ...opts, onProgress: (fold, p) => opts.onProgress?.(fold, jobs.length, p) });
+  const oof = new Float64Array(data.nRows).fill(NaN);
+  for (const j of jobs) {
+    const pred = predictions.get(j.fold)!;
+    j.testRows.forEach((r, i) => (oof[r] = pred[i]));
   }
+  return { oof, jobs, predictions };
 }
 
 function metricsFor(yT: ArrayLike<number>, predT: ArrayLike<number>, inverse: (t: number) => number): AccuracyMetrics {
@@ -236,6 +259,24 @@ function residualSample(
 ): { actual: number[]; estimate: number[] } {
   const pick = new SeededRandom(seed + 7).shuffle(Int32Array.from(scored)).subarray(0, 1000);
   return { actual: Array.from(pick, (i) => Math.round(inverse(y[i]))), estimate: Array.from(pick, (i) => Math.round(inverse(oof[i]))) };
+}
+
+/** Min and max of each numeric feature that has a value on some row (missing values ignored). */
+function featureRanges(X: Float32Array, nRows: number, names: string[], kinds: ('numeric' | 'categorical')[]): { feature: string; min: number; max: number }[] {
+  const nF = names.length;
+  const out: { feature: string; min: number; max: number }[] = [];
+  for (let f = 0; f < nF; f++) {
+    if (kinds[f] !== 'numeric') continue;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < nRows; i++) {
+      const v = X[i * nF + f];
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (min <= max) out.push({ feature: names[f], min, max });
+  }
+  return out;
 }
 
 function dateRange(saleDay: Float64Array): { first: string; last: string } | null {

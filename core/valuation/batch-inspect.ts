@@ -52,11 +52,13 @@ export async function inspectBatchFile(config: DatasetConfig, file: string, colu
   const fileColumns = cleanHeader(rows[0].fields);
   const header = renameHeader(config, rows[0].fields, columnMap);
   const target = config.target.column;
-  const have = new Set(header);
+  // A column is read from its `source` header text when it has one, else from the header of its own name.
+  const byHeader = new Map(Object.entries(config.dataset.columns).map(([name, c]) => [c.source ?? name, name]));
+  const schemaNames = header.map((h) => byHeader.get(h));
+  const have = new Set(schemaNames);
   const columns = Object.entries(config.dataset.columns)
     .filter(([name]) => name !== target)
     .map(([name, c]) => ({ name, label: c.label ?? name, required: c.required, found: have.has(name) }));
-  const declared = new Set(Object.keys(config.dataset.columns));
   const sampleRows = rows.slice(1, SAMPLE_ROWS + 1);
   const problems: { line: number; reasons: string[] }[] = [];
   let valid = 0;
@@ -66,8 +68,8 @@ export async function inspectBatchFile(config: DatasetConfig, file: string, colu
       continue;
     }
     const input: Record<string, string> = {};
-    header.forEach((h, i) => {
-      if (declared.has(h) && h !== target) input[h] = r.fields[i];
+    schemaNames.forEach((name, i) => {
+      if (name !== undefined && name !== target) input[name] = r.fields[i];
     });
     const v = validateProperty(config, input, { skip: [target] });
     if (v.ok) valid++;
@@ -77,7 +79,7 @@ export async function inspectBatchFile(config: DatasetConfig, file: string, colu
     file,
     fileColumns,
     columns,
-    ignored: fileColumns.filter((h, i) => h !== '' && !declared.has(header[i])),
+    ignored: fileColumns.filter((h, i) => h !== '' && schemaNames[i] === undefined),
     missingRequired: columns.filter((c) => c.required && !c.found).map((c) => c.name),
     sample: { rows: sampleRows.length, valid, problems: problems.slice(0, 10) },
   };

@@ -15,6 +15,7 @@ import type { JobControl } from '../common/job-control.js';
 import type { ScoreResult } from './valuation-schemas.js';
 import { neutralizeCsvCell, csvField } from './csv-output.js';
 import { toBothSpaces } from './prediction-space.js';
+import { NO_WIDENING, widenedQuantile, widenerFor } from './band-widening.js';
 import { quoteIdent } from '../datasets/dataset-tables.js';
 
 const BATCH_ROWS = 4096;
@@ -26,6 +27,11 @@ interface ScoreBatch extends FeatureBatch {
   ids: (NormalizedValue | string)[][];
   /** Rows that could not be scored: index in batch → reason. Their feature rows are NaN and their result dropped. */
   errors: Map<number, string>;
+  /**
+   * The input values (in `featureTransform.columns` order) of rows with a categorical feature the model sees as
+   * unknown: index in batch → values. The band widening tells an unseen category from a missing one by them.
+   */
+  inputs?: Map<number, NormalizedValue[]>;
 }
 
 export interface ScoreToFileInput {
@@ -63,6 +69,10 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
   const sink = input.out.startsWith('sqlite:') ? sqliteSink(input, header) : csvSink(input.out, header, model.summary.id, input.source);
   const skip = sink.rowsDone;
   const pool = new OnnxInferencePool();
+  // The same per-property band as a single valuation: wider for unseen categories and out-of-range inputs.
+  const widener = widenerFor(model);
+  const columnAt = new Map(manifest.featureTransform.columns.map((c, i) => [c.name, i]));
+  const nF = compiled.nFeatures;
   let scored = 0;
   let failed = 0;
   let done = skip;
@@ -80,8 +90,10 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
         }
         scored++;
         const { raw, estimate: est } = toBothSpaces(manifest, compiled, prediction.raw[r], prediction.value[r]);
+        const input = batch.inputs?.get(r);
+        const widening = widener ? widener(batch.X.subarray(r * nF, (r + 1) * nF), (c) => input?.[columnAt.get(c) ?? -1]) : NO_WIDENING;
         const bounds = levels.flatMap((l) => {
-          const q = manifest.intervals.find((i) => i.level === l)!.quantile;
+          const q = widenedQuantile(manifest.intervals.find((i) => i.level === l)!.quantile, l, widening);
           return [round2(compiled.inverseTarget(raw - q)), round2(compiled.inverseTarget(raw + q))];
         });
         lines.push([batch.rows[r], ...batch.ids[r].map(idText), round2(est), ...bounds, null]);
@@ -117,8 +129,9 @@ async function* skipBatches(batches: AsyncIterable<ScoreBatch>, skip: number): A
       const cut = skip - seen;
       const nF = b.nFeatures;
       const errors = new Map([...b.errors].filter(([i]) => i >= cut).map(([i, e]) => [i - cut, e]));
+      const inputs = new Map([...(b.inputs ?? [])].filter(([i]) => i >= cut).map(([i, v]) => [i - cut, v]));
       seen = skip;
-      yield { X: b.X.slice(cut * nF), nRows: b.nRows - cut, nFeatures: nF, rows: b.rows.slice(cut), ids: b.ids.slice(cut), errors };
+      yield { X: b.X.slice(cut * nF), nRows: b.nRows - cut, nFeatures: nF, rows: b.rows.slice(cut), ids: b.ids.slice(cut), errors, inputs };
       continue;
     }
     yield b;
@@ -137,18 +150,22 @@ function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches
     let X = new Float32Array(BATCH_ROWS * nF);
     let rows: number[] = [];
     let ids: NormalizedValue[][] = [];
+    let inputs = new Map<number, NormalizedValue[]>();
+    const categorical = categoricalFeatures(input.compiled.kinds);
     for (const { rowIndex, values } of input.datasets.iterateRows(ds, t.columns)) {
       input.compiled.writeRow(values, X, rows.length * nF);
+      if (hasUnknownCategory(X, rows.length * nF, categorical)) inputs.set(rows.length, values);
       rows.push(rowIndex);
       ids.push(idPos.map((p) => (p >= 0 ? values[p] : null)));
       if (rows.length === BATCH_ROWS) {
-        yield { X, nRows: rows.length, nFeatures: nF, rows, ids, errors: new Map() };
+        yield { X, nRows: rows.length, nFeatures: nF, rows, ids, errors: new Map(), inputs };
         X = new Float32Array(BATCH_ROWS * nF);
         rows = [];
         ids = [];
+        inputs = new Map();
       }
     }
-    if (rows.length > 0) yield { X: X.slice(0, rows.length * nF), nRows: rows.length, nFeatures: nF, rows, ids, errors: new Map() };
+    if (rows.length > 0) yield { X: X.slice(0, rows.length * nF), nRows: rows.length, nFeatures: nF, rows, ids, errors: new Map(), inputs };
   }
   return { batches: gen(), total: ds.rowCount };
 }
@@ -182,15 +199,18 @@ function csvBatches(
     let rows: number[] = [];
     let ids: NormalizedValue[][] = [];
     let errors = new Map<number, string>();
+    let inputs = new Map<number, NormalizedValue[]>();
+    const categorical = categoricalFeatures(compiled.kinds);
     const values: NormalizedValue[] = [];
     const emit = function* (final: boolean): Generator<ScoreBatch> {
       if (rows.length === BATCH_ROWS || (final && rows.length > 0)) {
         const n = rows.length;
-        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, ids, errors };
+        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, ids, errors, inputs };
         X = new Float32Array(BATCH_ROWS * nF);
         rows = [];
         ids = [];
         errors = new Map();
+        inputs = new Map();
       }
     };
     const handle = function* (recs: ReturnType<CsvTokenizer['push']>): Generator<ScoreBatch> {
@@ -212,7 +232,11 @@ function csvBatches(
         if (reasons) {
           errors.set(i, reasons.join('; '));
           X.fill(NaN, i * nF, i * nF + nF);
-        } else compiled.writeRow(values, X, i * nF);
+        } else {
+          compiled.writeRow(values, X, i * nF);
+          // `values` is reused for the next record: keep a copy for the band widening.
+          if (hasUnknownCategory(X, i * nF, categorical)) inputs.set(i, values.slice());
+        }
         yield* emit(false);
       }
     };
@@ -221,6 +245,17 @@ function csvBatches(
     yield* emit(true);
   }
   return { batches: gen(), total: NaN };
+}
+
+/** Positions of the categorical features in a feature row. */
+function categoricalFeatures(kinds: CompiledTransform['kinds']): number[] {
+  return kinds.flatMap((k, i) => (k === 'categorical' ? [i] : []));
+}
+
+/** Whether the feature row at `offset` has a categorical feature the model sees as unknown (unseen or missing). */
+function hasUnknownCategory(X: Float32Array, offset: number, categorical: number[]): boolean {
+  for (const f of categorical) if (Number.isNaN(X[offset + f])) return true;
+  return false;
 }
 
 interface Sink {

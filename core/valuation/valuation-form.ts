@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DatasetVersion } from '../datasets/dataset-store.js';
+import type { ColumnConfig, DatasetConfig } from '../config/dataset-config.schema.js';
 
 /** One field of the valuation form, derived from the active dataset configuration. */
 export const formFieldSchema = z.object({
@@ -16,6 +17,12 @@ export const formFieldSchema = z.object({
   closed: z.boolean(),
   /** A sensible starting value: the median or most frequent value of the training data. */
   default: z.union([z.string(), z.number()]).nullable(),
+  /** How each option is shown: "7 — Average" for a named ordinal level, "Yes"/"No" for a boolean. */
+  optionLabels: z.record(z.string(), z.string()).optional(),
+  /** Shown instead of 0 (e.g. "never" for a year of renovation). */
+  zeroMeans: z.string().optional(),
+  /** `year`: written without thousands separators (1951). */
+  display: z.enum(['number', 'year']).optional(),
 });
 export type FormField = z.output<typeof formFieldSchema>;
 
@@ -30,6 +37,13 @@ export const formSchemaSchema = z.object({
   /** The latest sale date in the data (ISO), a sensible valuation date for a model trained on it; null: today. */
   defaultValuationDate: z.string().nullable(),
   fields: z.array(formFieldSchema),
+  /**
+   * Every model feature's label and unit, by feature name: the input columns, the sale date and the derived
+   * features (which have no field), so reasons, the grid and the report never show a developer name.
+   */
+  features: z.record(z.string(), z.object({ label: z.string(), unit: z.string().nullable() })).optional(),
+  /** Estimates are shown rounded to this many currency units (the config's `target.roundTo`, default 1000). */
+  roundTo: z.number().optional(),
 });
 export type FormSchema = z.output<typeof formSchemaSchema>;
 
@@ -82,6 +96,7 @@ export function buildFormSchema(ds: DatasetVersion): FormSchema {
         break;
     }
     fields.push({
+      ...displayOf(col, options),
       name,
       type: col.type,
       label: col.label ?? name,
@@ -109,7 +124,47 @@ export function buildFormSchema(ds: DatasetVersion): FormSchema {
     saleDate,
     defaultValuationDate: latestIsoDate(saleDate ? quality.get(saleDate)?.max : null),
     fields,
+    features: featureLabels(config),
+    roundTo: config.target.roundTo ?? DEFAULT_ROUND_TO,
   };
+}
+
+/** Appraisers report values rounded, typically to the nearest thousand. */
+export const DEFAULT_ROUND_TO = 1000;
+
+/** The display keys of a column as form-field properties (absent keys stay absent). */
+function displayOf(col: ColumnConfig, options: string[] | null): Pick<FormField, 'optionLabels' | 'zeroMeans' | 'display'> {
+  const out: Pick<FormField, 'optionLabels' | 'zeroMeans' | 'display'> = {};
+  if (col.type === 'ordinal' && col.levelLabels && options) {
+    const named = col.levelLabels;
+    out.optionLabels = Object.fromEntries(options.map((o) => [o, named[o] ? `${o} — ${named[o]}` : o]));
+  } else if (col.type === 'boolean' && options) {
+    out.optionLabels = { [options[0]]: 'No', [options[1]]: 'Yes' };
+  }
+  if (col.zeroMeans) out.zeroMeans = col.zeroMeans;
+  if (col.display) out.display = col.display;
+  return out;
+}
+
+/** Labels of every feature: columns by their label, derived features by theirs or one said from their kind. */
+function featureLabels(config: DatasetConfig): Record<string, { label: string; unit: string | null }> {
+  const cols = config.dataset.columns;
+  const labelOf = (c: string) => cols[c]?.label ?? c;
+  const out: Record<string, { label: string; unit: string | null }> = {};
+  for (const [name, col] of Object.entries(cols)) out[name] = { label: col.label ?? name, unit: col.unit ?? null };
+  for (const d of config.features.derived) {
+    const said =
+      d.kind === 'years_between'
+        ? `Years from ${labelOf(d.fromYear).toLowerCase()} to ${labelOf(d.toDate).toLowerCase()}`
+        : d.kind === 'years_since'
+          ? `Years since ${labelOf(d.eventYear).toLowerCase()}`
+          : d.kind === 'month_index'
+            ? `Months since ${d.origin}`
+            : `${labelOf(d.numerator)} per ${labelOf(d.denominator).toLowerCase()}`;
+    const unit = d.kind === 'month_index' ? 'months' : d.kind === 'ratio' ? null : 'years';
+    out[d.name] = { label: d.label ?? said, unit: d.unit ?? unit };
+  }
+  return out;
 }
 
 /** Stored ordinal values may be "3.0" or 3 where the level is written 3. */

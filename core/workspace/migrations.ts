@@ -99,6 +99,56 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'prediction log for monitoring',
+    up(db) {
+      db.exec(`
+        -- Every valuation (and logged batch row) a model made, for drift, data quality and accuracy monitoring.
+        CREATE TABLE predictions (
+          id TEXT PRIMARY KEY,
+          model_id TEXT NOT NULL,
+          source TEXT NOT NULL CHECK (source IN ('value', 'score')),
+          predicted_at TEXT NOT NULL,       -- ISO time the estimate was made
+          valuation_date TEXT,
+          property_id TEXT,                 -- the identifier column's value, to match sales files later
+          input_json TEXT NOT NULL,         -- the validated input, by column name
+          features BLOB NOT NULL,           -- Float32Array feature vector (NaN = missing)
+          unseen TEXT,                      -- comma-separated indexes of features given a category not seen in training
+          estimate REAL NOT NULL,
+          interval_level REAL,
+          interval_low REAL,
+          interval_high REAL,
+          sale_price REAL,                  -- the actual sale price, once known
+          sale_date TEXT,
+          sale_recorded_at TEXT
+        );
+        CREATE INDEX predictions_model_time ON predictions(model_id, predicted_at);
+        CREATE INDEX predictions_time ON predictions(predicted_at);
+        CREATE INDEX predictions_property ON predictions(property_id) WHERE property_id IS NOT NULL;
+      `);
+    },
+  },
+  {
+    version: 4,
+    name: 'sync outbox',
+    up(db) {
+      db.exec(`
+        -- Reports waiting for the registry. A row is deleted only when the registry has acknowledged it; its id
+        -- is the idempotency key, so a retry after a lost acknowledgement is stored once.
+        CREATE TABLE sync_outbox (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          payload_json TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at TEXT NOT NULL,
+          last_error TEXT
+        );
+        CREATE INDEX sync_outbox_due ON sync_outbox(next_attempt_at);
+      `);
+    },
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -6,6 +6,7 @@ import { BatchScreen } from './screens/BatchScreen.js';
 import { DataScreen } from './screens/DataScreen.js';
 import { ModelsScreen } from './screens/ModelsScreen.js';
 import { TrainScreen } from './screens/TrainScreen.js';
+import { MonitoringScreen } from './screens/MonitoringScreen.js';
 import { PlaceholderScreen } from './screens/PlaceholderScreen.js';
 import { shortId } from './format.js';
 import { JobsIndicator } from './components/JobsIndicator.js';
@@ -118,12 +119,7 @@ function Shell() {
         {screen === 'data' && <DataScreen />}
         {screen === 'models' && <ModelsScreen />}
         {screen === 'train' && <TrainScreen />}
-        {screen === 'monitoring' && (
-          <PlaceholderScreen
-            title="Monitoring"
-            text="Coming with the monitoring issue: drift of incoming properties against each model's training data (the reference histograms are already stored with every model), accuracy on new sales as they arrive, and alerts when a champion should be retrained."
-          />
-        )}
+        {screen === 'monitoring' && <MonitoringScreen />}
         {screen === 'sync' && (
           <PlaceholderScreen
             title="Sync"

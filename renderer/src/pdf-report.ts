@@ -1,6 +1,7 @@
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 import type { ApiValuation, FormSchema } from '../../core/contract/contract.js';
 import { moneyFormatter, shortId } from './format.js';
+import { featureLabel, featureValueText, fieldValueText, roundEstimate } from './feature-format.js';
 
 /**
  * A one-page valuation report (US Letter): estimate and ranges, the property, the top reasons, comparable
@@ -11,8 +12,10 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
   const symbol = moneyFormatter(form?.target.currency);
   const money = winAnsi(symbol.format(1)) ? symbol : moneyFormatter(form?.target.currency, 'code');
   const fmtMoney = money.format;
+  // Estimates and ranges as appraisers report them (nearest $1,000 unless the config says otherwise).
+  const round = (n: number) => roundEstimate(n, form);
   const doc = await PDFDocument.create();
-  doc.setTitle(`Valuation report ${fmtMoney(v.estimate)}`);
+  doc.setTitle(`Valuation report ${fmtMoney(round(v.estimate))}`);
   doc.setSubject(`Estimate ${Math.round(v.estimate)}`);
   doc.setProducer('Appraise');
   doc.setCreator('Appraise');
@@ -37,10 +40,10 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
   y -= 34;
   text('Estimated value', 48, 11, font, grey);
   y -= 30;
-  text(fmtMoney(v.estimate), 48, 28, bold);
+  text(fmtMoney(round(v.estimate)), 48, 28, bold);
   y -= 20;
   for (const iv of [...v.intervals].sort((a, b) => a.level - b.level)) {
-    text(`${Math.round(iv.level * 100)}% range: ${fmtMoney(iv.low)} – ${fmtMoney(iv.high)}`, 48, 10);
+    text(`${Math.round(iv.level * 100)}% range: ${fmtMoney(round(iv.low))} – ${fmtMoney(round(iv.high))}`, 48, 10);
     y -= 14;
   }
   // The range band, drawn to scale.
@@ -67,7 +70,7 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
   entries.forEach(([k, val], i) => {
     const f = labels.get(k);
     y = startY - (i % col) * 12;
-    text(`${f?.label ?? k}: ${String(val)}${f?.unit && f.type !== 'date' ? ` ${f.unit}` : ''}`, i < col ? 48 : 310, 9);
+    text(`${f?.label ?? k}: ${fieldValueText(f, val, { unit: true })}`, i < col ? 48 : 310, 9);
   });
   y = startY - col * 12 - 14;
 
@@ -77,7 +80,12 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
   const top = [...v.contributions].sort((a, b) => Math.abs(b.amount) - Math.abs(a.amount)).slice(0, 8);
   const maxAbs = Math.max(1, ...top.map((c) => Math.abs(c.amount)));
   for (const c of top) {
-    text(labels.get(c.feature)?.label ?? c.feature, 48, 9);
+    const shown = c.displayValue ?? v.input[c.feature] ?? c.featureValue;
+    text(
+      `${featureLabel(form, c.feature)}${shown === null || shown === undefined ? '' : ` = ${featureValueText(form, c.feature, shown)}`}`.slice(0, 52),
+      48,
+      9,
+    );
     const barW = (Math.abs(c.amount) / maxAbs) * 150;
     const mid = 330;
     page.drawRectangle({
@@ -105,10 +113,12 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
     text(fmtMoney(c.price), 140, 9);
     text(c.distanceKm === null ? '—' : `${c.distanceKm.toFixed(2)} km`, 230, 9);
     text(
+      // Labelled values are longer than column names: the first three fit the page width.
       Object.entries(c.attributes)
-        .slice(0, 5)
-        .map(([k, val]) => `${k} ${String(val)}`)
-        .join(', '),
+        .slice(0, 3)
+        .map(([k, val]) => `${featureLabel(form, k)} ${fieldValueText(labels.get(k), val)}`)
+        .join(', ')
+        .slice(0, 64),
       300,
       8,
     );

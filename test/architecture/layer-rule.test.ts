@@ -49,6 +49,18 @@ describe('the layer rule', () => {
     ).toHaveLength(1);
   });
 
+  it('keeps valuation below monitoring: valuation may not import the prediction log, monitoring may import valuation', async () => {
+    expect(
+      await layerErrors('core/valuation/planted.ts', "import type { PredictionLog } from '../monitoring/prediction-log.js';\nexport type P = PredictionLog;\n"),
+    ).toHaveLength(1);
+    expect(
+      await layerErrors(
+        'core/monitoring/planted.ts',
+        "import type { PredictionSink } from '../valuation/prediction-sink.js';\nexport type P = PredictionSink;\n",
+      ),
+    ).toEqual([]);
+  });
+
   it('allows imports that point inward', async () => {
     expect(
       await layerErrors(

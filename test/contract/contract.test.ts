@@ -9,6 +9,7 @@ import { join } from 'node:path';
 /** A well-formed input per method: the malformed cases are made by breaking one field at a time. */
 const wellFormed: Record<MethodName, Record<string, unknown>> = {
   'app.info': {},
+  'app.loadDemo': {},
   'form.validate': { input: { bedrooms: 3 } },
   'datasets.list': {},
   'datasets.get': { ref: 'abcdef' },
@@ -34,6 +35,8 @@ const wellFormed: Record<MethodName, Record<string, unknown>> = {
   'history.save': { label: 'x', valuation: {} },
   'history.delete': { id: 'x' },
   'logs.recent': { limit: 5 },
+  'monitoring.report': { model: 'champion', since: '2015-01-01', until: '2015-02-01' },
+  'monitoring.recordSale': { predictionId: 'p1', price: 500_000, saleDate: '2015-03-01' },
 };
 
 /** Malformed variants: wrong top-level shapes, an unknown field, and each field replaced by a wrong type. */
@@ -99,6 +102,9 @@ for (const make of [inProcessTransport, httpTransport]) {
       if (t.name.includes('HTTP')) expect(missing.status).toBe(404);
       const noJob = await t.call('jobs.cancel', { jobId: 'nope' });
       expect(noJob).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      expect(await t.call('monitoring.report', {})).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      expect(await t.call('monitoring.report', { since: 'last week' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      expect(await t.call('monitoring.recordSale', { predictionId: 'nope', price: 1 })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     });
 
     it('runs an ingest as a job whose failure is a typed error, not a crash', async () => {

@@ -1,10 +1,12 @@
 import { ApiCallError } from '../api-error.js';
+import { windowMessage } from '../error-hints.js';
 
 /** An error in words, with the code in small print for support; field issues listed when the API gave them. */
 export function ErrorBanner({ error, onDismiss }: { error: unknown; onDismiss?: () => void }) {
   if (!error) return null;
   const e = error instanceof ApiCallError ? error : null;
-  const message = error instanceof Error ? error.message : String(error);
+  // Errors written for the terminal ("run appraise …") get the window's wording: what to click.
+  const message = windowMessage(error);
   const issues = (e?.details as { issues?: { path: string; message: string }[] } | undefined)?.issues;
   return (
     <div className="error" role="alert">

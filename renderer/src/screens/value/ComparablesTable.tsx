@@ -1,11 +1,13 @@
 import { useMemo } from 'react';
 import type { ChartConfiguration } from 'chart.js';
-import type { ApiValuation } from '../../../../core/contract/contract.js';
+import type { ApiValuation, FormSchema } from '../../../../core/contract/contract.js';
+import { featureLabel, fieldValueText } from '../../feature-format.js';
 import { useMoney } from '../../app-context.js';
 import { ChartCanvas, themeColors } from '../../components/ChartCanvas.js';
+import { fmtPct } from '../../format.js';
 
 /** The comparable sales found for the property, and a map of them around it when they have coordinates. */
-export function ComparablesTable({ v }: { v: ApiValuation }) {
+export function ComparablesTable({ v, form }: { v: ApiValuation; form: FormSchema }) {
   const money = useMoney();
   const hasGeo = v.comparables.some((c) => c.latitude !== null && c.longitude !== null);
   const subject = useMemo(() => {
@@ -33,7 +35,9 @@ export function ComparablesTable({ v }: { v: ApiValuation }) {
     };
   }, [v, subject]);
   if (v.comparables.length === 0) return <p className="muted">No comparable sales were found.</p>;
-  const attrs = Object.keys(v.comparables[0].attributes).slice(0, 4);
+  // With the grid's two columns, three attributes still fit the result column.
+  const graded = v.comparables.some((c) => 'adjustedPrice' in c);
+  const attrs = Object.keys(v.comparables[0].attributes).slice(0, graded ? 3 : 4);
   return (
     <div className="comparables">
       <div className="scroll">
@@ -42,9 +46,11 @@ export function ComparablesTable({ v }: { v: ApiValuation }) {
             <tr>
               <th>Sale date</th>
               <th className="num">Price</th>
+              {graded && <th className="num">Adjusted price</th>}
+              {graded && <th className="num">Net / gross adj.</th>}
               <th className="num">Distance</th>
               {attrs.map((a) => (
-                <th key={a}>{a}</th>
+                <th key={a}>{featureLabel(form, a)}</th>
               ))}
             </tr>
           </thead>
@@ -53,9 +59,23 @@ export function ComparablesTable({ v }: { v: ApiValuation }) {
               <tr key={c.rowIndex}>
                 <td>{c.saleDate ?? '—'}</td>
                 <td className="num">{money.format(c.price)}</td>
+                {graded && <td className="num">{'adjustedPrice' in c ? money.format(c.adjustedPrice) : '—'}</td>}
+                {graded && (
+                  <td
+                    className={'flags' in c && (c.flags.net || c.flags.gross) ? 'num warn' : 'num'}
+                    title="Adjustments from the model, as a share of the sale price; flagged beyond 15 % net or 25 % gross"
+                  >
+                    {'netPct' in c ? `${fmtPct(c.netPct, 0)} / ${fmtPct(c.grossPct, 0)}` : '—'}
+                  </td>
+                )}
                 <td className="num">{c.distanceKm === null ? '—' : `${c.distanceKm.toFixed(2)} km`}</td>
                 {attrs.map((a) => (
-                  <td key={a}>{String(c.attributes[a] ?? '—')}</td>
+                  <td key={a}>
+                    {fieldValueText(
+                      form.fields.find((f) => f.name === a),
+                      c.attributes[a],
+                    )}
+                  </td>
                 ))}
               </tr>
             ))}

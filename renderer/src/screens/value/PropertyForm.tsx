@@ -48,7 +48,7 @@ function Field({ field: f, value, error, onChange }: { field: FormField; value: 
         {!f.required && <option value="">—</option>}
         {f.options.map((o) => (
           <option key={o} value={o}>
-            {f.type === 'boolean' ? (o === f.options![1] ? 'Yes' : 'No') : o}
+            {f.optionLabels?.[o] ?? (f.type === 'boolean' ? (o === f.options![1] ? 'Yes' : 'No') : o)}
           </option>
         ))}
       </select>
@@ -81,6 +81,7 @@ function Field({ field: f, value, error, onChange }: { field: FormField; value: 
         {f.label}
         {f.required && <span aria-hidden="true"> *</span>}
         {f.unit && f.type !== 'date' && <span className="unit"> ({f.unit})</span>}
+        {f.zeroMeans && <span className="unit"> (0 = {f.zeroMeans})</span>}
       </label>
       {control}
       {error && (

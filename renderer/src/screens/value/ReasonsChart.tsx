@@ -1,12 +1,12 @@
 import { useMemo } from 'react';
 import type { ChartConfiguration } from 'chart.js';
-import type { ApiValuation } from '../../../../core/contract/contract.js';
+import type { ApiValuation, FormSchema } from '../../../../core/contract/contract.js';
 import { useMoney } from '../../app-context.js';
 import { ChartCanvas, themeColors } from '../../components/ChartCanvas.js';
-import { fmtNum } from '../../format.js';
+import { featureLabel, featureValueText } from '../../feature-format.js';
 
 /** The ten features that moved the estimate most (SHAP contributions, in money), up in green, down in red. */
-export function ReasonsChart({ v, labels }: { v: ApiValuation; labels: Map<string, string> }) {
+export function ReasonsChart({ v, form }: { v: ApiValuation; form: FormSchema }) {
   const money = useMoney();
   const config = useMemo<ChartConfiguration>(() => {
     const c = themeColors();
@@ -16,7 +16,8 @@ export function ReasonsChart({ v, labels }: { v: ApiValuation; labels: Map<strin
       data: {
         labels: top.map((t) => {
           const shown = t.displayValue ?? v.input[t.feature] ?? t.featureValue;
-          return `${labels.get(t.feature) ?? t.feature}${shown === null || shown === undefined ? '' : ` = ${typeof shown === 'number' ? fmtNum(shown) : shown}`}`;
+          // Labels and level names from the config: "County building grade = 7 — Average", not "grade = 7".
+          return `${featureLabel(form, t.feature)}${shown === null || shown === undefined ? '' : ` = ${featureValueText(form, t.feature, shown)}`}`;
         }),
         datasets: [
           { label: `Contribution (${money.currency})`, data: top.map((t) => t.amount), backgroundColor: top.map((t) => (t.amount >= 0 ? c.good : c.bad)) },
@@ -28,6 +29,6 @@ export function ReasonsChart({ v, labels }: { v: ApiValuation; labels: Map<strin
         scales: { x: { ticks: { callback: (val) => money.format(Number(val)) } } },
       },
     };
-  }, [v, labels, money]);
+  }, [v, form, money]);
   return <ChartCanvas config={config} label={`How much each feature moved the estimate, in ${money.currency}`} height={280} />;
 }

@@ -1,5 +1,6 @@
 import type { HistoryEntry } from '../../../../core/contract/contract.js';
-import { useMoney } from '../../app-context.js';
+import { useApp, useMoney } from '../../app-context.js';
+import { roundEstimate } from '../../feature-format.js';
 import { fmtDate } from '../../format.js';
 
 /** The valuations saved to the history, newest first; each can be opened again or deleted. */
@@ -13,6 +14,7 @@ export function SavedValuations({
   onDelete: (h: HistoryEntry) => void;
 }) {
   const money = useMoney();
+  const form = useApp().info?.form ?? null;
   return (
     <details className="card history" open={entries.length > 0}>
       <summary>Saved valuations ({entries.length})</summary>
@@ -33,7 +35,7 @@ export function SavedValuations({
               <tr key={h.id}>
                 <td>{fmtDate(h.savedAt)}</td>
                 <td>{h.label}</td>
-                <td className="num">{money.format(h.valuation.estimate)}</td>
+                <td className="num">{money.format(roundEstimate(h.valuation.estimate, form))}</td>
                 <td>
                   <button className="link" onClick={() => onOpen(h)}>
                     Open

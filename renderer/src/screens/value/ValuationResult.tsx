@@ -1,7 +1,7 @@
-import { useMemo } from 'react';
 import type { ApiValuation, FormSchema } from '../../../../core/contract/contract.js';
 import { useMoney } from '../../app-context.js';
 import { shortId, type MoneyFormatter } from '../../format.js';
+import { roundEstimate } from '../../feature-format.js';
 import { ComparablesTable } from './ComparablesTable.js';
 import { ReasonsChart } from './ReasonsChart.js';
 
@@ -22,7 +22,8 @@ export function ValuationResult({
   modelName: string | null;
 }) {
   const money = useMoney();
-  const labels = useMemo(() => new Map(form.fields.map((f) => [f.name, f.label])), [form]);
+  // Shown as appraisers report values (nearest $1,000 unless the config says otherwise); data-value keeps the model's.
+  const round = (n: number) => roundEstimate(n, form);
   const sortedIntervals = [...v.intervals].sort((a, b) => a.level - b.level);
   const narrow = sortedIntervals[0] ?? v.interval;
   const wide = sortedIntervals[sortedIntervals.length - 1] ?? v.interval;
@@ -31,12 +32,12 @@ export function ValuationResult({
       <div className="estimate-row">
         <div>
           <div className="muted">Estimated value{v.valuationDate ? ` on ${v.valuationDate}` : ''}</div>
-          <div className="estimate" data-testid="estimate" data-value={v.estimate}>
-            {money.format(v.estimate)}
+          <div className="estimate" data-testid="estimate" data-value={v.estimate} data-rounded={round(v.estimate)}>
+            {money.format(round(v.estimate))}
           </div>
           {sortedIntervals.map((iv) => (
             <div key={iv.level} data-testid={`interval-${Math.round(iv.level * 100)}`} data-low={iv.low} data-high={iv.high}>
-              {Math.round(iv.level * 100)} % range: {money.format(iv.low)} – {money.format(iv.high)}
+              {Math.round(iv.level * 100)} % range: {money.format(round(iv.low))} – {money.format(round(iv.high))}
             </div>
           ))}
         </div>
@@ -47,7 +48,7 @@ export function ValuationResult({
           </button>
         </div>
       </div>
-      <RangeBand estimate={v.estimate} narrow={narrow} wide={wide} money={money} />
+      <RangeBand estimate={v.estimate} narrow={narrow} wide={wide} money={money} round={round} />
       <p className="muted small">
         Model {modelName ?? ''} <code data-testid="model-used">{shortId(v.modelId)}</code>. The ranges are calibrated on sales the model did not see:{' '}
         {Math.round(narrow.level * 100)} % of such estimates were within the inner band.
@@ -60,15 +61,28 @@ export function ValuationResult({
         </ul>
       )}
       <h2>Main reasons</h2>
-      <ReasonsChart v={v} labels={labels} />
+      <ReasonsChart v={v} form={form} />
       <h2>Comparable sales</h2>
-      <ComparablesTable v={v} />
+      <ComparablesTable v={v} form={form} />
     </div>
   );
 }
 
 /** The inner and outer ranges drawn to scale, the estimate as a tick. */
-function RangeBand({ estimate, narrow, wide, money }: { estimate: number; narrow: Interval; wide: Interval; money: MoneyFormatter }) {
+function RangeBand({
+  estimate,
+  narrow,
+  wide,
+  money,
+  round,
+}: {
+  estimate: number;
+  narrow: Interval;
+  wide: Interval;
+  money: MoneyFormatter;
+  /** Labels as the estimate is shown (rounded); the drawing uses the exact figures. */
+  round: (n: number) => number;
+}) {
   const lo = wide.low - (wide.high - wide.low) * 0.05;
   const hi = wide.high + (wide.high - wide.low) * 0.05;
   const x = (v: number) => `${((v - lo) / (hi - lo)) * 100}%`;
@@ -79,7 +93,7 @@ function RangeBand({ estimate, narrow, wide, money }: { estimate: number; narrow
         viewBox="0 0 100 32"
         preserveAspectRatio="none"
         role="img"
-        aria-label={`Range: ${money.format(wide.low)} to ${money.format(wide.high)}, estimate ${money.format(estimate)}`}
+        aria-label={`Range: ${money.format(round(wide.low))} to ${money.format(round(wide.high))}, estimate ${money.format(round(estimate))}`}
         width="100%"
         height="40"
       >
@@ -88,11 +102,11 @@ function RangeBand({ estimate, narrow, wide, money }: { estimate: number; narrow
         <rect x={x(estimate)} y="2" width="0.6%" height="28" className="band-estimate" />
       </svg>
       <div className="band-legend muted small">
-        <span>{money.format(wide.low)}</span>
+        <span>{money.format(round(wide.low))}</span>
         <span>
           inner band {Math.round(narrow.level * 100)} %, outer {Math.round(wide.level * 100)} %
         </span>
-        <span>{money.format(wide.high)}</span>
+        <span>{money.format(round(wide.high))}</span>
       </div>
     </div>
   );

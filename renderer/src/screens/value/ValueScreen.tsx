@@ -9,10 +9,12 @@ import { usePropertyForm } from './use-property-form.js';
 import { PropertyForm } from './PropertyForm.js';
 import { SavedValuations } from './SavedValuations.js';
 import { ValuationResult } from './ValuationResult.js';
+import { FirstRunCard } from './FirstRunCard.js';
+import { featureLabel, fieldValueText, roundEstimate } from '../../feature-format.js';
 
 /** Value one property: the form on the left, the valuation on the right, the saved valuations below. */
 export function ValueScreen() {
-  const { info, go } = useApp();
+  const { info } = useApp();
   const money = useMoney();
   const form = info?.form ?? null;
   const state = usePropertyForm(form);
@@ -30,12 +32,7 @@ export function ValueScreen() {
     return (
       <section>
         <h1>Value a property</h1>
-        <div className="card">
-          <p>This workspace has no data yet, so there is no property form to show.</p>
-          <p>
-            <button onClick={() => go('data')}>Import data or load the demo</button>
-          </p>
-        </div>
+        <FirstRunCard reason="no-data" />
       </section>
     );
   }
@@ -73,7 +70,7 @@ export function ValueScreen() {
       // pdf-lib is loaded on first export only: it is most of the bundle and not needed to start.
       const { valuationReportPdf } = await import('../../pdf-report.js');
       const bytes = await valuationReportPdf(result, form, modelName(result));
-      download(bytes, `valuation-${Math.round(result.estimate)}-${result.valuationDate ?? 'today'}.pdf`);
+      download(bytes, `valuation-${roundEstimate(result.estimate, form)}-${result.valuationDate ?? 'today'}.pdf`);
       setNotice('Report exported as PDF.');
     } catch (err) {
       setError(err);
@@ -84,9 +81,9 @@ export function ValueScreen() {
     <section aria-labelledby="value-title">
       <h1 id="value-title">Value a property</h1>
       <p className="muted">
-        Schema <strong>{form.configName}</strong> from dataset {form.datasetName} ({shortId(form.datasetId)}).{' '}
-        {!info.champion && 'There is no champion model yet: train one and promote it first.'}
+        Schema <strong>{form.configName}</strong> from dataset {form.datasetName} ({shortId(form.datasetId)}).
       </p>
+      {!info.champion && <FirstRunCard reason="no-model" />}
       <div className="value-layout">
         <PropertyForm form={form} state={state} busy={busy} onSubmit={() => void submit()} />
         <div className="result-col">
@@ -115,13 +112,19 @@ export function ValueScreen() {
   );
 }
 
-/** "$540,000 · bedrooms 4, sqft_living 2400, …": the estimate and the first few filled-in fields. */
+/** "$540,000 · Bedrooms 4, Living area 2,400, …": the rounded estimate and the first few filled-in fields. */
 function historyLabel(v: ApiValuation, form: FormSchema, fmtMoney: (n: number) => string): string {
   const fields = Object.entries(v.input)
     .filter(([k, val]) => val !== null && val !== '' && form.fields.some((f) => f.name === k))
     .slice(0, 4)
-    .map(([k, val]) => `${k} ${String(val)}`);
-  return `${fmtMoney(v.estimate)} · ${fields.join(', ')}`;
+    .map(
+      ([k, val]) =>
+        `${featureLabel(form, k)} ${fieldValueText(
+          form.fields.find((f) => f.name === k),
+          val,
+        )}`,
+    );
+  return `${fmtMoney(roundEstimate(v.estimate, form))} · ${fields.join(', ')}`;
 }
 
 /** Hands the bytes to the window as a file download. */

@@ -1,0 +1,115 @@
+import type { Command } from 'commander';
+import { withServices } from './context.js';
+import { printJson, printTable } from '../output.js';
+import { invalidInput } from '../../core/common/errors.js';
+import { parseSince } from '../../core/logging/log-query.js';
+import type { MonitoringReport } from '../../core/monitoring/monitoring-schemas.js';
+
+interface ReportOptions {
+  model?: string;
+  since?: string;
+  until?: string;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+const num = (x: number | null, d = 3) => (x === null ? '-' : x.toFixed(d));
+
+function printReport(r: MonitoringReport): void {
+  const w = r.window;
+  process.stdout.write(
+    `Model ${r.model.name} (${r.model.id.slice(0, 12)}, ${r.model.status}); ${r.predictions} valuation(s), ${r.sold} with a sale price` +
+      `${w.since || w.until ? `, window ${w.since ?? '…'} – ${w.until ?? 'now'}` : ''}\n`,
+  );
+  process.stdout.write(`\nAlerts (${r.alerts.length}):\n`);
+  if (!r.alerts.length) process.stdout.write('  none\n');
+  for (const a of r.alerts) process.stdout.write(`  ${a.severity === 'alert' ? 'ALERT  ' : 'warning'} ${a.message}\n`);
+  process.stdout.write(`\nDrift per feature (PSI warn ${r.thresholds.drift.psi.warn}, alert ${r.thresholds.drift.psi.alert}):\n`);
+  printTable(
+    r.drift.features.map((f) => ({
+      feature: f.feature,
+      n: f.n,
+      psi: num(f.psi),
+      ks: f.ks ? num(f.ks.statistic) : '-',
+      js: num(f.jensenShannon),
+      p: f.ks ? f.ks.pValue.toExponential(1) : f.chiSquare ? f.chiSquare.pValue.toExponential(1) : '-',
+      status: f.checked ? f.status : 'not checked',
+    })),
+  );
+  if (r.drift.prediction) process.stdout.write(`Estimates: PSI ${num(r.drift.prediction.psi)} (${r.drift.prediction.status})\n`);
+  const q = r.quality.filter((x) => x.problemShare > 0);
+  if (q.length) {
+    process.stdout.write('\nData quality (features with problems):\n');
+    printTable(
+      q.map((x) => ({
+        feature: x.feature,
+        missing: pct(x.missingShare),
+        training: pct(x.referenceMissingShare),
+        unseen: pct(x.unseenShare),
+        status: x.status,
+      })),
+    );
+  }
+  if (r.accuracy) {
+    const a = r.accuracy;
+    const t = r.thresholds.accuracy;
+    process.stdout.write(
+      `\nRatio study (${a.n} sales): median ratio ${num(a.medianRatio)} [${t.medianRatio.low}–${t.medianRatio.high}], COD ${num(a.cod, 1)} [≤ ${t.codMax}], ` +
+        `PRD ${num(a.prd)} [${t.prd.low}–${t.prd.high}], PRB ${num(a.prb)} [±${t.prbMax}], MdAPE ${pct(a.mdape)}, within 10 % ${pct(a.within10)}` +
+        `${a.intervalCoverage === null ? '' : `, interval coverage ${pct(a.intervalCoverage)}`}\n`,
+    );
+    const rows = [...r.equity.priceTiers, ...(r.equity.groupBy?.groups ?? []).map((g) => ({ ...g, group: `${r.equity.groupBy!.column} ${g.group}` }))];
+    printTable(rows.map((g) => ({ group: g.group, n: g.n, medianRatio: num(g.medianRatio), cod: num(g.cod, 1), status: g.status })));
+  } else process.stdout.write('\nNo sale prices linked yet: `appraise monitor sales <file.csv>` or `appraise monitor sale <predictionId> --price N`.\n');
+}
+
+/** `appraise monitor …`: registered by cli/main.ts. The monitoring report, and linking sale prices to logged valuations. */
+export function registerMonitorCommand(program: Command): void {
+  const monitor = program.command('monitor').description('monitoring of models in use: drift, data quality, ratio study, equity, alerts');
+  monitor
+    .command('report')
+    .description("the monitoring report of a model's logged valuations (default: the champion's)")
+    .option('--model <ref>', 'model id, prefix, name, or champion', 'champion')
+    .option('--since <when>', 'only valuations since an ISO date/time or a duration back from now (7d, 12h)')
+    .option('--until <when>', 'only valuations before an ISO date/time or a duration back from now')
+    .action(async (opts: ReportOptions, cmd: Command) => {
+      await withServices(cmd, (s, o) => {
+        const r = s.monitoring.report({
+          model: opts.model,
+          ...(opts.since === undefined ? {} : { since: parseSince(opts.since).toISOString() }),
+          ...(opts.until === undefined ? {} : { until: parseSince(opts.until, new Date(), '--until').toISOString() }),
+        });
+        if (o.json) printJson(r);
+        else printReport(r);
+      });
+    });
+  monitor
+    .command('sale')
+    .argument('<predictionId>', 'the predictionId of a logged valuation (shown by `value --json` and in saved valuations)')
+    .requiredOption('--price <n>', 'the actual sale price')
+    .option('--date <yyyy-mm-dd>', 'the sale date')
+    .description('link the actual sale price to one logged valuation')
+    .action(async (predictionId: string, opts: { price: string; date?: string }, cmd: Command) => {
+      const price = Number(opts.price);
+      if (!Number.isFinite(price) || price <= 0) throw invalidInput(`--price must be a positive number, got "${opts.price}"`);
+      await withServices(cmd, (s, o) => {
+        const r = s.monitoring.recordSale(predictionId, price, opts.date ?? null);
+        if (o.json) printJson(r);
+        else process.stdout.write(`Linked: estimate ${Math.round(r.estimate)}, sale ${Math.round(r.salePrice)}, ratio ${r.ratio.toFixed(3)}\n`);
+      });
+    });
+  monitor
+    .command('sales')
+    .argument('<file>', "a CSV of sales in the model's schema: its identifier column, price and (if any) sale date")
+    .option('--model <ref>', "only this model's valuations (default: every model's)")
+    .description('link actual sale prices to logged valuations by property id')
+    .action(async (file: string, opts: { model?: string }, cmd: Command) => {
+      await withServices(cmd, async (s, o) => {
+        const r = await s.monitoring.recordSalesFile(file, { model: opts.model });
+        if (o.json) return printJson(r);
+        process.stdout.write(
+          `${r.matched} sale(s) linked to ${r.predictions} valuation(s); ${r.unmatchedCount} sale(s) matched no valuation awaiting a price\n`,
+        );
+        for (const p of r.problems) process.stdout.write(`  line ${p.line}: ${p.message}\n`);
+      });
+    });
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { monitoringConfigSchema } from '../config/monitoring-config.schema.js';
+
+/** Where a statistic stands against its thresholds; `insufficient`: too few rows to judge, so no alert. */
+export const checkStatusSchema = z.enum(['ok', 'warning', 'alert', 'insufficient']);
+export type CheckStatus = z.output<typeof checkStatusSchema>;
+
+export const featureQualitySchema = z.object({
+  feature: z.string(),
+  /** Share of logged inputs where the feature was missing (unseen categories not included). */
+  missingShare: z.number(),
+  /** The same share in the training data (the manifest's reference). */
+  referenceMissingShare: z.number(),
+  /** Share of inputs with a category the model never saw in training (categorical features only, else 0). */
+  unseenShare: z.number(),
+  /** missing beyond the training share + unseen: the share of inputs the model could not read as it was trained to. */
+  problemShare: z.number(),
+  status: checkStatusSchema,
+});
+
+const testResult = z.object({ statistic: z.number(), pValue: z.number() });
+
+export const featureDriftSchema = z.object({
+  feature: z.string(),
+  kind: z.enum(['numeric', 'categorical']),
+  /** False for features left out of drift checks (monitoring.drift.exclude; by default those computed from the sale date). */
+  checked: z.boolean(),
+  /** Non-missing values compared with the reference. */
+  n: z.number(),
+  psi: z.number(),
+  /** Two-sample KS at the reference bin edges (numeric features). */
+  ks: testResult.nullable(),
+  /** Jensen–Shannon distance, base 2 (categorical features). */
+  jensenShannon: z.number().nullable(),
+  chiSquare: testResult.extend({ dof: z.number() }).nullable(),
+  /** Bin shares of the reference and of the logged inputs, for the bar chart (numeric: bins between `edges`). */
+  edges: z.array(z.number()),
+  referenceShares: z.array(z.number()),
+  currentShares: z.array(z.number()),
+  status: checkStatusSchema,
+});
+
+export const ratioStudySchema = z.object({
+  n: z.number(),
+  medianRatio: z.number(),
+  cod: z.number(),
+  prd: z.number(),
+  prb: z.number().nullable(),
+  prbLow: z.number().nullable(),
+  prbHigh: z.number().nullable(),
+  mdape: z.number(),
+  within10: z.number(),
+  intervalCoverage: z.number().nullable(),
+  status: checkStatusSchema,
+});
+
+export const equityGroupSchema = ratioStudySchema.extend({ group: z.string() });
+
+export const alertSchema = z.object({
+  /** Which rule fired: drift.feature, drift.dataset, drift.prediction, quality.feature, accuracy.*, equity.* */
+  rule: z.string(),
+  severity: z.enum(['warning', 'alert']),
+  /** What it is about: a feature name, a group, or the model. */
+  subject: z.string(),
+  message: z.string(),
+  value: z.number(),
+  threshold: z.number(),
+});
+export type MonitoringAlert = z.output<typeof alertSchema>;
+
+export const MONITORING_REPORT_FORMAT = 'appraise-monitoring/1';
+
+/**
+ * The monitoring report: the document `appraise monitor report --json` prints, the `monitoring.report` API method
+ * returns and the sync outbox will carry. Versioned by `format`; a change that readers would misread bumps it.
+ */
+export const monitoringReportSchema = z.object({
+  format: z.literal(MONITORING_REPORT_FORMAT),
+  generatedAt: z.string(),
+  model: z.object({ id: z.string(), name: z.string(), status: z.string() }),
+  window: z.object({ since: z.string().nullable(), until: z.string().nullable() }),
+  /** Logged predictions in the window, and how many of them have a sale price linked. */
+  predictions: z.number(),
+  sold: z.number(),
+  /** The thresholds applied (the model's `monitoring:` config section, defaults filled in). */
+  thresholds: monitoringConfigSchema,
+  quality: z.array(featureQualitySchema),
+  drift: z.object({
+    features: z.array(featureDriftSchema),
+    /** Share of the checked features at alert level. */
+    driftedShare: z.number(),
+    datasetDrift: z.boolean(),
+    /** PSI and KS of the logged estimates (log price) against the model's out-of-fold estimates; null without them. */
+    prediction: z.object({ psi: z.number(), ks: testResult, status: checkStatusSchema }).nullable(),
+  }),
+  /**
+   * Drift and accuracy over time: one entry per day of the window (per ISO week, Monday first, beyond 60 days).
+   * `maxPsi` is the largest PSI among checked features (with at least `drift.minRows` values in the bucket) whose
+   * shift is significant (p < drift.pValue), 0 when none is; null when no feature had enough values.
+   */
+  timeline: z.array(
+    z.object({
+      start: z.string(),
+      predictions: z.number(),
+      sold: z.number(),
+      maxPsi: z.number().nullable(),
+      maxPsiFeature: z.string().nullable(),
+      /** Checked features at alert level (PSI and significance) in this bucket. */
+      driftedFeatures: z.number(),
+      medianRatio: z.number().nullable(),
+      cod: z.number().nullable(),
+    }),
+  ),
+  /** Ratio study over the sold predictions; null before any sale is linked. */
+  accuracy: ratioStudySchema.nullable(),
+  equity: z.object({
+    /** Vertical equity: by sale-price tier, lowest first; `group` names the tier's price range. */
+    priceTiers: z.array(equityGroupSchema),
+    /** Horizontal equity: by the groups of `column` (monitoring.accuracy.groupBy). */
+    groupBy: z.object({ column: z.string(), groups: z.array(equityGroupSchema) }).nullable(),
+  }),
+  alerts: z.array(alertSchema),
+});
+export type MonitoringReport = z.output<typeof monitoringReportSchema>;
+
+/** A logged valuation with the sale price linked to it: what recording a sale answers. */
+export const saleLinkSchema = z.object({
+  predictionId: z.string(),
+  modelId: z.string(),
+  predictedAt: z.string(),
+  estimate: z.number(),
+  salePrice: z.number(),
+  saleDate: z.string().nullable(),
+  /** estimate / sale price. */
+  ratio: z.number(),
+});
+export type SaleLink = z.output<typeof saleLinkSchema>;

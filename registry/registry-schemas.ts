@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/** Shapes of the registry's HTTP API: the one source for route validation, OpenAPI and the device's client. */
+
+export const roleSchema = z.enum(['admin', 'publisher', 'device']);
+export type Role = z.output<typeof roleSchema>;
+
+/** Region and channel names appear in URLs and file names: short, lower-case, no separators. */
+export const regionSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a region is 1–40 lower-case letters, digits or dashes');
+export const channelSchema = z.enum(['stable', 'beta']);
+export type Channel = z.output<typeof channelSchema>;
+
+export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+export const createRepositoryBodySchema = z.object({ region: regionSchema, channel: channelSchema });
+export const repositoryKeysSchema = z.object({
+  region: regionSchema,
+  channel: channelSchema,
+  /** The region's X25519 key that bundles are encrypted for (raw, base64). */
+  regionPublicKey: z.string(),
+  /** The registry's online Ed25519 key (hex) that root must name for the snapshot and timestamp roles. */
+  onlineKey: z.object({ keyId: z.string(), publicKey: z.string() }),
+});
+export type RepositoryKeys = z.output<typeof repositoryKeysSchema>;
+
+/** TUF metadata travels as its JSON form; @tufjs/models parses and verifies it. */
+export const tufMetadataSchema = z
+  .object({ signed: z.record(z.string(), z.unknown()), signatures: z.array(z.object({ keyid: z.string(), sig: z.string() })) })
+  .passthrough();
+export type TufMetadataJson = z.output<typeof tufMetadataSchema>;
+
+export const createCredentialBodySchema = z.object({ role: z.enum(['admin', 'publisher']), name: z.string().min(1).max(100) });
+export const credentialIssuedSchema = z.object({ id: z.string(), role: roleSchema, token: z.string() });
+
+export const createEnrolmentCodeBodySchema = z.object({
+  region: regionSchema,
+  channel: channelSchema.default('stable'),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(86_400),
+});
+export const enrolmentCodeSchema = z.object({ code: z.string(), region: regionSchema, channel: channelSchema, expiresAt: z.string() });
+
+export const enrolBodySchema = z.object({
+  code: z.string().min(8).max(200),
+  name: z.string().min(1).max(100),
+  /** The device's Ed25519 public key (hex) its reports are signed with. */
+  publicKey: z.string().regex(/^[0-9a-f]{64}$/, 'publicKey must be an Ed25519 public key as 64 hex characters'),
+});
+export const enrolmentSchema = z.object({
+  deviceId: z.string(),
+  token: z.string(),
+  region: regionSchema,
+  channel: channelSchema,
+  /** The region's X25519 key pair (raw, base64): the device decrypts bundles with it. */
+  regionKey: z.object({ publicKey: z.string(), privateKey: z.string() }),
+  /** The registry's X25519 public key reports are encrypted for. */
+  reportPublicKey: z.string(),
+  /** The repository's current root: the device's initial trust anchor. */
+  root: tufMetadataSchema,
+});
+export type Enrolment = z.output<typeof enrolmentSchema>;
+
+export const publishBodySchema = z.object({
+  /** The target's file name in the repository, e.g. `models/<modelId>.bundle`. */
+  targetName: z.string().regex(/^models\/[0-9a-f]{64}\.bundle$/, 'targetName must be models/<64-hex model id>.bundle'),
+  /** The encrypted bundle, base64. */
+  bundle: z.string().min(1),
+  /** The new targets metadata, signed by the publisher's key on the analyst's machine. */
+  targets: tufMetadataSchema,
+});
+export const publishedSchema = z.object({ targetsVersion: z.number(), snapshotVersion: z.number(), timestampVersion: z.number() });
+
+export const reportBodySchema = z.object({
+  /** Chosen by the device; the same key twice stores the report once. */
+  idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{16,100}$/, 'idempotencyKey is 16–100 letters, digits, dashes or underscores'),
+  /** The report encrypted for the registry's report key: a sealed box's JSON, as a string so its bytes are signed. */
+  sealedJson: z.string().min(2).max(4_000_000),
+  /** Ed25519 signature (hex) by the device's key over the UTF-8 bytes of `sealedJson`. */
+  signature: z.string().regex(/^[0-9a-f]{128}$/, 'signature must be an Ed25519 signature as 128 hex characters'),
+});
+export const reportAcceptedSchema = z.object({ id: z.string(), duplicate: z.boolean() });
+export const reportSummarySchema = z.object({ id: z.string(), deviceId: z.string(), region: z.string(), idempotencyKey: z.string(), receivedAt: z.string() });
+export const reportListSchema = z.object({ reports: z.array(reportSummarySchema) });
+export const reportDetailSchema = reportSummarySchema.extend({ report: z.unknown() });
+
+export const deviceSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  region: z.string().nullable(),
+  channel: z.string().nullable(),
+  revoked: z.boolean(),
+});

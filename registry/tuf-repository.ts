@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import type { Metadata, Root, Targets } from '@tufjs/models';
+import { AppraiseError } from '../core/common/errors.js';
+import type { Ed25519Key } from '../core/sync/signing-keys.js';
+import type { Channel, TufMetadataJson } from './registry-schemas.js';
+import type { RegistryStore } from './registry-store.js';
+import { buildSnapshot, buildTimestamp, parseMetadata, signMetadata } from './tuf-metadata.js';
+
+export interface TufRepositoryOptions {
+  /** How long a timestamp is valid; devices refuse an older one (freeze attack). Default 1 day. */
+  timestampTtlMs?: number;
+  /** Default 7 days. */
+  snapshotTtlMs?: number;
+  /**
+   * Re-sign the timestamp when less than half its life is left, as it is served. Default true; false only to
+   * simulate a frozen server in tests.
+   */
+  renewTimestamp?: boolean;
+}
+
+/**
+ * The registry's half of TUF, one repository per region × channel: it accepts root metadata signed offline by a
+ * threshold of root keys, accepts targets signed by the publisher key that root names, and signs snapshot and
+ * timestamp itself with its online key. It never holds a root or targets private key, so a stolen registry can
+ * freeze devices for at most a timestamp's life but cannot make them install anything.
+ */
+export class TufRepositories {
+  private readonly timestampTtlMs: number;
+  private readonly snapshotTtlMs: number;
+  private readonly renewTimestamp: boolean;
+
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly onlineKey: Ed25519Key,
+    options: TufRepositoryOptions = {},
+  ) {
+    this.timestampTtlMs = options.timestampTtlMs ?? 86_400_000;
+    this.snapshotTtlMs = options.snapshotTtlMs ?? 7 * 86_400_000;
+    this.renewTimestamp = options.renewTimestamp ?? true;
+  }
+
+  private async currentRoot(region: string, channel: Channel): Promise<Metadata<Root> | null> {
+    const latest = await this.store.latestMetadata(region, channel, 'root');
+    return latest ? parseMetadata('root', JSON.parse(latest.json)) : null;
+  }
+
+  /** Accepts root version 1 (self-signed by its threshold) or the next version (signed by the old and the new root). */
+  async acceptRoot(region: string, channel: Channel, json: TufMetadataJson, actor: string): Promise<{ version: number }> {
+    const root = parseMetadata('root', json);
+    const previous = await this.currentRoot(region, channel);
+    const expected = (previous?.signed.version ?? 0) + 1;
+    if (root.signed.version !== expected)
+      throw new AppraiseError('CONFLICT', `root version must be ${expected} (the repository is at ${expected - 1}); got ${root.signed.version}`);
+    const online = this.onlineKey.keyId;
+    for (const role of ['snapshot', 'timestamp']) {
+      if (!root.signed.roles[role]?.keyIDs.includes(online))
+        throw new AppraiseError('INVALID_INPUT', `root must name the registry's online key ${online.slice(0, 12)} for the ${role} role`);
+    }
+    try {
+      if (previous) previous.verifyDelegate('root', root);
+      root.verifyDelegate('root', root);
+    } catch (e) {
+      throw new AppraiseError(
+        'FORBIDDEN',
+        `root is not signed by enough root keys (${previous ? 'of the current root and ' : ''}of its own): ${(e as Error).message}`,
+      );
+    }
+    const ok = await this.store.putMetadata(region, channel, [{ role: 'root', version: root.signed.version, json: JSON.stringify(root.toJSON()) }], [], {
+      actor,
+      action: 'root.accept',
+      subject: `${region}/${channel}`,
+      details: { version: root.signed.version },
+    });
+    if (!ok) throw new AppraiseError('CONFLICT', `root version ${root.signed.version} was just stored by another request`);
+    return { version: root.signed.version };
+  }
+
+  /** The publisher's current targets (to build the next version on), or null before the first publish. */
+  async headTargets(region: string, channel: Channel): Promise<TufMetadataJson | null> {
+    const latest = await this.store.latestMetadata(region, channel, 'targets');
+    return latest ? (JSON.parse(latest.json) as TufMetadataJson) : null;
+  }
+
+  /**
+   * Publishes a new model bundle: targets signed by the publisher, exactly one version up, every earlier target
+   * unchanged, the new target's length and hash those of the uploaded bytes; then a new snapshot and timestamp.
+   */
+  async publish(region: string, channel: Channel, input: { targetName: string; bundle: Buffer; targets: TufMetadataJson }, actor: string) {
+    const root = await this.currentRoot(region, channel);
+    if (!root) throw new AppraiseError('CONFLICT', `repository ${region}/${channel} has no root metadata yet; an admin must upload one first`);
+    const targets = parseMetadata('targets', input.targets);
+    try {
+      root.verifyDelegate('targets', targets);
+    } catch (e) {
+      throw new AppraiseError('FORBIDDEN', `targets metadata is not signed by the publisher key that root names: ${(e as Error).message}`);
+    }
+    const prevJson = await this.store.latestMetadata(region, channel, 'targets');
+    const previous: Metadata<Targets> | null = prevJson ? parseMetadata('targets', JSON.parse(prevJson.json)) : null;
+    const expected = (previous?.signed.version ?? 0) + 1;
+    if (targets.signed.version !== expected)
+      throw new AppraiseError('CONFLICT', `targets version must be ${expected}; got ${targets.signed.version} (fetch the current targets and sign again)`);
+    const entry = targets.signed.targets[input.targetName];
+    const sha = createHash('sha256').update(input.bundle).digest('hex');
+    if (!entry || entry.length !== input.bundle.length || entry.hashes.sha256 !== sha)
+      throw new AppraiseError('INVALID_INPUT', `targets metadata does not list ${input.targetName} with the uploaded bundle's length and sha256`);
+    for (const [name, t] of Object.entries(targets.signed.targets)) {
+      if (name === input.targetName) continue;
+      const before = previous?.signed.targets[name];
+      if (!before || !before.equals(t))
+        throw new AppraiseError('INVALID_INPUT', `targets metadata changes or adds ${name}, which is not the bundle being published`);
+    }
+    const snapshotVersion = ((await this.store.latestMetadata(region, channel, 'snapshot'))?.version ?? 0) + 1;
+    const timestampVersion = ((await this.store.latestMetadata(region, channel, 'timestamp'))?.version ?? 0) + 1;
+    const snapshot = JSON.stringify(signMetadata(buildSnapshot(snapshotVersion, targets.signed.version, this.snapshotTtlMs), this.onlineKey).toJSON());
+    const timestamp = JSON.stringify(signMetadata(buildTimestamp(timestampVersion, snapshot, snapshotVersion, this.timestampTtlMs), this.onlineKey).toJSON());
+    const ok = await this.store.putMetadata(
+      region,
+      channel,
+      [
+        { role: 'targets', version: targets.signed.version, json: JSON.stringify(targets.toJSON()) },
+        { role: 'snapshot', version: snapshotVersion, json: snapshot },
+        { role: 'timestamp', version: timestampVersion, json: timestamp },
+      ],
+      [{ sha256: sha, name: input.targetName.slice(input.targetName.lastIndexOf('/') + 1), bytes: input.bundle }],
+      { actor, action: 'model.publish', subject: `${region}/${channel}/${input.targetName}`, details: { targetsVersion: targets.signed.version, sha256: sha } },
+    );
+    if (!ok) throw new AppraiseError('CONFLICT', 'another publish to this repository won the race; fetch the current targets and sign again');
+    return { targetsVersion: targets.signed.version, snapshotVersion, timestampVersion };
+  }
+
+  /**
+   * A metadata file as tuf-js asks for it: `N.root.json`, `timestamp.json`, `N.snapshot.json`, `N.targets.json`.
+   * Null (404) for anything else, which is also how tuf-js learns there is no newer root.
+   */
+  async metadataFile(region: string, channel: Channel, file: string): Promise<string | null> {
+    if (file === 'timestamp.json') return this.timestamp(region, channel);
+    const m = /^([1-9]\d{0,8})\.(root|snapshot|targets)\.json$/.exec(file);
+    if (!m) return null;
+    return this.store.metadata(region, channel, m[2], Number(m[1]));
+  }
+
+  private async timestamp(region: string, channel: Channel): Promise<string | null> {
+    const latest = await this.store.latestMetadata(region, channel, 'timestamp');
+    if (!latest || !this.renewTimestamp) return latest?.json ?? null;
+    const expires = Date.parse(parseMetadata('timestamp', JSON.parse(latest.json)).signed.expires);
+    if (expires - Date.now() > this.timestampTtlMs / 2) return latest.json;
+    const snapshot = await this.store.latestMetadata(region, channel, 'snapshot');
+    if (!snapshot) return latest.json;
+    const json = JSON.stringify(
+      signMetadata(buildTimestamp(latest.version + 1, snapshot.json, snapshot.version, this.timestampTtlMs), this.onlineKey).toJSON(),
+    );
+    // Two instances renewing at once: one wins, the other serves the winner's.
+    const ok = await this.store.putMetadata(region, channel, [{ role: 'timestamp', version: latest.version + 1, json }], [], null);
+    return ok ? json : ((await this.store.latestMetadata(region, channel, 'timestamp'))?.json ?? null);
+  }
+}

@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, kcCsv, kcConfigPath } from './helpers/temp-workspace.js';
 import { runCli } from './helpers/run-cli.js';
+import DatabaseCtor from 'better-sqlite3';
+import { fileSourceKey } from '../core/valuation/score-checkpoint.js';
 
 const { dir, cleanup } = tempDir();
 afterAll(cleanup);
@@ -71,9 +73,58 @@ test('batch scoring from a CSV with bad rows writes reasons, and resumes after a
   // Simulate a run that died after 2 of 3 batches: a partial file with a checkpoint at row 200.
   const body200 = `${csv.slice(0, 201).join('\n')}\n`;
   writeFileSync(`${out}.partial`, `${body200}garbage-after-checkpoint\n`);
-  writeFileSync(`${out}.partial.json`, JSON.stringify({ modelId: r.modelId, source: input, rowsDone: 200, bytes: Buffer.byteLength(body200) }));
+  const checkpoint = { modelId: r.modelId, sourceKey: fileSourceKey(input), rowsDone: 200, bytes: Buffer.byteLength(body200) };
+  writeFileSync(`${out}.partial.json`, JSON.stringify(checkpoint));
   const resumed = await cli('score', 'champion', input, '--out', out, '--json');
   expect(JSON.parse(resumed.stdout).rows).toBe(300);
+  expect(JSON.parse(resumed.stdout).notes).toEqual(['resumed after row 200 of an interrupted run with the same model and source']);
   expect(readFileSync(out, 'utf8').trim().split('\n')).toEqual(csv);
   expect(existsSync(`${out}.partial.json`)).toBe(false);
+
+  // Finding 6: a kill while the checkpoint was written in place left it empty, and every rerun failed with INTERNAL.
+  writeFileSync(`${out}.partial`, `${body200}garbage-after-checkpoint\n`);
+  writeFileSync(`${out}.partial.json`, '');
+  const afterEmpty = await cli('score', 'champion', input, '--out', out, '--json');
+  expect(afterEmpty.code).toBe(0);
+  expect(JSON.parse(afterEmpty.stdout).notes).toEqual(['started over: the checkpoint of the earlier run is empty']);
+  expect(readFileSync(out, 'utf8').trim().split('\n')).toEqual(csv);
+
+  // Finding 6: the same path with other content (same size: one digit of one sale changed) used to resume into a
+  // mix of old and new rows reported as complete. The first 200 output rows of the old content must not survive.
+  const edited = readFileSync(input, 'utf8').replace(/,98(\d{3}),/, (_m, d: string) => `,98${d === '001' ? '002' : '001'},`);
+  expect(edited.length).toBe(readFileSync(input, 'utf8').length);
+  const oldKey = fileSourceKey(input);
+  writeFileSync(input, edited);
+  writeFileSync(`${out}.partial`, `${body200}`);
+  writeFileSync(`${out}.partial.json`, JSON.stringify({ ...checkpoint, sourceKey: oldKey }));
+  const changed = await cli('score', 'champion', input, '--out', out, '--json');
+  expect(changed.code).toBe(0);
+  expect(JSON.parse(changed.stdout).notes).toEqual(['started over: the source changed since the earlier run']);
+  const fresh = join(dir, 'fresh.csv');
+  expect((await cli('score', 'champion', input, '--out', fresh, '--json')).code).toBe(0);
+  expect(readFileSync(out, 'utf8')).toBe(readFileSync(fresh, 'utf8'));
+
+  // Finding 6, sqlite: sinks resumed from COUNT(*) whatever wrote the table. Now they resume only from this
+  // model's and source's recorded progress, and a table written from another source is replaced, saying so.
+  const toTable = await cli('score', 'champion', input, '--out', 'sqlite:s6', '--json');
+  expect(toTable.code).toBe(0);
+  const db = new DatabaseCtor(join(ws, 'appraise.db'));
+  try {
+    db.prepare('DELETE FROM scores_s6 WHERE "row" >= 200').run();
+    db.prepare("UPDATE score_runs SET rows_done = 200 WHERE table_name = 'scores_s6'").run();
+  } finally {
+    db.close();
+  }
+  const resumedTable = JSON.parse((await cli('score', 'champion', input, '--out', 'sqlite:s6', '--json')).stdout);
+  expect([resumedTable.rows, resumedTable.scored + resumedTable.failed]).toEqual([300, 100]);
+  const other = join(dir, 'other.csv');
+  writeFileSync(other, readFileSync(input, 'utf8').split('\n').slice(0, 51).join('\n'));
+  const replaced = JSON.parse((await cli('score', 'champion', other, '--out', 'sqlite:s6', '--json')).stdout);
+  expect(replaced.notes).toEqual(['started over: scores_s6 was replaced because it was written from another source']);
+  const check = new DatabaseCtor(join(ws, 'appraise.db'), { readonly: true });
+  try {
+    expect((check.prepare('SELECT COUNT(*) AS n FROM scores_s6').get() as { n: number }).n).toBe(50);
+  } finally {
+    check.close();
+  }
 }, 240_000);

@@ -82,6 +82,7 @@ export function registerValuationCommands(program: Command): void {
           );
           progress.stop();
           if (o.json) return printJson(r);
+          for (const note of r.notes ?? []) process.stderr.write(`${note}\n`);
           process.stdout.write(
             `Scored ${formatCell(r.scored)} of ${formatCell(r.rows)} rows in ${r.seconds.toFixed(1)} s → ${r.output}${r.failed ? ` (${formatCell(r.failed)} invalid rows have their reasons in the error column)` : ''}\n`,
           );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { monitoringConfigSchema } from './monitoring-config.schema.js';
+import { dateFormatProblem } from './date-format-fields.js';
 
 /**
  * The YAML configuration that describes one family of house-sales files: the columns and how to read them,
@@ -84,7 +85,13 @@ const dateColumn = z.strictObject({
   type: z.literal('date'),
   ...columnBase,
   /** Tokens: YYYY, MM, M, DD, D, literal other characters; e.g. "M/D/YYYY", "YYYY-MM-DD", "DD.MM.YYYY", "YYYYMMDD'T'000000". */
-  format: z.string().min(1),
+  format: z
+    .string()
+    .min(1)
+    .superRefine((f, ctx) => {
+      const problem = dateFormatProblem(f);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   /** Earliest and latest valid dates, ISO "YYYY-MM-DD". */
   min: z
     .string()

@@ -7,7 +7,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { AppraiseError, invalidInput } from '../common/errors.js';
-import { parseOnnx } from '../onnx/inspect-onnx.js';
+import { assertSandboxed, parseOnnx } from '../onnx/inspect-onnx.js';
 import type { Prediction } from './prediction.js';
 
 export interface OnnxSessionOptions {
@@ -48,6 +48,9 @@ export class OnnxSession {
 
   /** Creates the session from ONNX bytes. Throws BAD_FILE when onnxruntime refuses the model. */
   static async create(onnxBytes: Uint8Array, opts: OnnxSessionOptions = {}): Promise<OnnxSession> {
+    // A crafted graph (a Loop of 10^15 iterations, a huge ConstantOfShape, external data) would freeze the thread,
+    // starve memory or read local files inside onnxruntime; refuse it before a session exists (issue 14, #3/#4).
+    assertSandboxed(onnxBytes);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(onnxBytes, {

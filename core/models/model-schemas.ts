@@ -57,6 +57,16 @@ export const modelCalibrationSchema = z.object({
 });
 export type ModelCalibration = z.output<typeof modelCalibrationSchema>;
 
+/** See core/models/model-envelope.ts: sha256 of each of a model's files and one digest over that list. */
+export const modelEnvelopeSchema = z
+  .object({
+    format: z.literal('appraise-envelope/1'),
+    files: z.object({ 'model.onnx': z.string().regex(/^[0-9a-f]{64}$/), 'ensemble.json': z.string().regex(/^[0-9a-f]{64}$/).nullable(), 'manifest.json': z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+    digest: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
+export type ModelEnvelope = z.output<typeof modelEnvelopeSchema>;
+
 /** The manifest that travels with every model's ONNX file. */
 export const modelManifestSchema = z.object({
   format: z.literal('appraise-model/1'),
@@ -108,6 +118,11 @@ export const modelManifestSchema = z.object({
    * input outside them gets a wider band and says why. Absent for imports and models trained before it existed.
    */
   featureRanges: z.array(z.object({ feature: z.string(), min: z.number(), max: z.number() })).optional(),
+  /**
+   * The integrity envelope over the exported files; written by `exportTo`, checked and dropped by `importFrom`
+   * (inside a workspace the registry row's artifact hashes play its part). Absent in manifests from before it.
+   */
+  integrity: modelEnvelopeSchema.optional(),
   /** Reference histograms of each feature on the training data, for drift monitoring. */
   reference: z.array(z.object({ feature: z.string(), edges: z.array(z.number()), counts: z.array(z.number()), missing: z.number() })),
 });

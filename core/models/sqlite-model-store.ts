@@ -4,7 +4,9 @@ import { AppraiseError } from '../common/errors.js';
 import type { ArtifactStore } from '../workspace/artifact-store.js';
 import { canonicalJson } from '../config/load-config.js';
 import type { TreeEnsemble } from '../learner/model/tree-model.js';
-import type { ModelManifest, ModelStatus, ModelSummary, AccuracyMetrics } from './model-schemas.js';
+import { treeEnsembleSchema } from '../learner/model/tree-ensemble-schema.js';
+import { validateEnsemble } from '../onnx/export-tree-ensemble.js';
+import { modelManifestSchema, type ModelManifest, type ModelStatus, type ModelSummary, type AccuracyMetrics } from './model-schemas.js';
 import type { ModelStore, StoredModel } from './model-store.js';
 
 interface ModelRow {
@@ -93,17 +95,45 @@ export class SqliteModelStore implements ModelStore {
   }
 
   /** Loads a model's artifacts, verifying every hash (a tampered file is refused, never used). */
+  /**
+   * Loads a model's artifacts, verifying every hash (a tampered file is refused, never used). The registry row is
+   * the model's integrity envelope inside the workspace: it names the hash of each artifact, and the manifest and
+   * ensemble must also pass their full schemas and agree with the row and with each other.
+   */
   load(ref: string): StoredModel {
     const row = this.db.prepare('SELECT * FROM models WHERE id = ?').get(this.resolve(ref)) as ModelRow;
-    const manifest = JSON.parse(this.artifacts.get(row.manifest_sha256).toString('utf8')) as ModelManifest;
+    const manifest = this.readManifest(row);
     const onnx = this.artifacts.get(row.onnx_sha256);
-    const ensemble = row.ensemble_sha256 ? (JSON.parse(this.artifacts.get(row.ensemble_sha256).toString('utf8')) as TreeEnsemble) : null;
+    const ensemble = row.ensemble_sha256 ? this.readEnsemble(row, row.ensemble_sha256, manifest) : null;
     return { summary: this.toSummary(row), manifest, onnx, ensemble };
   }
 
   manifest(ref: string): ModelManifest {
-    const row = this.db.prepare('SELECT manifest_sha256 FROM models WHERE id = ?').get(this.resolve(ref)) as { manifest_sha256: string };
-    return JSON.parse(this.artifacts.get(row.manifest_sha256).toString('utf8')) as ModelManifest;
+    return this.readManifest(this.db.prepare('SELECT * FROM models WHERE id = ?').get(this.resolve(ref)) as ModelRow);
+  }
+
+  private readManifest(row: ModelRow): ModelManifest {
+    const what = `model ${row.id.slice(0, 12)}'s manifest`;
+    const parsed = modelManifestSchema.safeParse(parseArtifact(this.artifacts.get(row.manifest_sha256), what));
+    if (!parsed.success) throw new AppraiseError('BAD_FILE', `${what} does not pass the manifest schema (${describeIssues(parsed.error.issues)}); re-import the model`);
+    if (parsed.data.modelId !== row.id || parsed.data.onnx.sha256 !== row.onnx_sha256)
+      throw new AppraiseError('BAD_FILE', `${what} names another model (${parsed.data.modelId.slice(0, 12)}); re-import the model`);
+    return parsed.data;
+  }
+
+  private readEnsemble(row: ModelRow, sha: string, manifest: ModelManifest): TreeEnsemble {
+    const what = `model ${row.id.slice(0, 12)}'s tree ensemble`;
+    const parsed = treeEnsembleSchema.safeParse(parseArtifact(this.artifacts.get(sha), what));
+    if (!parsed.success) throw new AppraiseError('BAD_FILE', `${what} does not pass the ensemble schema (${describeIssues(parsed.error.issues)}); re-import the model`);
+    try {
+      validateEnsemble(parsed.data);
+    } catch (e) {
+      throw new AppraiseError('BAD_FILE', `${what} is broken: ${(e as Error).message}; re-import the model`);
+    }
+    const features = manifest.featureTransform.features.map((f) => f.name);
+    if (parsed.data.featureNames.length !== features.length || parsed.data.featureNames.some((n, i) => n !== features[i]))
+      throw new AppraiseError('BAD_FILE', `${what} names other features than its manifest; re-import the model`);
+    return parsed.data;
   }
 
   /** Makes a model the champion in one transaction; the old champion becomes a challenger. */
@@ -164,6 +194,21 @@ export class SqliteModelStore implements ModelStore {
       cv: r.cv_json ? (JSON.parse(r.cv_json) as AccuracyMetrics) : null,
     };
   }
+}
+
+function parseArtifact(bytes: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch (e) {
+    throw new AppraiseError('BAD_FILE', `${what} is not valid JSON (${(e as Error).message}); re-import the model`);
+  }
+}
+
+function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
 }
 
 function stripFolds(cv: NonNullable<ModelManifest['cv']>): AccuracyMetrics {

@@ -62,11 +62,109 @@ export function parseOnnx(bytes: Uint8Array): ModelProto {
   if (graph.node.length === 0 || graph.output.length === 0) {
     throw badFile('the ONNX model has an empty graph (no nodes or no outputs); export the trained model, not an empty template');
   }
-  const external = graph.initializer.find((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+  // Anywhere in the graph, not only the top-level initializers: a Constant node's tensor (or one inside a subgraph)
+  // that points at an external file makes onnxruntime read that file from the working directory (issue 14, #4).
+  const external = findExternalTensor(graph);
   if (external) {
-    throw badFile(`the ONNX model keeps tensor "${external.name}" in a separate external-data file; save it as one self-contained .onnx file`);
+    throw badFile(`the ONNX model keeps tensor "${external}" in a separate external-data file; save it as one self-contained .onnx file`);
   }
   return model;
+}
+
+type DecodedTensor = InstanceType<typeof onnx.TensorProto>;
+type DecodedAttribute = InstanceType<typeof onnx.AttributeProto>;
+
+/** Every subgraph held by a node attribute (the bodies of Loop, If, Scan…). */
+function subgraphs(a: DecodedAttribute): DecodedGraph[] {
+  return [...(a.g ? [a.g as DecodedGraph] : []), ...((a.graphs ?? []) as DecodedGraph[])];
+}
+
+/** Name of the first tensor (initializer, sparse initializer, node attribute, at any depth) stored as external data. */
+function findExternalTensor(graph: DecodedGraph, depth = 0): string | null {
+  // Protobuf nesting is bounded by the decoder's recursion limit; this keeps a crafted file from blowing the stack.
+  if (depth > 64) return '(nested subgraphs)';
+  const isExternal = (t: DecodedTensor | null | undefined) =>
+    !!t && (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.externalData ?? []).length > 0);
+  const sparse = (graph.sparseInitializer ?? []).flatMap((s) => [s.values, s.indices]);
+  for (const t of [...graph.initializer, ...sparse] as (DecodedTensor | null | undefined)[]) if (isExternal(t)) return t?.name || '(unnamed)';
+  for (const n of graph.node) {
+    for (const a of n.attribute as DecodedAttribute[]) {
+      const tensors = [
+        a.t,
+        ...(a.tensors ?? []),
+        a.sparseTensor?.values,
+        a.sparseTensor?.indices,
+        ...(a.sparseTensors ?? []).flatMap((s) => [s.values, s.indices]),
+      ];
+      for (const t of tensors as (DecodedTensor | null | undefined)[]) if (isExternal(t)) return t?.name || `${n.opType ?? 'node'} attribute ${a.name}`;
+      for (const g of subgraphs(a)) {
+        const inner = findExternalTensor(g, depth + 1);
+        if (inner) return inner;
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * The operators an imported model may use: tree ensembles and the element-wise arithmetic and shape plumbing that
+ * Appraise's exporter and the usual converters (onnxmltools for XGBoost/LightGBM, skl2onnx) put around them. Nothing
+ * that loops (Loop, Scan, If with subgraphs), allocates from a runtime shape (ConstantOfShape, Expand, Tile, Range)
+ * or touches anything but its inputs: a model is data, and an untrusted one must not be able to freeze or starve the
+ * app (issue 14, #3).
+ */
+const ALLOWED_OPERATORS: ReadonlySet<string> = new Set([
+  'ai.onnx.ml:TreeEnsemble',
+  'ai.onnx.ml:TreeEnsembleRegressor',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Exp',
+  'Cast',
+  'Identity',
+  'Reshape',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+  'Constant',
+]);
+
+/** Tree operators whose `n_targets` sets the width of the output onnxruntime allocates per row. */
+const TREE_OPERATORS: ReadonlySet<string> = new Set(['ai.onnx.ml:TreeEnsemble', 'ai.onnx.ml:TreeEnsembleRegressor']);
+
+/** Problems with the graph's operators: anything outside the allow-list, any subgraph, a multi-target tree node. */
+function operatorProblems(graph: DecodedGraph): string[] {
+  const refused = new Map<string, number>();
+  const problems: string[] = [];
+  for (const n of graph.node) {
+    const key = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType ?? ''}` : (n.opType ?? '');
+    if (!ALLOWED_OPERATORS.has(key)) refused.set(key, (refused.get(key) ?? 0) + 1);
+    const attrs = n.attribute as DecodedAttribute[];
+    if (attrs.some((a) => subgraphs(a).length > 0)) problems.push(`node "${n.name || key}" carries a subgraph; Appraise imports only flat graphs`);
+    if (TREE_OPERATORS.has(key)) {
+      const nTargets = Number(attrs.find((a) => a.name === 'n_targets')?.i ?? 1);
+      if (nTargets !== 1) problems.push(`tree node "${n.name || key}" has n_targets ${nTargets}; a price model predicts one value per row`);
+    }
+  }
+  if (refused.size > 0) {
+    const list = [...refused].map(([op, count]) => (count > 1 ? `${op} ×${count}` : op)).join(', ');
+    problems.unshift(
+      `it uses operators Appraise does not run for imported models (${list}); only tree ensembles (TreeEnsembleRegressor, TreeEnsemble) with element-wise arithmetic (${[...ALLOWED_OPERATORS].filter((o) => !TREE_OPERATORS.has(o)).join(', ')}) are allowed`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Refuses, before any onnxruntime session is created, a graph that could read files or run unbounded: external
+ * data anywhere, operators outside the allow-list, subgraphs. Import checks the same; this also covers models
+ * registered before the allow-list existed, on every path that opens a session. Throws BAD_FILE.
+ */
+export function assertSandboxed(bytes: Uint8Array): void {
+  const problems = operatorProblems(parseOnnx(bytes).graph as DecodedGraph);
+  if (problems.length > 0)
+    throw badFile(`this model cannot be run: ${problems.join('; ')}; import a model built with Appraise or a supported converter`, { problems });
 }
 
 /** Parses and summarizes an ONNX model. Throws BAD_FILE for anything that is not a readable ONNX model. */
@@ -127,12 +225,12 @@ export interface ImportExpectation {
 /**
  * Checks that an ONNX model is a regressor Appraise can feed: one float32 input [N, F] with F =
  * `expected.nFeatures`, and either one float32 output [N] or [N, 1] (an external model, e.g. XGBoost or LightGBM
- * converted by onnxmltools) or Appraise's own pair of float32 [N, 1] outputs `raw` and `value`; and only opsets
- * that onnxruntime-node implements. Throws BAD_FILE for unreadable files and INVALID_INPUT listing every problem.
+ * converted by onnxmltools) or Appraise's own pair of float32 [N, 1] outputs `raw` and `value`; only opsets
+ * that onnxruntime-node implements; and only allow-listed operators (`ALLOWED_OPERATORS`) in a flat graph. Throws BAD_FILE for unreadable files and INVALID_INPUT listing every problem.
  */
 export function checkImportable(bytes: Uint8Array, expected: ImportExpectation): ImportableModel {
   const summary = inspectOnnx(bytes);
-  const problems: string[] = [];
+  const problems: string[] = operatorProblems(parseOnnx(bytes).graph as DecodedGraph);
   const warnings: string[] = [];
   const reconvert = `re-convert with one input, e.g. onnxmltools convert_xgboost(model, initial_types=[("features", FloatTensorType([None, ${expected.nFeatures}]))])`;
 

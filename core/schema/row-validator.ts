@@ -216,6 +216,12 @@ export function validateProperty(
       errors.push({ field: c.name, message: `${c.name}: expected text or a number, got ${Array.isArray(raw) ? 'a list' : typeof raw}` });
       continue;
     }
+    // JSON true/false stand for a yes/no column's values only; `true` as a floor area would otherwise read as 1.
+    if (typeof raw === 'boolean' && c.config.type !== 'boolean') {
+      const wants = ['numeric', 'integer', 'latitude', 'longitude'].includes(c.config.type) ? 'a number' : 'text';
+      errors.push({ field: c.name, message: `${c.name}: expected ${wants}, got ${String(raw)}` });
+      continue;
+    }
     if (typeof raw === 'number' && !Number.isFinite(raw)) {
       errors.push({ field: c.name, message: `${c.name}: ${String(raw)} is not a finite number` });
       continue;

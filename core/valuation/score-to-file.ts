@@ -1,4 +1,4 @@
-import { existsSync, statSync, openSync, writeSync, closeSync, readFileSync, writeFileSync, renameSync, rmSync, fsyncSync, ftruncateSync } from 'node:fs';
+import { existsSync, statSync, openSync, writeSync, closeSync, renameSync, rmSync, fsyncSync, ftruncateSync } from 'node:fs';
 import DatabaseCtor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 import { AppraiseError } from '../common/errors.js';
@@ -17,6 +17,7 @@ import { neutralizeCsvCell, csvField } from './csv-output.js';
 import { toBothSpaces } from './prediction-space.js';
 import { NO_WIDENING, widenedQuantile, widenerFor } from './band-widening.js';
 import { quoteIdent } from '../datasets/dataset-tables.js';
+import { datasetSourceKey, fileSourceKey, readCheckpoint, writeFileAtomic, type ScoreCheckpoint } from './score-checkpoint.js';
 
 const BATCH_ROWS = 4096;
 
@@ -52,7 +53,8 @@ export interface ScoreToFileInput {
 /**
  * Batch scoring, streaming from SQLite or a CSV file through the inference worker pool into a CSV file or a
  * workspace table. Resumable: CSV output goes to `OUT.partial` with a checkpoint beside it, and a run that is
- * interrupted (crash, cancel) continues where it stopped when started again with the same model and source.
+ * interrupted (crash, cancel) continues where it stopped when started again with the same model and source —
+ * the same source content, not merely the same path; anything else starts over and says so in `notes`.
  */
 export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult> {
   const started = performance.now();
@@ -65,8 +67,13 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
   const levels = manifest.intervals.map((i) => i.level).sort();
   const header = ['row', ...idColumns, 'estimate', ...levels.flatMap((l) => [`low_${Math.round(l * 100)}`, `high_${Math.round(l * 100)}`]), 'error'];
   const isFile = existsSync(input.source) && statSync(input.source).isFile();
-  const { batches, total } = isFile ? csvBatches(input.source, config, compiled, idColumns, input.columnMap) : datasetBatches(input, idColumns);
-  const sink = input.out.startsWith('sqlite:') ? sqliteSink(input, header) : csvSink(input.out, header, model.summary.id, input.source);
+  const { batches, total, sourceKey } = isFile
+    ? { ...csvBatches(input.source, config, compiled, idColumns, input.columnMap), sourceKey: fileSourceKey(input.source) }
+    : datasetBatches(input, idColumns);
+  const notes: string[] = [];
+  const run = { modelId: model.summary.id, sourceKey, notes };
+  const sink = input.out.startsWith('sqlite:') ? sqliteSink(input, header, run) : csvSink(input.out, header, run);
+  if (sink.rowsDone > 0) notes.push(`resumed after row ${sink.rowsDone} of an interrupted run with the same model and source`);
   const skip = sink.rowsDone;
   const pool = new OnnxInferencePool();
   // The same per-property band as a single valuation: wider for unseen categories and out-of-range inputs.
@@ -107,7 +114,15 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
     await pool.close();
     sink.close();
   }
-  return { modelId: model.summary.id, rows: done, scored, failed, output: sink.output, seconds: (performance.now() - started) / 1000 };
+  return {
+    modelId: model.summary.id,
+    rows: done,
+    scored,
+    failed,
+    output: sink.output,
+    seconds: (performance.now() - started) / 1000,
+    ...(notes.length > 0 ? { notes } : {}),
+  };
 }
 
 function idText(v: NormalizedValue | string): string {
@@ -138,7 +153,7 @@ async function* skipBatches(batches: AsyncIterable<ScoreBatch>, skip: number): A
   }
 }
 
-function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches: AsyncIterable<ScoreBatch>; total: number } {
+function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches: AsyncIterable<ScoreBatch>; total: number; sourceKey: string } {
   const ds = input.datasets.get(input.source);
   const t = input.model.manifest.featureTransform;
   const have = new Set(ds.columns.map((c) => c.name));
@@ -167,7 +182,7 @@ function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches
     }
     if (rows.length > 0) yield { X: X.slice(0, rows.length * nF), nRows: rows.length, nFeatures: nF, rows, ids, errors: new Map(), inputs };
   }
-  return { batches: gen(), total: ds.rowCount };
+  return { batches: gen(), total: ds.rowCount, sourceKey: datasetSourceKey(ds.id) };
 }
 
 function csvBatches(
@@ -266,25 +281,44 @@ interface Sink {
   close(): void;
 }
 
-function csvSink(out: string, header: string[], modelId: string, source: string): Sink {
+/** What identifies a run for resuming: the model and the source's content key; `notes` collects what was decided. */
+interface RunKey {
+  modelId: string;
+  sourceKey: string;
+  notes: string[];
+}
+
+function csvSink(out: string, header: string[], run: RunKey): Sink {
   const partial = `${out}.partial`;
   const checkpointFile = `${partial}.json`;
   let rowsDone = 0;
-  if (existsSync(partial) && existsSync(checkpointFile)) {
-    const cp = JSON.parse(readFileSync(checkpointFile, 'utf8')) as { modelId: string; source: string; rowsDone: number; bytes: number };
-    if (cp.modelId === modelId && cp.source === source) {
-      rowsDone = cp.rowsDone;
-      // Drop anything written after the last checkpoint (a crash between write and checkpoint).
-      const fd = openSync(partial, 'r+');
-      try {
-        ftruncateSync(fd, cp.bytes);
-      } finally {
-        closeSync(fd);
-      }
-    } else rmSync(partial, { force: true });
-  } else rmSync(partial, { force: true });
+  let keepBytes = 0;
+  if (existsSync(partial)) {
+    const read = readCheckpoint(checkpointFile);
+    const partialSize = statSync(partial).size;
+    if ('problem' in read) run.notes.push(`started over: the checkpoint of the earlier run is ${read.problem}`);
+    else if (read.checkpoint.modelId !== run.modelId) run.notes.push('started over: the earlier run used another model');
+    else if (read.checkpoint.sourceKey !== run.sourceKey) run.notes.push('started over: the source changed since the earlier run');
+    else if (read.checkpoint.bytes > partialSize) run.notes.push('started over: the partial output is shorter than its checkpoint');
+    else {
+      rowsDone = read.checkpoint.rowsDone;
+      keepBytes = read.checkpoint.bytes;
+    }
+  }
+  if (rowsDone > 0) {
+    // Drop anything written after the last checkpoint (a crash between write and checkpoint).
+    const fd = openSync(partial, 'r+');
+    try {
+      ftruncateSync(fd, keepBytes);
+    } finally {
+      closeSync(fd);
+    }
+  } else {
+    rmSync(partial, { force: true });
+    rmSync(checkpointFile, { force: true });
+  }
   const fd = openSync(partial, rowsDone > 0 ? 'a' : 'w');
-  let bytes = rowsDone > 0 ? statSync(partial).size : 0;
+  let bytes = rowsDone > 0 ? keepBytes : 0;
   if (rowsDone === 0) bytes += writeSync(fd, `${header.join(',')}\n`);
   let open = true;
   return {
@@ -293,8 +327,10 @@ function csvSink(out: string, header: string[], modelId: string, source: string)
     write(lines, done) {
       const text = lines.map((l) => l.map((v) => (v === null ? '' : typeof v === 'number' ? String(v) : csvField(neutralizeCsvCell(v)))).join(',')).join('\n');
       bytes += writeSync(fd, `${text}\n`);
+      // The rows are on disk before the checkpoint that counts them; the checkpoint replaces the old one whole.
       fsyncSync(fd);
-      writeFileSync(checkpointFile, JSON.stringify({ modelId, source, rowsDone: done, bytes }));
+      const cp: ScoreCheckpoint = { modelId: run.modelId, sourceKey: run.sourceKey, rowsDone: done, bytes };
+      writeFileAtomic(checkpointFile, JSON.stringify(cp));
     },
     finish() {
       closeSync(fd);
@@ -309,27 +345,71 @@ function csvSink(out: string, header: string[], modelId: string, source: string)
   };
 }
 
-function sqliteSink(input: ScoreToFileInput, header: string[]): Sink {
+/**
+ * Which model and source wrote each `sqlite:` score table, and how many source rows it holds. Updated in the same
+ * transaction as the rows, so a resumed run knows exactly where the last one stopped — `COUNT(*)` cannot tell a
+ * table of another model or source from this run's.
+ */
+const SCORE_RUNS_SQL = `CREATE TABLE IF NOT EXISTS score_runs (
+  table_name TEXT PRIMARY KEY,
+  model_id TEXT NOT NULL,
+  source_key TEXT NOT NULL,
+  header TEXT NOT NULL,
+  rows_done INTEGER NOT NULL
+)`;
+
+function sqliteSink(input: ScoreToFileInput, header: string[], run: RunKey): Sink {
   // A second connection: the source rows are streamed by a cursor on the first one, which SQLite keeps busy.
   const db = new DatabaseCtor(input.db.name);
-  db.pragma('busy_timeout = 5000');
-  const name = input.out.slice('sqlite:'.length);
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,60}$/.test(name)) throw new AppraiseError('INVALID_INPUT', `sqlite:${name}: a table name uses letters, digits and _ only`);
-  const table = `scores_${name}`;
-  const sql = scoreTableSql(table, header);
-  db.exec(sql.create);
-  const rowsDone = (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-  const insert = db.prepare(sql.insert);
-  const tx = db.transaction((lines: (string | number | null)[][]) => {
-    for (const l of lines) insert.run(l);
-  });
-  return {
-    rowsDone,
-    output: `${table} (workspace database)`,
-    write: (lines) => tx(lines),
-    finish: () => undefined,
-    close: () => db.close(),
-  };
+  try {
+    db.pragma('busy_timeout = 5000');
+    const name = input.out.slice('sqlite:'.length);
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,60}$/.test(name)) throw new AppraiseError('INVALID_INPUT', `sqlite:${name}: a table name uses letters, digits and _ only`);
+    const table = `scores_${name}`;
+    const sql = scoreTableSql(table, header);
+    const headerJson = JSON.stringify(header);
+    const open = db.transaction((): number => {
+      db.exec(SCORE_RUNS_SQL);
+      const meta = db.prepare('SELECT model_id, source_key, header, rows_done FROM score_runs WHERE table_name = ?').get(table) as
+        { model_id: string; source_key: string; header: string; rows_done: number } | undefined;
+      const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+      if (exists && meta && meta.model_id === run.modelId && meta.source_key === run.sourceKey && meta.header === headerJson) return meta.rows_done;
+      if (exists) {
+        const why = !meta
+          ? 'it has no record of the run that wrote it'
+          : meta.model_id !== run.modelId
+            ? 'it was written by another model'
+            : 'it was written from another source';
+        run.notes.push(`started over: ${table} was replaced because ${why}`);
+        db.exec(`DROP TABLE ${table}`);
+      }
+      db.exec(sql.create);
+      db.prepare('INSERT OR REPLACE INTO score_runs (table_name, model_id, source_key, header, rows_done) VALUES (?, ?, ?, ?, 0)').run(
+        table,
+        run.modelId,
+        run.sourceKey,
+        headerJson,
+      );
+      return 0;
+    });
+    const rowsDone = open.immediate();
+    const insert = db.prepare(sql.insert);
+    const progress = db.prepare('UPDATE score_runs SET rows_done = ? WHERE table_name = ?');
+    const tx = db.transaction((lines: (string | number | null)[][], done: number) => {
+      for (const l of lines) insert.run(l);
+      progress.run(done, table);
+    });
+    return {
+      rowsDone,
+      output: `${table} (workspace database)`,
+      write: (lines, done) => tx(lines, done),
+      finish: () => undefined,
+      close: () => db.close(),
+    };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
 }
 
 /**

@@ -108,6 +108,8 @@ export const scoreResultSchema = z.object({
   failed: z.number(),
   output: z.string(),
   seconds: z.number(),
+  /** What the run decided about an earlier, interrupted run (resumed, or started over and why). */
+  notes: z.array(z.string()).optional(),
 });
 export type ScoreResult = z.output<typeof scoreResultSchema>;
 

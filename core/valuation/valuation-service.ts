@@ -148,7 +148,6 @@ export class ValuationService implements ValuationServiceApi {
     warnings.push(...featureWarnings);
     const pred = await m.session.run(vector, 1, m.compiled.nFeatures);
     const { raw, estimate } = toBothSpaces(manifest, m.compiled, pred.raw[0], pred.value[0]);
-    if (!Number.isFinite(estimate)) throw new AppraiseError('INTERNAL', `the model produced a non-finite estimate (${estimate}) for a valid property`);
     const inverse = m.compiled.inverseTarget;
     // Unseen categories and inputs outside the training range widen the band, and say why.
     const widening = m.widener ? m.widener(vector, (c) => values[c]) : NO_WIDENING;

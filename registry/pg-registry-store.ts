@@ -3,6 +3,7 @@ import pg from 'pg';
 import { AppraiseError } from '../core/common/errors.js';
 import type { Channel, Role } from './registry-schemas.js';
 import type { AuditEntry, Credential, EnrolmentCode, RegistryStore, StoredReport } from './registry-store.js';
+import { toCredential, toReport, type CredentialRow, type ReportRow } from './registry-rows.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,41 +42,6 @@ const SCHEMA = `
   DROP TRIGGER IF EXISTS audit_no_change ON audit;
   CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();
 `;
-
-interface CredentialRow {
-  id: string;
-  role: Role;
-  name: string;
-  region: string | null;
-  channel: Channel | null;
-  public_key: string | null;
-  revoked_at: string | null;
-}
-interface ReportRow {
-  id: string;
-  device_id: string;
-  region: string;
-  idempotency_key: string;
-  received_at: string;
-  sealed_json: string;
-}
-const toCredential = (r: CredentialRow): Credential => ({
-  id: r.id,
-  role: r.role,
-  name: r.name,
-  region: r.region,
-  channel: r.channel,
-  publicKey: r.public_key,
-  revoked: r.revoked_at !== null,
-});
-const toReport = (r: ReportRow): StoredReport => ({
-  id: r.id,
-  deviceId: r.device_id,
-  region: r.region,
-  idempotencyKey: r.idempotency_key,
-  receivedAt: r.received_at,
-  sealedJson: r.sealed_json,
-});
 
 /**
  * The registry on PostgreSQL, for an organisation that runs several stateless registry instances on one database

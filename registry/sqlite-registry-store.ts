@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { AppraiseError } from '../core/common/errors.js';
 import type { Channel, Role } from './registry-schemas.js';
 import type { AuditEntry, Credential, EnrolmentCode, RegistryStore, StoredReport } from './registry-store.js';
+import { toCredential, toReport, type CredentialRow, type ReportRow } from './registry-rows.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,42 +58,6 @@ const SCHEMA = `
   CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
-
-interface CredentialRow {
-  id: string;
-  role: Role;
-  name: string;
-  region: string | null;
-  channel: Channel | null;
-  public_key: string | null;
-  revoked_at: string | null;
-}
-interface ReportRow {
-  id: string;
-  device_id: string;
-  region: string;
-  idempotency_key: string;
-  received_at: string;
-  sealed_json: string;
-}
-
-const toCredential = (r: CredentialRow): Credential => ({
-  id: r.id,
-  role: r.role,
-  name: r.name,
-  region: r.region,
-  channel: r.channel,
-  publicKey: r.public_key,
-  revoked: r.revoked_at !== null,
-});
-const toReport = (r: ReportRow): StoredReport => ({
-  id: r.id,
-  deviceId: r.device_id,
-  region: r.region,
-  idempotencyKey: r.idempotency_key,
-  receivedAt: r.received_at,
-  sealedJson: r.sealed_json,
-});
 
 /**
  * The registry's embedded storage: `registry.db` (SQLite, WAL) and a content-addressed `blobs/` folder beside it,

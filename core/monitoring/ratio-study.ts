@@ -1,4 +1,4 @@
-import { median } from '../training/accuracy-metrics.js';
+import { median, ratioStatistics } from '../training/accuracy-metrics.js';
 
 /** The IAAO ratio-study statistics of one group of sold properties (ratio = estimate / sale price). */
 export interface RatioStudy {
@@ -31,7 +31,6 @@ export function ratioStudy(estimate: ArrayLike<number>, price: ArrayLike<number>
   if (n === 0) throw new Error('ratioStudy needs at least one sale');
   const ratios = new Float64Array(n);
   const apes = new Float64Array(n);
-  let sumRatio = 0;
   let sumE = 0;
   let sumP = 0;
   let w10 = 0;
@@ -41,7 +40,6 @@ export function ratioStudy(estimate: ArrayLike<number>, price: ArrayLike<number>
     ratios[i] = estimate[i] / price[i];
     apes[i] = Math.abs(estimate[i] - price[i]) / price[i];
     if (apes[i] <= 0.1) w10++;
-    sumRatio += ratios[i];
     sumE += estimate[i];
     sumP += price[i];
     if (interval && Number.isFinite(interval.low[i]) && Number.isFinite(interval.high[i])) {
@@ -49,16 +47,14 @@ export function ratioStudy(estimate: ArrayLike<number>, price: ArrayLike<number>
       if (price[i] >= interval.low[i] && price[i] <= interval.high[i]) covered++;
     }
   }
-  const sorted = Float64Array.from(ratios).sort();
-  const med = median(sorted);
-  let absDev = 0;
-  for (let i = 0; i < n; i++) absDev += Math.abs(ratios[i] - med);
-  const prb = priceRelatedBias(ratios, estimate, price, med);
+  // A sorted copy: PRB below needs the ratios in sale order.
+  const { medianRatio, cod, prd } = ratioStatistics(Float64Array.from(ratios), sumE, sumP);
+  const prb = priceRelatedBias(ratios, estimate, price, medianRatio);
   return {
     n,
-    medianRatio: med,
-    cod: (100 * (absDev / n)) / med,
-    prd: sumRatio / n / (sumE / sumP),
+    medianRatio,
+    cod,
+    prd,
     ...prb,
     mdape: median(apes.sort()),
     within10: w10 / n,

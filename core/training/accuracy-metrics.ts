@@ -29,7 +29,6 @@ export function accuracyMetrics(
   let w20 = 0;
   let sumA = 0;
   let sumE = 0;
-  let sumRatio = 0;
   const apes = new Float64Array(nPositive);
   const ratios = new Float64Array(nPositive);
   let k = 0;
@@ -50,9 +49,7 @@ export function accuracyMetrics(
     if (p <= 0.2) w20++;
     sumA += a;
     sumE += e;
-    const ratio = e / a;
-    ratios[k++] = ratio;
-    sumRatio += ratio;
+    ratios[k++] = e / a;
   }
   let sumAll = 0;
   for (let i = 0; i < n; i++) sumAll += actual[i];
@@ -60,10 +57,7 @@ export function accuracyMetrics(
   let ssTot = 0;
   for (let i = 0; i < n; i++) ssTot += (actual[i] - meanA) ** 2;
   apes.sort();
-  ratios.sort();
-  const medianRatio = median(ratios);
-  let absDev = 0;
-  for (let i = 0; i < nPositive; i++) absDev += Math.abs(ratios[i] - medianRatio);
+  const { medianRatio, cod, prd } = ratioStatistics(ratios, sumE, sumA);
   return {
     n,
     rmseLog: Math.sqrt(seT / n),
@@ -76,9 +70,27 @@ export function accuracyMetrics(
     within20: w20 / nPositive,
     r2: ssTot > 0 ? 1 - se / ssTot : 0,
     medianRatio,
-    cod: (100 * (absDev / nPositive)) / medianRatio,
-    prd: sumRatio / nPositive / (sumE / sumA),
+    cod,
+    prd,
   };
+}
+
+/**
+ * The IAAO ratio-study core, shared by training's CV metrics and monitoring's ratio studies: median ratio, COD
+ * (mean absolute deviation about the median ratio, in percent of it) and PRD (mean ratio over the ratio of sums).
+ * `ratios` (estimate / price, any order) is sorted in place.
+ */
+export function ratioStatistics(ratios: Float64Array, sumEstimate: number, sumPrice: number): { medianRatio: number; cod: number; prd: number } {
+  const n = ratios.length;
+  ratios.sort();
+  const medianRatio = median(ratios);
+  let absDev = 0;
+  let sumRatio = 0;
+  for (let i = 0; i < n; i++) {
+    absDev += Math.abs(ratios[i] - medianRatio);
+    sumRatio += ratios[i];
+  }
+  return { medianRatio, cod: (100 * (absDev / n)) / medianRatio, prd: sumRatio / n / (sumEstimate / sumPrice) };
 }
 
 /** Median of an ascending array. */

@@ -1,5 +1,6 @@
 import { badFile, invalidInput } from '../common/errors.js';
 import type { FeatureKind, SerializedTree, TreeEnsemble } from '../learner/model/tree-model.js';
+import { appendNode, emptyTree } from '../learner/model/tree-model.js';
 import { float32Below, type ConvertedModel } from './xgboost-model.js';
 
 /**
@@ -113,18 +114,8 @@ function convertTree(b: TreeBlock, source: string, inputs: { kinds: FeatureKind[
   if (!Number.isInteger(nLeaves) || nLeaves < 1 || leafValue.length !== nLeaves)
     throw fail(`num_leaves ${f.get('num_leaves')} does not match ${leafValue.length} leaf values`);
   const leafCover = numbers(f.get('leaf_weight')).length === nLeaves ? numbers(f.get('leaf_weight')) : numbers(f.get('leaf_count'));
-  const out: SerializedTree = { feature: [], threshold: [], categories: [], defaultLeft: [], left: [], right: [], value: [], cover: [] };
-  const push = (): number => {
-    out.feature.push(-1);
-    out.threshold.push(0);
-    out.categories.push(null);
-    out.defaultLeft.push(0);
-    out.left.push(-1);
-    out.right.push(-1);
-    out.value.push(0);
-    out.cover.push(0);
-    return out.feature.length - 1;
-  };
+  const out = emptyTree();
+  const push = (): number => appendNode(out);
   const leaf = (k: number): number => {
     if (k < 0 || k >= nLeaves) throw fail(`leaf ${k} is outside 0..${nLeaves - 1}`);
     const id = push();

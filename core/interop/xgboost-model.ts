@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badFile, invalidInput } from '../common/errors.js';
 import type { FeatureKind, SerializedTree, TreeEnsemble } from '../learner/model/tree-model.js';
+import { appendNode, emptyTree } from '../learner/model/tree-model.js';
 
 /**
  * Converts XGBoost's JSON model format (`Booster.save_model('m.json')`, also what `xgboost.spark` and
@@ -198,19 +199,11 @@ function convertTree(
     catsOf.set(nid, (t.categories ?? []).slice(beg, beg + size));
   });
   // Renumber depth-first from the root: XGBoost may leave deleted (pruned) nodes in the arrays.
-  const out: SerializedTree = { feature: [], threshold: [], categories: [], defaultLeft: [], left: [], right: [], value: [], cover: [] };
+  const out = emptyTree();
   const visit = (src: number, depth: number): number => {
     if (src < 0 || src >= n) throw fail(`child ${src} is outside 0..${n - 1}`);
     if (depth > 256) throw fail('deeper than 256 levels (cyclic children?)');
-    const id = out.feature.length;
-    out.feature.push(-1);
-    out.threshold.push(0);
-    out.categories.push(null);
-    out.defaultLeft.push(0);
-    out.left.push(-1);
-    out.right.push(-1);
-    out.value.push(0);
-    out.cover.push(t.sum_hessian[src]);
+    const id = appendNode(out, t.sum_hessian[src]);
     const cond = t.split_conditions[src];
     if (t.left_children[src] === -1) {
       if (cond === null) throw fail(`leaf ${src} has no value`);

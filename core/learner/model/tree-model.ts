@@ -42,6 +42,24 @@ export function predictRaw(model: TreeEnsemble, row: ArrayLike<number>): number 
   return sum;
 }
 
+/** A tree with no nodes yet, for learners and importers that build one node at a time. */
+export function emptyTree(): SerializedTree {
+  return { feature: [], threshold: [], categories: [], defaultLeft: [], left: [], right: [], value: [], cover: [] };
+}
+
+/** Appends a leaf (no split, value 0, the given cover) and returns its index; a split is set on it afterwards. */
+export function appendNode(t: SerializedTree, cover = 0): number {
+  t.feature.push(-1);
+  t.threshold.push(0);
+  t.categories.push(null);
+  t.defaultLeft.push(0);
+  t.left.push(-1);
+  t.right.push(-1);
+  t.value.push(0);
+  t.cover.push(cover);
+  return t.feature.length - 1;
+}
+
 export function leafIndex(t: SerializedTree, row: ArrayLike<number>): number {
   let i = 0;
   while (t.feature[i] !== -1) i = childOf(t, i, row);

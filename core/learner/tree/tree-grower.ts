@@ -1,4 +1,5 @@
 import type { SerializedTree } from '../model/tree-model.js';
+import { appendNode, emptyTree } from '../model/tree-model.js';
 import { MAX_FLOAT32, type FeatureBins } from '../data/feature-binning.js';
 import type { NodeBatchRunner } from './node-batch-runner.js';
 import type { NodeBatch } from './node-batch.js';
@@ -240,21 +241,13 @@ export class TreeGrower {
 
 /** Accumulates a tree in both the shared serialized format and the bin-space form. */
 class TreeBuilder {
-  private readonly t: SerializedTree = { feature: [], threshold: [], categories: [], defaultLeft: [], left: [], right: [], value: [], cover: [] };
+  private readonly t: SerializedTree = emptyTree();
   private readonly leftBins: (Uint8Array | null)[] = [];
 
   addNode(cover: number): number {
-    const t = this.t;
-    t.feature.push(-1);
-    t.threshold.push(0);
-    t.categories.push(null);
-    t.defaultLeft.push(0);
-    t.left.push(-1);
-    t.right.push(-1);
-    t.value.push(0);
-    t.cover.push(cover);
+    const id = appendNode(this.t, cover);
     this.leftBins.push(null);
-    return t.feature.length - 1;
+    return id;
   }
 
   setSplit(id: number, s: SplitCandidate, fb: FeatureBins, coverLeft: number, coverRight: number): [number, number] {

@@ -1,14 +1,21 @@
 import { z } from 'zod';
+import { channelSchema, regionSchema, tufMetadataSchema } from '../core/sync/sync-schemas.js';
+
+// Shapes a device reads too live in core/sync (the registry may import core/sync, never the other way round).
+export {
+  channelSchema,
+  enrolmentSchema,
+  regionSchema,
+  tufMetadataSchema,
+  type Channel,
+  type Enrolment,
+  type TufMetadataJson,
+} from '../core/sync/sync-schemas.js';
 
 /** Shapes of the registry's HTTP API: the one source for route validation, OpenAPI and the device's client. */
 
 export const roleSchema = z.enum(['admin', 'publisher', 'device']);
 export type Role = z.output<typeof roleSchema>;
-
-/** Region and channel names appear in URLs and file names: short, lower-case, no separators. */
-export const regionSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a region is 1–40 lower-case letters, digits or dashes');
-export const channelSchema = z.enum(['stable', 'beta']);
-export type Channel = z.output<typeof channelSchema>;
 
 export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
@@ -22,12 +29,6 @@ export const repositoryKeysSchema = z.object({
   onlineKey: z.object({ keyId: z.string(), publicKey: z.string() }),
 });
 export type RepositoryKeys = z.output<typeof repositoryKeysSchema>;
-
-/** TUF metadata travels as its JSON form; @tufjs/models parses and verifies it. */
-export const tufMetadataSchema = z
-  .object({ signed: z.record(z.string(), z.unknown()), signatures: z.array(z.object({ keyid: z.string(), sig: z.string() })) })
-  .passthrough();
-export type TufMetadataJson = z.output<typeof tufMetadataSchema>;
 
 export const createCredentialBodySchema = z.object({ role: z.enum(['admin', 'publisher']), name: z.string().min(1).max(100) });
 export const credentialIssuedSchema = z.object({ id: z.string(), role: roleSchema, token: z.string() });
@@ -50,19 +51,6 @@ export const enrolBodySchema = z.object({
   /** The device's Ed25519 public key (hex) its reports are signed with. */
   publicKey: z.string().regex(/^[0-9a-f]{64}$/, 'publicKey must be an Ed25519 public key as 64 hex characters'),
 });
-export const enrolmentSchema = z.object({
-  deviceId: z.string(),
-  token: z.string(),
-  region: regionSchema,
-  channel: channelSchema,
-  /** The region's X25519 key pair (raw, base64): the device decrypts bundles with it. */
-  regionKey: z.object({ publicKey: z.string(), privateKey: z.string() }),
-  /** The registry's X25519 public key reports are encrypted for. */
-  reportPublicKey: z.string(),
-  /** The repository's current root: the device's initial trust anchor. */
-  root: tufMetadataSchema,
-});
-export type Enrolment = z.output<typeof enrolmentSchema>;
 
 export const publishBodySchema = z.object({
   /** The target's file name in the repository, e.g. `models/<modelId>.bundle`. */

@@ -1,24 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { AppraiseError } from '../common/errors.js';
 import { generateEd25519Key } from './signing-keys.js';
-import { deviceEnrolmentSchema, type DeviceEnrolment } from './sync-schemas.js';
+import { deviceEnrolmentSchema, enrolmentSchema, type DeviceEnrolment } from './sync-schemas.js';
 
 /** Where a workspace keeps its sync state: the enrolment and, per repository, tuf-js's trusted metadata. */
 export const syncDir = (workspaceDir: string) => join(workspaceDir, 'sync');
 export const trustedMetadataDir = (workspaceDir: string, e: Pick<DeviceEnrolment, 'region' | 'channel'>) =>
   join(syncDir(workspaceDir), 'tuf', `${e.region}-${e.channel}`);
-
-const enrolResponseSchema = z.object({
-  deviceId: z.string(),
-  token: z.string(),
-  region: z.string(),
-  channel: z.enum(['stable', 'beta']),
-  regionKey: z.object({ publicKey: z.string(), privateKey: z.string() }),
-  reportPublicKey: z.string(),
-  root: z.record(z.string(), z.unknown()),
-});
 
 function writeAtomic(path: string, text: string, mode: number): void {
   const tmp = `${path}.tmp`;
@@ -55,7 +44,7 @@ export async function enrolDevice(workspaceDir: string, registryUrl: string, cod
       `enrolment refused: ${message}`,
     );
   }
-  const parsed = enrolResponseSchema.safeParse(body);
+  const parsed = enrolmentSchema.safeParse(body);
   if (!parsed.success) throw new AppraiseError('BAD_FILE', 'the registry sent an enrolment answer this version does not understand');
   // The schema keeps what the device stores; the root goes to the trusted-metadata folder instead.
   const clean = deviceEnrolmentSchema.parse({ format: 'appraise-device/1', registryUrl, deviceKey, ...parsed.data });

@@ -1,6 +1,31 @@
 import { z } from 'zod';
 import { ed25519KeySchema } from './signing-keys.js';
 
+/** Region and channel names appear in URLs and file names: short, lower-case, no separators. */
+export const regionSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a region is 1–40 lower-case letters, digits or dashes');
+export const channelSchema = z.enum(['stable', 'beta']);
+export type Channel = z.output<typeof channelSchema>;
+
+/** TUF metadata travels as its JSON form; @tufjs/models parses and verifies it. */
+export const tufMetadataSchema = z
+  .object({ signed: z.record(z.string(), z.unknown()), signatures: z.array(z.object({ keyid: z.string(), sig: z.string() })) })
+  .passthrough();
+export type TufMetadataJson = z.output<typeof tufMetadataSchema>;
+
+export const enrolmentSchema = z.object({
+  deviceId: z.string(),
+  token: z.string(),
+  region: regionSchema,
+  channel: channelSchema,
+  /** The region's X25519 key pair (raw, base64): the device decrypts bundles with it. */
+  regionKey: z.object({ publicKey: z.string(), privateKey: z.string() }),
+  /** The registry's X25519 public key reports are encrypted for. */
+  reportPublicKey: z.string(),
+  /** The repository's current root: the device's initial trust anchor. */
+  root: tufMetadataSchema,
+});
+export type Enrolment = z.output<typeof enrolmentSchema>;
+
 /** What a device keeps after enrolment, in `<workspace>/sync/device.json` (owner-only file mode). */
 export const deviceEnrolmentSchema = z.object({
   format: z.literal('appraise-device/1'),

@@ -62,7 +62,38 @@ export interface DispatcherOptions {
 }
 
 type ImmediateMethod = Exclude<MethodName, JobMethodName>;
-type Handlers = { [M in ImmediateMethod]: (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> };
+type Handler<M extends ImmediateMethod> = (input: ParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
+
+/** The services a contract method can be bound to by its name. */
+type NamedServices = Omit<ApiServices, 'workspaceDir'>;
+type NamespaceOf<M> = M extends `${infer N}.${string}` ? N : never;
+type FunctionOf<M> = M extends `${string}.${infer F}` ? F : never;
+type ServiceOf<M> = NamespaceOf<M> extends keyof NamedServices ? NonNullable<NamedServices[NamespaceOf<M>]> : never;
+/**
+ * True when `services.<ns>.<name>` takes exactly the contract's parsed input (or nothing) and returns its output.
+ * Checked through Parameters/ReturnType rather than assignability of the method itself, because TypeScript
+ * compares method parameters bivariantly: a service needing a field the contract leaves optional would pass.
+ */
+type Fits<M extends ImmediateMethod, F> = F extends (...args: infer A) => infer R
+  ? [Awaited<R>] extends [MethodOutput<M>]
+    ? A extends []
+      ? true
+      : A extends [(infer P)?]
+        ? [ParsedInput<M>] extends [P]
+          ? true
+          : false
+        : false
+    : false
+  : false;
+/** Methods named `<ns>.<name>` whose service method of that name fits: the dispatcher calls them by name. */
+type BoundByName = {
+  [M in ImmediateMethod]: FunctionOf<M> extends keyof ServiceOf<M> ? (Fits<M, ServiceOf<M>[FunctionOf<M>]> extends true ? M : never) : never;
+}[ImmediateMethod];
+/**
+ * Every other immediate method needs a handler here (a missing one is a compile error): the ones that compose
+ * several services, or whose service method has positional arguments.
+ */
+type Handlers = { [M in Exclude<ImmediateMethod, BoundByName>]: Handler<M> } & { [M in BoundByName]?: Handler<M> };
 
 const isJobMethod = (m: MethodName): m is JobMethodName => Object.prototype.hasOwnProperty.call(jobContract, m);
 
@@ -91,9 +122,7 @@ export class ApiDispatcher {
     if (!parsed.success) throw invalidInputFrom(method, parsed.error);
     let output: unknown;
     try {
-      output = isJobMethod(method)
-        ? this.startJob(method, parsed.data as ParsedInput<typeof method>)
-        : await (this.handlers[method] as (i: unknown) => unknown)(parsed.data);
+      output = isJobMethod(method) ? this.startJob(method, parsed.data as ParsedInput<typeof method>) : await this.handlerFor(method)(parsed.data);
     } catch (e) {
       throw e instanceof AppraiseError ? e : new AppraiseError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
     }
@@ -154,6 +183,25 @@ export class ApiDispatcher {
     return { jobId: info.jobId };
   }
 
+  /**
+   * The method's handler: an explicit one from `buildHandlers()`, else the service method of the same name —
+   * `models.list` calls `services.models.list(input)`. The types above guarantee that such a method exists and
+   * fits whenever its service is present; an optional service that is absent answers NOT_FOUND.
+   */
+  private handlerFor(method: ImmediateMethod): (input: unknown) => unknown {
+    const explicit = (this.handlers as Partial<Record<ImmediateMethod, (input: unknown) => unknown>>)[method];
+    if (explicit) return explicit;
+    const dot = method.indexOf('.');
+    const unbound = () => new AppraiseError('INTERNAL', `no handler for ${method} (a bug: the contract and the services disagree)`);
+    if (dot < 0) throw unbound();
+    const namespace = method.slice(0, dot) as keyof NamedServices;
+    const service = this.services[namespace] as unknown as Record<string, unknown> | undefined;
+    if (!service) throw new AppraiseError('NOT_FOUND', `the ${namespace} service is not available in this build of Appraise`);
+    const fn = service[method.slice(dot + 1)];
+    if (typeof fn !== 'function') throw unbound();
+    return (input) => (fn as (i: unknown) => unknown).call(service, input);
+  }
+
   private check(schema: z.ZodType, value: unknown, what: string): void {
     const checked = schema.safeParse(value);
     if (!checked.success)
@@ -203,7 +251,6 @@ export class ApiDispatcher {
         const r = validateProperty(ds.config, input, { skip });
         return r.ok ? { ok: true, errors: [] } : { ok: false, errors: r.errors };
       },
-      'datasets.list': () => s.datasets.list(),
       'datasets.get': ({ ref }) => {
         const d = s.datasets.get(ref);
         return { ...summarize(d), columnsDetail: d.columns, parentId: d.parentId, quality: d.quality };
@@ -211,10 +258,8 @@ export class ApiDispatcher {
       'datasets.delete': ({ ref }) => s.datasets.delete(ref),
       'datasets.quarantine': ({ ref, limit, offset }) => s.datasets.quarantine(ref, limit, offset),
       'datasets.quality': ({ ref }) => s.datasets.get(ref).quality,
-      'models.list': () => this.need('models').list(),
       'models.manifest': ({ ref }) => this.need('models').manifest(ref),
       'models.promote': ({ ref }) => this.need('models').promote(ref),
-      'models.rollback': () => this.need('models').rollback(),
       'models.archive': ({ ref }) => this.need('models').archive(ref),
       'models.export': ({ ref, dir }) => this.need('models').exportTo(ref, dir),
       'models.import': ({ onnx, manifest }) => this.need('models').importFrom(onnx, manifest),
@@ -231,7 +276,6 @@ export class ApiDispatcher {
       'history.list': () => s.history.list(),
       'history.save': ({ label, valuation }) => s.history.save(label, valuation),
       'history.delete': ({ id }) => ({ deleted: s.history.delete(id) }),
-      'monitoring.report': ({ model, since, until }) => this.need('monitoring').report({ model, since, until }),
       'monitoring.recordSale': ({ predictionId, price, saleDate }) => this.need('monitoring').recordSale(predictionId, price, saleDate ?? null),
     };
   }

@@ -4,7 +4,9 @@
  */
 import os from 'node:os';
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordedFigures, saveBenchResults } from './bench-results.js';
 
 export interface BenchModule {
   /** One line saying what the bench measures and against which baseline. */
@@ -30,7 +32,20 @@ async function main(): Promise<void> {
   const mod = (await import(`./${name}.bench.js`)) as BenchModule;
   console.log(`bench ${name}: ${mod.description}`);
   console.log(machineLine());
+  const startedAt = new Date().toISOString();
+  const loadStart = os.loadavg()[0];
   await mod.run(args);
+  // Child-mode invocations (a bench re-running itself for a clean RSS) print JSON for the parent and save nothing.
+  if (args.includes('--child') || recordedFigures().length === 0) return;
+  const file = saveBenchResults(join(here, '..', '..', 'bench', 'results'), {
+    bench: name,
+    args,
+    description: mod.description,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    load: { start: loadStart, end: os.loadavg()[0] },
+  });
+  console.log(`\nresults saved: ${file} (docs/benchmarks.md: npx tsx scripts/generate-benchmarks-doc.ts)`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

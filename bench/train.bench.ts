@@ -15,11 +15,15 @@ import type { GbdtParams } from '../core/learner/boosting/gbdt-params.js';
 import type { TrainingData } from '../core/learner/data/training-data.js';
 import { SeededRandom } from '../core/common/seeded-random.js';
 import { kcFoldRows, loadKcAnchorTable } from './kc-anchor-matrix.js';
+import { recordFigure } from './bench-results.js';
 import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';
 
 export const description =
   'training time and peak RSS, depth-6 XGBoost-equivalent settings, vs XGBoost hist on the same matrix (KC fold or --rows N bootstrap)';
 
+// Issue 10's targets: at most 0.8× XGBoost's wall time at no more than its peak memory, in the same run.
+const TARGET_TIME_RATIO = 0.8;
+const TARGET_MEMORY_RATIO = 1.0;
 const ANCHOR_XGB_SECONDS = 2.24;
 const ANCHOR_1M = { seconds: 51.3, rssMiB: 697 };
 
@@ -136,6 +140,29 @@ export async function run(args: string[]): Promise<void> {
   }
   if (rows > 0) console.log(`  anchor XGBoost 1M rows: ${ANCHOR_1M.seconds} s, ${ANCHOR_1M.rssMiB} MiB`);
   else console.log(`  anchor XGBoost: ${ANCHOR_XGB_SECONDS} s`);
-  console.log(`  time ratio ours / XGBoost (${source}): ${fmt(oursS / xgbSeconds, 2)}  (target <= 1.5)`);
-  if (Number.isFinite(xgbRss)) console.log(`  memory ratio ours / XGBoost (${source}): ${fmt(oursRss / xgbRss, 2)}  (target <= 1.5)`);
+  const timeRatio = oursS / xgbSeconds;
+  console.log(`  time ratio ours / XGBoost (${source}): ${fmt(timeRatio, 2)}  (target <= ${TARGET_TIME_RATIO})`);
+  const kase = `${label}, ${rounds} rounds, ${threads} threads`;
+  recordFigure({ case: kase, metric: 'ours wall time (median)', value: Number(oursS.toFixed(3)), unit: 's' });
+  recordFigure({ case: kase, metric: `XGBoost wall time (${source})`, value: Number(xgbSeconds.toFixed(3)), unit: 's' });
+  recordFigure({
+    case: kase,
+    metric: `time ratio ours / XGBoost (${source})`,
+    value: Number(timeRatio.toFixed(3)),
+    unit: '×',
+    target: `≤ ${TARGET_TIME_RATIO}×`,
+    met: timeRatio <= TARGET_TIME_RATIO,
+  });
+  if (Number.isFinite(xgbRss)) {
+    const memRatio = oursRss / xgbRss;
+    console.log(`  memory ratio ours / XGBoost (${source}): ${fmt(memRatio, 2)}  (target <= ${TARGET_MEMORY_RATIO})`);
+    recordFigure({
+      case: kase,
+      metric: `peak RSS ratio ours / XGBoost (${source})`,
+      value: Number(memRatio.toFixed(3)),
+      unit: '×',
+      target: `≤ ${TARGET_MEMORY_RATIO}×`,
+      met: memRatio <= TARGET_MEMORY_RATIO,
+    });
+  }
 }

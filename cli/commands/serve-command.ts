@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { serveUntilSignal } from '../../core/app/serve-web-app.js';
 import { globals } from './context.js';
+import { roleSchema, type Role } from '../../core/contract/roles.js';
+import { AppraiseError } from '../../core/common/errors.js';
 
 /** `appraise serve`: registered by cli/main.ts. */
 export function registerServeCommand(program: Command): void {
@@ -9,8 +11,22 @@ export function registerServeCommand(program: Command): void {
     .description('serve the Appraise app on 127.0.0.1 for a browser; prints the address to open (with its access token)')
     .option('-p, --port <n>', 'port (default: a free one)', (v) => Number.parseInt(v, 10))
     .option('--demo', 'on an empty workspace, import the bundled King County data and demo model first', false)
-    .action(async (opts: { port?: number; demo: boolean }, cmd: Command) => {
+    .option(
+      '--allow-dir <dir>',
+      "a folder the app may read files from and write files to (repeatable); default: only the workspace's files/ folder",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option(
+      '--role <role>',
+      'what the browser session may do: appraiser (value, save, export, read) or analyst (also ingest, train, promote, settings, sync)',
+      'analyst',
+    )
+    .action(async (opts: { port?: number; demo: boolean; allowDir: string[]; role: string }, cmd: Command) => {
       const g = globals(cmd);
-      await serveUntilSignal({ workspace: g.workspace, port: opts.port, demo: opts.demo, quiet: g.quiet || g.json });
+      const role = roleSchema.safeParse(opts.role);
+      if (!role.success) throw new AppraiseError('INVALID_INPUT', `--role must be appraiser or analyst, not "${opts.role.slice(0, 40)}"`);
+      const chosen: Role = role.data;
+      await serveUntilSignal({ workspace: g.workspace, port: opts.port, demo: opts.demo, quiet: g.quiet || g.json, allowDirs: opts.allowDir, role: chosen });
     });
 }

@@ -1,6 +1,8 @@
+import { dirname } from 'node:path';
 import { listenWebHost, type ListeningWebHost } from '../api/web-host.js';
 import { createAppHost } from './app-host.js';
 import { installationPaths } from './installation.js';
+import type { Role } from '../contract/roles.js';
 
 export interface ServeOptions {
   workspace?: string;
@@ -9,6 +11,13 @@ export interface ServeOptions {
   demo?: boolean;
   /** Print the URL only (no banner). */
   quiet?: boolean;
+  /**
+   * Folders the API may read and write besides the workspace's files/ folder (`--allow-dir`, repeatable); the
+   * bundled demo data is readable too. Everything else is refused with FORBIDDEN (issue 14, #5; docs/security.md).
+   */
+  allowDirs?: string[];
+  /** The role of the browser's session (`--role`, core/contract/roles.ts); default analyst. */
+  role?: Role;
 }
 
 /**
@@ -21,6 +30,8 @@ export async function startWebHost(o: ServeOptions): Promise<{ host: ListeningWe
     workspace: o.workspace,
     demo,
     prepareDemo: Boolean(o.demo && demo),
+    role: o.role,
+    confine: { allowDirs: o.allowDirs ?? [], readOnlyDirs: demo ? [dirname(demo.csv), dirname(demo.config)] : [] },
     onPreparingDemo: () => {
       if (!o.quiet) process.stderr.write('appraise: first run: importing the King County demo workspace…\n');
     },

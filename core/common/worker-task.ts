@@ -33,6 +33,11 @@ export interface WorkerTaskOptions<Progress> {
   /** End the thread as soon as the task settles instead of letting it exit by itself. Default false. */
   terminateWhenSettled?: boolean;
   resourceLimits?: ResourceLimits;
+  /**
+   * The error a thread that ran out of its `resourceLimits` memory settles with. Default INTERNAL; owners whose
+   * memory use follows the user's settings (the ingest batch size) say which setting to change (issue 14, #8).
+   */
+  outOfMemoryError?: () => AppraiseError;
   transferList?: Transferable[];
 }
 
@@ -101,7 +106,12 @@ export function runWorkerTask<Start, Progress, Result>(
     } else if (m.type === 'done') settle(null, m.result);
     else settle(deserializeError(m.error));
   });
-  worker.on('error', (e) => settle(new AppraiseError('INTERNAL', `${options.describe} failed: ${e.message}`, { cause: e })));
+  worker.on('error', (e) => {
+    const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+    settle(
+      oom && options.outOfMemoryError ? options.outOfMemoryError() : new AppraiseError('INTERNAL', `${options.describe} failed: ${e.message}`, { cause: e }),
+    );
+  });
   worker.on('exit', (code) => settle(cancelled ? cancelError() : new AppraiseError('INTERNAL', `${options.describe} exited (code ${code}) before finishing`)));
   if (options.signal?.aborted) cancel();
   else options.signal?.addEventListener('abort', cancel, { once: true });

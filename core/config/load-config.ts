@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
 import { AppraiseError } from '../common/errors.js';
+import { quoteForMessage } from '../common/quote-for-message.js';
 import { datasetConfigSchema, type DatasetConfig, type ColumnType } from './dataset-config.schema.js';
 import { withoutDisplayKeys } from './display-keys.js';
 import { ruleProblems } from './config-rules.js';
@@ -40,11 +41,22 @@ export function parseConfig(text: string, source = '<config>'): LoadedConfig {
     const problems = doc.errors.map((e) => ({
       path: '',
       line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
-      message: `YAML syntax: ${e.message.split('\n')[0]}`,
+      message: `YAML syntax: ${capped(e.message.split('\n')[0])}`,
     }));
     throw configError(source, problems);
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 50 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 50 });
+  } catch (e) {
+    // The yaml library refuses alias bombs (and other documents it cannot build) with a plain ReferenceError:
+    // that is the config's fault, not a bug (issue 14, #8).
+    const why =
+      e instanceof Error && /alias/i.test(e.message)
+        ? 'it expands aliases (*name) too many times; write the values out instead of repeating aliases'
+        : `it cannot be read: ${capped(e instanceof Error ? e.message : String(e))}`;
+    throw configError(source, [{ path: '', message: `YAML: ${why}` }]);
+  }
   const parsed = datasetConfigSchema.safeParse(raw, { reportInput: true });
   const lineOf = (path: (string | number)[]): number | undefined => {
     for (let n = path.length; n >= 0; n--) {
@@ -77,19 +89,25 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') {
     const got = 'input' in issue ? issue.input : undefined;
     if (got === undefined) return `required: expected ${issue.expected}`;
-    return `expected ${article(issue.expected)}, got ${JSON.stringify(got)}`;
+    // The value is quoted only in part: a config path pointing at any other file put all of it here (issue 14, #5).
+    return `expected ${article(issue.expected)}, got ${quoteForMessage(got)}`;
   }
   if (issue.code === 'unrecognized_keys')
     return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see docs/config.md)`;
   if (issue.code === 'invalid_key') {
     // zod's own text is only "Invalid key in record": say which name and what a name may be.
     const inner = [...new Set(issue.issues.map((i) => i.message))].join('; ');
-    return `the column name ${JSON.stringify(issue.input)} is not allowed: ${inner}`;
+    return `the column name ${quoteForMessage(issue.input, 80)} is not allowed: ${inner}`;
   }
   if (issue.code === 'invalid_union' && 'discriminator' in issue) {
     return `unknown ${String(issue.discriminator)}; use one of the documented kinds (see docs/config.md)`;
   }
-  return issue.message;
+  return capped(issue.message);
+}
+
+/** A message of a validation rule, which may quote what it refused: kept to a sentence. */
+function capped(message: string): string {
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }
 
 function article(expected: string): string {

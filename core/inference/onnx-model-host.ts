@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { notFound, serializeError, type SerializedError } from '../common/errors.js';
-import { OnnxSession } from './onnx-session.js';
+import { OnnxSession, type OnnxSessionOptions } from './onnx-session.js';
 import type { Prediction } from './prediction.js';
 
 export type HostResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
@@ -19,9 +19,9 @@ export class OnnxModelHost {
   private readonly sessions = new Map<string, OnnxSession>();
 
   /** Loads (or replaces) a model. A replaced session is closed after its in-flight runs finish. */
-  async load(modelId: string, onnxBytes: Uint8Array): Promise<HostResult<LoadedModelInfo>> {
+  async load(modelId: string, onnxBytes: Uint8Array, options: Pick<OnnxSessionOptions, 'operatorAllowList'> = {}): Promise<HostResult<LoadedModelInfo>> {
     return settle(async () => {
-      const session = await OnnxSession.create(onnxBytes);
+      const session = await OnnxSession.create(onnxBytes, options);
       const previous = this.sessions.get(modelId);
       this.sessions.set(modelId, session);
       await previous?.close();

@@ -1,4 +1,5 @@
 import type { DatasetConfig, ColumnConfig } from '../config/dataset-config.schema.js';
+import { quoteForMessage } from '../common/quote-for-message.js';
 import { badFile } from '../common/errors.js';
 import { compileColumnParser, FieldProblem, sqliteTypeOf, type ColumnParser, type NormalizedValue, type ProblemKind } from './column-parser.js';
 import { compileRowRules, type RowRules } from './row-rules.js';
@@ -74,7 +75,11 @@ export function mapHeader(config: DatasetConfig, header: string[]): HeaderMappin
   const ignored = cleaned.filter((h) => h !== '' && !wanted.has(h));
   if (config.dataset.extraColumns === 'error' && ignored.length > 0) {
     throw badFile(
-      `the file has columns the config does not declare: ${ignored.map((h) => JSON.stringify(h)).join(', ')} (set dataset.extraColumns: ignore to skip them)`,
+      // Header text is the file's: quoted in part, and only the first few (issue 14, #5).
+      `the file has columns the config does not declare: ${ignored
+        .slice(0, 20)
+        .map((h) => quoteForMessage(h, 40))
+        .join(', ')}${ignored.length > 20 ? ` and ${ignored.length - 20} more` : ''} (set dataset.extraColumns: ignore to skip them)`,
     );
   }
   return {

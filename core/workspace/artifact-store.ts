@@ -22,7 +22,9 @@ export class ArtifactStore {
   put(bytes: Uint8Array): string {
     const sha = createHash('sha256').update(bytes).digest('hex');
     const final = this.pathOf(sha);
-    if (existsSync(final)) return sha;
+    // An existing file is kept only when it still holds these bytes: putting the genuine bytes again repairs a
+    // damaged or tampered artifact instead of silently keeping it (issue 14, #8).
+    if (existsSync(final) && createHash('sha256').update(readFileSync(final)).digest('hex') === sha) return sha;
     mkdirSync(join(this.root, 'sha256', sha.slice(0, 2)), { recursive: true });
     const tmp = join(this.root, 'tmp', `${sha}.${randomUUID()}`);
     writeFileSync(tmp, bytes);

@@ -1,0 +1,14 @@
+/** Entry of the model process (model-process.ts): exposes one OnnxModelHost to its parent over the IPC channel. */
+import { OnnxModelHost } from './onnx-model-host.js';
+import type { ModelProcessReply } from './model-process.js';
+
+if (!process.send) throw new Error('model-process-entry must run as a child process with an IPC channel');
+const host = new OnnxModelHost();
+const send = process.send.bind(process);
+
+process.on('message', (m: { id: number; method: 'load' | 'predict' | 'unload' | 'close'; args: unknown[] }) => {
+  const call = (host[m.method] as (...a: unknown[]) => Promise<ModelProcessReply['result']>).apply(host, m.args);
+  void call.then((result) => send({ id: m.id, result } satisfies ModelProcessReply));
+});
+// The parent is gone (or closed the channel): nothing can ask for work any more.
+process.on('disconnect', () => process.exit(0));

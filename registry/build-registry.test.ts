@@ -99,6 +99,10 @@ test('rate limits apply per credential', async () => {
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) codes.push((await limited.app.inject({ url: '/admin/devices', headers: { authorization: `Bearer ${token}` } })).statusCode);
     expect(codes).toEqual([200, 200, 200, 429, 429]);
+    // The refusal says what it is (not FORBIDDEN: the credential is fine) and when to come back.
+    const refused = await limited.app.inject({ url: '/admin/devices', headers: { authorization: `Bearer ${token}` } });
+    expect(refused.json()).toMatchObject({ error: { code: 'RATE_LIMITED', message: /too many requests/ } });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect((await limited.app.inject({ url: '/admin/devices', headers: { authorization: `Bearer ${other}` } })).statusCode).toBe(200);
   } finally {
     await limited.close();

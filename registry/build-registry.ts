@@ -69,6 +69,7 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   CANCELLED: 499,
   OFFLINE: 503,
   INTERNAL: 500,
@@ -96,7 +97,8 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
       return reply.status(400).send(errorJson('INVALID_INPUT', `the request does not match the API: ${issues}`));
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send(errorJson('TOO_LARGE', 'the request body is over the limit'));
-    if (err.statusCode === 429) return reply.status(429).send(errorJson('FORBIDDEN', 'too many requests for this credential; slow down'));
+    if (err.statusCode === 429)
+      return reply.status(429).send(errorJson('RATE_LIMITED', 'too many requests for this credential; slow down and try again after the Retry-After delay'));
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)
       return reply.status(err.statusCode).send(errorJson('INVALID_INPUT', err.message));
     app.log.error(err);

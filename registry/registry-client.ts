@@ -41,9 +41,11 @@ export class RegistryClient {
               ? 'NOT_FOUND'
               : response.status === 409
                 ? 'CONFLICT'
-                : response.status >= 500
-                  ? 'OFFLINE'
-                  : 'INVALID_INPUT';
+                : response.status === 429
+                  ? 'RATE_LIMITED'
+                  : response.status >= 500
+                    ? 'OFFLINE'
+                    : 'INVALID_INPUT';
       throw new AppraiseError(code, `registry: ${err?.message ?? `HTTP ${response.status}`}`);
     }
     return schema.parse(json);

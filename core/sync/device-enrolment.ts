@@ -40,7 +40,7 @@ export async function enrolDevice(workspaceDir: string, registryUrl: string, cod
   if (!response.ok) {
     const message = (body as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${response.status}`;
     throw new AppraiseError(
-      response.status === 401 ? 'UNAUTHORIZED' : response.status === 403 ? 'FORBIDDEN' : 'INVALID_INPUT',
+      response.status === 401 ? 'UNAUTHORIZED' : response.status === 403 ? 'FORBIDDEN' : response.status === 429 ? 'RATE_LIMITED' : 'INVALID_INPUT',
       `enrolment refused: ${message}`,
     );
   }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Updater } from 'tuf-js';
 import { z } from 'zod';
-import { AppraiseError } from '../common/errors.js';
+import { AppraiseError, type ErrorCode } from '../common/errors.js';
 import type { ModelService } from '../models/model-service.js';
 import { importBundle, parseBundle } from './model-bundle.js';
 import { AuthenticatedFetcher } from './registry-fetcher.js';
@@ -10,16 +10,25 @@ import { open, parseSealedBox } from './sealed-box.js';
 import { modelTargetCustomSchema, type DeviceEnrolment, type PullResult, type RefusalReason, type TrustState } from './sync-schemas.js';
 import { syncDir, trustedMetadataDir } from './device-enrolment.js';
 
+/** Refusals that are not about the data itself; every other reason is a BAD_FILE (tampered, foreign, stale). */
+const CODE_OF_REASON: Partial<Record<RefusalReason, ErrorCode>> = {
+  offline: 'OFFLINE',
+  unauthorized: 'UNAUTHORIZED',
+  forbidden: 'FORBIDDEN',
+  'rate-limited': 'RATE_LIMITED',
+  'not-published': 'NOT_FOUND',
+};
+
+/** Reasons that stop a whole pull: the connection or the credential, not one target. */
+const STOPS_THE_PULL: ReadonlySet<RefusalReason> = new Set(['offline', 'unauthorized', 'forbidden', 'rate-limited']);
+
 export class SyncRefusal extends AppraiseError {
   constructor(
     readonly reason: RefusalReason,
     message: string,
     cause?: unknown,
   ) {
-    super(reason === 'offline' ? 'OFFLINE' : reason === 'unauthorized' ? 'UNAUTHORIZED' : reason === 'forbidden' ? 'FORBIDDEN' : 'BAD_FILE', message, {
-      details: { reason },
-      cause,
-    });
+    super(CODE_OF_REASON[reason] ?? 'BAD_FILE', message, { details: { reason }, cause });
     this.name = 'AppraiseError';
   }
 }
@@ -61,6 +70,7 @@ function refusal(e: unknown, e2: DeviceEnrolment): SyncRefusal {
       if (status === 401) return new SyncRefusal('unauthorized', `the registry does not accept this device's token (revoked or unknown): ${message}`, e);
       if (status === 403) return new SyncRefusal('forbidden', `the registry refuses this device access to ${repo}: ${message}`, e);
       if (status === 404) return new SyncRefusal('not-published', `nothing is published for ${repo} yet`, e);
+      if (status === 429) return new SyncRefusal('rate-limited', `the registry asked this device to slow down (too many requests); it will try again later`, e);
       return new SyncRefusal('offline', `the registry failed (${message}); will retry later`, e);
     }
     default:
@@ -103,7 +113,12 @@ export function trustState(workspaceDir: string, enrolment: DeviceEnrolment): Tr
  * back, wrongly signed) raises a `SyncRefusal` and nothing is downloaded; a target that does not verify is listed
  * in `refused` and imports nothing. The champion is never touched here.
  */
-export async function pullModels(workspaceDir: string, enrolment: DeviceEnrolment, models: ModelService): Promise<PullResult> {
+export async function pullModels(
+  workspaceDir: string,
+  enrolment: DeviceEnrolment,
+  models: ModelService,
+  options: { signal?: AbortSignal } = {},
+): Promise<PullResult> {
   const base = `${enrolment.registryUrl}/repos/${enrolment.region}/${enrolment.channel}`;
   const incoming = join(syncDir(workspaceDir), 'incoming');
   const updater = new Updater({
@@ -111,7 +126,7 @@ export async function pullModels(workspaceDir: string, enrolment: DeviceEnrolmen
     metadataBaseUrl: `${base}/metadata`,
     targetBaseUrl: `${base}/targets`,
     targetDir: incoming,
-    fetcher: new AuthenticatedFetcher(enrolment.token),
+    fetcher: new AuthenticatedFetcher(enrolment.token, undefined, options.signal),
   });
   const imported: { id: string; name: string }[] = [];
   let unchanged = 0;
@@ -132,7 +147,7 @@ export async function pullModels(workspaceDir: string, enrolment: DeviceEnrolmen
         }
       } catch (e) {
         const r = refusal(e, enrolment);
-        if (r.reason === 'offline' || r.reason === 'unauthorized' || r.reason === 'forbidden') throw r;
+        if (STOPS_THE_PULL.has(r.reason)) throw r;
         refused.push({ target: name, reason: r.reason, message: r.message });
       }
     }

@@ -7,6 +7,8 @@ export interface OutboxEntry {
   attempts: number;
   nextAttemptAt: string;
   lastError: string | null;
+  /** The caller's key it was enqueued with (e.g. `report:<model>:<period>`), or null. */
+  key: string | null;
 }
 
 /**
@@ -15,8 +17,14 @@ export interface OutboxEntry {
  * records when to try again, so no crash, timeout or lost answer can lose a report.
  */
 export interface Outbox {
-  /** Adds a report; returns its idempotency key. */
-  enqueue(kind: OutboxEntry['kind'], payload: unknown, now?: Date): string;
+  /**
+   * Adds a report; returns its id (the registry's idempotency key). With `key` (the caller's own idempotency key,
+   * e.g. `report:<model>:<period>`) the same key is stored once: enqueueing it again — while it waits, or after the
+   * registry acknowledged it — stores nothing and returns the id it already has.
+   */
+  enqueue(kind: OutboxEntry['kind'], payload: unknown, now?: Date, key?: string): string;
+  /** True when `key` was enqueued before (waiting or already delivered). */
+  hasKey(key: string): boolean;
   /** Entries due at `now`, in the order they were enqueued. */
   due(now: Date, limit?: number): OutboxEntry[];
   acknowledge(id: string): void;

@@ -9,12 +9,17 @@ export class AuthenticatedFetcher extends BaseFetcher {
   constructor(
     private readonly token: string,
     private readonly timeoutMs = 30_000,
+    /** Ends every download at once (the app host closing). */
+    private readonly signal?: AbortSignal,
   ) {
     super();
   }
 
   override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
-    const response = await fetch(url, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(this.timeoutMs) });
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${this.token}` },
+      signal: this.signal ? AbortSignal.any([this.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
+    });
     if (!response.ok || !response.body) {
       await response.body?.cancel();
       throw new DownloadHTTPError(`the registry answered ${response.status} for ${new URL(url).pathname}`, response.status);

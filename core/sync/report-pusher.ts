@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorCodeSchema, type ErrorCode } from '../common/errors.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { seal } from './sealed-box.js';
 import { signBytes } from './signing-keys.js';
@@ -12,6 +13,10 @@ export interface PushOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   timeoutMs?: number;
+  /** Ends the push early (the app host closing); what was not sent stays in the outbox. */
+  signal?: AbortSignal;
+  /** Send every waiting report, not only those whose retry time has come (a person pressed "Sync now"). */
+  ignoreRetryTimes?: boolean;
 }
 
 export const pushResultSchema = z.object({
@@ -22,6 +27,8 @@ export const pushResultSchema = z.object({
   /** Still in the outbox after this push. */
   remaining: z.number(),
   lastError: z.string().nullable(),
+  /** What kind of failure `lastError` is: OFFLINE, UNAUTHORIZED, FORBIDDEN, RATE_LIMITED, INVALID_INPUT; null without one. */
+  lastErrorCode: errorCodeSchema.nullable(),
 });
 export type PushResult = z.output<typeof pushResultSchema>;
 
@@ -36,11 +43,21 @@ export function backoffDelay(attempts: number, random: () => number, baseDelayMs
   return ceiling / 2 + random() * (ceiling / 2);
 }
 
+/** Seconds of an HTTP `Retry-After` header (the registry's rate limit sends one), in ms; null when absent. */
+function retryAfterMs(response: Response): number | null {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
+}
+
+const codeOfStatus = (status: number): ErrorCode =>
+  status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'FORBIDDEN' : status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'OFFLINE' : 'INVALID_INPUT';
+
 /**
  * Sends the outbox's due reports to the registry: each encrypted for the registry's report key, signed with the
  * device key, with its outbox id as idempotency key. A report is acknowledged (leaves the outbox) only on a 2xx
  * answer; anything else keeps it with a later retry time. A 401/403 stops the push: the credential is the
- * problem, and hammering the registry would not fix it.
+ * problem, and hammering the registry would not fix it. So does a 429: the registry asked this device to slow
+ * down, and its reports wait at least as long as its `Retry-After` says.
  */
 export async function pushReports(enrolment: DeviceEnrolment, outbox: Outbox, options: PushOptions = {}): Promise<PushResult> {
   const now = options.now ?? new Date();
@@ -49,12 +66,17 @@ export async function pushReports(enrolment: DeviceEnrolment, outbox: Outbox, op
   let duplicates = 0;
   let failed = 0;
   let lastError: string | null = null;
-  const retry = (entry: OutboxEntry, error: string) => {
+  let lastErrorCode: ErrorCode | null = null;
+  const retry = (entry: OutboxEntry, error: string, code: ErrorCode, notBeforeMs: number | null = null) => {
     failed++;
     lastError = error;
-    outbox.retryLater(entry.id, error, new Date(now.getTime() + backoffDelay(entry.attempts, random, options.baseDelayMs, options.maxDelayMs)));
+    lastErrorCode = code;
+    const delay = Math.max(backoffDelay(entry.attempts, random, options.baseDelayMs, options.maxDelayMs), notBeforeMs ?? 0);
+    outbox.retryLater(entry.id, error, new Date(now.getTime() + delay));
   };
-  for (const entry of outbox.due(now)) {
+  const entries = options.ignoreRetryTimes ? outbox.list() : outbox.due(now);
+  for (const entry of entries) {
+    if (options.signal?.aborted) break;
     const sealedJson = JSON.stringify(
       seal(Buffer.from(JSON.stringify({ kind: entry.kind, createdAt: entry.createdAt, payload: entry.payload })), enrolment.reportPublicKey),
     );
@@ -65,10 +87,12 @@ export async function pushReports(enrolment: DeviceEnrolment, outbox: Outbox, op
         method: 'POST',
         headers: { authorization: `Bearer ${enrolment.token}`, 'content-type': 'application/json' },
         body,
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+        signal: options.signal
+          ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? 30_000)])
+          : AbortSignal.timeout(options.timeoutMs ?? 30_000),
       });
     } catch (e) {
-      retry(entry, `cannot reach the registry: ${(e as Error).message}`);
+      retry(entry, `cannot reach the registry: ${(e as Error).message}`, 'OFFLINE');
       continue;
     }
     const json = (await response.json().catch(() => null)) as unknown;
@@ -80,8 +104,13 @@ export async function pushReports(enrolment: DeviceEnrolment, outbox: Outbox, op
       continue;
     }
     const message = (json as { error?: { message?: string } } | null)?.error?.message ?? `HTTP ${response.status}`;
-    retry(entry, `the registry answered ${response.status}: ${message}`);
-    if (response.status === 401 || response.status === 403) break;
+    retry(
+      entry,
+      `the registry answered ${response.status}: ${message}`,
+      codeOfStatus(response.status),
+      response.status === 429 ? retryAfterMs(response) : null,
+    );
+    if (response.status === 401 || response.status === 403 || response.status === 429) break;
   }
-  return { delivered, duplicates, failed, remaining: outbox.size(), lastError };
+  return { delivered, duplicates, failed, remaining: outbox.size(), lastError, lastErrorCode };
 }

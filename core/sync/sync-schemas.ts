@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorCodeSchema } from '../common/errors.js';
 import { ed25519KeySchema } from './signing-keys.js';
 
 /** Region and channel names appear in URLs and file names: short, lower-case, no separators. */
@@ -61,6 +62,7 @@ export const refusalReasonSchema = z.enum([
   'forbidden',
   'offline',
   'not-published',
+  'rate-limited',
 ]);
 export type RefusalReason = z.output<typeof refusalReasonSchema>;
 
@@ -83,3 +85,67 @@ export const pullResultSchema = z.object({
   trust: trustStateSchema,
 });
 export type PullResult = z.output<typeof pullResultSchema>;
+
+// ── sync inside the app (SyncService, the contract's sync.status and sync.now) ─────────────────────────────────
+
+/** The outcome of one sync cycle: pull, then the period's monitoring report into the outbox, then push. */
+export const syncCycleSchema = z.object({
+  /** When the cycle started and ended (ISO). */
+  at: z.string(),
+  finishedAt: z.string(),
+  /** Who started it: the background timer or a person (`sync.now`). */
+  trigger: z.enum(['background', 'manual']),
+  /** True when every step worked; a refused target alone does not fail a cycle (it is listed in `refused`). */
+  ok: z.boolean(),
+  /** Models this cycle imported, as challengers (never champion). */
+  pulled: z.number(),
+  pulledModels: z.array(z.object({ id: z.string(), name: z.string() })),
+  /** Targets refused this cycle (tampered, foreign, undecryptable), each with its reason in words. */
+  refused: z.array(z.object({ target: z.string(), reason: refusalReasonSchema, message: z.string() })),
+  /** Reports the registry acknowledged in this cycle. */
+  pushed: z.number(),
+  /** Reports this cycle added to the outbox (the period's report, once per model and period). */
+  queued: z.number(),
+  /** What went wrong, in words a person can act on; null when ok. */
+  error: z.string().nullable(),
+  errorCode: errorCodeSchema.nullable(),
+});
+export type SyncCycle = z.output<typeof syncCycleSchema>;
+
+export const syncStatusSchema = z.object({
+  enrolled: z.boolean(),
+  /** When not enrolled: how to enrol this workspace, in words. */
+  howToEnrol: z.string().nullable(),
+  registryUrl: z.string().nullable(),
+  region: z.string().nullable(),
+  channel: z.string().nullable(),
+  deviceId: z.string().nullable(),
+  /** The last cycle (of this or an earlier run of the app), null before the first. */
+  lastCycle: syncCycleSchema.nullable(),
+  lastSuccessAt: z.string().nullable(),
+  /** Reports waiting for the registry. */
+  outboxDepth: z.number(),
+  /** When the background cycle runs next; null when it is not running (not enrolled, or switched off). */
+  nextCycleAt: z.string().nullable(),
+  /** True while a cycle runs. */
+  running: z.boolean(),
+  /** Models that sync pulled and that are still challengers: waiting for a person to compare and promote them. */
+  waitingChallengers: z.array(z.object({ id: z.string(), name: z.string(), pulledAt: z.string() })),
+  /** The metadata this device trusts (versions and expiry); null when not enrolled. */
+  trust: trustStateSchema.nullable(),
+});
+export type SyncStatus = z.output<typeof syncStatusSchema>;
+
+export const syncStatusInputSchema = z.strictObject({});
+export type SyncStatusInput = z.output<typeof syncStatusInputSchema>;
+export const syncNowInputSchema = z.strictObject({});
+export type SyncNowInput = z.output<typeof syncNowInputSchema>;
+
+/** What the sync service keeps between runs of the app, in `<workspace>/sync/state.json`. */
+export const syncStateSchema = z.object({
+  lastCycle: syncCycleSchema.nullable(),
+  lastSuccessAt: z.string().nullable(),
+  /** Models sync imported (newest last, capped), so the page can say which challengers came from the registry. */
+  pulledModels: z.array(z.object({ id: z.string(), name: z.string(), pulledAt: z.string() })),
+});
+export type SyncState = z.output<typeof syncStateSchema>;

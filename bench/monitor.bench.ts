@@ -79,6 +79,11 @@ export async function run(args: string[]): Promise<void> {
       `report: ${report.predictions.toLocaleString('en-US')} predictions, ${report.sold.toLocaleString('en-US')} sold, ${report.drift.features.length} features, ` +
         `${report.equity.groupBy?.groups.length ?? 0} groups, ${report.alerts.length} alerts`,
     );
+    // The label-free estimate runs two small tree models over every logged row when the model carries them; the
+    // bundled model predates them, so say which case was measured.
+    console.log(
+      `label-free estimate: ${report.labelFree?.estimated ? `included (estimated RMSE of log price ${report.labelFree.estimated.rmseLog.toFixed(3)})` : `not included — ${report.labelFree?.unavailable ?? 'no report section'}`}`,
+    );
     console.log(`peak RSS: ${peakMiB().toFixed(0)} MiB (after the read alone: ${rssAfterRead.toFixed(0)} MiB)`);
   } finally {
     await s.close();

@@ -36,6 +36,18 @@ function printReport(r: MonitoringReport): void {
     })),
   );
   if (r.drift.prediction) process.stdout.write(`Estimates: PSI ${num(r.drift.prediction.psi)} (${r.drift.prediction.status})\n`);
+  const lf = r.labelFree;
+  if (lf?.unavailable) process.stdout.write(`\nAccuracy before sale prices: not available — ${lf.unavailable}\n`);
+  else if (lf?.estimated && lf.reference) {
+    const e = lf.estimated;
+    process.stdout.write(
+      `\nAccuracy before sale prices (estimated over ${lf.n} valuations): RMSE of log price ${num(e.rmseLog)} [95 % ${num(e.rmseLow)}–${num(e.rmseHigh)}], ` +
+        `MdAPE ${pct(e.mdape)} [${pct(e.mdapeLow)}–${pct(e.mdapeHigh)}]; held-out: ${num(lf.reference.rmseLog)}, ${pct(lf.reference.mdape)}` +
+        `${lf.importanceWeighted ? `; re-weighted held-out: ${num(lf.importanceWeighted.rmseLog)}` : ''}` +
+        `${lf.realised ? `; realised on ${lf.realised.n} sales: ${num(lf.realised.rmseLog)}, ${pct(lf.realised.mdape)}` : ''} (${lf.status})\n`,
+    );
+  }
+  for (const c of r.shadow) process.stdout.write(`\nShadow challenger ${c.challenger.name} (${c.challenger.id.slice(0, 12)}): ${c.verdict} — ${c.message}\n`);
   const q = r.quality.filter((x) => x.problemShare > 0);
   if (q.length) {
     process.stdout.write('\nData quality (features with problems):\n');
@@ -80,6 +92,83 @@ export function registerMonitorCommand(program: Command): void {
         });
         if (o.json) printJson(r);
         else printReport(r);
+      });
+    });
+  monitor
+    .command('alerts')
+    .description('the alerts raised by monitoring checks, newest first (--check runs a check now and stores its alerts)')
+    .option('--model <ref>', 'only alerts about this model')
+    .option('--since <when>', 'only alerts raised since an ISO date/time or a duration back from now (7d, 12h)')
+    .option('--check', "run the checks on the champion's valuations now (with --since: over that window) and store the alerts")
+    .option('--limit <n>', 'at most this many', '100')
+    .action(async (opts: { model?: string; since?: string; check?: boolean; limit: string }, cmd: Command) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw invalidInput(`--limit must be a positive whole number, got "${opts.limit}"`);
+      const since = opts.since === undefined ? undefined : parseSince(opts.since).toISOString();
+      await withServices(cmd, (s, o) => {
+        const list = opts.check
+          ? s.monitoring.checkAlerts({ model: opts.model, ...(since ? { since } : {}) })
+          : s.monitoring.alerts({ model: opts.model, since, limit });
+        if (o.json) return printJson(list);
+        if (!list.length) process.stdout.write(opts.check ? 'Checked: no alert.\n' : 'No alert stored.\n');
+        printTable(
+          list.map((a) => ({ raised: a.raisedAt.slice(0, 19), model: a.modelId.slice(0, 12), severity: a.severity, rule: a.rule, message: a.message })),
+        );
+      });
+    });
+  const shadow = monitor.command('shadow').description('challengers scored in shadow beside the champion on every valuation (never shown)');
+  shadow
+    .command('list')
+    .description('the models scored in shadow')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withServices(cmd, (s, o) => {
+        const list = s.monitoring.shadowList();
+        if (o.json) return printJson(list);
+        if (!list.length) process.stdout.write('No model is scored in shadow.\n');
+        printTable(list.map((m) => ({ id: m.id.slice(0, 12), name: m.name, status: m.status, created: m.createdAt.slice(0, 19) })));
+      });
+    });
+  for (const [name, what] of [
+    ['add', 'score this challenger in shadow on every valuation from now on'],
+    ['remove', 'stop scoring this model in shadow'],
+  ] as const) {
+    shadow
+      .command(name)
+      .argument('<model>', 'model id, prefix or name')
+      .description(what)
+      .action(async (model: string, _opts: unknown, cmd: Command) => {
+        await withServices(cmd, (s, o) => {
+          const m = name === 'add' ? s.monitoring.shadowAdd(model) : s.monitoring.shadowRemove(model);
+          if (o.json) printJson(m);
+          else process.stdout.write(`${name === 'add' ? 'Scoring in shadow' : 'No longer in shadow'}: ${m.name} (${m.id.slice(0, 12)})\n`);
+        });
+      });
+  }
+  monitor
+    .command('retrain')
+    .description('one step of the retraining policy: judge the challenger in shadow, or retrain when alerts fire and new sales exist')
+    .option(
+      '--policy <auto|ask>',
+      'promote a challenger that wins the paired test automatically, or only say it may be (default: monitoring.retraining.promote)',
+    )
+    .option('--since <when>', 'only valuations since an ISO date/time or a duration back from now count as new')
+    .option('--history', 'list the earlier runs instead')
+    .action(async (opts: { policy?: string; since?: string; history?: boolean }, cmd: Command) => {
+      if (opts.policy !== undefined && opts.policy !== 'auto' && opts.policy !== 'ask')
+        throw invalidInput(`--policy must be auto or ask, got "${opts.policy}"`);
+      await withServices(cmd, async (s, o) => {
+        if (opts.history) {
+          const runs = s.monitoring.retrainingRuns();
+          if (o.json) return printJson(runs);
+          printTable(runs.map((r) => ({ at: r.at.slice(0, 19), action: r.action, challenger: r.challengerId?.slice(0, 12) ?? '-', reason: r.reason })));
+          return;
+        }
+        const run = await s.monitoring.retrain({
+          ...(opts.policy ? { policy: opts.policy as 'auto' | 'ask' } : {}),
+          ...(opts.since === undefined ? {} : { since: parseSince(opts.since).toISOString() }),
+        });
+        if (o.json) printJson(run);
+        else process.stdout.write(`${run.action}: ${run.reason}\n`);
       });
     });
   monitor

@@ -61,6 +61,54 @@ export const monitoringConfigSchema = z.strictObject({
       priceTiers: z.number().int().min(2).max(10).default(4),
     })
     .default({ medianRatio: { low: 0.9, high: 1.1 }, codMax: 15, prd: { low: 0.98, high: 1.03 }, prbMax: 0.05, minSales: 30, priceTiers: 4 }),
+  equity: z
+    .strictObject({
+      /**
+       * A group (of accuracy.groupBy) whose median ratio differs from the overall median ratio by more than this
+       * (as a fraction: 0.1 = 10 %) is treated differently from the rest, even when the overall level is off too.
+       * Needs accuracy.minSales sales in the group.
+       */
+      maxDeviation: z.number().positive().default(0.1),
+    })
+    .default({ maxDeviation: 0.1 }),
+  labelFree: z
+    .strictObject({
+      /**
+       * Relative rise of the label-free RMSE estimate over the model's own held-out RMSE (0.15 = 15 % worse) at
+       * which to warn / alert; the rise must also hold at the low end of the estimate's 95 % band.
+       */
+      increase: warnAlert(0.15, 0.3),
+    })
+    .default({ increase: { warn: 0.15, alert: 0.3 } }),
+  /**
+   * Automated retraining (`appraise monitor retrain`): when alerts of the listed rules fire and enough new sales
+   * are linked, retrain on the training sales plus the new ones; the challenger is scored in shadow, and promoted
+   * when the paired test on later sales finds it better (and no equity group worse).
+   */
+  retraining: z
+    .strictObject({
+      /** Alert rules (or prefixes such as "accuracy." or "drift.") that start a retraining. */
+      triggers: z.array(z.string().min(1)).default(['accuracy.', 'equity.', 'drift.dataset', 'labelFree.']),
+      /** Fewest linked sales, not yet used in training, needed to retrain. */
+      minNewSales: z.number().int().min(1).default(200),
+      /** Fewest shadow-scored sold valuations before the paired test may decide. */
+      minPairedSales: z.number().int().min(10).default(100),
+      /** One-sided p-value of the Wilcoxon signed-rank test below which the challenger counts as better. */
+      pValue: z.number().gt(0).lt(1).default(0.01),
+      /** 'auto': promote when the gates pass; 'ask': report that it may be promoted and leave that to a person. */
+      promote: z.enum(['auto', 'ask']).default('ask'),
+      /** Learner parameters and folds of the retraining run (default: the learner's own defaults, 3 folds). */
+      params: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
+      folds: z.number().int().min(2).max(20).default(3),
+    })
+    .default({
+      triggers: ['accuracy.', 'equity.', 'drift.dataset', 'labelFree.'],
+      minNewSales: 200,
+      minPairedSales: 100,
+      pValue: 0.01,
+      promote: 'ask',
+      folds: 3,
+    }),
 });
 export type MonitoringConfig = z.output<typeof monitoringConfigSchema>;
 

@@ -12,7 +12,9 @@ import {
   type featureDriftSchema,
   type featureQualitySchema,
   type ratioStudySchema,
+  type ShadowComparison,
 } from './monitoring-schemas.js';
+import { LabelFreeAccumulator } from './label-free-estimate.js';
 import type { z } from 'zod';
 
 type FeatureDrift = z.output<typeof featureDriftSchema>;
@@ -35,6 +37,19 @@ export function defaultDriftExclusions(manifest: ModelManifest): string[] {
   return manifest.featureTransform.features
     .filter((f) => (f.spec.op === 'days' && f.spec.column === saleDate) || (f.spec.op === 'month_index' && f.spec.date === saleDate))
     .map((f) => f.name);
+}
+
+/** The column whose groups are checked for horizontal equity: monitoring.accuracy.groupBy, else the first categorical. */
+export function groupColumnOf(manifest: ModelManifest, cfg: MonitoringConfig): string | null {
+  const columns = manifest.datasetConfig.dataset.columns;
+  const groupColumn = cfg.accuracy.groupBy ?? Object.entries(columns).find(([, c]) => c.type === 'categorical')?.[0] ?? null;
+  if (groupColumn !== null && !(groupColumn in columns)) {
+    throw new AppraiseError(
+      'INVALID_CONFIG',
+      `monitoring.accuracy.groupBy names "${groupColumn}", which is not a column of the schema "${manifest.datasetConfig.name}"`,
+    );
+  }
+  return groupColumn;
 }
 
 const shares = (counts: number[]) => {
@@ -61,6 +76,8 @@ export function buildMonitoringReport(input: {
   filter: Omit<PredictionFilter, 'modelId'>;
   config?: MonitoringConfig;
   now?: Date;
+  /** Challengers scored in shadow on this window, compared by the caller (MonitoringService). */
+  shadow?: ShadowComparison[];
 }): MonitoringReport {
   const { manifest, summary, log } = input;
   const cfg = input.config ?? monitoringConfigOf(manifest);
@@ -71,14 +88,7 @@ export function buildMonitoringReport(input: {
   const counts = refs.map((r) => new Float64Array(r ? r.counts.length : 0));
   const missing = new Float64Array(nF);
   const unseen = new Float64Array(nF);
-  const columns = manifest.datasetConfig.dataset.columns;
-  const groupColumn = cfg.accuracy.groupBy ?? Object.entries(columns).find(([, c]) => c.type === 'categorical')?.[0] ?? null;
-  if (groupColumn !== null && !(groupColumn in columns)) {
-    throw new AppraiseError(
-      'INVALID_CONFIG',
-      `monitoring.accuracy.groupBy names "${groupColumn}", which is not a column of the schema "${manifest.datasetConfig.name}"`,
-    );
-  }
+  const groupColumn = groupColumnOf(manifest, cfg);
 
   // Estimates are compared in log space against the model's own out-of-fold estimates, binned at their deciles.
   const refEstimates = manifest.residualSample?.estimate.filter((e) => e > 0).map(Math.log) ?? [];
@@ -88,16 +98,18 @@ export function buildMonitoringReport(input: {
   const sold = { estimate: [] as number[], price: [] as number[], low: [] as number[], high: [] as number[], group: [] as string[] };
   // The same counts per day, for drift and accuracy over time (merged into weeks when there are many days).
   const days = new Map<string, TimeBucket>();
+  const labelFree = new LabelFreeAccumulator<TimeBucket>(manifest);
   let day = '';
   let bucket: TimeBucket | null = null;
   const n = log.scan({ ...input.filter, modelId: summary.id }, (row) => {
     const v = row.features;
     if (!bucket || !row.predictedAt.startsWith(day)) {
       day = row.predictedAt.slice(0, 10);
-      bucket = days.get(day) ?? { start: day, n: 0, counts: counts.map((c) => new Float64Array(c.length)), sold: [] };
+      bucket = days.get(day) ?? { start: day, n: 0, counts: counts.map((c) => new Float64Array(c.length)), sold: [], lfN: 0, lfSumSq: 0 };
       days.set(day, bucket);
     }
     bucket.n++;
+    labelFree.add(v, bucket);
     const bucketCounts = bucket.counts;
     const rowUnseen = row.unseen;
     for (const u of rowUnseen) unseen[u]++;
@@ -286,12 +298,18 @@ export function buildMonitoringReport(input: {
   const priceTierRows: MonitoringReport['equity']['priceTiers'] = [];
   let groupBy: MonitoringReport['equity']['groupBy'] = null;
   if (sold.price.length) {
-    const { tierOf, bounds } = priceTiers(sold.price, a.priceTiers);
+    // Tiers are cut on a value proxy halfway between sale price and (level-corrected) estimate, as PRB uses, not
+    // on the sale price alone: sorting by sale price puts every sale that happened to sell high in the top tier,
+    // so the top tier looks under-valued and the bottom one over-valued even for an unbiased model (IAAO 2013
+    // warns against stratifying by sale price for this reason).
+    const overall = accuracy?.medianRatio ?? 1;
+    const proxy = sold.price.map((p, i) => 0.5 * (sold.estimate[i] / overall) + 0.5 * p);
+    const { tierOf, bounds } = priceTiers(proxy, a.priceTiers);
     for (let tier = 0; tier < bounds.length; tier++) {
       const idx = [...tierOf.keys()].filter((i) => tierOf[i] === tier);
       if (!idx.length) continue;
       const name = `tier ${tier + 1} (${tier === 0 ? 'up to' : `${fmt(bounds[tier - 1], 6)} –`} ${fmt(bounds[tier], 6)})`;
-      priceTierRows.push({ group: name, ...study(idx, `price ${name}`, 'equity.priceTier', `sale-price ${name}`) });
+      priceTierRows.push({ group: name, ...study(idx, `price ${name}`, 'equity.priceTier', `value ${name}`) });
     }
     if (groupColumn) {
       const byGroup = new Map<string, number[]>();
@@ -303,11 +321,67 @@ export function buildMonitoringReport(input: {
       const groups = [...byGroup.entries()]
         .sort((x, y) => y[1].length - x[1].length || (x[0] < y[0] ? -1 : 1))
         .map(([g, idx]) => ({ group: g, ...study(idx, `${groupColumn} ${g}`, 'equity.group', `${groupColumn} ${g}`) }));
+      // Treated differently from the rest: a group's median ratio away from the overall one, even when the overall
+      // level is off as well (then every group fails the absolute band, and this says which group differs).
+      if (accuracy && accuracy.n >= a.minSales) {
+        for (const g of groups) {
+          if (g.n < a.minSales) continue;
+          const deviation = g.medianRatio / accuracy.medianRatio - 1;
+          if (Math.abs(deviation) <= cfg.equity.maxDeviation) continue;
+          g.status = 'alert';
+          alerts.push({
+            rule: 'equity.deviation',
+            severity: 'alert',
+            subject: `${groupColumn} ${g.group}`,
+            message:
+              `${groupColumn} ${g.group}: valued ${fmt(100 * Math.abs(deviation), 2)} % ${deviation > 0 ? 'higher' : 'lower'} relative to sale prices than the rest ` +
+              `(median ratio ${fmt(g.medianRatio)} vs ${fmt(accuracy.medianRatio)} overall, ${g.n} sales): review this group for unequal treatment`,
+            value: deviation,
+            threshold: deviation > 0 ? cfg.equity.maxDeviation : -cfg.equity.maxDeviation,
+          });
+        }
+      }
       groupBy = { column: groupColumn, groups };
     }
   }
 
-  const timeline = buildTimeline([...days.values()], { refs, excluded, names: t.features.map((f) => f.name), kinds: t.features.map((f) => f.kind), cfg, sold });
+  // Accuracy before prices: the loss estimator over the window, checked against the model's held-out error.
+  const lf = labelFree.finish(sold, predEdges && predCounts ? { edges: predEdges, counts: predCounts } : null);
+  let lfStatus: CheckStatus = 'insufficient';
+  if (lf.estimated && lf.reference && n >= cfg.drift.minRows) {
+    const rise = lf.estimated.rmseLog / lf.reference.rmseLog - 1;
+    const riseLow = lf.estimated.rmseLow / lf.reference.rmseLog - 1;
+    const lt = cfg.labelFree.increase;
+    // The band's low end must be above the held-out level too: a small window's estimate alone is noisy.
+    lfStatus = riseLow > 0 ? level(rise, lt) : 'ok';
+    if (lfStatus === 'warning' || lfStatus === 'alert') {
+      alerts.push({
+        rule: 'labelFree.rmse',
+        severity: lfStatus,
+        subject: 'estimated accuracy',
+        message:
+          `before any sale price: estimated error (RMSE of log price) ${fmt(lf.estimated.rmseLog)} (95 % band ${fmt(lf.estimated.rmseLow)}–${fmt(lf.estimated.rmseHigh)}), ` +
+          `${fmt(100 * rise, 2)} % above the ${fmt(lf.reference.rmseLog)} this model had on held-out sales (estimated MdAPE ${fmt(100 * lf.estimated.mdape, 2)} %): ` +
+          'valuations have moved toward properties the model knows less well',
+        value: rise,
+        threshold: lfStatus === 'alert' ? lt.alert : lt.warn,
+      });
+    }
+  } else if (lf.unavailable) lfStatus = 'ok';
+  for (const [b, k] of labelFree.perKey) {
+    b.lfN = k.n;
+    b.lfSumSq = k.sumSq;
+  }
+
+  const timeline = buildTimeline([...days.values()], {
+    refs,
+    excluded,
+    names: t.features.map((f) => f.name),
+    kinds: t.features.map((f) => f.kind),
+    cfg,
+    sold,
+    lossReference: manifest.lossEstimator?.reference ?? null,
+  });
 
   return {
     format: MONITORING_REPORT_FORMAT,
@@ -323,6 +397,8 @@ export function buildMonitoringReport(input: {
     accuracy,
     equity: { priceTiers: priceTierRows, groupBy },
     alerts: alerts.sort((x, y) => (x.severity === y.severity ? 0 : x.severity === 'alert' ? -1 : 1)),
+    labelFree: { ...lf, status: lfStatus },
+    shadow: input.shadow ?? [],
   };
 }
 
@@ -333,6 +409,9 @@ interface TimeBucket {
   counts: Float64Array[];
   /** Indexes into the sold arrays. */
   sold: number[];
+  /** Rows the loss estimator predicted and the sum of its squared-error predictions. */
+  lfN: number;
+  lfSumSq: number;
 }
 
 /** Monday of the ISO week of an ISO date. */
@@ -354,6 +433,7 @@ function buildTimeline(
     kinds: ('numeric' | 'categorical')[];
     cfg: MonitoringConfig;
     sold: { estimate: number[]; price: number[] };
+    lossReference: { rmseLog: number; meanPredictedSquared: number } | null;
   },
 ): MonitoringReport['timeline'] {
   let buckets = dayBuckets.sort((a, b) => (a.start < b.start ? -1 : 1));
@@ -367,6 +447,8 @@ function buildTimeline(
         w.n += b.n;
         b.counts.forEach((c, f) => c.forEach((x, i) => (w.counts[f][i] += x)));
         w.sold.push(...b.sold);
+        w.lfN += b.lfN;
+        w.lfSumSq += b.lfSumSq;
       }
     }
     buckets = [...weeks.values()];
@@ -406,6 +488,8 @@ function buildTimeline(
       driftedFeatures: drifted,
       medianRatio: study?.medianRatio ?? null,
       cod: study?.cod ?? null,
+      estimatedRmseLog:
+        ctx.lossReference && b.lfN > 0 ? ctx.lossReference.rmseLog * Math.sqrt(b.lfSumSq / b.lfN / ctx.lossReference.meanPredictedSquared) : null,
     };
   });
 }

@@ -57,7 +57,7 @@ export const ratioStudySchema = z.object({
 export const equityGroupSchema = ratioStudySchema.extend({ group: z.string() });
 
 export const alertSchema = z.object({
-  /** Which rule fired: drift.feature, drift.dataset, drift.prediction, quality.feature, accuracy.*, equity.* */
+  /** Which rule fired: drift.feature, drift.dataset, drift.prediction, quality.feature, accuracy.*, equity.*, labelFree.rmse */
   rule: z.string(),
   severity: z.enum(['warning', 'alert']),
   /** What it is about: a feature name, a group, or the model. */
@@ -67,6 +67,78 @@ export const alertSchema = z.object({
   threshold: z.number(),
 });
 export type MonitoringAlert = z.output<typeof alertSchema>;
+
+/** An alert as stored when a check ran (`appraise monitor alerts`): when, on which model and window. */
+export const storedAlertSchema = alertSchema.extend({
+  id: z.number(),
+  modelId: z.string(),
+  raisedAt: z.string(),
+  windowSince: z.string().nullable(),
+  windowUntil: z.string().nullable(),
+});
+export type StoredAlert = z.output<typeof storedAlertSchema>;
+
+/** Accuracy before sale prices arrive (direct loss estimation; docs/monitoring.md). */
+export const labelFreeSchema = z.object({
+  /** Why there is no estimate (e.g. an imported model has no loss estimator); null when there is one. */
+  unavailable: z.string().nullable(),
+  n: z.number(),
+  /** The model's held-out (out-of-fold) RMSE of log price and MdAPE: the level the estimate is compared with. */
+  reference: z.object({ rmseLog: z.number(), mdape: z.number() }).nullable(),
+  /** The estimate with its 95 % band (sampling error of a window of n valuations). */
+  estimated: z
+    .object({ rmseLog: z.number(), rmseLow: z.number(), rmseHigh: z.number(), mdape: z.number(), mdapeLow: z.number(), mdapeHigh: z.number() })
+    .nullable(),
+  /** Cross-check: held-out residuals re-weighted to the current mix of estimates. */
+  importanceWeighted: z.object({ rmseLog: z.number() }).nullable(),
+  /** The realised figures once sale prices are linked, to compare the estimate with. */
+  realised: z.object({ n: z.number(), rmseLog: z.number(), mdape: z.number() }).nullable(),
+  status: checkStatusSchema,
+});
+export type LabelFreeEstimate = z.output<typeof labelFreeSchema>;
+
+/** The paired test of a challenger scored in shadow against the champion, on the same sold valuations. */
+export const pairedTestSchema = z.object({
+  /** Sold valuations both models scored; `n` of the test counts those where their errors differ. */
+  pairs: z.number(),
+  n: z.number(),
+  /** W⁺ of the Wilcoxon signed-rank test on champion |log error| − challenger |log error|. */
+  statistic: z.number(),
+  z: z.number(),
+  /** One-sided: the challenger's errors are smaller. */
+  pValue: z.number(),
+  /** Matched-pairs rank-biserial correlation: +1 the challenger closer on every sale, −1 the champion. */
+  effectSize: z.number(),
+  championMedianAbsLogError: z.number(),
+  challengerMedianAbsLogError: z.number(),
+});
+export type PairedTest = z.output<typeof pairedTestSchema>;
+
+export const shadowComparisonSchema = z.object({
+  challenger: z.object({ id: z.string(), name: z.string(), status: z.string() }),
+  /** Valuations the challenger scored in shadow in the window. */
+  scored: z.number(),
+  test: pairedTestSchema.nullable(),
+  /** Groups (accuracy.groupBy) with enough paired sales where the challenger's median ratio is further from 1. */
+  worseGroups: z.array(z.object({ group: z.string(), n: z.number(), championMedianRatio: z.number(), challengerMedianRatio: z.number() })),
+  verdict: z.enum(['better', 'not-better', 'worse', 'insufficient']),
+  message: z.string(),
+});
+export type ShadowComparison = z.output<typeof shadowComparisonSchema>;
+
+/** One run of the retraining policy (`appraise monitor retrain`): what it found and what it did. */
+export const retrainingRunSchema = z.object({
+  id: z.number(),
+  at: z.string(),
+  championId: z.string(),
+  /** trained: a challenger was trained and put in shadow; promoted / ready (policy ask) / rejected / waiting / none. */
+  action: z.enum(['none', 'trained', 'waiting', 'promoted', 'ready', 'rejected']),
+  challengerId: z.string().nullable(),
+  /** The alerts that triggered it, the new sales used, the test: in words. */
+  reason: z.string(),
+  test: pairedTestSchema.nullable(),
+});
+export type RetrainingRun = z.output<typeof retrainingRunSchema>;
 
 export const MONITORING_REPORT_FORMAT = 'appraise-monitoring/1';
 
@@ -109,17 +181,22 @@ export const monitoringReportSchema = z.object({
       driftedFeatures: z.number(),
       medianRatio: z.number().nullable(),
       cod: z.number().nullable(),
+      /** Label-free estimate of the bucket's RMSE of log price (null without an estimator). */
+      estimatedRmseLog: z.number().nullable().default(null),
     }),
   ),
   /** Ratio study over the sold predictions; null before any sale is linked. */
   accuracy: ratioStudySchema.nullable(),
   equity: z.object({
-    /** Vertical equity: by sale-price tier, lowest first; `group` names the tier's price range. */
+    /** Vertical equity: by value tier (halfway between sale price and level-corrected estimate), lowest first; `group` names the range. */
     priceTiers: z.array(equityGroupSchema),
     /** Horizontal equity: by the groups of `column` (monitoring.accuracy.groupBy). */
     groupBy: z.object({ column: z.string(), groups: z.array(equityGroupSchema) }).nullable(),
   }),
   alerts: z.array(alertSchema),
+  /** Added in place (readers of older reports see the defaults): the label-free estimate and the shadow tests. */
+  labelFree: labelFreeSchema.nullable().default(null),
+  shadow: z.array(shadowComparisonSchema).default([]),
 });
 export type MonitoringReport = z.output<typeof monitoringReportSchema>;
 

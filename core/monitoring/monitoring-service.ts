@@ -1,7 +1,14 @@
 import type { ModelStore } from '../models/model-store.js';
-import { invalidInput } from '../common/errors.js';
-import { buildMonitoringReport } from './monitoring-report.js';
-import type { MonitoringReport, SaleLink } from './monitoring-schemas.js';
+import { AppraiseError, invalidInput } from '../common/errors.js';
+import { buildMonitoringReport, groupColumnOf, monitoringConfigOf } from './monitoring-report.js';
+import type { MonitoringReport, RetrainingRun, SaleLink, ShadowComparison, StoredAlert } from './monitoring-schemas.js';
+import type { MonitoringStore } from './monitoring-store.js';
+import type { ShadowScoringSink } from './shadow-scoring.js';
+import { compareShadow } from './shadow-comparison.js';
+import type { ModelManifest, ModelSummary } from '../models/model-schemas.js';
+import type { ExtraSales, TrainingServiceApi } from '../training/training-service.js';
+import { compileFeatureTransform } from '../features/feature-transform.js';
+import { auditedAsync, type AuditTrail } from '../audit/audit-trail.js';
 import type { PredictionLog, SaleRecord } from './prediction-log.js';
 import { readSalesFile } from './sales-file.js';
 
@@ -32,6 +39,58 @@ export interface MonitoringServiceApi {
   recordSales(sales: SaleRecord[], options?: { model?: string }): SalesLinkResult;
   /** Reads a sales CSV in the model's schema and links its sales by property id. */
   recordSalesFile(file: string, options?: { model?: string }): Promise<SalesLinkResult>;
+  /** Builds the report and stores its alerts (the alert list's history); returns the stored alerts. */
+  checkAlerts(options?: ReportOptions): StoredAlert[];
+  /** Stored alerts, newest first. */
+  alerts(options?: { model?: string; since?: string; limit?: number }): StoredAlert[];
+  /** Challengers scored in shadow on every valuation. */
+  shadowList(): ModelSummary[];
+  shadowAdd(model: string): ModelSummary;
+  shadowRemove(model: string): ModelSummary;
+  /** One step of the retraining policy (see RetrainOptions). */
+  retrain(options?: RetrainOptions): Promise<RetrainingRun>;
+  retrainingRuns(limit?: number): RetrainingRun[];
+  /** Resolves when the shadow estimates of every valuation made so far are stored. */
+  settled(): Promise<void>;
+}
+
+export interface RetrainOptions {
+  /** Overrides monitoring.retraining.promote. */
+  policy?: 'auto' | 'ask';
+  /** Only valuations (and their sales) made at or after this ISO time count as new. */
+  since?: string;
+  /** Learner threads for the retraining run. */
+  threads?: number;
+}
+
+/** What `MonitoringService` needs beyond the log and models for shadow tests and retraining; tests may leave it out. */
+export interface MonitoringExtras {
+  store: MonitoringStore;
+  shadow: ShadowScoringSink | null;
+  training: TrainingServiceApi | null;
+  /** Where the policy promotes and archives (the audited model service); default: the model store directly. */
+  registry?: { promote(request: { ref: string; reason?: string }): ModelSummary; archive(ref: string): ModelSummary };
+  /** Records each retraining step (core/audit); none: not recorded. */
+  audit?: AuditTrail;
+}
+
+/** Logged sold valuations as training rows: features recomputed with the sale date (the market it sold in). */
+function extraSalesOf(manifest: ModelManifest, sales: ReturnType<MonitoringStore['labelledValuations']>): ExtraSales {
+  const t = manifest.featureTransform;
+  const compiled = compileFeatureTransform(t);
+  const nF = compiled.nFeatures;
+  const X = new Float32Array(sales.length * nF);
+  const y = new Float64Array(sales.length);
+  const saleDay = new Float64Array(sales.length);
+  sales.forEach((s, i) => {
+    const record = { ...s.input };
+    const date = s.saleDate ?? s.valuationDate;
+    if (t.saleDate && date) record[t.saleDate] = date;
+    X.set(compiled.fromRecord(record).vector, i * nF);
+    y[i] = compiled.target(s.salePrice);
+    saleDay[i] = date ? Date.parse(`${date.slice(0, 10)}T00:00:00Z`) / 86_400_000 : NaN;
+  });
+  return { transform: t, X, y, saleDay, label: `${sales.length} sales from the prediction log` };
 }
 
 function isoTime(value: string | undefined, field: string): string | undefined {
@@ -47,6 +106,7 @@ export class MonitoringService implements MonitoringServiceApi {
   constructor(
     private readonly log: PredictionLog,
     private readonly models: ModelStore,
+    private readonly extras: MonitoringExtras | null = null,
   ) {}
 
   report(options: ReportOptions = {}): MonitoringReport {
@@ -54,7 +114,221 @@ export class MonitoringService implements MonitoringServiceApi {
     const until = isoTime(options.until, 'until');
     if (since && until && since >= until) throw invalidInput(`since (${since}) must be before until (${until})`);
     const stored = this.models.load(options.model ?? 'champion');
-    return buildMonitoringReport({ manifest: stored.manifest, summary: stored.summary, log: this.log, filter: { since, until } });
+    const shadow = this.shadowComparisons(stored.manifest, stored.summary, { since, until });
+    return buildMonitoringReport({ manifest: stored.manifest, summary: stored.summary, log: this.log, filter: { since, until }, shadow });
+  }
+
+  private get store(): MonitoringStore {
+    if (!this.extras) throw new AppraiseError('INTERNAL', 'monitoring was opened without its store');
+    return this.extras.store;
+  }
+
+  /** Each shadow challenger against `summary` (the model reported on) over the window. */
+  private shadowComparisons(manifest: ModelManifest, summary: ModelSummary, window: { since?: string; until?: string }): ShadowComparison[] {
+    if (!this.extras) return [];
+    const cfg = monitoringConfigOf(manifest);
+    const transform = manifest.featureTransform.target.transform;
+    const forward = transform === 'log' ? Math.log : transform === 'log1p' ? Math.log1p : (v: number) => v;
+    const out: ShadowComparison[] = [];
+    for (const id of this.store.shadowModels()) {
+      if (id === summary.id) continue;
+      let challenger: ModelSummary;
+      try {
+        challenger = this.models.summary(id);
+      } catch {
+        continue;
+      }
+      const filter = { modelId: summary.id, ...window };
+      out.push(
+        compareShadow({
+          challenger,
+          pairs: this.store.shadowPairs(filter, id),
+          scored: this.store.shadowCount(filter, id),
+          cfg,
+          groupColumn: groupColumnOf(manifest, cfg),
+          forward,
+        }),
+      );
+    }
+    return out;
+  }
+
+  checkAlerts(options: ReportOptions = {}): StoredAlert[] {
+    const r = this.report(options);
+    return this.store.storeAlerts(r.model.id, r.window, r.alerts);
+  }
+
+  alerts(options: { model?: string; since?: string; limit?: number } = {}): StoredAlert[] {
+    return this.store.listAlerts({
+      modelId: options.model ? this.models.resolve(options.model) : undefined,
+      since: isoTime(options.since, 'since'),
+      limit: options.limit,
+    });
+  }
+
+  shadowList(): ModelSummary[] {
+    return this.store.shadowModels().flatMap((id) => {
+      try {
+        return [this.models.summary(id)];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  shadowAdd(model: string): ModelSummary {
+    const stored = this.models.load(model);
+    if (stored.summary.status === 'champion') throw invalidInput(`model ${stored.summary.id.slice(0, 12)} is the champion; shadow scoring is for challengers`);
+    if (!stored.ensemble)
+      throw invalidInput(
+        `model ${stored.summary.id.slice(0, 12)} was imported without its trees, so it cannot be scored in shadow; import it with its ensemble.json`,
+      );
+    this.store.addShadowModel(stored.summary.id, 'added by hand');
+    return stored.summary;
+  }
+
+  shadowRemove(model: string): ModelSummary {
+    const summary = this.models.summary(model);
+    this.store.removeShadowModel(summary.id);
+    return summary;
+  }
+
+  retrainingRuns(limit?: number): RetrainingRun[] {
+    return this.store.retrainingRuns(limit);
+  }
+
+  async settled(): Promise<void> {
+    await this.extras?.shadow?.idle();
+  }
+
+  /**
+   * One step of the retraining policy (monitoring.retraining), safe to run on a schedule or by hand:
+   * 1. a challenger already in shadow is judged by the paired test on the champion's sold valuations it scored:
+   *    better (and no equity group worse) → promoted (policy auto) or reported ready (policy ask); worse → taken
+   *    out of shadow and archived; otherwise it keeps waiting for sales;
+   * 2. with no challenger in shadow: if alerts of the trigger rules fire on the champion's valuations since it was
+   *    trained (or `since`) and at least minNewSales of them have sale prices, a challenger is trained on the
+   *    champion's training sales plus those and put in shadow. It is never promoted in the same step: it must win
+   *    on valuations it did not learn from.
+   */
+  retrain(options: RetrainOptions = {}): Promise<RetrainingRun> {
+    return auditedAsync(
+      this.extras?.audit,
+      'monitoring.retrain',
+      { policy: options.policy ?? null },
+      () => this.retrainStep(options),
+      (r) => ({ action: r.action, champion: r.championId, challenger: r.challengerId }),
+    );
+  }
+
+  private async retrainStep(options: RetrainOptions): Promise<RetrainingRun> {
+    await this.settled(); // the paired test must see every shadow estimate of the valuations made so far
+    const champion = this.models.load('champion');
+    const cfg = monitoringConfigOf(champion.manifest);
+    const policy = options.policy ?? cfg.retraining.promote;
+    const since = isoTime(options.since, 'since');
+    const at = () => new Date().toISOString();
+    const base = { championId: champion.summary.id };
+
+    const pending = this.shadowList().filter((m) => m.status === 'challenger');
+    if (pending.length > 0) {
+      const challenger = pending[0];
+      const window = { since: since && since > challenger.createdAt ? since : challenger.createdAt };
+      const cmp = this.shadowComparisons(champion.manifest, champion.summary, window).find((c) => c.challenger.id === challenger.id)!;
+      if (cmp.verdict === 'better') {
+        if (policy === 'auto') {
+          const reason = `retraining policy: ${cmp.message}`;
+          if (this.extras?.registry) this.extras.registry.promote({ ref: challenger.id, reason });
+          else this.models.promote(challenger.id, reason);
+          this.store.removeShadowModel(challenger.id);
+          return this.store.addRetrainingRun({
+            ...base,
+            at: at(),
+            action: 'promoted',
+            challengerId: challenger.id,
+            reason: `promoted: ${cmp.message}`,
+            test: cmp.test,
+          });
+        }
+        return this.store.addRetrainingRun({
+          ...base,
+          at: at(),
+          action: 'ready',
+          challengerId: challenger.id,
+          reason: `${cmp.message}; policy "ask": promote it with \`appraise models promote ${challenger.id.slice(0, 12)}\``,
+          test: cmp.test,
+        });
+      }
+      if (cmp.verdict === 'worse') {
+        this.store.removeShadowModel(challenger.id);
+        (this.extras?.registry ?? this.models).archive(challenger.id);
+        return this.store.addRetrainingRun({
+          ...base,
+          at: at(),
+          action: 'rejected',
+          challengerId: challenger.id,
+          reason: `archived: ${cmp.message}`,
+          test: cmp.test,
+        });
+      }
+      return this.store.addRetrainingRun({ ...base, at: at(), action: 'waiting', challengerId: challenger.id, reason: cmp.message, test: cmp.test });
+    }
+
+    const from = since && since > champion.summary.createdAt ? since : champion.summary.createdAt;
+    const report = this.report({ since: from });
+    const triggers = cfg.retraining.triggers;
+    const fired = report.alerts.filter((a) => triggers.some((t) => a.rule === t || (t.endsWith('.') && a.rule.startsWith(t))));
+    if (fired.length === 0)
+      return this.store.addRetrainingRun({
+        ...base,
+        at: at(),
+        action: 'none',
+        challengerId: null,
+        reason: `no alert of the trigger rules (${triggers.join(', ')}) since ${from}`,
+        test: null,
+      });
+    const sales = this.store.labelledValuations({ modelId: champion.summary.id, since: from });
+    if (sales.length < cfg.retraining.minNewSales)
+      return this.store.addRetrainingRun({
+        ...base,
+        at: at(),
+        action: 'none',
+        challengerId: null,
+        reason: `${fired.length} alert(s) fired (${fired[0].message}) but only ${sales.length} new sale(s) are linked; retraining needs ${cfg.retraining.minNewSales} (monitoring.retraining.minNewSales)`,
+        test: null,
+      });
+    const training = this.extras?.training;
+    if (!training) throw new AppraiseError('INTERNAL', 'monitoring was opened without the training service');
+    const datasetId = champion.manifest.trainingDatasetId;
+    if (!datasetId || !champion.ensemble)
+      throw invalidInput(
+        `the champion ${champion.summary.id.slice(0, 12)} was not trained in this workspace, so it cannot be retrained on its own sales plus new ones; train a model first`,
+      );
+    const result = await training.train(
+      {
+        dataset: datasetId,
+        folds: cfg.retraining.folds,
+        params: cfg.retraining.params,
+        seed: 1,
+        threads: options.threads,
+        name: `${champion.summary.name.slice(0, 40)}-retrained`,
+      },
+      {},
+      { extraSales: extraSalesOf(champion.manifest, sales) },
+    );
+    const reason = `retrained on the training sales plus ${sales.length} new sale(s) after: ${fired
+      .map((a) => a.message)
+      .slice(0, 3)
+      .join('; ')}`;
+    this.store.addShadowModel(result.modelId, reason);
+    return this.store.addRetrainingRun({
+      ...base,
+      at: at(),
+      action: 'trained',
+      challengerId: result.modelId,
+      reason: `${reason}; now scored in shadow`,
+      test: null,
+    });
   }
 
   recordSale(predictionId: string, price: number, saleDate: string | null = null): SaleLink {

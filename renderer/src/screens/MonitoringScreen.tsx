@@ -114,6 +114,7 @@ function ReportView({ report: r }: { report: Report }) {
           </ul>
         )}
       </div>
+      <LabelFreeCard report={r} />
       <div className="card">
         <h2>Drift per feature</h2>
         <p className="muted small">
@@ -147,6 +148,36 @@ function ReportView({ report: r }: { report: Report }) {
         )}
       </div>
     </>
+  );
+}
+
+/** Accuracy before sale prices (the label-free estimate) and the challengers scored in shadow. */
+function LabelFreeCard({ report: r }: { report: Report }) {
+  const lf = r.labelFree;
+  if (!lf && r.shadow.length === 0) return null;
+  return (
+    <div className="card" data-testid="label-free">
+      <h2>Accuracy before sale prices</h2>
+      {lf?.unavailable && <p className="muted">Not available: {lf.unavailable}.</p>}
+      {lf?.estimated && lf.reference && (
+        <p>
+          Estimated from the inputs of {lf.n} valuation(s): typical error (MdAPE) about {fmtPct(lf.estimated.mdape)} (95 % band {fmtPct(lf.estimated.mdapeLow)}–
+          {fmtPct(lf.estimated.mdapeHigh)}), against {fmtPct(lf.reference.mdape)} on the sales held out in training; RMSE of log price{' '}
+          {n3(lf.estimated.rmseLog)} vs {n3(lf.reference.rmseLog)}.
+          {lf.realised && (
+            <>
+              {' '}
+              Realised on the {lf.realised.n} sale(s) linked so far: MdAPE {fmtPct(lf.realised.mdape)}, RMSE {n3(lf.realised.rmseLog)}.
+            </>
+          )}
+        </p>
+      )}
+      {r.shadow.map((c) => (
+        <p key={c.challenger.id} data-testid="shadow-challenger">
+          Challenger {c.challenger.name} ({shortId(c.challenger.id)}), scored in shadow on {c.scored} valuation(s): <strong>{c.verdict}</strong> — {c.message}
+        </p>
+      ))}
+    </div>
   );
 }
 

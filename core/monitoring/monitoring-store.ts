@@ -1,0 +1,50 @@
+import type { MonitoringAlert, PairedTest, RetrainingRun, StoredAlert } from './monitoring-schemas.js';
+import type { PredictionFilter } from './prediction-log.js';
+
+/** A sold valuation that a shadow model scored too: both estimates and the sale price. */
+export interface ShadowPair {
+  predictionId: string;
+  championEstimate: number;
+  challengerEstimate: number;
+  salePrice: number;
+  /** Parses the logged input (by column name). */
+  input(): Record<string, string | number | null>;
+}
+
+/** A sold valuation as retraining learns from it: the logged input and the sale. */
+export interface LabelledValuation {
+  predictionId: string;
+  predictedAt: string;
+  input: Record<string, string | number | null>;
+  salePrice: number;
+  saleDate: string | null;
+  valuationDate: string | null;
+}
+
+/**
+ * What monitoring keeps beside the prediction log: the challengers scored in shadow and their estimates, the
+ * alerts each check raised, and the retraining runs. All its SQL is in `SqliteMonitoringStore`.
+ */
+export interface MonitoringStore {
+  /** Models scored in shadow on every valuation, oldest first. */
+  shadowModels(): string[];
+  addShadowModel(modelId: string, reason: string | null): void;
+  removeShadowModel(modelId: string): void;
+  /** Stores shadow estimates (one transaction); a prediction already scored by that model is left alone. */
+  recordShadow(rows: { predictionId: string; modelId: string; estimate: number }[]): void;
+  /** Valuations of `filter` (the champion's) that `challengerId` scored and that have a sale price. */
+  shadowPairs(filter: PredictionFilter, challengerId: string): ShadowPair[];
+  /** Valuations of `filter` that `challengerId` scored, sold or not. */
+  shadowCount(filter: PredictionFilter, challengerId: string): number;
+  /** Sold valuations of `filter`, oldest first. */
+  labelledValuations(filter: PredictionFilter): LabelledValuation[];
+  /** Stores the alerts of one check; returns them with their ids. */
+  storeAlerts(modelId: string, window: { since: string | null; until: string | null }, alerts: MonitoringAlert[], at?: Date): StoredAlert[];
+  /** Newest first. */
+  listAlerts(options?: { modelId?: string; since?: string; limit?: number }): StoredAlert[];
+  addRetrainingRun(run: Omit<RetrainingRun, 'id'>): RetrainingRun;
+  /** Newest first. */
+  retrainingRuns(limit?: number): RetrainingRun[];
+}
+
+export type { PairedTest };

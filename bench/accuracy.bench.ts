@@ -4,7 +4,11 @@
  * the very same matrix in this run (and the published anchor figures). Then the same comparison on a synthetic,
  * differently shaped table, so the defaults are not tuned to King County alone.
  *
- *   node dist/bench/run.js accuracy [--threads N] [--no-baselines] [--no-pipeline] [--params '{"learningRate":0.1}']
+ *   node dist/bench/run.js accuracy [--threads N] [--no-baselines] [--no-pipeline] [--no-market] [--params '{"learningRate":0.1}']
+ *
+ * Then, on every dataset with a sale date (and a generated market), the time-ordered scheme with and without the
+ * local price index side by side, per block (issue 15: every block's median ratio in 0.98–1.02, out-of-time RMSE
+ * lower with the index).
  */
 import { trainGbdt } from '../core/learner/boosting/gbdt-trainer.js';
 import { FastTreePredictor } from '../core/learner/model/fast-predictor.js';
@@ -14,6 +18,9 @@ import { selectRows, type TrainingData } from '../core/learner/data/training-dat
 import { loadKcAnchorTable } from './kc-anchor-matrix.js';
 import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';
 import { pipelineAccuracyOnKc } from './pipeline-accuracy.js';
+import { datedDatasets, generatedMarket, timeOrderedComparison } from './market-accuracy.js';
+import { recordFigure } from './bench-results.js';
+import type { AccuracyMetrics } from '../core/models/model-schemas.js';
 
 export const description = 'pooled 5-fold out-of-fold RMSE with default params vs scikit-learn HGB and XGBoost (same matrix, same folds), KC + synthetic';
 
@@ -100,4 +107,51 @@ export async function run(args: string[]): Promise<void> {
   const synBase = baselines(syn, synFold, withBaselines);
   if (synBase.hgb !== null) console.log(`  sklearn HGB, this run:     RMSE ${fmt(synBase.hgb)}   ratio ours/sklearn ${fmt(sRmse / synBase.hgb, 3)}`);
   if (synBase.xgb !== null) console.log(`  XGBoost, this run:         RMSE ${fmt(synBase.xgb)}   ratio ours/xgboost ${fmt(sRmse / synBase.xgb, 3)}`);
+
+  if (!args.includes('--no-market')) await marketConditions(threads);
+}
+
+/** Out-of-time accuracy with and without the price index, side by side, on every dataset with a sale date. */
+async function marketConditions(threads: number | undefined): Promise<void> {
+  const generated = generatedMarket();
+  try {
+    for (const d of [...datedDatasets(), generated]) {
+      const c = await timeOrderedComparison(d.name, d.csv, d.yaml, { threads });
+      console.log(`
+Out of time: ${d.name}, ${c.withIndex.scheme} (${fmt(c.seconds, 1)} s for both)`);
+      console.log('  block   sales   RMSE log: index / none    MdAPE: index / none    median ratio: index / none    COD: index / none    PRD: index / none');
+      const line = (label: string, a: AccuracyMetrics, b: AccuracyMetrics) =>
+        console.log(
+          `  ${label.padEnd(7)} ${String(a.n).padStart(6)}   ${fmt(a.rmseLog)} / ${fmt(b.rmseLog)}        ${fmt(a.mdape * 100, 2)} % / ${fmt(b.mdape * 100, 2)} %     ${fmt(a.medianRatio, 3)} / ${fmt(b.medianRatio, 3)}               ${fmt(a.cod, 2)} / ${fmt(b.cod, 2)}       ${fmt(a.prd, 3)} / ${fmt(b.prd, 3)}`,
+        );
+      c.withIndex.folds.forEach((f, i) => line(String(i + 2), f, c.without.folds[i]));
+      line('pooled', c.withIndex, c.without);
+      const ratiosOk = c.withIndex.folds.every((f) => f.medianRatio >= 0.98 && f.medianRatio <= 1.02);
+      const lower = c.withIndex.rmseLog < c.without.rmseLog;
+      console.log(
+        `  every block's median ratio within 0.98–1.02 with the index: ${ratiosOk ? 'PASS' : 'MISS'};  out-of-time RMSE lower than without: ${lower ? 'PASS' : 'MISS'} (${fmt(c.withIndex.rmseLog)} vs ${fmt(c.without.rmseLog)})`,
+      );
+      recordFigure({
+        case: `${d.name} time-ordered`,
+        metric: 'out-of-time RMSE log, with index',
+        value: c.withIndex.rmseLog,
+        unit: 'log',
+        target: `< ${fmt(c.without.rmseLog)} (without)`,
+        met: lower,
+      });
+      recordFigure({ case: `${d.name} time-ordered`, metric: 'out-of-time RMSE log, without index', value: c.without.rmseLog, unit: 'log' });
+      c.withIndex.folds.forEach((f, i) =>
+        recordFigure({
+          case: `${d.name} block ${i + 2}`,
+          metric: 'median ratio, with index',
+          value: f.medianRatio,
+          unit: 'ratio',
+          target: '0.98–1.02',
+          met: f.medianRatio >= 0.98 && f.medianRatio <= 1.02,
+        }),
+      );
+    }
+  } finally {
+    generated.cleanup();
+  }
 }

@@ -1,0 +1,73 @@
+/**
+ * End-to-end: the Market page in real Chromium shows the champion's price index — the summary, a region picker
+ * with the regions the config names, the index and volume charts and the month-on-month table — for a generated
+ * market (north rising 2.5 % a month, south flat). Screenshot: test-results/e2e/market.png.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
+import { parseConfig } from '../../core/config/load-config.js';
+import { tempAppHost } from '../helpers/temp-workspace.js';
+import { generateSales, salesCsv, MARKET_TEST_YAML } from '../helpers/market-sales.js';
+import { browserSkipReason, ensureRendererBuilt, launchChromium, rendererDist, screenshotDir } from './browser.js';
+
+const skip = browserSkipReason();
+const MONTHS = 14;
+
+describe.skipIf(skip !== null)('the Market page', () => {
+  let app: Awaited<ReturnType<typeof tempAppHost>>;
+  let host: ListeningWebHost;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    ensureRendererBuilt();
+    mkdirSync(screenshotDir, { recursive: true });
+    app = await tempAppHost({ jobsInWorkers: false });
+    const sales = generateSales({
+      seed: 4,
+      months: MONTHS,
+      paths: { north: Array.from({ length: MONTHS }, (_, m) => 0.025 * m), south: Array.from({ length: MONTHS }, () => 0) },
+      perRegion: { north: 900, south: 700 },
+    });
+    const csv = join(app.dir, 'sales.csv');
+    writeFileSync(csv, salesCsv(sales));
+    const s = app.services;
+    const ds = (await s.datasets.ingest({ file: csv, config: parseConfig(`${MARKET_TEST_YAML}market: { region: region }\n`) })).datasetId;
+    const { modelId } = await s.training.train({ dataset: ds, folds: 2, params: { nRounds: 60, learningRate: 0.2 }, seed: 1 });
+    s.models.promote(modelId);
+    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir: rendererDist });
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 1600 } })).newPage();
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    await app?.cleanup();
+  });
+
+  it('shows the index with its band and nowcast, sales volume and month-on-month change, per region', async () => {
+    await page.goto(host.url);
+    await page.getByRole('button', { name: 'Market' }).click();
+    const summary = page.getByTestId('market-summary');
+    await summary.waitFor({ timeout: 30_000 });
+    expect(await summary.textContent()).toMatch(/hedonic time-dummy index over 1,600 sales.*2021-02 = 100/);
+    const regions = page.getByLabel('Region');
+    expect(await regions.locator('option').allTextContents()).toEqual([
+      'whole file',
+      expect.stringMatching(/^north \(9\d\d sales\)$|^north/),
+      expect.stringMatching(/^south/),
+    ]);
+    expect(await page.locator('canvas').count()).toBe(2);
+    expect(await page.getByTestId('market-changes').locator('tbody tr').count()).toBe(MONTHS - 1);
+    await regions.selectOption('north');
+    await page.getByText(/This region keeps \d+ % of its own movement/).waitFor();
+    // The rising region's month-on-month changes are mostly positive (the generator's +2.5 % a month).
+    const changes = await page.getByTestId('market-changes').locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(changes.filter((c) => c.startsWith('+')).length).toBeGreaterThan((MONTHS - 1) / 2);
+    await page.screenshot({ path: join(screenshotDir, 'market.png'), fullPage: true });
+  });
+});

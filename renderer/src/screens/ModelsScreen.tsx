@@ -9,6 +9,9 @@ import { fmtDate, fmtNum, fmtPct, shortId, type MoneyFormatter } from '../format
 
 type Summary = MethodOutput<'models.list'>[number];
 type Manifest = MethodOutput<'models.manifest'>;
+type History = MethodOutput<'models.history'>;
+/** A champion change waiting for the user's confirmation and reason. */
+type Pending = { action: 'promote'; model: Summary } | { action: 'rollback'; model: Summary };
 
 export function ModelsScreen() {
   const { refreshInfo } = useApp();
@@ -18,10 +21,14 @@ export function ModelsScreen() {
   const [notice, setNotice] = useState<string | null>(null);
   const [exportDir, setExportDir] = useState('');
   const [importPaths, setImportPaths] = useState({ onnx: '', manifest: '' });
+  const [history, setHistory] = useState<History | null>(null);
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [reason, setReason] = useState('');
 
   const reload = useCallback(async () => {
     try {
       setModels(await api.call('models.list', {}));
+      setHistory(await api.call('models.history', {}));
     } catch (e) {
       setError(e);
     }
@@ -43,6 +50,20 @@ export function ModelsScreen() {
     }
   };
 
+  const ask = (p: Pending) => {
+    setPending(p);
+    setReason('');
+  };
+  const confirm = async () => {
+    if (!pending) return;
+    const p = pending;
+    setPending(null);
+    await (p.action === 'promote'
+      ? act(`${p.model.name} (${shortId(p.model.id)}) is now the champion.`, () => api.call('models.promote', { ref: p.model.id, reason }))
+      : act(`Rolled back: ${p.model.name} (${shortId(p.model.id)}) is the champion again.`, () => api.call('models.rollback', { reason })));
+  };
+  const rollbackTo = history?.rollbackTo ?? null;
+
   const toggle = (id: string) => setCompare(compare.includes(id) ? compare.filter((x) => x !== id) : [...compare.slice(-1), id]);
 
   return (
@@ -59,11 +80,49 @@ export function ModelsScreen() {
           <h2>Registry</h2>
           <button
             className="secondary"
-            onClick={() => void act('Rolled back: the previous champion is champion again.', () => api.call('models.rollback', {}))}
+            disabled={!rollbackTo}
+            title={rollbackTo ? 'Undo the latest promotion' : 'No earlier champion is recorded'}
+            onClick={() => rollbackTo && ask({ action: 'rollback', model: rollbackTo })}
+            data-testid="rollback"
           >
-            Roll back champion
+            {rollbackTo ? `Roll back to ${rollbackTo.name} (${shortId(rollbackTo.id)})` : 'Nothing to roll back to'}
           </button>
         </div>
+        {pending && (
+          <form
+            className="card confirm"
+            aria-label="Confirm the champion change"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void confirm();
+            }}
+          >
+            <p>
+              {pending.action === 'promote' ? (
+                <>
+                  Make <strong>{pending.model.name}</strong> ({shortId(pending.model.id)}) the champion? Every new valuation will use it.
+                </>
+              ) : (
+                <>
+                  Roll back to <strong>{pending.model.name}</strong> ({shortId(pending.model.id)})? It becomes the champion again; the latest promotion is
+                  undone.
+                </>
+              )}
+            </p>
+            <label className="field grow">
+              <span>Reason (kept in the history below)</span>
+              <input value={reason} onChange={(e) => setReason(e.target.value)} required maxLength={500} data-testid="change-reason" autoFocus />
+            </label>
+            <div className="actions">
+              <button type="submit" disabled={reason.trim() === ''} data-testid="change-confirm">
+                {pending.action === 'promote' ? 'Promote' : 'Roll back'}
+              </button>
+              <button type="button" className="secondary" onClick={() => setPending(null)}>
+                Cancel
+              </button>
+            </div>
+          </form>
+        )}
         {models === null ? (
           <p className="muted">Loading…</p>
         ) : models.length === 0 ? (
@@ -107,11 +166,7 @@ export function ModelsScreen() {
                   <td>
                     <span className="row-actions">
                       {m.status !== 'champion' && (
-                        <button
-                          className="link"
-                          onClick={() => void act(`${m.name} is now the champion.`, () => api.call('models.promote', { ref: m.id }))}
-                          aria-label={`Promote ${m.name}`}
-                        >
+                        <button className="link" onClick={() => ask({ action: 'promote', model: m })} aria-label={`Promote ${m.name}`}>
                           Promote
                         </button>
                       )}
@@ -142,6 +197,47 @@ export function ModelsScreen() {
         <p className="muted small">Tick two models to compare them side by side.</p>
       </div>
       {compare.length === 2 && <Comparison ids={compare} />}
+      <div className="card">
+        <h2>Champion history</h2>
+        {!history || history.changes.length === 0 ? (
+          <p className="muted">No champion changes yet.</p>
+        ) : (
+          <table data-testid="champion-history">
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Who</th>
+                <th>Change</th>
+                <th>Champion</th>
+                <th>Replaced</th>
+                <th>Reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.changes.map((c) => (
+                <tr key={c.seq}>
+                  <td>{fmtDate(c.at)}</td>
+                  <td>{c.who ?? '—'}</td>
+                  <td>{c.action === 'promote' ? 'Promoted' : 'Rolled back'}</td>
+                  <td>
+                    {c.modelName ?? ''} <code>{shortId(c.modelId)}</code>
+                  </td>
+                  <td>
+                    {c.previousId ? (
+                      <>
+                        {c.previousName ?? ''} <code>{shortId(c.previousId)}</code>
+                      </>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                  <td>{c.reason}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
       <div className="card">
         <h2>Export and import</h2>
         <form className="inline-form" onSubmit={(e) => e.preventDefault()}>
@@ -271,9 +367,19 @@ function Comparison({ ids }: { ids: string[] }) {
 
   if (error) return <ErrorBanner error={error} />;
   if (!manifests) return <p className="muted">Loading the two models…</p>;
+  // Figures are comparable only when measured alike: the same cross-validation folds of the same data.
+  const [a, b] = manifests;
+  const sameData = a.trainingDatasetId !== null && a.trainingDatasetId === b.trainingDatasetId;
+  const sameFolds = Boolean(a.cv && b.cv && a.cv.scheme === b.cv.scheme && a.cv.folds.length === b.cv.folds.length);
+  const alike = sameData && sameFolds;
   return (
     <div className="card" data-testid="comparison">
       <h2>Side by side</h2>
+      <p className={alike ? 'notice neutral' : 'notice'} data-testid="comparison-basis">
+        {alike
+          ? `Both models were measured on the same folds (${a.cv!.scheme}) of the same data, so their figures compare like with like.`
+          : `These models were measured differently (${sameData ? 'same data' : 'different data'}, ${sameFolds ? 'same folds' : 'different folds'}): their figures are shown for reference and not ranked. Retrain one on the other's data and folds to compare them.`}
+      </p>
       <table>
         <thead>
           <tr>
@@ -322,7 +428,7 @@ function Comparison({ ids }: { ids: string[] }) {
               <tr key={k.key}>
                 <td>{k.label}</td>
                 {vals.map((v, i) => (
-                  <td key={i} className={v !== undefined && v === best ? 'num best' : 'num'}>
+                  <td key={i} className={alike && v !== undefined && v === best ? 'num best' : 'num'}>
                     {v === undefined ? '—' : k.fmt(v, money)}
                   </td>
                 ))}
@@ -338,7 +444,11 @@ function Comparison({ ids }: { ids: string[] }) {
         </div>
         <div>
           <h3>Error per cross-validation fold</h3>
-          {folds && <ChartCanvas config={folds} label="RMSE of log price per fold" height={220} />}
+          {folds && alike ? (
+            <ChartCanvas config={folds} label="RMSE of log price per fold" height={220} />
+          ) : (
+            <p className="muted small">Fold by fold only for models measured on the same folds.</p>
+          )}
         </div>
       </div>
       <div>

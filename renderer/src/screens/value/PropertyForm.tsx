@@ -1,9 +1,30 @@
 import type { FormField, FormSchema } from '../../../../core/contract/contract.js';
 import type { PropertyFormState } from './use-property-form.js';
-import { isNumericField } from './property-values.js';
+import { isNumericField, typicalValues, type TypicalSale } from './property-values.js';
+import { useMoney } from '../../app-context.js';
 
-/** The property's fields (from the dataset's schema) and the valuation date; submitting values the property. */
-export function PropertyForm({ form, state, busy, onSubmit }: { form: FormSchema; state: PropertyFormState; busy: boolean; onSubmit: () => void }) {
+/**
+ * The property's fields (from the dataset's schema) and the valuation date; submitting values the property.
+ * "Typical values" are one real sale of the data (its medoid), never a mix of per-field medians, and the form
+ * says which sale it is.
+ */
+export function PropertyForm({
+  form,
+  state,
+  busy,
+  onSubmit,
+  typical,
+  findingTypical = false,
+}: {
+  form: FormSchema;
+  state: PropertyFormState;
+  busy: boolean;
+  onSubmit: () => void;
+  typical?: TypicalSale | null;
+  /** The typical sale is still being looked up: the fields do not hold one house yet. */
+  findingTypical?: boolean;
+}) {
+  const money = useMoney();
   const hasErrors = Object.keys(state.fieldErrors).length > 0;
   return (
     <form
@@ -24,14 +45,22 @@ export function PropertyForm({ form, state, busy, onSubmit }: { form: FormSchema
         </label>
       </div>
       <div className="actions">
-        <button type="submit" disabled={busy || hasErrors} data-testid="value-submit">
-          {busy ? 'Valuing…' : 'Value this property'}
+        <button type="submit" disabled={busy || hasErrors || findingTypical} data-testid="value-submit">
+          {busy ? 'Valuing…' : findingTypical ? 'Finding a typical sale…' : 'Value this property'}
         </button>
-        <button type="button" className="secondary" onClick={state.resetValues}>
+        <button type="button" className="secondary" onClick={() => (typical ? state.setValues(typicalValues(form, typical)) : state.resetValues())}>
           Reset to typical values
         </button>
         {hasErrors && <span className="field-error">Fix the highlighted fields first.</span>}
       </div>
+      {typical && (
+        <p className="muted small" data-testid="typical-note">
+          Typical values are one real sale{typical.saleId ? ` (${typical.saleId}` : ' ('}
+          {typical.saleDate ? `, sold ${typical.saleDate}` : ''}
+          {typical.price !== null ? ` for ${money.format(typical.price)}` : ''}): the sale closest to the rest of the data on every field, never a mix of
+          separate averages.
+        </p>
+      )}
     </form>
   );
 }

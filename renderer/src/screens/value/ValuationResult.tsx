@@ -14,16 +14,20 @@ export function ValuationResult({
   onSave,
   onPdf,
   modelName,
+  roundTo,
 }: {
   v: ApiValuation;
   form: FormSchema;
   onSave: () => void;
   onPdf: () => void;
   modelName: string | null;
+  /** The report settings' rounding step; null: the config's. */
+  roundTo?: number | null;
 }) {
   const money = useMoney();
-  // Shown as appraisers report values (nearest $1,000 unless the config says otherwise); data-value keeps the model's.
-  const round = (n: number) => roundEstimate(n, form);
+  // Shown as appraisers report values (nearest $1,000 unless the config or the report settings say otherwise);
+  // data-value keeps the model's.
+  const round = (n: number) => roundEstimate(n, roundTo ? { roundTo } : form);
   const sortedIntervals = [...v.intervals].sort((a, b) => a.level - b.level);
   const narrow = sortedIntervals[0] ?? v.interval;
   const wide = sortedIntervals[sortedIntervals.length - 1] ?? v.interval;

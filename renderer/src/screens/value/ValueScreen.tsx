@@ -4,13 +4,18 @@ import { useApp, useMoney } from '../../app-context.js';
 import { api } from '../../api-client.js';
 import { ErrorBanner } from '../../components/ErrorBanner.js';
 import { shortId } from '../../format.js';
-import { toPropertyInput } from './property-values.js';
+import { toPropertyInput, typicalValues, untouched, type TypicalSale } from './property-values.js';
 import { usePropertyForm } from './use-property-form.js';
 import { PropertyForm } from './PropertyForm.js';
 import { SavedValuations } from './SavedValuations.js';
 import { ValuationResult } from './ValuationResult.js';
 import { FirstRunCard } from './FirstRunCard.js';
 import { featureLabel, fieldValueText, roundEstimate } from '../../feature-format.js';
+import { GridPanel } from './GridPanel.js';
+import { SubjectForm, savedSubject } from './SubjectForm.js';
+import { ReportSettingsPanel } from './ReportSettingsPanel.js';
+import { loadReportSettings } from './report-settings.js';
+import { gridComparables } from './grid-format.js';
 
 /** Value one property: the form on the left, the valuation on the right, the saved valuations below. */
 export function ValueScreen() {
@@ -22,10 +27,41 @@ export function ValueScreen() {
   const [error, setError] = useState<unknown>(null);
   const [history, setHistory] = useState<HistoryEntry[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
+  const [settings, setSettings] = useState(loadReportSettings);
+  const [typical, setTypical] = useState<TypicalSale | null>(null);
 
   useEffect(() => {
     void api.call('history.list', {}).then(setHistory, () => undefined);
   }, []);
+
+  // The form starts from one real sale (the medoid of the champion's data) once core has found it.
+  const championId = info?.champion?.id ?? null;
+  const datasetId = form?.datasetId ?? null;
+  // Which dataset's typical sale has been asked for and answered (or failed): until then the form's values are
+  // the per-field defaults, a mix that is not one house, so valuing waits the second it takes.
+  const [typicalFor, setTypicalFor] = useState<string | null>(null);
+  useEffect(() => {
+    if (!championId || !datasetId) return;
+    let current = true;
+    void api.call('valuation.typical', {}).then(
+      (t) => {
+        if (!current) return;
+        if (t.datasetId === datasetId) setTypical(t);
+        setTypicalFor(datasetId);
+      },
+      // No typical sale (training data not here): the per-field defaults stay, and valuing goes ahead.
+      () => current && setTypicalFor(datasetId),
+    );
+    return () => {
+      current = false;
+    };
+  }, [championId, datasetId]);
+  const findingTypical = championId !== null && datasetId !== null && typicalFor !== datasetId;
+  const { values, setValues } = state;
+  useEffect(() => {
+    if (form && typical && typical.datasetId === form.datasetId && untouched(form, values)) setValues(typicalValues(form, typical));
+    // Only when the typical sale arrives: later edits are the appraiser's.
+  }, [typical]);
 
   if (!info) return <p className="muted">Loading…</p>;
   if (!form) {
@@ -45,7 +81,16 @@ export function ValueScreen() {
     setError(null);
     setNotice(null);
     try {
-      state.setResult(await api.call('value', { input: toPropertyInput(form, state.values), valuationDate: state.valuationDate || undefined }));
+      const input = toPropertyInput(form, state.values);
+      const valuationDate = state.valuationDate || undefined;
+      let v = await api.call('value', { input, valuationDate });
+      // The grid is worked out only on request: again for the new valuation when it was open for the last one.
+      if (result && gridComparables(result).length > 0 && v.comparables.length > 0) {
+        const g = await api.call('valuation.grid', { model: v.modelId, input: v.input, valuationDate: v.valuationDate ?? undefined });
+        v = { ...v, comparables: g.comparables, ...(g.reconciliation ? { reconciliation: g.reconciliation } : {}) };
+      }
+      // The subject and assignment stay: a second valuation is usually of the same property, corrected.
+      state.setResult(result?.subject ? { ...v, subject: result.subject } : v);
     } catch (err) {
       setError(err);
     } finally {
@@ -56,7 +101,8 @@ export function ValueScreen() {
   const save = async () => {
     if (!result) return;
     try {
-      const entry = await api.call('history.save', { label: historyLabel(result, form, money.format), valuation: result });
+      const valuation = { ...result, subject: savedSubject(result.subject ?? {}, result.valuationDate) };
+      const entry = await api.call('history.save', { label: historyLabel(valuation, form, money.format), valuation });
       setHistory([entry, ...history]);
       setNotice('Saved to the history.');
     } catch (err) {
@@ -69,7 +115,9 @@ export function ValueScreen() {
     try {
       // pdf-lib is loaded on first export only: it is most of the bundle and not needed to start.
       const { valuationReportPdf } = await import('../../pdf-report.js');
-      const bytes = await valuationReportPdf(result, form, modelName(result));
+      const models = await api.call('models.list', {}).catch(() => []);
+      const valuation = { ...result, subject: savedSubject(result.subject ?? {}, result.valuationDate) };
+      const bytes = await valuationReportPdf(valuation, form, { model: models.find((m) => m.id === result.modelId) ?? null, settings });
       download(bytes, `valuation-${roundEstimate(result.estimate, form)}-${result.valuationDate ?? 'today'}.pdf`);
       setNotice('Report exported as PDF.');
     } catch (err) {
@@ -85,7 +133,7 @@ export function ValueScreen() {
       </p>
       {!info.champion && <FirstRunCard reason="no-model" />}
       <div className="value-layout">
-        <PropertyForm form={form} state={state} busy={busy} onSubmit={() => void submit()} />
+        <PropertyForm form={form} state={state} busy={busy} onSubmit={() => void submit()} typical={typical} findingTypical={findingTypical} />
         <div className="result-col">
           <ErrorBanner error={error} onDismiss={() => setError(null)} />
           {notice && (
@@ -94,12 +142,34 @@ export function ValueScreen() {
             </p>
           )}
           {result ? (
-            <ValuationResult v={result} form={form} onSave={() => void save()} onPdf={() => void exportPdf()} modelName={modelName(result)} />
+            <ValuationResult
+              v={result}
+              form={form}
+              onSave={() => void save()}
+              onPdf={() => void exportPdf()}
+              modelName={modelName(result)}
+              roundTo={settings.roundTo}
+            />
           ) : (
             <div className="card muted">The estimate, its range, the main reasons and comparable sales appear here.</div>
           )}
         </div>
       </div>
+      {result && (
+        <>
+          {/* Full width: a grid of the subject and five or more comparables does not fit the result column. */}
+          <section className="card grid-card" aria-labelledby="grid-title">
+            <h2 id="grid-title">Adjustment grid</h2>
+            <GridPanel
+              v={result}
+              form={form}
+              onGrid={(g) => state.setResult({ ...result, comparables: g.comparables, reconciliation: g.reconciliation ?? undefined, gridEdits: g.edits })}
+            />
+          </section>
+          <SubjectForm subject={result.subject ?? {}} valuationDate={result.valuationDate} onChange={(subject) => state.setResult({ ...result, subject })} />
+          <ReportSettingsPanel settings={settings} onChange={setSettings} configRoundTo={form.roundTo ?? 1000} />
+        </>
+      )}
       <SavedValuations
         entries={history}
         onOpen={(h) => state.setResult(h.valuation)}

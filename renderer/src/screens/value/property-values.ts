@@ -1,4 +1,6 @@
-import type { FormField, FormSchema } from '../../../../core/contract/contract.js';
+import type { FormField, FormSchema, MethodOutput } from '../../../../core/contract/contract.js';
+
+export type TypicalSale = MethodOutput<'valuation.typical'>;
 
 /** Field name → the text in the field, as typed. */
 export type PropertyValues = Record<string, string>;
@@ -24,4 +26,20 @@ export function toPropertyInput(form: FormSchema, values: PropertyValues): Recor
     out[f.name] = isNumericField(f) && Number.isFinite(Number(raw)) ? Number(raw) : raw;
   }
   return out;
+}
+
+/** The typical sale's values as the form's text; fields the sale has no value for keep their default. */
+export function typicalValues(form: FormSchema, t: TypicalSale): PropertyValues {
+  const out = defaultValues(form);
+  for (const f of form.fields) {
+    const v = t.values[f.name];
+    if (v !== null && v !== undefined && v !== '') out[f.name] = String(v);
+  }
+  return out;
+}
+
+/** True while the fields still hold the form's starting values (nothing typed yet). */
+export function untouched(form: FormSchema, values: PropertyValues): boolean {
+  const d = defaultValues(form);
+  return form.fields.every((f) => (values[f.name] ?? '') === d[f.name]);
 }

@@ -18,6 +18,8 @@ export interface PropertyFormState {
   setResult(result: ApiValuation | null): void;
   /** Back to the form's typical values. */
   resetValues(): void;
+  /** Replaces every field's text (the typical sale's values). */
+  setValues(values: PropertyValues): void;
 }
 
 function freshDraft(form: FormSchema): ValuationDraft {
@@ -71,5 +73,6 @@ export function usePropertyForm(form: FormSchema | null): PropertyFormState {
     setValuationDate: (valuationDate) => update(() => ({ valuationDate })),
     setResult: (result) => update(() => ({ result })),
     resetValues: () => update(() => ({ values: form ? defaultValues(form) : {} })),
+    setValues: (next) => update(() => ({ values: next })),
   };
 }

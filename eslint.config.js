@@ -10,7 +10,11 @@ export const CORE_LAYERS = [
   ['common'],
   ['config', 'logging'],
   ['schema'],
-  ['quality', 'workspace', 'learner'],
+  // audit: the append-only, hash-chained record every service writes its consequential actions to.
+  ['quality', 'workspace', 'learner', 'audit'],
+  // market estimates the local price index from plain arrays (log prices, dates, the chosen controls): it needs
+  // nothing above common and config; training deflates by it, valuation re-inflates with it.
+  ['market'],
   ['features', 'onnx'],
   ['inference'],
   ['datasets', 'models'],

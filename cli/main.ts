@@ -10,6 +10,7 @@ import { registerServeCommand } from './commands/serve-command.js';
 import { registerLogsCommand } from './commands/logs-command.js';
 import { registerRegistryCommands } from './commands/registry-commands.js';
 import { registerMonitorCommand } from './commands/monitor-command.js';
+import { registerAuditCommands } from './commands/audit-commands.js';
 import { attachCommandLog } from './command-log.js';
 import { APPRAISE_VERSION } from '../core/common/version.js';
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerLogsCommand(program);
   registerRegistryCommands(program);
   registerMonitorCommand(program);
+  registerAuditCommands(program);
   return program;
 }
 

@@ -32,6 +32,20 @@ export function metricsRows(m: AccuracyMetrics): Record<string, unknown>[] {
   ];
 }
 
+/** One row per expanding-window block (and the pooled figures): the out-of-time table of `appraise train`. */
+export function blockRows(cv: AccuracyMetrics & { folds: AccuracyMetrics[] }): Record<string, unknown>[] {
+  const row = (label: string, m: AccuracyMetrics) => ({
+    block: label,
+    sales: m.n,
+    'rmse log': m.rmseLog.toFixed(4),
+    mdape: pct(m.mdape),
+    'median ratio': m.medianRatio.toFixed(3),
+    cod: m.cod.toFixed(1),
+    prd: m.prd.toFixed(3),
+  });
+  return [...cv.folds.map((m, i) => row(String(i + 2), m)), row('pooled', cv)];
+}
+
 function modelRow(m: ModelSummary): Record<string, unknown> {
   return {
     id: m.id.slice(0, 12),
@@ -117,6 +131,15 @@ export function registerModelCommands(program: Command): void {
             process.stdout.write(
               `\nModel ${r.name} ${r.modelId.slice(0, 12)} trained in ${r.trainSeconds.toFixed(1)} s (${r.nTrees} trees); status: challenger\n`,
             );
+            // Out of time first: a model values properties after its last sale, which random folds never test.
+            if (r.outOfTime) {
+              process.stdout.write(`Out-of-time accuracy (${r.outOfTime.scheme}), each block predicted from the earlier ones:\n`);
+              printTable(blockRows(r.outOfTime));
+            }
+            if (r.market)
+              process.stdout.write(
+                `Market conditions: prices deflated to ${r.market.reference} by a local price index (${r.market.periods} periods, ${r.market.regions} regional series; holding ${r.market.controls.join(', ')} constant)\n`,
+              );
             process.stdout.write(`Cross-validation (${r.cv.scheme}), pooled out-of-fold:\n`);
             printTable(metricsRows(r.cv));
             process.stdout.write(`Intervals: ${r.intervals.map((i) => `${pct(i.level)} nominal → ${pct(i.empiricalCoverage)} covered`).join(', ')}\n`);
@@ -173,6 +196,14 @@ export function registerModelCommands(program: Command): void {
             `  calibrated on ${m.calibration.datasetName} ${m.calibration.datasetId.slice(0, 12)} (${m.calibration.n} sales) at ${m.calibration.at}\n`,
           );
         else if (m.mode === 'imported') process.stdout.write(`  not calibrated: run appraise models calibrate ${m.modelId.slice(0, 12)} DATASET\n`);
+        if (m.market)
+          process.stdout.write(
+            `  market conditions: prices deflated to ${m.market.reference} by a local price index (${m.market.whole.points.length} ${m.market.period}s, ${m.market.regions.length} regional series, last sale ${m.market.lastSaleDate}; nowcast up to ${m.market.maxNowcastPeriods} ${m.market.period}(s))\n`,
+          );
+        if (m.outOfTime) {
+          process.stdout.write(`\nOut of time (${m.outOfTime.scheme}):\n`);
+          printTable(blockRows(m.outOfTime));
+        }
         if (m.cv) {
           process.stdout.write(`\n${m.calibration ? 'Accuracy' : 'Cross-validation'} (${m.cv.scheme}):\n`);
           printTable(metricsRows(m.cv));
@@ -190,10 +221,11 @@ export function registerModelCommands(program: Command): void {
     models
       .command(name)
       .argument('<model>', 'model id, prefix or name')
+      .option('--reason <text>', 'why (promote: kept in the champion history with who and when)')
       .description(desc)
-      .action(async (ref: string, _o, cmd: Command) => {
+      .action(async (ref: string, opts: { reason?: string }, cmd: Command) => {
         await withServices(cmd, (s, o) => {
-          const m = name === 'promote' ? s.models.promote(ref) : s.models.archive(ref);
+          const m = name === 'promote' ? s.models.promote({ ref, reason: opts.reason }) : s.models.archive(ref);
           if (o.json) printJson(m);
           else process.stdout.write(`${m.name} ${m.id.slice(0, 12)} is now ${m.status}\n`);
         });
@@ -201,10 +233,11 @@ export function registerModelCommands(program: Command): void {
   }
   models
     .command('rollback')
-    .description('restore the champion that the last promotion replaced')
-    .action(async (_o, cmd: Command) => {
+    .description('undo the latest promotion not yet undone: its previous champion is champion again')
+    .option('--reason <text>', 'why (kept in the champion history with who and when)')
+    .action(async (opts: { reason?: string }, cmd: Command) => {
       await withServices(cmd, (s, o) => {
-        const m = s.models.rollback();
+        const m = s.models.rollback({ reason: opts.reason });
         if (o.json) printJson(m);
         else process.stdout.write(`Rolled back: ${m.name} ${m.id.slice(0, 12)} is champion again\n`);
       });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { withServices, cancelOnCtrlC } from './context.js';
 import { printJson, printTable, Progress, formatCell } from '../output.js';
 import { AppraiseError } from '../../core/common/errors.js';
+import { gridEditsSchema, type GridEdits } from '../../core/valuation/valuation-schemas.js';
 
 function parseInput(text: string): Record<string, unknown> {
   const raw = text.startsWith('@') ? readInputFile(text.slice(1)) : text;
@@ -14,6 +15,21 @@ function parseInput(text: string): Record<string, unknown> {
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new AppraiseError('INVALID_INPUT', '--input must be a JSON object of column name → value');
   return v as Record<string, unknown>;
+}
+
+/** `--edits`: the grid changes, checked against the same schema the API uses. */
+function parseEdits(text: string): GridEdits {
+  const raw = text.startsWith('@') ? readInputFile(text.slice(1)) : text;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (e) {
+    throw new AppraiseError('INVALID_INPUT', `--edits is not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = gridEditsSchema.safeParse(v);
+  if (!parsed.success)
+    throw new AppraiseError('INVALID_INPUT', `--edits: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(edits)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 function readInputFile(path: string): string {
@@ -32,10 +48,16 @@ export function registerValuationCommands(program: Command): void {
     .argument('<model>', 'model id, prefix, name, or champion')
     .requiredOption('-i, --input <json>', "the property as JSON with the dataset's own column names and formats, or @file.json")
     .option('--date <yyyy-mm-dd>', 'valuation date (default: the sale-date field of the input, else today)')
-    .description('value one property: estimate, interval, reasons (SHAP) and comparable sales')
-    .action(async (model: string, opts: { input: string; date?: string }, cmd: Command) => {
+    .option('--no-grid', 'leave out the adjustment grid (faster: the comparables are not explained)')
+    .option(
+      '--edits <json>',
+      'changes to the grid as JSON or @file.json: {"excluded": [rowIndex…], "added": ["sale id"…], "overrides": [{"rowIndex", "group", "amount", "reason"}…]}',
+    )
+    .description('value one property: estimate, interval, reasons (SHAP), comparable sales and their adjustment grid')
+    .action(async (model: string, opts: { input: string; date?: string; grid: boolean; edits?: string }, cmd: Command) => {
       await withServices(cmd, async (s, o) => {
-        const v = await s.valuation.value(model, parseInput(opts.input), { valuationDate: opts.date });
+        const edits = opts.edits === undefined ? undefined : parseEdits(opts.edits);
+        const v = await s.valuation.value(model, parseInput(opts.input), { valuationDate: opts.date, grid: opts.grid, ...(edits ? { edits } : {}) });
         if (o.json) return printJson(v);
         process.stdout.write(
           `Estimate ${money(v.estimate)}  (${Math.round(v.interval.level * 100)}% range ${money(v.interval.low)} – ${money(v.interval.high)})\n`,
@@ -54,8 +76,28 @@ export function registerValuationCommands(program: Command): void {
         }
         if (v.comparables.length) {
           process.stdout.write('\nComparable sales:\n');
-          printTable(v.comparables.map((c) => ({ row: c.rowIndex, price: money(c.price), date: c.saleDate, km: c.distanceKm?.toFixed(2), ...c.attributes })));
+          printTable(
+            v.comparables.map((c) => ({
+              row: c.rowIndex,
+              price: money(c.price),
+              ...('adjustedPrice' in c
+                ? {
+                    adjusted: money(c.adjustedPrice),
+                    'net %': (c.netPct * 100).toFixed(1),
+                    'gross %': (c.grossPct * 100).toFixed(1),
+                    ...(c.excluded ? { excluded: 'yes' } : {}),
+                  }
+                : {}),
+              date: c.saleDate,
+              km: c.distanceKm?.toFixed(2),
+              ...c.attributes,
+            })),
+          );
         }
+        if (v.reconciliation)
+          process.stdout.write(
+            `Adjusted prices of ${v.reconciliation.count} comparables: median ${money(v.reconciliation.median)} (${money(v.reconciliation.low)} – ${money(v.reconciliation.high)})\n`,
+          );
       });
     });
 

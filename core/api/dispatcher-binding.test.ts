@@ -48,3 +48,26 @@ describe('methods bound by name', () => {
     expect(r.ok === false && r.error.message).toContain('monitoring service is not available');
   });
 });
+
+describe('input errors', () => {
+  it('cut long keys and values short instead of echoing them whole', async () => {
+    const services = tempServices();
+    try {
+      const d = new ApiDispatcher({
+        services: { workspaceDir: services.workspace.dir, datasets: services.datasets, history: services.history },
+        jobs: new JobTracker(silentLogger().logger),
+        runner: null,
+        validateOutput: true,
+      });
+      const key = 'k'.repeat(5000);
+      const r = await d.callSafe('datasets.list', { [key]: 1 });
+      expect(r.ok).toBe(false);
+      const text = JSON.stringify(r);
+      expect(text).not.toContain(key);
+      expect(text.length).toBeLessThan(2000);
+      expect(r.ok === false && r.error.code).toBe('INVALID_INPUT');
+    } finally {
+      await services.cleanup();
+    }
+  });
+});

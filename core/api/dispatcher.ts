@@ -8,6 +8,8 @@ import type { TrainingServiceApi } from '../training/training-service.js';
 import type { ValuationServiceApi } from '../valuation/valuation-service.js';
 import type { ValuationHistory } from '../valuation/valuation-history.js';
 import type { MonitoringServiceApi } from '../monitoring/monitoring-service.js';
+import type { MarketServiceApi } from '../training/market-service.js';
+import type { SyncServiceApi } from '../sync/sync-service.js';
 import type { DatasetVersion } from '../datasets/dataset-store.js';
 import { buildFormSchema, type FormSchema } from '../valuation/valuation-form.js';
 import { inspectBatchFile } from '../valuation/batch-inspect.js';
@@ -24,6 +26,7 @@ import {
   type ParsedInput,
 } from '../contract/contract.js';
 import { errorResponse, okResponse, type ApiResponse } from '../contract/api-response.js';
+import { assertRoleAllows, type Role } from '../contract/roles.js';
 import type { JobTracker } from '../jobs/job-tracker.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import { jobHandlers, type JobHandler } from '../jobs/job-handlers.js';
@@ -45,6 +48,8 @@ export interface ApiServices {
   training?: TrainingServiceApi;
   valuation?: ValuationServiceApi;
   monitoring?: MonitoringServiceApi;
+  market?: MarketServiceApi;
+  sync?: SyncServiceApi;
 }
 
 export interface DispatcherOptions {
@@ -59,6 +64,7 @@ export interface DispatcherOptions {
   demo?: { csv: string; config: string } | null;
   /** Where failed calls are logged (once, with the method and a request id); none: not logged. */
   logger?: Logger;
+  role?: Role; // the session's role (core/contract/roles.ts), checked on every call before its input; none: analyst
 }
 
 type ImmediateMethod = Exclude<MethodName, JobMethodName>;
@@ -117,6 +123,7 @@ export class ApiDispatcher {
     if (typeof method !== 'string' || !isMethodName(method)) {
       throw new AppraiseError('NOT_FOUND', `unknown API method "${String(method).slice(0, 80)}"`, { details: { method: String(method).slice(0, 80) } });
     }
+    assertRoleAllows(this.options.role, method);
     const spec = contract[method];
     const parsed = spec.input.safeParse(input ?? {});
     if (!parsed.success) throw invalidInputFrom(method, parsed.error);
@@ -259,11 +266,10 @@ export class ApiDispatcher {
       'datasets.quarantine': ({ ref, limit, offset }) => s.datasets.quarantine(ref, limit, offset),
       'datasets.quality': ({ ref }) => s.datasets.get(ref).quality,
       'models.manifest': ({ ref }) => this.need('models').manifest(ref),
-      'models.promote': ({ ref }) => this.need('models').promote(ref),
       'models.archive': ({ ref }) => this.need('models').archive(ref),
       'models.export': ({ ref, dir }) => this.need('models').exportTo(ref, dir),
       'models.import': ({ onnx, manifest }) => this.need('models').importFrom(onnx, manifest),
-      value: ({ model, input, valuationDate }) => this.need('valuation').value(model, input, valuationDate ? { valuationDate } : {}),
+      value: ({ model, input, valuationDate, grid }) => this.need('valuation').value(model, input, { ...(valuationDate ? { valuationDate } : {}), grid }),
       'batch.inspect': ({ source, columnMap }) => {
         const ds = this.activeDataset();
         if (!ds) throw new AppraiseError('NOT_FOUND', 'this workspace has no dataset yet, so there is no schema to match the file to; import one first');
@@ -281,8 +287,16 @@ export class ApiDispatcher {
   }
 }
 
+/**
+ * Field paths and messages of an input error, each cut short: zod quotes unknown keys and bad values in full, and a
+ * caller's 5,000-character key must not come back (or reach the log) whole (issue 14, finding 5).
+ */
 function issuesOf(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(input)', message: i.message }));
+  return error.issues.map((i) => ({ path: cut(i.path.map((p) => cut(String(p), 40)).join('.'), 160) || '(input)', message: cut(i.message, 200) }));
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }
 
 function invalidInputFrom(method: string, error: z.ZodError): AppraiseError {

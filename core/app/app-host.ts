@@ -1,4 +1,7 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { openServices, type AppServices } from '../services/open-workspace.js';
+import { FileAccess, installFileAccess } from '../common/file-access.js';
 import { ApiDispatcher } from '../api/dispatcher.js';
 import { JobTracker } from '../jobs/job-tracker.js';
 import { JobRunner } from '../jobs/job-runner.js';
@@ -6,6 +9,10 @@ import { prepareDemoWorkspace } from './demo-workspace.js';
 import { openLogger, silentLogger, type ProcessLogger } from '../logging/logger.js';
 import { logsDir } from '../logging/log-record.js';
 import { forwardWorkerLog } from '../logging/worker-log.js';
+import { SyncService } from '../sync/sync-service.js';
+import { SqliteOutbox } from '../sync/sqlite-outbox.js';
+import type { Role } from '../contract/roles.js';
+import { osActor } from '../audit/audit-trail.js';
 
 export interface AppHostOptions {
   /** Workspace folder; default: APPRAISE_WORKSPACE or the OS user-data folder. */
@@ -24,6 +31,23 @@ export interface AppHostOptions {
   processName?: 'web' | 'core-host' | 'none';
   /** Told before the demo is imported on first run (it takes a few seconds). */
   onPreparingDemo?: () => void;
+  /**
+   * Sync with the registry. The background cycle starts only on an enrolled workspace; `background: false` leaves
+   * it off (sync.now still works). Interval default: APPRAISE_SYNC_INTERVAL_MINUTES, else 15 minutes.
+   */
+  sync?: { background?: boolean; intervalMs?: number; firstDelayMs?: number };
+  /**
+   * Confine the API's file reads and writes (issue 14, #5; core/common/file-access.ts) to the workspace's `files/`
+   * folder (created), `allowDirs`, and — for reading only — `readOnlyDirs` (the bundled demo). Never into the rest
+   * of the workspace folder. Absent: unconfined (the CLI; the desktop app, whose files come from file dialogs).
+   * Installed for this process until `close()`.
+   */
+  confine?: { allowDirs: string[]; readOnlyDirs?: string[] };
+  /**
+   * The role of this host's API session (core/contract/roles.ts), checked on every call; the audit trail names the
+   * OS user with it. Default: analyst (everything allowed), as before roles existed.
+   */
+  role?: Role;
 }
 
 /** One process's API host: the services, the job tracker and runner, and the dispatcher wired onto them. */
@@ -31,6 +55,8 @@ export interface AppHost {
   services: AppServices;
   jobs: JobTracker;
   dispatcher: ApiDispatcher;
+  /** Sync with the registry (pull models, push reports); closed by `close()` before the services. */
+  sync: SyncService;
   /** This process's logger (JSON lines in the workspace's logs/). */
   log: ProcessLogger;
   /** Cancels jobs and ends their threads, then closes the services it opened. Idempotent. */
@@ -42,7 +68,7 @@ export interface AppHost {
  * tests: it is the only place that decides which store, runner and options the dispatcher gets.
  */
 export async function createAppHost(options: AppHostOptions = {}): Promise<AppHost> {
-  const services = options.services ?? openServices(options.workspace);
+  const services = options.services ?? openServices(options.workspace, { actor: `${osActor()} (${options.role ?? 'analyst'})` });
   const ownsServices = !options.services;
   try {
     if (options.prepareDemo && services.datasets.list().length === 0) {
@@ -59,7 +85,23 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
       : await openLogger({ dir: logsDir(services.workspace.dir), processName: options.processName ?? 'web', level: process.env.APPRAISE_LOG_LEVEL });
   log.logger.info({ workspace: services.workspace.dir, recovered: services.recovered }, 'app host started');
   const jobs = new JobTracker(log.logger);
-  const runner = options.jobsInWorkers === false ? null : new JobRunner(services.workspace.dir, (line) => forwardWorkerLog(log.logger, line), log.logger.level);
+  const previousFileAccess = options.confine ? installFileAccess(confinedFileAccess(services.workspace.dir, options.confine)) : null;
+  const envMinutes = Number(process.env.APPRAISE_SYNC_INTERVAL_MINUTES);
+  const sync = new SyncService({
+    workspaceDir: services.workspace.dir,
+    outbox: new SqliteOutbox(services.workspace.db),
+    models: services.models,
+    monitoring: services.monitoring,
+    intervalMs: options.sync?.intervalMs ?? (envMinutes > 0 ? envMinutes * 60_000 : undefined),
+    firstDelayMs: options.sync?.firstDelayMs,
+    logger: log.logger,
+    audit: services.audit,
+  });
+  if (options.sync?.background !== false) sync.startIfEnrolled();
+  const runner =
+    options.jobsInWorkers === false
+      ? null
+      : new JobRunner(services.workspace.dir, (line) => forwardWorkerLog(log.logger, line), log.logger.level, services.audit.actor);
   const dispatcher = new ApiDispatcher({
     services: {
       workspaceDir: services.workspace.dir,
@@ -69,26 +111,45 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
       training: services.training,
       valuation: services.valuation,
       monitoring: services.monitoring,
+      market: services.market,
+      sync,
     },
     jobs,
     runner,
     validateOutput: options.validateOutput ?? process.env.NODE_ENV !== 'production',
     demo: options.demo ?? null,
     logger: log.logger,
+    role: options.role,
   });
   let closing: Promise<void> | null = null;
   return {
     services,
     jobs,
     dispatcher,
+    sync,
     log,
     close: () =>
       (closing ??= (async () => {
+        // First: a running sync cycle writes to the workspace, which is closed below.
+        await sync.close();
         jobs.close();
         await runner?.close();
         if (ownsServices) await services.close();
+        if (previousFileAccess) installFileAccess(previousFileAccess);
         log.logger.info('app host stopped');
         await log.close();
       })()),
   };
+}
+
+/** The web host's policy: the workspace's files/ folder and the chosen folders; the rest of the workspace never. */
+function confinedFileAccess(workspaceDir: string, confine: { allowDirs: string[]; readOnlyDirs?: string[] }): FileAccess {
+  const files = join(workspaceDir, 'files');
+  mkdirSync(files, { recursive: true });
+  return new FileAccess({
+    writeDirs: [files, ...confine.allowDirs.map((d) => resolve(d))],
+    readDirs: (confine.readOnlyDirs ?? []).map((d) => resolve(d)),
+    protectedDirs: [workspaceDir],
+    howToAllow: 'restart the web host with: appraise serve --allow-dir "FOLDER" (repeatable)',
+  });
 }

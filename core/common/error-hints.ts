@@ -11,6 +11,7 @@ export const errorHintSchema = z.enum([
   'unknown-model', // a model reference that matches nothing
   'unknown-dataset', // a dataset reference that matches nothing
   'no-valid-rows', // an import where every row was quarantined
+  'not-enrolled', // sync asked for on a workspace not enrolled with a registry
 ]);
 export type ErrorHint = z.output<typeof errorHintSchema>;
 

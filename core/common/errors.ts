@@ -16,8 +16,9 @@ export const errorCodeSchema = z.enum([
   'CANCELLED', // the user (or shutdown) cancelled a job
   'OFFLINE', // the network or a remote server is unreachable
   'UNAUTHORIZED', // transport: a call without the launch token
-  'FORBIDDEN', // transport: a call from an untrusted frame, origin or host
+  'FORBIDDEN', // transport: a call from an untrusted frame, origin or host; or one the session's role does not allow
   'TOO_LARGE', // transport: a request body over the limit
+  'RATE_LIMITED', // a server (the registry) asked this client to slow down (HTTP 429); try again later
   'INTERNAL', // a bug: should never happen
 ]);
 export type ErrorCode = z.output<typeof errorCodeSchema>;

@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { monitoringConfigSchema } from './monitoring-config.schema.js';
+import { marketConfigSchema } from './market-config.schema.js';
 import { dateFormatProblem } from './date-format-fields.js';
+
+/**
+ * True for an ISO date that exists on the calendar ("2014-13-45" has the right shape but is no date): dates in a
+ * config are compared and subtracted at ingest and training, where a non-date was a bug exit instead of a config
+ * error (issue 14, #8).
+ */
+function isCalendarDate(iso: string): boolean {
+  const [y, m, d] = iso.split('-').map(Number);
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
 
 /**
  * The YAML configuration that describes one family of house-sales files: the columns and how to read them,
@@ -96,10 +108,12 @@ const dateColumn = z.strictObject({
   min: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date like 1900-01-01')
+    .refine(isCalendarDate, 'use an ISO date like 1900-01-01')
     .optional(),
   max: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date like 2100-12-31')
+    .refine(isCalendarDate, 'use an ISO date like 2100-12-31')
     .optional(),
 });
 const identifierColumn = z.strictObject({ type: z.literal('identifier'), ...columnBase });
@@ -167,7 +181,10 @@ export const derivedFeatureSchema = z.discriminatedUnion('kind', [
     ...derivedDisplay,
     date: z.string(),
     /** Month 0, "YYYY-MM". */
-    origin: z.string().regex(/^\d{4}-\d{2}$/, 'use "YYYY-MM", e.g. 2014-01'),
+    origin: z
+      .string()
+      .regex(/^\d{4}-\d{2}$/, 'use "YYYY-MM", e.g. 2014-01')
+      .refine((m) => isCalendarDate(`${m}-01`), 'use "YYYY-MM" with a month from 01 to 12, e.g. 2014-01'),
   }),
   z.strictObject({
     kind: z.literal('ratio'),
@@ -217,6 +234,7 @@ export const datasetConfigSchema = z.strictObject({
       dateOrigin: z
         .string()
         .regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date like 2014-01-01')
+        .refine(isCalendarDate, 'use an ISO date like 2014-01-01')
         .default('2014-01-01'),
       derived: z.array(derivedFeatureSchema).default([]),
     })
@@ -248,6 +266,8 @@ export const datasetConfigSchema = z.strictObject({
     .default({ ingest: { batchSize: 20_000, maxRecordBytes: 1024 * 1024 } }),
   /** Monitoring thresholds (drift, data quality, ratio study); optional so configs without it keep their hash. */
   monitoring: monitoringConfigSchema.optional(),
+  /** The local price index (core/market; docs/config.md "market"); optional so configs without it keep their hash. */
+  market: marketConfigSchema.optional(),
   /**
    * Cross-field checks every row and every valued property must pass (core/config/rule-expression.ts), e.g.
    * `{ name: above_within_living, check: sqft_above <= sqft_living }`. A row that breaks one is quarantined with

@@ -3,15 +3,25 @@ import type { serializedErrorSchema } from '../common/errors.js';
 import { datasetDetailSchema, datasetSummarySchema, quarantinePageSchema } from '../datasets/dataset-schemas.js';
 import { ingestJobResultSchema, ingestProgressSchema } from '../ingest/ingest-schemas.js';
 import { jobInfoSchema, jobStartedSchema } from './job-schemas.js';
-import { modelManifestSchema, modelSummarySchema } from '../models/model-schemas.js';
+import { championHistorySchema, modelManifestSchema, modelSummarySchema } from '../models/model-schemas.js';
 import { qualityReportSchema } from '../quality/quality-schemas.js';
 import { trainProgressSchema, trainRequestSchema, trainResultSchema } from '../training/training-schemas.js';
-import { historyEntrySchema, scoreProgressSchema, scoreResultSchema, valuationSchema } from '../valuation/valuation-schemas.js';
+import {
+  gridEditsSchema,
+  historyEntrySchema,
+  scoreProgressSchema,
+  scoreResultSchema,
+  typicalSaleSchema,
+  valuationGridSchema,
+  valuationSchema,
+} from '../valuation/valuation-schemas.js';
 import { batchInspectionSchema } from '../valuation/batch-inspect.js';
 import { formSchemaSchema } from '../valuation/valuation-form.js';
 import { demoLoadResultSchema } from '../services/demo-schemas.js';
 import { recentErrorSchema } from '../logging/log-schemas.js';
-import { monitoringReportSchema, saleLinkSchema } from '../monitoring/monitoring-schemas.js';
+import { monitoringReportSchema, saleLinkSchema, storedAlertSchema } from '../monitoring/monitoring-schemas.js';
+import { marketIndexViewSchema } from '../market/market-schemas.js';
+import { syncCycleSchema, syncNowInputSchema, syncStatusInputSchema, syncStatusSchema } from '../sync/sync-schemas.js';
 
 /**
  * The one API contract between the UI and core/: method name → input and output zod schemas, plus the progress
@@ -68,17 +78,33 @@ export const contract = {
   },
   'models.list': { input: empty, output: z.array(modelSummarySchema) },
   'models.manifest': { input: z.strictObject({ ref }), output: modelManifestSchema },
-  'models.promote': { input: z.strictObject({ ref }), output: modelSummarySchema },
-  'models.rollback': { input: empty, output: modelSummarySchema },
+  /** `reason`: why, kept in the champion history with who and when. */
+  'models.promote': { input: z.strictObject({ ref, reason: z.string().trim().max(500).optional() }), output: modelSummarySchema },
+  'models.rollback': { input: z.strictObject({ reason: z.string().trim().max(500).optional() }), output: modelSummarySchema },
+  /** Who changed the champion, when and why, and which model a rollback would restore now. */
+  'models.history': { input: empty, output: championHistorySchema },
   'models.archive': { input: z.strictObject({ ref }), output: modelSummarySchema },
   'models.export': { input: z.strictObject({ ref, dir: path }), output: z.object({ onnx: z.string(), manifest: z.string() }) },
   'models.import': { input: z.strictObject({ onnx: path, manifest: path }), output: modelSummarySchema },
   // The window cannot name local fold files or thread counts: those stay with the CLI.
   train: { input: trainRequestSchema.omit({ foldsFile: true, threads: true }), output: jobStartedSchema },
   value: {
-    input: z.strictObject({ model: ref.default('champion'), input: propertyInput, valuationDate: isoDate.optional() }),
+    input: z.strictObject({
+      model: ref.default('champion'),
+      input: propertyInput,
+      valuationDate: isoDate.optional(),
+      /** Also build the adjustment grid (several times the work); the window asks `valuation.grid` instead. */
+      grid: z.boolean().optional(),
+    }),
     output: valuationSchema,
   },
+  /** The sales comparison grid of a property on request, with the appraiser's exclusions, added sales and overrides. */
+  'valuation.grid': {
+    input: z.strictObject({ model: ref.default('champion'), input: propertyInput, valuationDate: isoDate.optional(), edits: gridEditsSchema.optional() }),
+    output: valuationGridSchema,
+  },
+  /** The one real sale the valuation form's typical values come from (the medoid on the form's fields). */
+  'valuation.typical': { input: z.strictObject({ model: ref.default('champion') }), output: typicalSaleSchema },
   score: {
     input: z.strictObject({ model: ref.default('champion'), source: path, out: path, columnMap: columnMapSchema.optional() }),
     output: jobStartedSchema,
@@ -98,11 +124,22 @@ export const contract = {
     input: z.strictObject({ model: ref.optional(), since: z.string().trim().max(40).optional(), until: z.string().trim().max(40).optional() }),
     output: monitoringReportSchema,
   },
+  /** The local price index (core/market) of a model (default the champion: the one its valuations use) or of a dataset. */
+  'market.index': { input: z.strictObject({ model: ref.optional(), dataset: ref.optional() }), output: marketIndexViewSchema },
   /** Links the actual sale price to one logged valuation (its `predictionId`). */
   'monitoring.recordSale': {
     input: z.strictObject({ predictionId: z.string().min(1).max(64), price: z.number().positive().finite(), saleDate: isoDate.optional() }),
     output: saleLinkSchema,
   },
+  /** Stored monitoring alerts, newest first (each check's alerts: `appraise monitor alerts --check`). */
+  'monitoring.alerts': {
+    input: z.strictObject({ model: ref.optional(), since: z.string().trim().max(40).optional(), limit: z.number().int().min(1).max(1000).optional() }),
+    output: z.array(storedAlertSchema),
+  },
+  /** Enrolment with the registry, the last sync cycle (its error in words), the outbox depth, the next cycle. */
+  'sync.status': { input: syncStatusInputSchema, output: syncStatusSchema },
+  /** Runs a sync cycle now (or joins the running one): pull models as challengers, queue and push reports. */
+  'sync.now': { input: syncNowInputSchema, output: syncCycleSchema },
 } as const;
 
 /** Progress and result of the methods that start jobs (their direct output is `{ jobId }`). */

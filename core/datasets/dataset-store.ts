@@ -91,8 +91,12 @@ export interface DatasetStore {
   failIngestRun(runId: string, staging: string, error: string): void;
   /** Removes every trace of a run that did not complete: its staging table, quarantine and record. */
   abandonIngestRun(runId: string, staging: string): void;
-  /** Registers a completed run's version: renames its staging table and inserts the version, in one transaction. */
-  registerVersion(v: NewDatasetVersion): void;
+  /**
+   * Registers a completed run's version: renames its staging table and inserts the version, in one write
+   * transaction that first checks the id is new. Returns false (and changes nothing) when a version with this id
+   * already exists — another ingest of the same content won the race (issue 14, #8); the caller abandons its run.
+   */
+  registerVersion(v: NewDatasetVersion): boolean;
   /** The first quarantined rows of a run, for error messages. */
   firstQuarantined(runId: string, limit: number): { line: number; reasons: string[] }[];
   /** Runs left 'running' by processes that are gone (kill -9, power loss): cleaned up; returns how many. */

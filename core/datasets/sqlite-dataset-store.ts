@@ -203,30 +203,35 @@ export class SqliteDatasetStore implements DatasetStore {
     })();
   }
 
-  registerVersion(v: NewDatasetVersion): void {
+  registerVersion(v: NewDatasetVersion): boolean {
     const table = datasetTableName(v.id);
-    this.db.transaction(() => {
-      this.db.exec(`ALTER TABLE ${v.staging} RENAME TO ${table}`);
-      this.db
-        .prepare(
-          `INSERT INTO datasets (id, name, table_name, config_name, config_hash, config_json, columns_json, row_count, source_path, quality_json, created_at)
+    // IMMEDIATE: the write lock is taken before the check, so two ingests of one file cannot both see "new".
+    return this.db
+      .transaction(() => {
+        if (this.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(v.id)) return false;
+        this.db.exec(`ALTER TABLE ${v.staging} RENAME TO ${table}`);
+        this.db
+          .prepare(
+            `INSERT INTO datasets (id, name, table_name, config_name, config_hash, config_json, columns_json, row_count, source_path, quality_json, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          v.id,
-          v.name,
-          table,
-          v.config.name,
-          v.configHash,
-          JSON.stringify(v.config),
-          JSON.stringify(v.columns),
-          v.rowCount,
-          v.sourcePath,
-          JSON.stringify(v.quality),
-          new Date().toISOString(),
-        );
-      this.finishRun(v.runId, 'completed', v.id, null);
-    })();
+          )
+          .run(
+            v.id,
+            v.name,
+            table,
+            v.config.name,
+            v.configHash,
+            JSON.stringify(v.config),
+            JSON.stringify(v.columns),
+            v.rowCount,
+            v.sourcePath,
+            JSON.stringify(v.quality),
+            new Date().toISOString(),
+          );
+        this.finishRun(v.runId, 'completed', v.id, null);
+        return true;
+      })
+      .immediate();
   }
 
   firstQuarantined(runId: string, limit: number): { line: number; reasons: string[] }[] {

@@ -148,10 +148,10 @@ export async function ingestCsv(target: IngestTarget, options: IngestOptions): P
     );
   }
 
-  const existing = datasets.find(datasetId);
-  if (existing) {
+  const reused = (): IngestResult => {
     // Same content, same id: keep the first version and forget this run (its quarantine duplicates the first).
     datasets.abandonIngestRun(runId, staging);
+    const existing = datasets.get(datasetId);
     return {
       datasetId,
       sha256: datasetId,
@@ -164,21 +164,31 @@ export async function ingestCsv(target: IngestTarget, options: IngestOptions): P
       seconds: (performance.now() - started) / 1000,
       quality,
     };
-  }
+  };
+  if (datasets.find(datasetId)) return reused();
 
   quality.duplicateRows = summary.duplicateRows;
-  datasets.registerVersion({
-    runId,
-    staging,
-    id: datasetId,
-    name,
-    config,
-    configHash,
-    columns: columns.map((c) => ({ name: c.name, type: c.config.type, sqlType: c.sqlType })),
-    rowCount: rowsAccepted,
-    sourcePath: file,
-    quality,
-  });
+  let registered: boolean;
+  try {
+    registered = datasets.registerVersion({
+      runId,
+      staging,
+      id: datasetId,
+      name,
+      config,
+      configHash,
+      columns: columns.map((c) => ({ name: c.name, type: c.config.type, sqlType: c.sqlType })),
+      rowCount: rowsAccepted,
+      sourcePath: file,
+      quality,
+    });
+  } catch (e) {
+    // Nothing half-done stays behind: the version's transaction rolled back, the staging table goes too.
+    datasets.abandonIngestRun(runId, staging);
+    throw e;
+  }
+  // Another ingest of the same content registered it between the check above and our write: a duplicate.
+  if (!registered) return reused();
   return {
     datasetId,
     sha256: datasetId,

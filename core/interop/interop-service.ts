@@ -18,7 +18,7 @@ import {
   type ModelSummary,
 } from '../models/model-schemas.js';
 import { FastTreePredictor } from '../learner/model/fast-predictor.js';
-import { OnnxSession } from '../inference/onnx-session.js';
+import { ModelProcess } from '../inference/model-process.js';
 import { accuracyMetrics } from '../training/accuracy-metrics.js';
 import { calibrateIntervals } from '../training/conformal-intervals.js';
 import { randomFolds } from '../training/folds.js';
@@ -252,14 +252,16 @@ export type CalibrationResult = z.output<typeof calibrationResultSchema>;
 
 /** Estimates in transformed space (log price) from the ONNX file, for imported models without trees. */
 async function scoreOnnx(onnx: Buffer, manifest: ModelManifest, compiled: CompiledTransform, X: Float32Array, nRows: number): Promise<Float64Array> {
-  const session = await OnnxSession.create(onnx);
+  // An imported graph is untrusted: it runs in a model process, under its time limit and memory cap (issue 14, #3).
+  const host = new ModelProcess();
   try {
-    const out = await session.run(X, nRows, compiled.nFeatures);
+    await host.load(manifest.modelId, onnx);
+    const out = await host.predict(manifest.modelId, X, nRows, compiled.nFeatures);
     // A single-output model says whether it predicts the price or the transformed target (see prediction-space.ts).
     const asTarget = manifest.onnx.outputSpace === 'target';
     return Float64Array.from({ length: nRows }, (_, i) => (asTarget ? compiled.target(out.value[i]) : out.raw[i]));
   } finally {
-    await session.close();
+    await host.close();
   }
 }
 

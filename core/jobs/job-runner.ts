@@ -1,3 +1,5 @@
+import { AppraiseError } from '../common/errors.js';
+import { fileAccess } from '../common/file-access.js';
 import type { JobControl } from '../common/job-control.js';
 import { runWorkerTask, type WorkerTask } from '../common/worker-task.js';
 import type { JobMethodName, JobProgress, JobRequest, JobResult, ParsedInput } from '../contract/contract.js';
@@ -16,6 +18,16 @@ const JOB_HEAP_LIMITS: Record<JobRequest['method'], { maxOldGenerationSizeMb: nu
   score: { maxOldGenerationSizeMb: 512 },
 };
 
+/** What a job that outgrew its heap tells the user to change; absent: a bug (INTERNAL). */
+const OUT_OF_MEMORY: Partial<Record<JobRequest['method'], () => AppraiseError>> = {
+  // The ingest heap holds one batch of rows at a time, so its size follows the config (issue 14, #8).
+  'datasets.ingest': () =>
+    new AppraiseError(
+      'INVALID_CONFIG',
+      `the import ran out of memory holding one batch of rows; lower pipeline.ingest.batchSize (default 20000) or pipeline.ingest.maxRecordBytes in the config`,
+    ),
+};
+
 /**
  * Runs jobs in worker threads so the calling thread (the web host, the Electron core host) stays responsive.
  * Each job gets its own thread and workspace connection (SQLite in WAL mode lets them read and write alongside
@@ -30,6 +42,8 @@ export class JobRunner {
     /** Where the job threads' log lines go (the owner's logger), and the level they log at. */
     private readonly onLog?: (line: string) => void,
     private readonly logLevel?: string,
+    /** Who the audit trail names for the jobs' actions; default the OS user of this process. */
+    private readonly actor?: string,
   ) {}
 
   /** Runs `job` (identified by the tracker's `jobId`) in a thread of its own; settles with its result. */
@@ -37,13 +51,22 @@ export class JobRunner {
     const task = runWorkerTask<JobStart, JobProgress<M>, JobResult<M>>(
       import.meta.url,
       'job-worker',
-      { workspaceDir: this.workspaceDir, jobId, job: job as JobRequest, logLevel: this.onLog ? this.logLevel : undefined },
+      {
+        workspaceDir: this.workspaceDir,
+        jobId,
+        job: job as JobRequest,
+        logLevel: this.onLog ? this.logLevel : undefined,
+        actor: this.actor,
+        // The thread confines its file access as this process does (the web host's allowed folders).
+        fileAccess: fileAccess().confined ? fileAccess().toJSON() : undefined,
+      },
       {
         describe: `the ${job.method} job thread`,
         onProgress: control.onProgress,
         onLog: this.onLog,
         signal: control.signal,
         resourceLimits: JOB_HEAP_LIMITS[job.method],
+        outOfMemoryError: OUT_OF_MEMORY[job.method],
       },
     );
     this.running.add(task);

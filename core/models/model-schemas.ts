@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { datasetConfigSchema } from '../config/dataset-config.schema.js';
 import { featureTransformSchema } from '../features/feature-transform-schema.js';
+import { marketIndexSchema } from '../market/market-schemas.js';
+import { treeEnsembleSchema } from '../learner/model/tree-ensemble-schema.js';
 
 /** Accuracy of a model on sales it did not see (pooled out-of-fold, or a held-out dataset). */
 export const accuracyMetricsSchema = z.object({
@@ -67,6 +69,31 @@ export const modelEnvelopeSchema = z
   .strict();
 export type ModelEnvelope = z.output<typeof modelEnvelopeSchema>;
 
+/**
+ * A model's label-free accuracy estimator: trees predicting its absolute and squared log error from the features,
+ * fitted on out-of-fold residuals, and the held-out figures they are scaled against.
+ */
+export const lossEstimatorSchema = z.object({
+  format: z.literal('appraise-dle/1'),
+  absError: treeEnsembleSchema,
+  squaredError: treeEnsembleSchema,
+  reference: z.object({
+    /** Out-of-fold sales the estimator learned from. */
+    n: z.number(),
+    /** Realised held-out RMSE of log price, mean |log error| and MdAPE (fraction) on those sales. */
+    rmseLog: z.number(),
+    meanAbsLog: z.number(),
+    mdape: z.number(),
+    /** Standard deviations of the realised per-sale squared and absolute log errors (for the estimate's band). */
+    sdSquared: z.number(),
+    sdAbs: z.number(),
+    /** Mean of the estimators' own predictions on those sales: the level current predictions are compared with. */
+    meanPredictedSquared: z.number(),
+    meanPredictedAbs: z.number(),
+  }),
+});
+export type LossEstimator = z.output<typeof lossEstimatorSchema>;
+
 /** The manifest that travels with every model's ONNX file. */
 export const modelManifestSchema = z.object({
   format: z.literal('appraise-model/1'),
@@ -123,6 +150,23 @@ export const modelManifestSchema = z.object({
    * (inside a workspace the registry row's artifact hashes play its part). Absent in manifests from before it.
    */
   integrity: modelEnvelopeSchema.optional(),
+  /**
+   * Direct loss estimation (core/training/loss-estimator.ts): small tree models that learned this model's
+   * held-out error from the features, so monitoring can estimate accuracy before sale prices arrive. Absent for
+   * imports and models trained before it existed; monitoring then says the estimate is not available.
+   */
+  lossEstimator: lossEstimatorSchema.optional(),
+  /**
+   * The local price index (core/market) the model's prices were deflated by: the trees learned prices at the
+   * index's reference period, and valuations re-inflate to their own date (nowcast beyond the last sale). Absent
+   * for models trained without one (no sale date, too few periods, `market.enabled: false`) and for imports.
+   */
+  market: marketIndexSchema.optional(),
+  /**
+   * Out-of-time accuracy: expanding-window (time-ordered) cross-validation, later sales predicted from earlier
+   * ones, per block in `folds`. The headline figure for a model that values properties after its last sale.
+   */
+  outOfTime: cvMetricsSchema.optional(),
   /** Reference histograms of each feature on the training data, for drift monitoring. */
   reference: z.array(z.object({ feature: z.string(), edges: z.array(z.number()), counts: z.array(z.number()), missing: z.number() })),
 });
@@ -141,3 +185,23 @@ export const modelSummarySchema = z.object({
   cv: accuracyMetricsSchema.nullable(),
 });
 export type ModelSummary = z.output<typeof modelSummarySchema>;
+
+/** One change of champion: a promotion, or a rollback (which undid the latest promotion not yet undone). */
+export const championChangeSchema = z.object({
+  seq: z.number(),
+  action: z.enum(['promote', 'rollback']),
+  modelId: z.string(),
+  modelName: z.string().nullable(),
+  /** The champion it replaced. */
+  previousId: z.string().nullable(),
+  previousName: z.string().nullable(),
+  at: z.string(),
+  reason: z.string(),
+  /** The user who made it (the OS account of the app's process); null for changes recorded before it was kept. */
+  who: z.string().nullable(),
+});
+export type ChampionChange = z.output<typeof championChangeSchema>;
+
+/** The champion history and what a rollback would restore now. */
+export const championHistorySchema = z.object({ changes: z.array(championChangeSchema), rollbackTo: modelSummarySchema.nullable() });
+export type ChampionHistory = z.output<typeof championHistorySchema>;

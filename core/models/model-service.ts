@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { AppraiseError, badFile } from '../common/errors.js';
+import { fileAccess } from '../common/file-access.js';
 import { checkImportable, parseOnnx, type ImportableModel } from '../onnx/inspect-onnx.js';
 import { onnx } from '../onnx/onnx-proto.js';
 import { exportTreeEnsembleToOnnx, validateEnsemble } from '../onnx/export-tree-ensemble.js';
 import type { TreeEnsemble } from '../learner/model/tree-model.js';
 import { treeEnsembleSchema } from '../learner/model/tree-ensemble-schema.js';
 import type { ModelStore, StoredModel } from './model-store.js';
-import { modelEnvelopeSchema, modelManifestSchema, type ModelManifest, type ModelSummary } from './model-schemas.js';
+import { modelEnvelopeSchema, modelManifestSchema, type ChampionHistory, type ModelManifest, type ModelSummary } from './model-schemas.js';
 import { computeEnvelope, ensembleBytes, verifyEnvelope } from './model-envelope.js';
+import { auditedAfter, auditedSync, type AuditTrail } from '../audit/audit-trail.js';
 
 /** The parts of a manifest an import relies on; checked before anything is registered. */
 const importedManifestSchema = z
@@ -30,16 +33,23 @@ export interface ModelServiceApi {
   list(): ModelSummary[];
   /** Id, unique id prefix, or 'champion'. */
   manifest(ref: string): ModelManifest;
-  promote(ref: string): ModelSummary;
-  /** Makes the previous champion champion again. */
-  rollback(): ModelSummary;
+  /** A model id (prefix, name) or, from the app, `{ ref, reason }`: the reason is kept in the champion history. */
+  promote(request: string | { ref: string; reason?: string }): ModelSummary;
+  /** Undoes the latest promotion not yet undone: its previous champion is champion again (see `history`). */
+  rollback(request?: { reason?: string }): ModelSummary;
+  /** Who changed the champion, when and why, newest first, and the model a rollback would restore now. */
+  history(): ChampionHistory;
   archive(ref: string): ModelSummary;
   exportTo(ref: string, dir: string): { onnx: string; manifest: string };
   importFrom(onnxFile: string, manifestFile: string): ModelSummary;
 }
 
 export class ModelService implements ModelServiceApi {
-  constructor(private readonly store: ModelStore) {}
+  constructor(
+    private readonly store: ModelStore,
+    /** Where promotions, rollbacks, archiving, imports and exports are recorded (core/audit); none: not recorded. */
+    private readonly audit?: AuditTrail,
+  ) {}
 
   list(): ModelSummary[] {
     return this.store.list();
@@ -58,16 +68,27 @@ export class ModelService implements ModelServiceApi {
     return this.store.load(ref);
   }
 
-  promote(ref: string): ModelSummary {
-    return this.store.promote(ref);
+  promote(request: string | { ref: string; reason?: string }): ModelSummary {
+    const { ref, reason } = typeof request === 'string' ? { ref: request, reason: undefined } : request;
+    return auditedSync(
+      this.audit,
+      'model.promote',
+      { ref },
+      () => this.store.promote(ref, reason?.trim() || 'promoted', currentUser()),
+      (m) => ({ model: m.id }),
+    );
   }
 
-  rollback(): ModelSummary {
-    return this.store.rollback();
+  rollback(request: { reason?: string } = {}): ModelSummary {
+    return auditedSync(this.audit, 'model.rollback', {}, () => this.store.rollback(request.reason, currentUser()), (m) => ({ model: m.id }));
+  }
+
+  history(): ChampionHistory {
+    return { changes: this.store.promotions(), rollbackTo: this.store.rollbackTarget() };
   }
 
   archive(ref: string): ModelSummary {
-    return this.store.archive(ref);
+    return auditedSync(this.audit, 'model.archive', { ref }, () => this.store.archive(ref), (m) => ({ model: m.id }));
   }
 
   /**
@@ -75,6 +96,12 @@ export class ModelService implements ModelServiceApi {
    * carries the integrity envelope over all three (core/models/model-envelope.ts).
    */
   exportTo(ref: string, dir: string): { onnx: string; manifest: string } {
+    return auditedAfter(this.audit, 'model.export', { ref, dir }, () => this.writeExport(ref, dir));
+  }
+
+  private writeExport(ref: string, dir: string): { onnx: string; manifest: string } {
+    // Checked before anything is created: a confined host writes only where it was allowed to (issue 14, #5).
+    fileAccess().checkWrite(dir, 'the export folder');
     const m = this.store.load(ref);
     mkdirSync(dir, { recursive: true });
     const onnx = join(dir, 'model.onnx');
@@ -97,6 +124,12 @@ export class ModelService implements ModelServiceApi {
    * full manifest schema. Anything else is refused before it is registered.
    */
   importFrom(onnxFile: string, manifestFile: string): ModelSummary {
+    return auditedAfter(this.audit, 'model.import', { onnx: onnxFile, manifest: manifestFile }, () => this.importFiles(onnxFile, manifestFile), (m) => ({ model: m.id }));
+  }
+
+  private importFiles(onnxFile: string, manifestFile: string): ModelSummary {
+    fileAccess().checkRead(onnxFile, 'the model file');
+    fileAccess().checkRead(manifestFile, 'the manifest');
     const bytes = readOrFail(onnxFile);
     const raw = parseJsonFile(readOrFail(manifestFile), manifestFile);
     const parsed = importedManifestSchema.safeParse(raw);
@@ -224,5 +257,14 @@ function readOrFail(file: string): Buffer {
     return readFileSync(file);
   } catch (e) {
     throw new AppraiseError('INVALID_INPUT', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
+/** The OS account the app runs as: who changed the champion, on a laptop that is one appraiser's. */
+function currentUser(): string | null {
+  try {
+    return userInfo().username || null;
+  } catch {
+    return null; // no passwd entry (some containers)
   }
 }

@@ -1,5 +1,5 @@
 import type { TreeEnsemble } from '../learner/model/tree-model.js';
-import type { ModelManifest, ModelSummary } from './model-schemas.js';
+import type { ChampionChange, ModelManifest, ModelSummary } from './model-schemas.js';
 
 export interface StoredModel {
   summary: ModelSummary;
@@ -24,9 +24,14 @@ export interface ModelStore {
   summary(ref: string): ModelSummary;
   load(ref: string): StoredModel;
   manifest(ref: string): ModelManifest;
-  promote(ref: string, reason?: string): ModelSummary;
-  /** Makes the previous champion champion again. */
-  rollback(): ModelSummary;
+  /** `who`: the user making the change; `undoes`: the promotion (seq) a rollback undoes. */
+  promote(ref: string, reason?: string, who?: string | null, undoes?: number | null): ModelSummary;
+  /** Undoes the latest promotion not yet undone (see SqliteModelStore.rollback). */
+  rollback(reason?: string, who?: string | null): ModelSummary;
+  /** The model `rollback` would restore now; null when there is none. */
+  rollbackTarget(): ModelSummary | null;
+  /** Every champion change, newest first. */
+  promotions(limit?: number): ChampionChange[];
   archive(ref: string): ModelSummary;
   /**
    * Replaces a model's manifest by one with new calibration figures (`intervals`, `cv`, `calibration`). The ONNX

@@ -6,7 +6,7 @@ import { canonicalJson } from '../config/load-config.js';
 import type { TreeEnsemble } from '../learner/model/tree-model.js';
 import { treeEnsembleSchema } from '../learner/model/tree-ensemble-schema.js';
 import { validateEnsemble } from '../onnx/export-tree-ensemble.js';
-import { modelManifestSchema, type ModelManifest, type ModelStatus, type ModelSummary, type AccuracyMetrics } from './model-schemas.js';
+import { modelManifestSchema, type ModelManifest, type ModelStatus, type ModelSummary, type AccuracyMetrics, type ChampionChange } from './model-schemas.js';
 import type { ModelStore, StoredModel } from './model-store.js';
 
 interface ModelRow {
@@ -41,6 +41,28 @@ export class SqliteModelStore implements ModelStore {
     if (onnxSha !== manifest.modelId) throw new AppraiseError('INTERNAL', 'manifest modelId does not match the ONNX bytes');
     const manifestSha = this.artifacts.put(Buffer.from(JSON.stringify(manifest)));
     const ensembleSha = ensemble ? this.artifacts.put(Buffer.from(JSON.stringify(ensemble))) : null;
+    const existing = this.db.prepare('SELECT * FROM models WHERE id = ?').get(manifest.modelId) as ModelRow | undefined;
+    if (existing && (existing.manifest_sha256 !== manifestSha || existing.ensemble_sha256 !== ensembleSha)) {
+      // The same ONNX bytes with other companion files. A registered copy that no longer loads (edited, damaged)
+      // is replaced by the verified files being imported (issue 14, #8: re-importing the genuine files of a
+      // tampered model kept the tampered one). An intact copy stays as it is: a re-imported export differs only in
+      // details such as its envelope.
+      if (this.loads(existing.id)) return this.summary(existing.id);
+      this.db
+        .prepare(`UPDATE models SET name = ?, mode = ?, dataset_id = ?, parent_id = ?, manifest_sha256 = ?, ensemble_sha256 = ?, n_trees = ?, cv_json = ? WHERE id = ?`)
+        .run(
+          manifest.name,
+          manifest.mode,
+          manifest.trainingDatasetId,
+          manifest.parentModelId,
+          manifestSha,
+          ensembleSha,
+          manifest.nTrees,
+          manifest.cv ? JSON.stringify(stripFolds(manifest.cv)) : null,
+          manifest.modelId,
+        );
+      return this.summary(manifest.modelId);
+    }
     this.db
       .prepare(
         `INSERT INTO models (id, name, status, mode, dataset_id, parent_id, onnx_sha256, manifest_sha256, ensemble_sha256, n_trees, cv_json, created_at)
@@ -60,6 +82,16 @@ export class SqliteModelStore implements ModelStore {
         manifest.createdAt,
       );
     return this.summary(manifest.modelId);
+  }
+
+  /** True when every artifact of the model reads back with its hash and passes its schema. */
+  private loads(id: string): boolean {
+    try {
+      this.load(id);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   list(): ModelSummary[] {
@@ -137,7 +169,7 @@ export class SqliteModelStore implements ModelStore {
   }
 
   /** Makes a model the champion in one transaction; the old champion becomes a challenger. */
-  promote(ref: string, reason = 'promoted'): ModelSummary {
+  promote(ref: string, reason = 'promoted', who: string | null = null, undoes: number | null = null): ModelSummary {
     const id = this.resolve(ref);
     // Verify the artifacts before the model can serve valuations.
     this.load(id);
@@ -146,16 +178,72 @@ export class SqliteModelStore implements ModelStore {
       if (prev?.id === id) return;
       if (prev) this.db.prepare(`UPDATE models SET status = 'challenger' WHERE id = ?`).run(prev.id);
       this.db.prepare(`UPDATE models SET status = 'champion' WHERE id = ?`).run(id);
-      this.db.prepare(`INSERT INTO model_promotions (model_id, previous_id, at, reason) VALUES (?, ?, ?, ?)`).run(id, prev?.id ?? null, new Date().toISOString(), reason);
+      this.db
+        .prepare(`INSERT INTO model_promotions (model_id, previous_id, at, reason, who, undoes) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(id, prev?.id ?? null, new Date().toISOString(), reason, who, undoes);
     })();
     return this.summary(id);
   }
 
-  /** Restores the champion that the latest promotion replaced. */
-  rollback(): ModelSummary {
-    const last = this.db.prepare(`SELECT model_id, previous_id FROM model_promotions ORDER BY seq DESC LIMIT 1`).get() as { model_id: string; previous_id: string | null } | undefined;
+  /**
+   * Undoes the latest promotion not yet undone: its previous champion is champion again. A rollback is itself
+   * never undone by the next one, so pressing it twice goes two promotions back rather than bringing the rolled
+   * back model again.
+   */
+  rollback(reason?: string, who: string | null = null): ModelSummary {
+    const last = this.undoable();
     if (!last?.previous_id) throw new AppraiseError('CONFLICT', 'nothing to roll back to: no earlier champion was recorded');
-    return this.promote(last.previous_id, `rollback from ${last.model_id.slice(0, 12)}`);
+    const r = reason?.trim() ? `rollback from ${last.model_id.slice(0, 12)}: ${reason.trim()}` : `rollback from ${last.model_id.slice(0, 12)}`;
+    return this.promote(last.previous_id, r, who, last.seq);
+  }
+
+  /** The model a rollback would restore now; null when there is none. */
+  rollbackTarget(): ModelSummary | null {
+    const last = this.undoable();
+    return last?.previous_id ? this.summary(last.previous_id) : null;
+  }
+
+  /** Every champion change, newest first. */
+  promotions(limit = 200): ChampionChange[] {
+    const rows = this.db
+      .prepare(
+        `SELECT p.seq, p.model_id, p.previous_id, p.at, p.reason, p.who, p.undoes, m.name AS model_name, q.name AS previous_name
+           FROM model_promotions p LEFT JOIN models m ON m.id = p.model_id LEFT JOIN models q ON q.id = p.previous_id
+          ORDER BY p.seq DESC LIMIT ?`,
+      )
+      .all(limit) as {
+      seq: number;
+      model_id: string;
+      previous_id: string | null;
+      at: string;
+      reason: string;
+      who: string | null;
+      undoes: number | null;
+      model_name: string | null;
+      previous_name: string | null;
+    }[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      action: r.undoes === null ? 'promote' : 'rollback',
+      modelId: r.model_id,
+      modelName: r.model_name,
+      previousId: r.previous_id,
+      previousName: r.previous_name,
+      at: r.at,
+      reason: r.reason,
+      who: r.who,
+    }));
+  }
+
+  /** The latest promotion that is not a rollback and that no rollback has undone. */
+  private undoable(): { seq: number; model_id: string; previous_id: string | null } | undefined {
+    return this.db
+      .prepare(
+        `SELECT seq, model_id, previous_id FROM model_promotions p
+          WHERE p.undoes IS NULL AND NOT EXISTS (SELECT 1 FROM model_promotions r WHERE r.undoes = p.seq)
+          ORDER BY seq DESC LIMIT 1`,
+      )
+      .get() as { seq: number; model_id: string; previous_id: string | null } | undefined;
   }
 
   archive(ref: string): ModelSummary {

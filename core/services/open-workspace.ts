@@ -1,10 +1,12 @@
 import type { Workspace } from '../workspace/workspace.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import type { DatasetService } from './dataset-service.js';
-import { openDatasetServices } from './open-datasets.js';
+import { openDatasetServices, type OpenServicesOptions } from './open-datasets.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import { SqliteModelStore } from '../models/sqlite-model-store.js';
 import { ModelService } from '../models/model-service.js';
 import { TrainingService } from '../training/training-service.js';
+import { MarketService } from '../training/market-service.js';
 import { InteropService } from '../interop/interop-service.js';
 import { ValuationService } from '../valuation/valuation-service.js';
 import { SqliteValuationHistory } from '../valuation/sqlite-valuation-history.js';
@@ -12,6 +14,8 @@ import type { ValuationHistory } from '../valuation/valuation-history.js';
 import { SqlitePredictionLog } from '../monitoring/sqlite-prediction-log.js';
 import type { PredictionLog } from '../monitoring/prediction-log.js';
 import { MonitoringService } from '../monitoring/monitoring-service.js';
+import { SqliteMonitoringStore } from '../monitoring/sqlite-monitoring-store.js';
+import { ShadowScoringSink } from '../monitoring/shadow-scoring.js';
 
 /** The domain services of one process, wired onto one workspace. */
 export interface AppServices {
@@ -20,6 +24,8 @@ export interface AppServices {
   datasets: DatasetService;
   models: ModelService;
   training: TrainingService;
+  /** The local price index of a model or dataset (core/market), for the Market page. */
+  market: MarketService;
   /** Models trained elsewhere: import template, XGBoost/ONNX import, local calibration. */
   interop: InteropService;
   valuation: ValuationService;
@@ -27,6 +33,8 @@ export interface AppServices {
   /** Every valuation's input, features and estimate, and the sale prices linked to them later. */
   predictionLog: PredictionLog;
   monitoring: MonitoringService;
+  /** The workspace's append-only audit trail (core/audit), writing as this process's actor. */
+  audit: AuditTrail;
   /** Ingests abandoned by a crashed process that were cleaned up on open. */
   recovered: number;
   /** Releases model sessions and the database. */
@@ -34,25 +42,38 @@ export interface AppServices {
 }
 
 /** Opens the workspace and wires the stores and services onto it: the only place that names the SQLite classes. */
-export function openServices(dir?: string): AppServices {
-  const { workspace, datasetStore, datasets, recovered } = openDatasetServices(dir);
+export function openServices(dir?: string, options: OpenServicesOptions = {}): AppServices {
+  const { workspace, datasetStore, datasets, audit, recovered } = openDatasetServices(dir, options);
   const modelStore = new SqliteModelStore(workspace.db, workspace.artifacts);
   const predictionLog = new SqlitePredictionLog(workspace.db);
-  const valuation = new ValuationService(datasetStore, modelStore, workspace.db, predictionLog);
+  const monitoringStore = new SqliteMonitoringStore(workspace.db);
+  // Logs each valuation and scores the challengers in shadow on it afterwards (core/monitoring/shadow-scoring.ts).
+  const shadow = new ShadowScoringSink(predictionLog, monitoringStore, modelStore);
+  const valuation = new ValuationService(datasetStore, modelStore, workspace.db, shadow, audit);
+  const training = new TrainingService(datasetStore, modelStore, audit);
+  const modelService = new ModelService(modelStore, audit);
   let closing: Promise<void> | null = null;
   return {
     workspace,
     datasetStore,
     datasets,
-    models: new ModelService(modelStore),
-    training: new TrainingService(datasetStore, modelStore),
+    models: modelService,
+    training,
+    market: new MarketService(datasetStore, modelStore),
     // A calibration changes the record a cached model was loaded from: valuations must read it again.
     interop: new InteropService(datasetStore, modelStore, (id) => valuation.forget(id)),
     valuation,
-    history: new SqliteValuationHistory(workspace.db),
+    history: new SqliteValuationHistory(workspace.db, audit),
     predictionLog,
-    monitoring: new MonitoringService(predictionLog, modelStore),
+    // Promotions and archiving by the retraining policy go through the model service, so they are audited too.
+    monitoring: new MonitoringService(predictionLog, modelStore, { store: monitoringStore, shadow, training, registry: modelService, audit }),
+    audit,
     recovered,
-    close: () => (closing ??= valuation.close().finally(() => workspace.close())),
+    // Shadow scores still queued are written before the database closes.
+    close: () =>
+      (closing ??= shadow
+        .idle()
+        .then(() => valuation.close())
+        .finally(() => workspace.close())),
   };
 }

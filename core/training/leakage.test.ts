@@ -9,6 +9,7 @@ import { parseConfig } from '../config/load-config.js';
 import type { AppraiseError } from '../common/errors.js';
 import { randomFolds } from './folds.js';
 import { fitDatasetTransform, outOfFoldPredictions } from './training-service.js';
+import { marketSetup } from './market-training.js';
 
 // Leakage test: the prices of a test fold must play no part in predicting that fold. Two datasets that differ
 // only in the prices of fold 0's rows go through the training pipeline's own steps (dataset → feature
@@ -47,7 +48,11 @@ async function pipeline(file: string): Promise<Pipeline> {
     featureKinds: compiled.kinds,
     categoryCounts: compiled.categoryCounts,
   };
-  const { oof } = await outOfFoldPredictions(data, plan, params, { concurrency: 2 });
+  // KC has a sale date, so training deflates by a price index: each fold's index must come from its own
+  // training rows too (core/training/market-training.ts), or the changed prices would reach fold 0 through it.
+  const market = marketSetup(s.datasetStore, ds, transform, compiled, m, null);
+  expect(market).not.toBeNull();
+  const { oof } = await outOfFoldPredictions(data, plan, params, { concurrency: 2, market: market ? { setup: market, compiled } : undefined });
   return { transform, X: m.X, y: m.y, oof };
 }
 

@@ -11,6 +11,11 @@ export interface FoldJob {
   fold: number;
   trainRows: Int32Array;
   testRows: Int32Array;
+  /**
+   * This fold's own target for every row (only its training rows are read), when it differs from the shared one:
+   * prices deflated by a price index estimated on this fold's training rows alone.
+   */
+  y?: Float64Array;
 }
 
 export interface ParallelFoldOptions {
@@ -50,7 +55,7 @@ export async function fitFoldsInParallel(
       nRows: data.nRows,
       nFeatures: data.nFeatures,
       X,
-      y,
+      y: job.y ? shared(job.y) : y,
       featureNames: data.featureNames,
       featureKinds: data.featureKinds,
       categoryCounts: data.categoryCounts,
@@ -92,4 +97,10 @@ export async function fitFoldsInParallel(
   if (failure !== null) throw failure;
   if (opts.signal?.aborted) throw new AppraiseError('CANCELLED', 'training cancelled');
   return results;
+}
+
+function shared(a: Float64Array): Float64Array {
+  const out = new Float64Array(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
 }

@@ -39,6 +39,13 @@ export const trainResultSchema = z.object({
   name: z.string(),
   status: z.literal('challenger'),
   cv: cvMetricsSchema,
+  /** Expanding-window (time-ordered) figures per block, when the sales have dates: the out-of-time headline. */
+  outOfTime: cvMetricsSchema.optional(),
+  /** The local price index the prices were deflated by (core/market); null when the model has none. */
+  market: z
+    .object({ reference: z.string(), periods: z.number(), regions: z.number(), lastSaleDate: z.string(), controls: z.array(z.string()) })
+    .nullable()
+    .optional(),
   intervals: z.array(z.object({ level: z.number(), empiricalCoverage: z.number() })),
   trainSeconds: z.number(),
   nTrees: z.number(),

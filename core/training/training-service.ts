@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { AppraiseError, invalidInput } from '../common/errors.js';
 import { APPRAISE_VERSION } from '../common/version.js';
-import type { DatasetStore } from '../datasets/dataset-store.js';
+import type { DatasetStore, TrainingMatrix } from '../datasets/dataset-store.js';
 import type { ModelStore } from '../models/model-store.js';
 import type { ModelManifest, AccuracyMetrics } from '../models/model-schemas.js';
-import { fitFeatureTransform, compileFeatureTransform, type FeatureTransform } from '../features/feature-transform.js';
+import { fitFeatureTransform, compileFeatureTransform, type CompiledTransform, type FeatureTransform } from '../features/feature-transform.js';
 import { trainGbdt, type TrainingProgress } from '../learner/boosting/gbdt-trainer.js';
 import { resolveGbdtParams, DEFAULT_GBDT_PARAMS, type GbdtParams } from '../learner/boosting/gbdt-params.js';
 import { selectRows, type TrainingData } from '../learner/data/training-data.js';
@@ -19,6 +19,11 @@ import { accuracyMetrics } from './accuracy-metrics.js';
 import { randomFolds, timeFolds, foldsFromFile, type FoldPlan } from './folds.js';
 import { calibrateIntervals } from './conformal-intervals.js';
 import { referenceHistograms } from './reference-histograms.js';
+import { deflatedFold, marketSetup, type MarketSetup } from './market-training.js';
+import { adjustmentAtDay, seriesFor } from '../market/market-adjustment.js';
+import type { CvMetrics } from '../models/model-schemas.js';
+import { fitLossEstimator } from './loss-estimator.js';
+import { auditedAsync, type AuditTrail } from '../audit/audit-trail.js';
 
 /** Fewest rows we will train on: below this, cross-validated metrics mean nothing. */
 export const MIN_TRAINING_ROWS = 30;
@@ -30,18 +35,51 @@ export const MIN_TRAINING_ROWS = 30;
  * its feature definition, so its category codes stay valid.
  */
 export interface TrainingServiceApi {
-  train(req: TrainRequest, job?: JobControl<TrainProgress>): Promise<TrainResult>;
+  train(req: TrainRequest, job?: JobControl<TrainProgress>, options?: TrainOptions): Promise<TrainResult>;
   /** Accuracy of a model on a dataset's sales (which it should not have seen). */
   evaluate(model: string, dataset: string): Promise<AccuracyMetrics>;
+}
+
+/**
+ * Sales that are not in the dataset but should be learned from too: monitoring's retraining adds the sold
+ * valuations of the prediction log this way. Their feature vectors were computed with `transform` (the model
+ * that valued them), which the new model then uses as well, so the codes of both sets of rows agree.
+ */
+export interface ExtraSales {
+  transform: FeatureTransform;
+  /** Row-major feature vectors, `y.length` rows of `transform.features.length`. */
+  X: Float32Array;
+  /** Target in transformed space (log price for a log target). */
+  y: Float64Array;
+  /** Sale date as days since 1970, NaN when unknown. */
+  saleDay: Float64Array;
+  /** How the scheme names them, e.g. "312 sales from the prediction log". */
+  label: string;
+}
+
+export interface TrainOptions {
+  extraSales?: ExtraSales;
 }
 
 export class TrainingService implements TrainingServiceApi {
   constructor(
     private readonly datasets: DatasetStore,
     private readonly models: ModelStore,
+    /** Where each training run is recorded (core/audit); none: not recorded (tests of the learner). */
+    private readonly audit?: AuditTrail,
   ) {}
 
-  async train(req: TrainRequest, job: JobControl<TrainProgress> = {}): Promise<TrainResult> {
+  train(req: TrainRequest, job: JobControl<TrainProgress> = {}, options: TrainOptions = {}): Promise<TrainResult> {
+    return auditedAsync(
+      this.audit,
+      'model.train',
+      { dataset: req.dataset },
+      () => this.trainModel(req, job, options),
+      (r) => ({ model: r.modelId }),
+    );
+  }
+
+  private async trainModel(req: TrainRequest, job: JobControl<TrainProgress>, options: TrainOptions): Promise<TrainResult> {
     const started = performance.now();
     const report = (p: TrainProgress) => job.onProgress?.(p);
     report({ phase: 'loading' });
@@ -50,15 +88,17 @@ export class TrainingService implements TrainingServiceApi {
     const parent = req.warmStart ? this.models.load(req.warmStart) : null;
     if (parent && !parent.ensemble)
       throw invalidInput(`model ${parent.summary.id.slice(0, 12)} was imported as ONNX only; warm start needs an Appraise-trained model`);
-    const transform: FeatureTransform = parent ? parent.manifest.featureTransform : fitDatasetTransform(this.datasets, ds);
-    if (parent)
+    const extra = options.extraSales;
+    if (extra && (parent || req.foldsFile)) throw invalidInput('extra sales cannot be combined with a warm start or a folds file');
+    const transform: FeatureTransform = parent ? parent.manifest.featureTransform : (extra?.transform ?? fitDatasetTransform(this.datasets, ds));
+    if (parent || extra)
       checkCompatible(
         transform,
         ds.columns.map((c) => c.name),
         ds.config.target.column,
       );
     const compiled = compileFeatureTransform(transform);
-    const m = this.datasets.readMatrix(ds, transform, compiled);
+    const m = withExtraSales(this.datasets.readMatrix(ds, transform, compiled), extra);
     if (m.nRows < MIN_TRAINING_ROWS) throw invalidInput(`dataset ${ds.name} has ${m.nRows} row(s); training needs at least ${MIN_TRAINING_ROWS}`);
     if (m.y.every((v) => v === m.y[0])) throw invalidInput(`every sale in ${ds.name} has the same ${transform.target.column}; there is nothing to learn`);
     const data: TrainingData = {
@@ -70,6 +110,8 @@ export class TrainingService implements TrainingServiceApi {
       featureKinds: compiled.kinds,
       categoryCounts: compiled.categoryCounts,
     };
+    // The local price index (core/market): the trees learn prices deflated to its reference period.
+    const market = marketSetup(this.datasets, ds, transform, compiled, m, parent ? parent.manifest : null);
 
     const plan: FoldPlan = req.foldsFile
       ? foldsFromFile(req.foldsFile, m.rowIndex)
@@ -82,6 +124,7 @@ export class TrainingService implements TrainingServiceApi {
       concurrency: req.threads,
       initModel: init,
       signal: job.signal,
+      market: market ? { setup: market, compiled } : undefined,
       onProgress: (fold, folds, p) =>
         report({
           phase: 'cross-validation',
@@ -114,9 +157,34 @@ export class TrainingService implements TrainingServiceApi {
       Float64Array.from(scored, (i) => m.y[i] - oof[i]),
       Int32Array.from(scored, (i) => plan.fold[i]),
     );
+    // Label-free monitoring: how this model's held-out error depends on the features (see loss-estimator.ts).
+    const lossEstimator = await fitLossEstimator(data, scored, oof, compiled.inverseTarget, { seed: params.seed, threads: req.threads, signal: job.signal });
+
+    // Out-of-time accuracy, the headline for a model used after its last sale: expanding-window folds, beside
+    // the random folds (the same figures when the folds already are time-ordered).
+    const outOfTime: CvMetrics | undefined = plan.scheme.startsWith('time-ordered')
+      ? { ...pooled, folds: foldMetrics, scheme: plan.scheme }
+      : !parent && !req.foldsFile && m.saleDay.every((d) => !Number.isNaN(d))
+        ? await outOfTimeMetrics(data, m.saleDay, req.folds ?? 5, params, compiled, market, {
+            concurrency: req.threads,
+            signal: job.signal,
+            onProgress: (fold, folds, p) =>
+              report({
+                phase: 'cross-validation',
+                fold,
+                folds,
+                round: p.round,
+                nRounds: p.nRounds,
+                trainLoss: p.trainLoss,
+                validLoss: p.validLoss ?? undefined,
+              }),
+          })
+        : undefined;
 
     const usable = Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] !== -2);
-    const finalData = usable.length === m.nRows ? data : selectRows(data, usable);
+    const finalIndex = market ? deflatedFold(market, data, compiled, usable, new Int32Array(0)) : null;
+    const finalBase = finalIndex ? { ...data, y: finalIndex.y } : data;
+    const finalData = usable.length === m.nRows ? finalBase : selectRows(finalBase, usable);
     const final = await trainGbdt(finalData, params, {
       threads: req.threads,
       signal: job.signal,
@@ -134,7 +202,7 @@ export class TrainingService implements TrainingServiceApi {
     const scheme = parent
       ? `${plan.scheme}; warm start from ${parent.summary.id.slice(0, 12)}${leaky ? ' — OPTIMISTIC: the parent model was trained on these same sales' : ' (if the parent saw any of these sales, the figures are optimistic)'}`
       : plan.scheme;
-    const cv = { ...pooled, folds: foldMetrics, scheme };
+    const cv = { ...pooled, folds: foldMetrics, scheme: extra ? `${scheme}; dataset plus ${extra.label}` : scheme };
     const manifest: ModelManifest = {
       format: 'appraise-model/1',
       modelId,
@@ -164,6 +232,9 @@ export class TrainingService implements TrainingServiceApi {
       residualSample: residualSample(scored, m.y, oof, compiled.inverseTarget, params.seed),
       featureRanges: featureRanges(finalData.X, finalData.nRows, compiled.names, compiled.kinds),
       reference: referenceHistograms(finalData.X, finalData.nRows, compiled.names, compiled.kinds, compiled.categoryCounts),
+      lossEstimator,
+      ...(finalIndex ? { market: finalIndex.index } : {}),
+      ...(outOfTime ? { outOfTime } : {}),
     };
     this.models.add(manifest, onnx, model);
     return {
@@ -171,6 +242,16 @@ export class TrainingService implements TrainingServiceApi {
       name,
       status: 'challenger',
       cv,
+      ...(outOfTime ? { outOfTime } : {}),
+      market: finalIndex
+        ? {
+            reference: finalIndex.index.reference,
+            periods: finalIndex.index.whole.points.length,
+            regions: finalIndex.index.regions.length,
+            lastSaleDate: finalIndex.index.lastSaleDate,
+            controls: finalIndex.index.controls,
+          }
+        : null,
       intervals: intervals.map((i) => ({ level: i.level, empiricalCoverage: i.empiricalCoverage })),
       trainSeconds: (performance.now() - started) / 1000,
       nTrees: model.trees.length,
@@ -192,6 +273,16 @@ export class TrainingService implements TrainingServiceApi {
     const m = this.datasets.readMatrix(ds, transform, compiled);
     if (!stored.ensemble) throw invalidInput('evaluating imported ONNX-only models is done by `appraise score`');
     const pred = new FastTreePredictor(stored.ensemble).predict(m.X, m.nRows);
+    const index = stored.manifest.market;
+    if (index) {
+      // The trees give prices at the index's reference period: each sale's estimate is moved to its own date.
+      const region = index.region ? columnValues(this.datasets, ds, index.region.column) : null;
+      for (let i = 0; i < m.nRows; i++) {
+        if (Number.isNaN(m.saleDay[i])) continue;
+        const f = adjustmentAtDay(index, seriesFor(index, region?.get(m.rowIndex[i]) ?? null), m.saleDay[i]).logFactor;
+        pred[i] = compiled.target(compiled.inverseTarget(pred[i]) * Math.exp(f));
+      }
+    }
     return metricsFor(m.y, pred, compiled.inverseTarget);
   }
 }
@@ -217,12 +308,25 @@ export async function outOfFoldPredictions(
   data: TrainingData,
   plan: FoldPlan,
   params: GbdtParams,
-  opts: Omit<ParallelFoldOptions, 'onProgress'> & { onProgress?: (fold: number, folds: number, p: TrainingProgress) => void } = {},
+  opts: Omit<ParallelFoldOptions, 'onProgress'> & {
+    onProgress?: (fold: number, folds: number, p: TrainingProgress) => void;
+    /** Deflate each fold's prices by an index fitted on its own training rows, re-inflate its test predictions. */
+    market?: { setup: MarketSetup; compiled: CompiledTransform };
+  } = {},
 ): Promise<{ oof: Float64Array; jobs: FoldJob[]; predictions: Map<number, Float64Array> }> {
-  const jobs = plan.activeFolds
+  const jobs: FoldJob[] = plan.activeFolds
     .map((k) => ({ fold: k, testRows: Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] === k), trainRows: plan.trainRows(k) }))
     .filter((j) => j.testRows.length > 0 && j.trainRows.length >= MIN_TRAINING_ROWS);
-  const predictions = await fitFoldsInParallel(data, jobs, params, { ...opts, onProgress: (fold, p) => opts.onProgress?.(fold, jobs.length, p) });
+  const reinflate = new Map<number, (pred: Float64Array) => Float64Array>();
+  if (opts.market)
+    for (const j of jobs) {
+      const d = deflatedFold(opts.market.setup, data, opts.market.compiled, j.trainRows, j.testRows);
+      j.y = d.y;
+      reinflate.set(j.fold, d.reinflate);
+    }
+  const { market: _market, ...parallel } = opts;
+  const predictions = await fitFoldsInParallel(data, jobs, params, { ...parallel, onProgress: (fold, p) => opts.onProgress?.(fold, jobs.length, p) });
+  for (const [fold, up] of reinflate) predictions.set(fold, up(predictions.get(fold)!));
   const oof = new Float64Array(data.nRows).fill(NaN);
   for (const j of jobs) {
     const pred = predictions.get(j.fold)!;
@@ -231,10 +335,65 @@ export async function outOfFoldPredictions(
   return { oof, jobs, predictions };
 }
 
+/** Expanding-window cross-validation (time-ordered blocks, each predicted from the earlier ones): pooled and per block. */
+async function outOfTimeMetrics(
+  data: TrainingData,
+  saleDay: Float64Array,
+  folds: number,
+  params: GbdtParams,
+  compiled: CompiledTransform,
+  market: MarketSetup | null,
+  opts: { concurrency?: number; signal?: AbortSignal; onProgress?: (fold: number, folds: number, p: TrainingProgress) => void },
+): Promise<CvMetrics | undefined> {
+  const plan = timeFolds(saleDay, folds);
+  const { oof, jobs, predictions } = await outOfFoldPredictions(data, plan, params, { ...opts, market: market ? { setup: market, compiled } : undefined });
+  const scored = Int32Array.from(oof.keys()).filter((i) => !Number.isNaN(oof[i]));
+  if (scored.length === 0) return undefined;
+  const blocks = jobs.map((j) =>
+    metricsFor(
+      Float64Array.from(j.testRows, (r) => data.y[r]),
+      predictions.get(j.fold)!,
+      compiled.inverseTarget,
+    ),
+  );
+  const pooled = metricsFor(
+    Float64Array.from(scored, (i) => data.y[i]),
+    Float64Array.from(scored, (i) => oof[i]),
+    compiled.inverseTarget,
+  );
+  return { ...pooled, folds: blocks, scheme: `${plan.scheme}${market ? ', prices deflated by the local price index' : ''}` };
+}
+
+/** Values of one column by source row, as text (null when missing). */
+function columnValues(datasets: DatasetStore, ds: ReturnType<DatasetStore['get']>, column: string): Map<number, string | null> {
+  const out = new Map<number, string | null>();
+  for (const { rowIndex, values } of datasets.iterateRows(ds, [{ name: column }])) out.set(rowIndex, values[0] === null ? null : String(values[0]));
+  return out;
+}
+
 function metricsFor(yT: ArrayLike<number>, predT: ArrayLike<number>, inverse: (t: number) => number): AccuracyMetrics {
   const actual = Float64Array.from(yT as ArrayLike<number>, inverse);
   const estimate = Float64Array.from(predT as ArrayLike<number>, inverse);
   return accuracyMetrics(actual, estimate, yT, predT);
+}
+
+/** The dataset's matrix with the extra sales appended (row index -1: they are no row of the dataset's file). */
+function withExtraSales(m: TrainingMatrix, extra: ExtraSales | undefined): TrainingMatrix {
+  if (!extra || extra.y.length === 0) return m;
+  const k = extra.y.length;
+  if (extra.X.length !== k * m.nFeatures) throw new AppraiseError('INTERNAL', `extra sales: ${extra.X.length} feature values for ${k} rows of ${m.nFeatures}`);
+  const X = new Float32Array((m.nRows + k) * m.nFeatures);
+  X.set(m.X);
+  X.set(extra.X, m.X.length);
+  const y = new Float64Array(m.nRows + k);
+  y.set(m.y);
+  y.set(extra.y, m.nRows);
+  const saleDay = new Float64Array(m.nRows + k);
+  saleDay.set(m.saleDay);
+  saleDay.set(extra.saleDay, m.nRows);
+  const rowIndex = new Int32Array(m.nRows + k).fill(-1);
+  rowIndex.set(m.rowIndex);
+  return { nRows: m.nRows + k, nFeatures: m.nFeatures, X, y, rowIndex, saleDay };
 }
 
 /** A model's features must all be computable from the dataset's columns (same names). */

@@ -1,7 +1,8 @@
 import type { DatasetConfig, GridGroup } from '../config/dataset-config.schema.js';
 import type { FeatureOp } from '../features/feature-transform-schema.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
-import type { AdjustedComparable, ComparableSale, FeatureContribution, GridAdjustment, Reconciliation } from './valuation-schemas.js';
+import { AppraiseError } from '../common/errors.js';
+import type { AdjustedComparable, ComparableSale, FeatureContribution, GridAdjustment, GridEdits, Reconciliation } from './valuation-schemas.js';
 
 /** Usual limits of the sales comparison approach: beyond them a comparable is flagged for a second look. */
 export const NET_LIMIT = 0.15;
@@ -63,20 +64,69 @@ export function adjustComparables(
         amount,
       });
     }
-    const adjustments = GROUP_ORDER.flatMap((g) => (byGroup.has(g) ? [byGroup.get(g)!] : []));
-    const net = adjustments.reduce((s, a) => s + a.amount, 0);
-    const gross = adjustments.reduce((s, a) => s + Math.abs(a.amount), 0);
-    const netPct = net / sale.price;
-    const grossPct = gross / sale.price;
-    return {
-      ...sale,
-      adjustments,
-      adjustedPrice: sale.price + net,
-      netPct,
-      grossPct,
-      flags: { net: Math.abs(netPct) > NET_LIMIT, gross: grossPct > GROSS_LIMIT },
-    };
+    return withTotals(
+      sale,
+      GROUP_ORDER.flatMap((g) => (byGroup.has(g) ? [byGroup.get(g)!] : [])),
+    );
   });
+}
+
+/** A comparable's adjusted price, net and gross adjustment and flags, from its adjustment lines. */
+function withTotals<S extends ComparableSale>(sale: S, adjustments: GridAdjustment[]): S & Omit<AdjustedComparable, keyof ComparableSale> {
+  const net = adjustments.reduce((s, a) => s + a.amount, 0);
+  const gross = adjustments.reduce((s, a) => s + Math.abs(a.amount), 0);
+  const netPct = net / sale.price;
+  const grossPct = gross / sale.price;
+  return {
+    ...sale,
+    adjustments,
+    adjustedPrice: sale.price + net,
+    netPct,
+    grossPct,
+    flags: { net: Math.abs(netPct) > NET_LIMIT, gross: grossPct > GROSS_LIMIT },
+  };
+}
+
+/**
+ * The appraiser's edits applied to the model's grid: excluded comparables are marked (and left out of the
+ * reconciliation by `reconcileGrid`), an overridden line takes the appraiser's amount and keeps the model's
+ * beside it with the reason, and the totals follow. An override of a line the comparable does not have (a
+ * group no feature of the model falls in) adds that line. Edits naming a comparable not in the grid are
+ * refused: they would silently do nothing.
+ */
+export function applyGridEdits(grid: AdjustedComparable[], edits: GridEdits): AdjustedComparable[] {
+  const rows = new Set(grid.map((c) => c.rowIndex));
+  for (const r of [...edits.excluded, ...edits.overrides.map((o) => o.rowIndex)]) {
+    if (!rows.has(r))
+      throw new AppraiseError('INVALID_INPUT', `comparable ${r} is not in this grid; exclude or adjust only the comparables listed`, {
+        details: [{ field: 'edits', message: `no comparable ${r}` }],
+      });
+  }
+  const excluded = new Set(edits.excluded);
+  return grid.map((c) => {
+    const mine = edits.overrides.filter((o) => o.rowIndex === c.rowIndex);
+    let adjustments = c.adjustments;
+    if (mine.length > 0) {
+      const byGroup = new Map(adjustments.map((a) => [a.group, a]));
+      for (const o of mine) {
+        const line = byGroup.get(o.group) ?? { group: o.group, amount: 0, features: [] };
+        const modelAmount = line.override ? line.override.modelAmount : line.amount;
+        byGroup.set(o.group, { ...line, amount: o.amount, override: { modelAmount, reason: o.reason } });
+      }
+      adjustments = GROUP_ORDER.flatMap((g) => (byGroup.has(g) ? [byGroup.get(g)!] : []));
+    }
+    const out = withTotals(c, adjustments);
+    if (excluded.has(c.rowIndex)) out.excluded = true;
+    return out;
+  });
+}
+
+/** The reconciliation over the comparables the appraiser kept. */
+export function reconcileGrid(grid: AdjustedComparable[], estimate: number): Reconciliation | null {
+  return reconcile(
+    grid.filter((c) => !c.excluded),
+    estimate,
+  );
 }
 
 /** The adjusted prices side by side with the model's estimate. Null without comparables. */

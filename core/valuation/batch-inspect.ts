@@ -4,6 +4,7 @@ import { openTextSource } from '../ingest/open-text-source.js';
 import { CsvTokenizer, type CsvRecord, type TokenizedRecord } from '../ingest/csv-tokenizer.js';
 import { validateProperty, renameHeader, cleanHeader } from '../schema/row-validator.js';
 import { badFile } from '../common/errors.js';
+import { fileAccess } from '../common/file-access.js';
 
 const SAMPLE_ROWS = 50;
 
@@ -28,6 +29,8 @@ export type BatchInspection = z.output<typeof batchInspectionSchema>;
  * scored: which columns are used, which are missing or ignored, and how the first rows validate.
  */
 export async function inspectBatchFile(config: DatasetConfig, file: string, columnMap: Record<string, string> = {}): Promise<BatchInspection> {
+  // It echoes the file's first lines: on a confined host only files in the allowed folders (issue 14, #5).
+  fileAccess().checkRead(file, 'the file to value');
   const src = openTextSource(file, 64 * 1024);
   const tokenizer = new CsvTokenizer({ delimiter: config.dataset.delimiter, maxRecordBytes: config.pipeline.ingest.maxRecordBytes });
   const records: TokenizedRecord[] = [];

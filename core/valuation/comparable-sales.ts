@@ -19,13 +19,15 @@ export class ComparableSalesIndex {
   private readonly rowIndex: Int32Array;
   private readonly saleDate: (string | null)[];
   private readonly attrValues: NormalizedValue[][];
+  /** The identifier column's value of each sale (e.g. the parcel id); null without one. */
+  private readonly ids: (string | null)[];
 
   private constructor(
     private readonly latCol: string | null,
     private readonly lonCol: string | null,
     private readonly attrCols: string[],
     rows: { rowIndex: number; values: NormalizedValue[] }[],
-    positions: { lat: number; lon: number; attrs: number[]; price: number; date: number },
+    positions: { lat: number; lon: number; attrs: number[]; price: number; date: number; id: number },
   ) {
     this.n = rows.length;
     this.lat = Float64Array.from(rows, (r) => num(r.values[positions.lat]));
@@ -36,6 +38,7 @@ export class ComparableSalesIndex {
     this.rowIndex = Int32Array.from(rows, (r) => r.rowIndex);
     this.saleDate = rows.map((r) => (positions.date >= 0 ? (r.values[positions.date] as string | null) : null));
     this.attrValues = rows.map((r) => positions.attrs.map((p) => r.values[p]));
+    this.ids = rows.map((r) => (positions.id >= 0 && r.values[positions.id] !== null ? String(r.values[positions.id]) : null));
   }
 
   static fromDataset(store: DatasetStore, ds: DatasetVersion, config: DatasetConfig): ComparableSalesIndex {
@@ -44,7 +47,8 @@ export class ComparableSalesIndex {
     const latCol = cmp?.latitude ?? Object.keys(cols).find((c) => cols[c].type === 'latitude') ?? null;
     const lonCol = cmp?.longitude ?? Object.keys(cols).find((c) => cols[c].type === 'longitude') ?? null;
     const attrCols = cmp?.attributes ?? [];
-    const wanted = [latCol, lonCol, ...attrCols, config.target.column, config.features.saleDate ?? null];
+    const idCol = Object.keys(cols).find((c) => cols[c].type === 'identifier') ?? null;
+    const wanted = [latCol, lonCol, ...attrCols, config.target.column, config.features.saleDate ?? null, idCol];
     const columns = wanted.map((name) => ({ name: name ?? '__none__' }));
     const rows = [...store.iterateRows(ds, columns)];
     return new ComparableSalesIndex(latCol, lonCol, attrCols, rows, {
@@ -53,6 +57,7 @@ export class ComparableSalesIndex {
       attrs: attrCols.map((_, i) => 2 + i),
       price: 2 + attrCols.length,
       date: config.features.saleDate ? 3 + attrCols.length : -1,
+      id: idCol ? 4 + attrCols.length : -1,
     });
   }
 
@@ -99,18 +104,51 @@ export class ComparableSalesIndex {
     for (let j = 0; j < k; j++) {
       const i = bestIdx[j];
       if (i < 0) break;
-      out.push({
-        rowIndex: this.rowIndex[i],
-        price: this.price[i],
-        saleDate: this.saleDate[i],
-        distanceKm: useGeo ? haversineKm(sLat, sLon, this.lat[i], this.lon[i]) : null,
-        score: Math.sqrt(bestScore[j]),
-        latitude: Number.isNaN(this.lat[i]) ? null : this.lat[i],
-        longitude: Number.isNaN(this.lon[i]) ? null : this.lon[i],
-        attributes: Object.fromEntries(this.attrCols.map((c, a) => [c, this.attrValues[i][a]])),
-      });
+      out.push(this.saleAt(i, Math.sqrt(bestScore[j]), useGeo ? { lat: sLat, lon: sLon } : null));
     }
     return out;
+  }
+
+  /**
+   * The sales whose identifier (e.g. parcel id) is `id`, newest first — a property sold twice has two sales —
+   * scored against the subject as `nearest` scores them. Empty when no sale has it.
+   */
+  salesById(subject: Record<string, NormalizedValue>, id: string): ComparableSale[] {
+    const want = id.trim();
+    const sLat = this.latCol ? num(subject[this.latCol]) : NaN;
+    const sLon = this.lonCol ? num(subject[this.lonCol]) : NaN;
+    const geo = !Number.isNaN(sLat) && !Number.isNaN(sLon) ? { lat: sLat, lon: sLon } : null;
+    const sAttr = this.attrCols.map((c) => num(subject[c]));
+    const out: ComparableSale[] = [];
+    for (let i = 0; i < this.n; i++) {
+      if (this.ids[i] !== want) continue;
+      let s = 0;
+      if (geo) {
+        const d = haversineKm(geo.lat, geo.lon, this.lat[i], this.lon[i]);
+        s += Number.isNaN(d) ? 1e6 : d * d;
+      }
+      for (let a = 0; a < sAttr.length; a++) {
+        if (Number.isNaN(sAttr[a])) continue;
+        const d = (this.attrs[a][i] - sAttr[a]) / this.scale[a];
+        s += Number.isNaN(d) ? 1 : d * d;
+      }
+      out.push(this.saleAt(i, Math.sqrt(s), geo));
+    }
+    return out.sort((a, b) => (b.saleDate ?? '').localeCompare(a.saleDate ?? ''));
+  }
+
+  private saleAt(i: number, score: number, subject: { lat: number; lon: number } | null): ComparableSale {
+    return {
+      rowIndex: this.rowIndex[i],
+      price: this.price[i],
+      saleDate: this.saleDate[i],
+      distanceKm: subject ? haversineKm(subject.lat, subject.lon, this.lat[i], this.lon[i]) : null,
+      score,
+      latitude: Number.isNaN(this.lat[i]) ? null : this.lat[i],
+      longitude: Number.isNaN(this.lon[i]) ? null : this.lon[i],
+      attributes: Object.fromEntries(this.attrCols.map((c, a) => [c, this.attrValues[i][a]])),
+      saleId: this.ids[i],
+    };
   }
 }
 

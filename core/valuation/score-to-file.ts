@@ -18,6 +18,8 @@ import { toBothSpaces } from './prediction-space.js';
 import { NO_WIDENING, widenedQuantile, widenerFor } from './band-widening.js';
 import { quoteIdent } from '../datasets/dataset-tables.js';
 import { datasetSourceKey, fileSourceKey, readCheckpoint, writeFileAtomic, type ScoreCheckpoint } from './score-checkpoint.js';
+import { adjustmentAtDate } from '../market/market-adjustment.js';
+import { reinflated, withNowcastSpread } from './market-conditions.js';
 
 const BATCH_ROWS = 4096;
 
@@ -33,6 +35,12 @@ interface ScoreBatch extends FeatureBatch {
    * unknown: index in batch → values. The band widening tells an unseen category from a missing one by them.
    */
   inputs?: Map<number, NormalizedValue[]>;
+  /**
+   * For a model with a price index: each row's log factor from the reference period to its own sale date, and the
+   * nowcast's standard deviation (0 inside the data), as a single valuation applies them (market-conditions.ts).
+   */
+  marketFactor?: Float64Array;
+  marketSd?: Float64Array;
 }
 
 export interface ScoreToFileInput {
@@ -68,7 +76,7 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
   const header = ['row', ...idColumns, 'estimate', ...levels.flatMap((l) => [`low_${Math.round(l * 100)}`, `high_${Math.round(l * 100)}`]), 'error'];
   const isFile = existsSync(input.source) && statSync(input.source).isFile();
   const { batches, total, sourceKey } = isFile
-    ? { ...csvBatches(input.source, config, compiled, idColumns, input.columnMap), sourceKey: fileSourceKey(input.source) }
+    ? { ...csvBatches(input.source, config, compiled, idColumns, input.columnMap, manifest), sourceKey: fileSourceKey(input.source) }
     : datasetBatches(input, idColumns);
   const notes: string[] = [];
   const run = { modelId: model.summary.id, sourceKey, notes };
@@ -96,9 +104,16 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
           continue;
         }
         scored++;
-        const { raw, estimate: est } = toBothSpaces(manifest, compiled, prediction.raw[r], prediction.value[r]);
+        const constantDate = toBothSpaces(manifest, compiled, prediction.raw[r], prediction.value[r]);
+        const factor = batch.marketFactor?.[r] ?? 0;
+        const { raw, estimate: est } = reinflated(constantDate, factor, compiled);
         const input = batch.inputs?.get(r);
-        const widening = widener ? widener(batch.X.subarray(r * nF, (r + 1) * nF), (c) => input?.[columnAt.get(c) ?? -1]) : NO_WIDENING;
+        const modelWidening = widener ? widener(batch.X.subarray(r * nF, (r + 1) * nF), (c) => input?.[columnAt.get(c) ?? -1]) : NO_WIDENING;
+        const sd = batch.marketSd?.[r] ?? 0;
+        const widening =
+          sd > 0
+            ? withNowcastSpread(modelWidening, { logFactor: factor, sd, kind: 'nowcast', periodsAhead: 1, period: '', region: null }, est, compiled)
+            : modelWidening;
         const bounds = levels.flatMap((l) => {
           const q = widenedQuantile(manifest.intervals.find((i) => i.level === l)!.quantile, l, widening);
           return [round2(compiled.inverseTarget(raw - q)), round2(compiled.inverseTarget(raw + q))];
@@ -146,7 +161,16 @@ async function* skipBatches(batches: AsyncIterable<ScoreBatch>, skip: number): A
       const errors = new Map([...b.errors].filter(([i]) => i >= cut).map(([i, e]) => [i - cut, e]));
       const inputs = new Map([...(b.inputs ?? [])].filter(([i]) => i >= cut).map(([i, v]) => [i - cut, v]));
       seen = skip;
-      yield { X: b.X.slice(cut * nF), nRows: b.nRows - cut, nFeatures: nF, rows: b.rows.slice(cut), ids: b.ids.slice(cut), errors, inputs };
+      yield {
+        X: b.X.slice(cut * nF),
+        nRows: b.nRows - cut,
+        nFeatures: nF,
+        rows: b.rows.slice(cut),
+        ids: b.ids.slice(cut),
+        errors,
+        inputs,
+        ...(b.marketFactor ? { marketFactor: b.marketFactor.slice(cut), marketSd: b.marketSd!.slice(cut) } : {}),
+      };
       continue;
     }
     yield b;
@@ -165,22 +189,34 @@ function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches
     let X = new Float32Array(BATCH_ROWS * nF);
     let rows: number[] = [];
     let ids: NormalizedValue[][] = [];
+    let refusedRows = new Map<number, string>();
     let inputs = new Map<number, NormalizedValue[]>();
     const categorical = categoricalFeatures(input.compiled.kinds);
+    const market = marketAdjuster(input.model.manifest, t.columns);
+    let factor = new Float64Array(BATCH_ROWS);
+    let sd = new Float64Array(BATCH_ROWS);
+    const marketOf = (n: number) => (market ? { marketFactor: factor.slice(0, n), marketSd: sd.slice(0, n) } : {});
     for (const { rowIndex, values } of input.datasets.iterateRows(ds, t.columns)) {
+      const refused = market ? market(values, rows.length, factor, sd) : null;
       input.compiled.writeRow(values, X, rows.length * nF);
+      if (refused) X.fill(NaN, rows.length * nF, rows.length * nF + nF);
       if (hasUnknownCategory(X, rows.length * nF, categorical)) inputs.set(rows.length, values);
       rows.push(rowIndex);
       ids.push(idPos.map((p) => (p >= 0 ? values[p] : null)));
+      if (refused) refusedRows.set(rows.length - 1, refused);
       if (rows.length === BATCH_ROWS) {
-        yield { X, nRows: rows.length, nFeatures: nF, rows, ids, errors: new Map(), inputs };
+        yield { X, nRows: rows.length, nFeatures: nF, rows, ids, errors: refusedRows, inputs, ...marketOf(rows.length) };
         X = new Float32Array(BATCH_ROWS * nF);
         rows = [];
         ids = [];
         inputs = new Map();
+        refusedRows = new Map();
+        factor = new Float64Array(BATCH_ROWS);
+        sd = new Float64Array(BATCH_ROWS);
       }
     }
-    if (rows.length > 0) yield { X: X.slice(0, rows.length * nF), nRows: rows.length, nFeatures: nF, rows, ids, errors: new Map(), inputs };
+    if (rows.length > 0)
+      yield { X: X.slice(0, rows.length * nF), nRows: rows.length, nFeatures: nF, rows, ids, errors: refusedRows, inputs, ...marketOf(rows.length) };
   }
   return { batches: gen(), total: ds.rowCount, sourceKey: datasetSourceKey(ds.id) };
 }
@@ -191,6 +227,7 @@ function csvBatches(
   compiled: CompiledTransform,
   idColumns: string[],
   columnMap: Record<string, string> | undefined,
+  manifest: StoredModel['manifest'],
 ): { batches: AsyncIterable<ScoreBatch>; total: number } {
   const nF = compiled.nFeatures;
   // The target column is not needed to score: a file of unsold properties has none.
@@ -217,15 +254,21 @@ function csvBatches(
     let inputs = new Map<number, NormalizedValue[]>();
     const categorical = categoricalFeatures(compiled.kinds);
     const values: NormalizedValue[] = [];
+    let market: MarketAdjuster | null = null;
+    let factor = new Float64Array(BATCH_ROWS);
+    let sd = new Float64Array(BATCH_ROWS);
     const emit = function* (final: boolean): Generator<ScoreBatch> {
       if (rows.length === BATCH_ROWS || (final && rows.length > 0)) {
         const n = rows.length;
-        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, ids, errors, inputs };
+        const m = market ? { marketFactor: factor.slice(0, n), marketSd: sd.slice(0, n) } : {};
+        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, ids, errors, inputs, ...m };
         X = new Float32Array(BATCH_ROWS * nF);
         rows = [];
         ids = [];
         errors = new Map();
         inputs = new Map();
+        factor = new Float64Array(BATCH_ROWS);
+        sd = new Float64Array(BATCH_ROWS);
       }
     };
     const handle = function* (recs: ReturnType<CsvTokenizer['push']>): Generator<ScoreBatch> {
@@ -235,6 +278,7 @@ function csvBatches(
           validator = new RowValidator(scoringConfig, renameHeader(config, rec.fields, columnMap));
           idPos = idColumns.map((c) => validator!.columns.findIndex((x) => x.name === c));
           idFilePos = idColumns.map((c) => validator!.fileIndexOf(c));
+          market = marketAdjuster(manifest, validator.columns);
           continue;
         }
         const i = rows.length;
@@ -244,6 +288,8 @@ function csvBatches(
         else reasons = validator.validate(rec.fields, values, 0);
         if (!reasons) ids.push(idPos.map((p) => (p >= 0 ? values[p] : null)));
         else ids.push(idFilePos.map((p) => (p >= 0 && 'fields' in rec ? (rec.fields[p]?.trim() ?? null) : null)));
+        const refused = !reasons && market ? market(values, i, factor, sd) : null;
+        if (refused) reasons = [refused];
         if (reasons) {
           errors.set(i, reasons.join('; '));
           X.fill(NaN, i * nF, i * nF + nF);
@@ -260,6 +306,37 @@ function csvBatches(
     yield* emit(true);
   }
   return { batches: gen(), total: NaN };
+}
+
+/** Sets a row's market factor and nowcast deviation (and holds its date features at the last sale); the refusal, if any. */
+type MarketAdjuster = (values: NormalizedValue[], i: number, factor: Float64Array, sd: Float64Array) => string | null;
+
+/**
+ * The price index applied row by row, as a single valuation applies it (market-conditions.ts): the row's sale
+ * date moves the model's constant-date value to that date's market level; a row dated past the index's horizon
+ * is refused with the reason; a row without a date is valued at the reference period's level.
+ */
+function marketAdjuster(manifest: StoredModel['manifest'], columns: readonly { name: string }[]): MarketAdjuster | null {
+  const index = manifest.market;
+  if (!index) return null;
+  const datePos = columns.findIndex((c) => c.name === index.saleDate);
+  const regionPos = index.region ? columns.findIndex((c) => c.name === index.region!.column) : -1;
+  const last = manifest.saleDateRange?.last;
+  return (values, i, factor, sd) => {
+    factor[i] = 0;
+    sd[i] = 0;
+    const d = datePos >= 0 ? values[datePos] : null;
+    if (typeof d !== 'string') return null;
+    try {
+      const a = adjustmentAtDate(index, regionPos >= 0 ? values[regionPos] : null, d);
+      factor[i] = a.logFactor;
+      sd[i] = a.sd;
+      if (last) values[datePos] = last;
+      return null;
+    } catch (e) {
+      return e instanceof AppraiseError ? e.message : String(e);
+    }
+  };
 }
 
 /** Positions of the categorical features in a feature row. */

@@ -15,6 +15,8 @@ export const comparableSaleSchema = z.object({
   latitude: z.number().nullable(),
   longitude: z.number().nullable(),
   attributes: z.record(z.string(), normalizedValueSchema),
+  /** The value of the dataset's identifier column for this sale (e.g. the parcel id), when it has one. */
+  saleId: z.string().nullable().optional(),
 });
 export type ComparableSale = z.output<typeof comparableSaleSchema>;
 
@@ -24,10 +26,15 @@ export type ComparableSale = z.output<typeof comparableSaleSchema>;
  * the sum of its features' `amount`s; each is the subject's contribution minus the comparable's (TreeSHAP, in
  * currency). Positive: the subject is worth more on this line, so the comparable's price is adjusted up.
  */
+export const gridGroupSchema = z.enum(['time', 'location', 'site', 'size', 'quality', 'condition', 'age', 'rooms', 'other']);
+
 export const gridAdjustmentSchema = z.object({
-  group: z.enum(['time', 'location', 'site', 'size', 'quality', 'condition', 'age', 'rooms', 'other']),
+  group: gridGroupSchema,
+  /** The line's adjustment: the model's, or the appraiser's where `override` is set. */
   amount: z.number(),
   features: z.array(z.object({ feature: z.string(), subject: normalizedValueSchema, comparable: normalizedValueSchema, amount: z.number() })),
+  /** Set when the appraiser replaced the model's amount: what the model said and why it was changed. */
+  override: z.object({ modelAmount: z.number(), reason: z.string() }).optional(),
 });
 export type GridAdjustment = z.output<typeof gridAdjustmentSchema>;
 
@@ -42,6 +49,10 @@ export const adjustedComparableSchema = comparableSaleSchema.extend({
   grossPct: z.number(),
   /** Beyond the usual limits (15 % net, 25 % gross): the comparable needs a second look. */
   flags: z.object({ net: z.boolean(), gross: z.boolean() }),
+  /** Set by the appraiser: left out of the reconciliation (still listed, so the report shows what was set aside). */
+  excluded: z.boolean().optional(),
+  /** Added by the appraiser from the workspace's sales, not one of the model's nearest. */
+  added: z.boolean().optional(),
 });
 export type AdjustedComparable = z.output<typeof adjustedComparableSchema>;
 
@@ -57,6 +68,50 @@ export const reconciliationSchema = z.object({
   differencePct: z.number(),
 });
 export type Reconciliation = z.output<typeof reconciliationSchema>;
+
+/** The appraiser replaces the model's amount on one line of one comparable's grid, and says why. */
+export const gridOverrideSchema = z.strictObject({
+  /** The comparable (its `rowIndex`). */
+  rowIndex: z.number().int().min(0),
+  group: gridGroupSchema,
+  amount: z.number().finite(),
+  reason: z.string().trim().min(1, 'say why the adjustment is changed').max(500),
+});
+export type GridOverride = z.output<typeof gridOverrideSchema>;
+
+/**
+ * The appraiser's changes to the model's grid: comparables set aside (by `rowIndex`), sales added from the
+ * workspace (by the value of the dataset's identifier column, e.g. the parcel id), and overridden lines.
+ */
+export const gridEditsSchema = z.strictObject({
+  excluded: z.array(z.number().int().min(0)).max(100).default([]),
+  added: z.array(z.string().trim().min(1).max(64)).max(20).default([]),
+  overrides: z.array(gridOverrideSchema).max(200).default([]),
+});
+export type GridEdits = z.output<typeof gridEditsSchema>;
+
+/** The grid on request (`valuation.grid`): every comparable with its adjustments, and the reconciliation. */
+export const valuationGridSchema = z.object({
+  comparables: z.array(adjustedComparableSchema),
+  /** Over the comparables not excluded; null when none is left. */
+  reconciliation: reconciliationSchema.nullable(),
+  edits: gridEditsSchema,
+});
+export type ValuationGrid = z.output<typeof valuationGridSchema>;
+
+/** Who the valuation is for and about, as the report prints it. Every field is optional free text. */
+export const subjectIdentitySchema = z.strictObject({
+  address: z.string().trim().max(300).optional(),
+  parcelId: z.string().trim().max(100).optional(),
+  client: z.string().trim().max(200).optional(),
+  intendedUse: z.string().trim().max(300).optional(),
+  /** The date the value is given as of (ISO); the report date is the day the report is made. */
+  effectiveDate: z.string().trim().max(10).optional(),
+  appraiserName: z.string().trim().max(200).optional(),
+  appraiserLicence: z.string().trim().max(100).optional(),
+  notes: z.string().trim().max(4000).optional(),
+});
+export type SubjectIdentity = z.output<typeof subjectIdentitySchema>;
 
 export const featureContributionSchema = z.object({
   feature: z.string(),
@@ -93,6 +148,10 @@ export const valuationSchema = z.object({
   comparables: z.array(z.union([adjustedComparableSchema, comparableSaleSchema])),
   /** The grid's reconciliation; absent when there is no grid (see comparables). */
   reconciliation: reconciliationSchema.optional(),
+  /** The appraiser's changes to the grid, when any were made (the comparables and reconciliation include them). */
+  gridEdits: gridEditsSchema.optional(),
+  /** The subject's identity and the assignment, entered by the appraiser before saving or reporting. */
+  subject: subjectIdentitySchema.optional(),
   warnings: z.array(z.string()),
   input: z.record(z.string(), normalizedValueSchema),
 });
@@ -112,6 +171,21 @@ export const scoreResultSchema = z.object({
   notes: z.array(z.string()).optional(),
 });
 export type ScoreResult = z.output<typeof scoreResultSchema>;
+
+/** One real sale to start the valuation form from: the medoid of the data on the form's fields. */
+export const typicalSaleSchema = z.object({
+  datasetId: z.string(),
+  rowIndex: z.number(),
+  /** The identifier column's value (e.g. the parcel id), when the dataset has one. */
+  saleId: z.string().nullable(),
+  saleDate: z.string().nullable(),
+  price: z.number().nullable(),
+  /** The sale's values of the form's fields, by column name. */
+  values: z.record(z.string(), normalizedValueSchema),
+  /** The fields the medoid was chosen on. */
+  fields: z.array(z.string()),
+});
+export type TypicalSale = z.output<typeof typicalSaleSchema>;
 
 /** A valuation the user saved, with the label they gave it. */
 export const historyEntrySchema = z.object({ id: z.string(), savedAt: z.string(), label: z.string(), valuation: valuationSchema });

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { AppraiseError } from '../common/errors.js';
+import { fileAccess } from '../common/file-access.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import type { ModelStore, StoredModel } from '../models/model-store.js';
 import { compileFeatureTransform, type CompiledTransform, type FeatureOp } from '../features/feature-transform.js';
@@ -7,21 +9,43 @@ import type { NormalizedValue } from '../schema/column-parser.js';
 import { validateProperty } from '../schema/row-validator.js';
 import { todayIso } from '../schema/date-format.js';
 import { TreeShapExplainer } from '../learner/model/tree-shap.js';
-import { OnnxSession } from '../inference/onnx-session.js';
+import { ModelProcess, openIsolatedSession, type IsolatedSession } from '../inference/model-process.js';
 import type { JobControl } from '../common/job-control.js';
 import { intervalAround } from '../training/conformal-intervals.js';
 import { ComparableSalesIndex } from './comparable-sales.js';
-import type { Valuation, FeatureContribution, ScoreProgress, ScoreResult, ComparableSale } from './valuation-schemas.js';
+import type {
+  Valuation,
+  FeatureContribution,
+  ScoreProgress,
+  ScoreResult,
+  ComparableSale,
+  GridEdits,
+  ValuationGrid,
+  AdjustedComparable,
+  TypicalSale,
+} from './valuation-schemas.js';
+import { typicalSale } from './typical-sale.js';
 import { scoreToFile } from './score-to-file.js';
 import { NO_WIDENING, widenedQuantile, widenerFor, type BandWidener } from './band-widening.js';
 import { toBothSpaces } from './prediction-space.js';
-import { adjustComparables, gridGroupsOf, reconcile } from './adjustment-grid.js';
+import { adjustComparables, applyGridEdits, gridGroupsOf, reconcileGrid } from './adjustment-grid.js';
 import type { PredictionSink } from './prediction-sink.js';
+import { auditedAsync, type AuditTrail } from '../audit/audit-trail.js';
+import {
+  comparableAdjustment,
+  MARKET_FEATURE,
+  marketConditionsFor,
+  marketContribution,
+  marketWarning,
+  reinflated,
+  withMarketFeature,
+  withNowcastSpread,
+} from './market-conditions.js';
 
 interface LoadedModel {
   stored: StoredModel;
   compiled: CompiledTransform;
-  session: OnnxSession;
+  session: IsolatedSession;
   explainer: TreeShapExplainer | null;
   /** Widens the band where the model knows less (asks the trees what-if questions); null for ONNX-only imports. */
   widener: BandWidener | null;
@@ -42,16 +66,42 @@ export interface ValueOptions {
   valuationDate?: string;
   /** False: leave this valuation out of the prediction log (the app's own warm-up call). Default true. */
   log?: boolean;
+  /**
+   * True: build the sales comparison grid (explains every comparable as well: about four times the work of a
+   * plain valuation). Default false — the window asks for it when its grid panel is shown. Implied by `edits`.
+   */
+  grid?: boolean;
+  /** The appraiser's exclusions, added sales and overridden lines (see `applyGridEdits`). */
+  edits?: GridEdits;
+}
+
+/** What `valuation.grid` takes: the property as for `value`, and the appraiser's edits. */
+export interface GridRequest {
+  model: string;
+  input: Record<string, unknown>;
+  valuationDate?: string;
+  edits?: GridEdits;
 }
 
 export interface ValuationServiceApi {
   /** One property, given with the dataset's own column names and formats. */
   value(model: string, input: Record<string, unknown>, options?: ValueOptions): Promise<Valuation>;
+  /** The adjustment grid of a property on request, with the appraiser's edits applied (never logged). */
+  grid(request: GridRequest): Promise<ValuationGrid>;
+  /** The real sale the valuation form starts from: the medoid of the model's training data on the form's fields. */
+  typical(request: { model: string }): Promise<TypicalSale>;
   score(model: string, source: string, out: string, job?: JobControl<ScoreProgress>, options?: ScoreOptions): Promise<ScoreResult>;
 }
 
 export class ValuationService implements ValuationServiceApi {
   private readonly loaded = new Map<string, Promise<LoadedModel>>();
+  /** Medoids by dataset id: a dataset version never changes, so each is searched once per process. */
+  private readonly typicalByDataset = new Map<string, TypicalSale | null>();
+  /**
+   * Runs every model's graph in a child process with a time limit and a memory cap (issue 14, #3): a hostile or
+   * damaged model cannot freeze or starve the app. Started on the first valuation; owned here, ended in close().
+   */
+  private readonly inference = new ModelProcess();
 
   constructor(
     private readonly datasets: DatasetStore,
@@ -59,6 +109,8 @@ export class ValuationService implements ValuationServiceApi {
     private readonly db: Database.Database,
     /** Receives every valuation for monitoring (core/monitoring's prediction log); none: nothing is logged. */
     private readonly sink: PredictionSink | null = null,
+    /** Where batch scoring runs (valuations exported to a file or table) are recorded (core/audit); none: not recorded. */
+    private readonly audit?: AuditTrail,
   ) {}
 
   private load(ref: string): Promise<LoadedModel> {
@@ -68,7 +120,7 @@ export class ValuationService implements ValuationServiceApi {
       p = (async () => {
         const stored = this.models.load(id);
         const compiled = compileFeatureTransform(stored.manifest.featureTransform);
-        const session = await OnnxSession.create(stored.onnx);
+        const session = await openIsolatedSession(this.inference, id, stored.onnx);
         let comparables: ComparableSalesIndex | null = null;
         const dsId = stored.manifest.trainingDatasetId;
         if (dsId) {
@@ -133,7 +185,11 @@ export class ValuationService implements ValuationServiceApi {
       else valuationDate = values[saleDate] as string;
     }
     const range = manifest.saleDateRange;
-    if (range && valuationDate && (valuationDate > range.last || valuationDate < range.first)) {
+    // A model with a price index moves its constant-date value to the valuation date (market-conditions.ts);
+    // past the index's horizon this refuses.
+    const market = manifest.market && valuationDate ? marketConditionsFor(manifest.market, range, values, valuationDate) : null;
+    const featureValues = market && saleDate ? { ...values, [saleDate]: market.featureDate } : values;
+    if (!market && range && valuationDate && (valuationDate > range.last || valuationDate < range.first)) {
       warnings.push(
         `the valuation date ${valuationDate} is outside the sales this model learned from (${range.first} to ${range.last}); ` +
           `it values the property at market levels of ${valuationDate > range.last ? range.last : range.first} — retrain on recent sales for current values`,
@@ -144,14 +200,20 @@ export class ValuationService implements ValuationServiceApi {
       warnings.push(
         `this model was imported and is not calibrated on local sales: it has no interval or accuracy figures yet (run: appraise models calibrate ${manifest.modelId.slice(0, 12)} DATASET)`,
       );
-    const { vector, warnings: featureWarnings } = m.compiled.fromRecord(values);
+    const { vector, warnings: featureWarnings } = m.compiled.fromRecord(featureValues);
     warnings.push(...featureWarnings);
     const pred = await m.session.run(vector, 1, m.compiled.nFeatures);
-    const { raw, estimate } = toBothSpaces(manifest, m.compiled, pred.raw[0], pred.value[0]);
+    const constantDate = toBothSpaces(manifest, m.compiled, pred.raw[0], pred.value[0]);
+    const { raw, estimate } = market ? reinflated(constantDate, market.adjustment.logFactor, m.compiled) : constantDate;
     const inverse = m.compiled.inverseTarget;
     // Unseen categories and inputs outside the training range widen the band, and say why.
-    const widening = m.widener ? m.widener(vector, (c) => values[c]) : NO_WIDENING;
-    warnings.push(...widening.reasons);
+    const modelWidening = m.widener ? m.widener(vector, (c) => values[c]) : NO_WIDENING;
+    warnings.push(...modelWidening.reasons);
+    // After the last sale the nowcast's uncertainty widens the band too, and the warning says by how much.
+    const widening = market ? withNowcastSpread(modelWidening, market.adjustment, estimate, m.compiled) : modelWidening;
+    const marketNote =
+      market && valuationDate ? marketWarning(manifest.market!, market.adjustment, valuationDate, manifest.intervals, modelWidening, widening) : null;
+    if (marketNote) warnings.push(marketNote);
     const intervals = manifest.intervals
       .map((c) => ({ level: c.level, ...intervalAround(raw, widenedQuantile(c.quantile, c.level, widening), inverse) }))
       .sort((a, b) => a.level - b.level);
@@ -160,15 +222,30 @@ export class ValuationService implements ValuationServiceApi {
     if (m.explainer) {
       const shap = m.explainer.explain(vector);
       baseValue = inverse(shap.expectedValue);
-      contributions = toCurrency(m.compiled.names, vector, shap.contributions, shap.expectedValue, estimate, inverse, t.target.transform === 'log', (i) =>
-        displayValueOf(t.features[i].spec, values, vector[i]),
+      // The market's move from the reference period is a reason of its own (the time row of the grid).
+      const r = market
+        ? withMarketFeature(m.compiled.names, vector, shap.contributions, marketContribution(constantDate.raw, raw))
+        : { names: m.compiled.names, vector, phi: shap.contributions };
+      contributions = toCurrency(r.names, r.vector, r.phi, shap.expectedValue, estimate, inverse, t.target.transform === 'log', (i) =>
+        i < t.features.length ? displayValueOf(t.features[i].spec, values, vector[i]) : (valuationDate ?? null),
       );
     } else warnings.push('this model was imported without its trees, so the reasons behind the value are not available');
     const k = config.comparables?.k ?? 5;
-    const comparables = m.comparables ? m.comparables.nearest(values, k) : [];
+    const comparables: ComparableSale[] = m.comparables ? m.comparables.nearest(values, k) : [];
     if (!m.comparables) warnings.push('the training sales of this model are not in this workspace, so no comparable sales are shown');
-    // The sales comparison grid, adjustments derived from the model (needs the trees; see adjustment-grid.ts).
-    const grid = m.explainer && comparables.length > 0 ? await this.gridFor(m, values, contributions, comparables, estimate) : null;
+    const edits = options.edits;
+    const added = edits && edits.added.length > 0 ? this.addedSales(m, values, edits.added, comparables) : [];
+    comparables.push(...added);
+    // The sales comparison grid, adjustments derived from the model (needs the trees; see adjustment-grid.ts),
+    // only when asked for: it explains every comparable as well, several times the work of the valuation.
+    const wantGrid = options.grid === true || edits !== undefined;
+    const built = wantGrid && m.explainer && comparables.length > 0 ? await this.gridFor(m, values, contributions, comparables) : null;
+    if (edits && !built && (edits.excluded.length || edits.overrides.length || edits.added.length))
+      throw new AppraiseError('INVALID_INPUT', 'this model has no adjustment grid to change (it needs its trees and its training sales in this workspace)');
+    const addedRows = new Set(added.map((c) => c.rowIndex));
+    const marked = built?.map((c) => (addedRows.has(c.rowIndex) ? { ...c, added: true } : c)) ?? null;
+    const gridComparables = marked ? (edits ? applyGridEdits(marked, edits) : marked) : null;
+    const grid = gridComparables ? { comparables: gridComparables, reconciliation: reconcileGrid(gridComparables, estimate) ?? undefined } : null;
     const primary = intervals.find((i) => i.level === 0.8) ?? intervals[0] ?? { level: 0, low: estimate, high: estimate };
     let predictionId: string | undefined;
     if (this.sink && options.log !== false) {
@@ -198,9 +275,67 @@ export class ValuationService implements ValuationServiceApi {
       contributions,
       comparables: grid?.comparables ?? comparables,
       ...(grid?.reconciliation ? { reconciliation: grid.reconciliation } : {}),
+      ...(grid && edits ? { gridEdits: edits } : {}),
       warnings,
       input: values,
     };
+  }
+
+  async grid(request: GridRequest): Promise<ValuationGrid> {
+    const edits = request.edits ?? { excluded: [], added: [], overrides: [] };
+    const v = await this.value(request.model, request.input, {
+      ...(request.valuationDate ? { valuationDate: request.valuationDate } : {}),
+      log: false,
+      grid: true,
+      edits,
+    });
+    const comparables = v.comparables.filter((c): c is AdjustedComparable => 'adjustedPrice' in c);
+    if (comparables.length === 0)
+      throw new AppraiseError(
+        'NOT_FOUND',
+        v.comparables.length === 0
+          ? 'no comparable sales were found for this property, so there is no grid'
+          : 'this model cannot derive adjustments (it was imported without its trees, or its training sales are not in this workspace)',
+      );
+    return { comparables, reconciliation: v.reconciliation ?? null, edits };
+  }
+
+  async typical({ model }: { model: string }): Promise<TypicalSale> {
+    // The form asks for its typical sale right before the first valuation: start loading the model now, so its
+    // session opens while the sale is searched for (a failure here is met again, and reported, by `value`).
+    this.load(model).catch(() => undefined);
+    // The summary is enough: the typical sale needs the model's training data, not its session.
+    const datasetId = this.models.summary(model).datasetId;
+    const ds = datasetId ? this.datasets.find(datasetId) : null;
+    if (!ds) throw new AppraiseError('NOT_FOUND', 'the sales this model learned from are not in this workspace, so there is no typical sale to start from');
+    if (!this.typicalByDataset.has(ds.id)) this.typicalByDataset.set(ds.id, typicalSale(this.datasets, ds));
+    const t = this.typicalByDataset.get(ds.id);
+    if (!t) throw new AppraiseError('NOT_FOUND', 'no sale in the data has every field of the form filled in, so there is no typical sale to start from');
+    return t;
+  }
+
+  /** The sales the appraiser added by id (every sale of that property not already in the grid), marked as added. */
+  private addedSales(m: LoadedModel, values: Record<string, NormalizedValue>, ids: string[], have: ComparableSale[]): ComparableSale[] {
+    if (!m.comparables) throw new AppraiseError('NOT_FOUND', 'the sales this model learned from are not in this workspace, so no sale can be added');
+    const seen = new Set(have.map((c) => c.rowIndex));
+    const out: ComparableSale[] = [];
+    for (const id of ids) {
+      const sales = m.comparables.salesById(values, id);
+      if (sales.length === 0)
+        throw new AppraiseError(
+          'INVALID_INPUT',
+          `no sale with id "${id}" is in the data this model learned from; check the id (the parcel id of a sold property)`,
+          {
+            details: [{ field: 'added', message: `no sale with id ${id}` }],
+          },
+        );
+      for (const sale of sales) {
+        if (seen.has(sale.rowIndex)) continue;
+        seen.add(sale.rowIndex);
+        out.push(sale);
+      }
+    }
+    return out;
   }
 
   /**
@@ -213,8 +348,7 @@ export class ValuationService implements ValuationServiceApi {
     values: Record<string, NormalizedValue>,
     contributions: FeatureContribution[],
     sales: ComparableSale[],
-    estimate: number,
-  ): Promise<{ comparables: Valuation['comparables']; reconciliation: Valuation['reconciliation'] } | null> {
+  ): Promise<AdjustedComparable[] | null> {
     const manifest = m.stored.manifest;
     const t = manifest.featureTransform;
     const ds = manifest.trainingDatasetId ? this.datasets.find(manifest.trainingDatasetId) : null;
@@ -228,31 +362,37 @@ export class ValuationService implements ValuationServiceApi {
     if (found.length === 0) return null;
     const nF = m.compiled.nFeatures;
     const X = new Float32Array(found.length * nF);
-    found.forEach((c, i) => X.set(m.compiled.fromRecord(records.get(c.rowIndex)!).vector, i * nF));
+    // With a price index the comparables' date features are held at the last sale, as the subject's are: the
+    // index alone moves each one from its sale date to the valuation date (the grid's market-conditions line).
+    const last = manifest.market && t.saleDate ? manifest.saleDateRange?.last : undefined;
+    found.forEach((c, i) => {
+      const record = records.get(c.rowIndex)!;
+      X.set(m.compiled.fromRecord(last && t.saleDate ? { ...record, [t.saleDate]: last } : record).vector, i * nF);
+    });
     const pred = await m.session.run(X, found.length, nF);
     const inverse = m.compiled.inverseTarget;
     const explained = found.map((sale, i) => {
       const vector = X.subarray(i * nF, (i + 1) * nF);
       const shap = m.explainer!.explain(vector);
-      const own = toBothSpaces(manifest, m.compiled, pred.raw[i], pred.value[i]).estimate;
-      const explainedContributions = toCurrency(
-        m.compiled.names,
-        vector,
-        shap.contributions,
-        shap.expectedValue,
-        own,
-        inverse,
-        t.target.transform === 'log',
-        () => null,
-      );
+      const constantDate = toBothSpaces(manifest, m.compiled, pred.raw[i], pred.value[i]);
+      // With a price index, the comparable's own estimate is at its own sale date: the grid's time row then holds
+      // the market's move from that date to the valuation date (the appraisal's market-conditions adjustment).
+      const record = records.get(sale.rowIndex)!;
+      const at = manifest.market ? comparableAdjustment(manifest.market, record, sale.saleDate) : null;
+      const own = at ? reinflated(constantDate, at.logFactor, m.compiled) : constantDate;
+      const r = manifest.market
+        ? withMarketFeature(m.compiled.names, vector, shap.contributions, marketContribution(constantDate.raw, own.raw))
+        : { names: m.compiled.names, vector, phi: shap.contributions };
+      const explainedContributions = toCurrency(r.names, r.vector, r.phi, shap.expectedValue, own.estimate, inverse, t.target.transform === 'log', () => null);
       return { sale, explained: { contributions: explainedContributions, values: records.get(sale.rowIndex)! } };
     });
     const columnOf = new Map(t.features.map((f) => [f.name, 'column' in f.spec ? f.spec.column : null]));
+    if (manifest.market) columnOf.set(MARKET_FEATURE, t.saleDate);
     // Grid rows come from the training data's config as stored in this workspace: display keys (gridGroup) may
     // have been added to it after the model was trained; they are not hashed, so it is the same schema.
     const groups = gridGroupsOf(ds.config, t.features);
-    const adjusted = adjustComparables({ contributions, values }, explained, groups, (f) => columnOf.get(f) ?? null);
-    return { comparables: adjusted, reconciliation: reconcile(adjusted, estimate) ?? undefined };
+    if (manifest.market) groups.set(MARKET_FEATURE, 'time');
+    return adjustComparables({ contributions, values }, explained, groups, (f) => columnOf.get(f) ?? null);
   }
 
   async score(
@@ -262,8 +402,20 @@ export class ValuationService implements ValuationServiceApi {
     job: JobControl<{ rows: number; total: number }> = {},
     options: ScoreOptions = {},
   ): Promise<ScoreResult> {
-    const m = await this.load(modelRef);
-    return scoreToFile({ model: m.stored, compiled: m.compiled, datasets: this.datasets, source, out, job, db: this.db, columnMap: options.columnMap });
+    return auditedAsync(
+      this.audit,
+      'valuation.export',
+      { model: modelRef, source, out },
+      async () => {
+        // On a confined host (the web host) a source file and the output stay in the allowed folders (issue 14,
+        // #5); a source that is no file is a dataset of the workspace, and a sqlite: output a table in it.
+        if (existsSync(source)) fileAccess().checkRead(source, 'the file to value');
+        if (!out.startsWith('sqlite:')) fileAccess().checkWrite(out, 'the output file');
+        const m = await this.load(modelRef);
+        return scoreToFile({ model: m.stored, compiled: m.compiled, datasets: this.datasets, source, out, job, db: this.db, columnMap: options.columnMap });
+      },
+      (r) => ({ model: r.modelId, rows: r.rows, scored: r.scored, failed: r.failed }),
+    );
   }
 
   /** Drops a cached model so the next valuation reads its record again (after `models calibrate` changed it). */
@@ -288,6 +440,7 @@ export class ValuationService implements ValuationServiceApi {
         // a model that failed to load has nothing to release
       }
     }
+    await this.inference.close();
   }
 }
 

@@ -149,6 +149,107 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'sync outbox: caller idempotency keys',
+    up(db) {
+      db.exec(`
+        -- The caller's own key (e.g. report:<model>:<period>): enqueueing the same key again stores nothing. A keyed
+        -- row is kept after acknowledgement (payload dropped, acknowledged_at set) so that a report already delivered
+        -- is not queued again by the next cycle; unkeyed rows are still deleted on acknowledgement.
+        ALTER TABLE sync_outbox ADD COLUMN idempotency_key TEXT;
+        ALTER TABLE sync_outbox ADD COLUMN acknowledged_at TEXT;
+        CREATE UNIQUE INDEX sync_outbox_key ON sync_outbox(idempotency_key) WHERE idempotency_key IS NOT NULL;
+      `);
+    },
+  },
+  {
+    version: 6,
+    name: 'monitoring: shadow challengers, stored alerts, retraining runs',
+    up(db) {
+      db.exec(`
+        -- Challengers scored in shadow beside the champion on every valuation (never shown to the appraiser).
+        CREATE TABLE shadow_models (
+          model_id TEXT PRIMARY KEY,
+          added_at TEXT NOT NULL,
+          reason TEXT
+        );
+        -- A shadow model's estimate for one logged valuation; goes with the prediction when it is pruned.
+        CREATE TABLE shadow_predictions (
+          prediction_id TEXT NOT NULL REFERENCES predictions(id) ON DELETE CASCADE,
+          model_id TEXT NOT NULL,
+          estimate REAL NOT NULL,
+          PRIMARY KEY (prediction_id, model_id)
+        );
+        CREATE INDEX shadow_predictions_model ON shadow_predictions(model_id);
+        -- Alerts as raised by each monitoring check, for the alert list and the next report.
+        CREATE TABLE monitoring_alerts (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          model_id TEXT NOT NULL,
+          raised_at TEXT NOT NULL,
+          window_since TEXT,
+          window_until TEXT,
+          rule TEXT NOT NULL,
+          severity TEXT NOT NULL CHECK (severity IN ('warning', 'alert')),
+          subject TEXT NOT NULL,
+          message TEXT NOT NULL,
+          value REAL NOT NULL,
+          threshold REAL NOT NULL
+        );
+        CREATE INDEX monitoring_alerts_model_time ON monitoring_alerts(model_id, raised_at);
+        -- Each run of the retraining policy: what triggered it and what it did.
+        CREATE TABLE retraining_runs (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          at TEXT NOT NULL,
+          champion_id TEXT NOT NULL,
+          action TEXT NOT NULL,
+          challenger_id TEXT,
+          reason TEXT NOT NULL,
+          test_json TEXT
+        );
+      `);
+    },
+  },
+  {
+    version: 7,
+    name: 'audit trail',
+    up(db) {
+      db.exec(`
+        -- Append-only, hash-chained record of consequential actions (core/audit). seq is assigned by the writer as
+        -- the head's seq + 1 inside an IMMEDIATE transaction; hash = SHA-256 over the canonical encoding of the row.
+        CREATE TABLE audit_log (
+          seq INTEGER PRIMARY KEY,
+          at TEXT NOT NULL,
+          actor TEXT NOT NULL,
+          action TEXT NOT NULL,
+          ids_json TEXT NOT NULL,
+          outcome TEXT NOT NULL,
+          detail TEXT,
+          prev_hash TEXT NOT NULL,
+          hash TEXT NOT NULL
+        );
+        -- The newest entry, kept beside the chain so a cut-off end is seen (a removed tail leaves no gap).
+        CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head WHEN NEW.seq <> OLD.seq + 1
+          BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+      `);
+    },
+  },
+  {
+    version: 8,
+    name: 'champion changes: who, and which promotion a rollback undid',
+    up(db) {
+      db.exec(`
+        -- The user who promoted or rolled back (the OS account of the app's process).
+        ALTER TABLE model_promotions ADD COLUMN who TEXT;
+        -- A rollback names the promotion it undid, so a second rollback goes further back instead of undoing the first.
+        ALTER TABLE model_promotions ADD COLUMN undoes INTEGER REFERENCES model_promotions(seq);
+      `);
+    },
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -7,7 +7,8 @@ import { DataScreen } from './screens/DataScreen.js';
 import { ModelsScreen } from './screens/ModelsScreen.js';
 import { TrainScreen } from './screens/TrainScreen.js';
 import { MonitoringScreen } from './screens/MonitoringScreen.js';
-import { PlaceholderScreen } from './screens/PlaceholderScreen.js';
+import { MarketScreen } from './screens/MarketScreen.js';
+import { SyncScreen } from './screens/SyncScreen.js';
 import { shortId } from './format.js';
 import { JobsIndicator } from './components/JobsIndicator.js';
 import { ProblemsPanel } from './components/ProblemsPanel.js';
@@ -20,6 +21,8 @@ const SCREENS: { id: ScreenId; label: string }[] = [
   { id: 'train', label: 'Train' },
   { id: 'monitoring', label: 'Monitoring' },
   { id: 'sync', label: 'Sync' },
+  // Last, so the Alt+number shortcuts of the screens before it stay as they were.
+  { id: 'market', label: 'Market' },
 ];
 
 type Theme = 'light' | 'dark';
@@ -110,7 +113,7 @@ function Shell() {
             {s.label}
           </button>
         ))}
-        <p className="muted hint">Alt+1…7 switch screens</p>
+        <p className="muted hint">Alt+1…{SCREENS.length} switch screens</p>
       </nav>
       <main className="content" id="main">
         <ErrorBanner error={infoError} />
@@ -120,12 +123,8 @@ function Shell() {
         {screen === 'models' && <ModelsScreen />}
         {screen === 'train' && <TrainScreen />}
         {screen === 'monitoring' && <MonitoringScreen />}
-        {screen === 'sync' && (
-          <PlaceholderScreen
-            title="Sync"
-            text="Coming with the registry issue: publish models to your organisation's registry and pull approved ones, with signatures checked before a model is used, and updates to this app from the same place. Everything keeps working offline; sync happens when a connection is there."
-          />
-        )}
+        {screen === 'market' && <MarketScreen />}
+        {screen === 'sync' && <SyncScreen />}
       </main>
     </div>
   );

@@ -14,6 +14,9 @@ const WINDOW_TEXT = {
   // The message lists the first problems, then a terminal command for the rest: keep the list, drop the command.
   'no-valid-rows': (message: string) =>
     `${message.replace(/\n?See them all with:[^\n]*$/, '')}\nFix these columns in the file (or its YAML configuration) and import it again.`,
+  // Enrolment is done once, from a terminal, with a code from the registry's admin: the Sync page shows the command.
+  'not-enrolled': () =>
+    'This computer is not linked to your organisation’s registry yet. The Sync page shows how to enrol it with the one-time code your registry admin gives you.',
 } satisfies Record<ErrorHint, (message: string) => string>;
 
 /** The message to show in the window for an error: the window wording when it has a known hint, else its own. */

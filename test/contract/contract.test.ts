@@ -19,13 +19,21 @@ const wellFormed: Record<MethodName, Record<string, unknown>> = {
   'datasets.ingest': { file: '/tmp/x.csv', config: '/tmp/x.yaml', name: 'x' },
   'models.list': {},
   'models.manifest': { ref: 'champion' },
-  'models.promote': { ref: 'abcdef' },
-  'models.rollback': {},
+  'models.promote': { ref: 'abcdef', reason: 'better on the same folds' },
+  'models.rollback': { reason: 'x' },
+  'models.history': {},
   'models.archive': { ref: 'abcdef' },
   'models.export': { ref: 'abcdef', dir: '/tmp/out' },
   'models.import': { onnx: '/tmp/m.onnx', manifest: '/tmp/m.json' },
   train: { dataset: 'abcdef', folds: 3, foldScheme: 'random', params: { n_rounds: 10 }, name: 'm', seed: 1 },
-  value: { model: 'champion', input: { bedrooms: 3 }, valuationDate: '2015-01-01' },
+  value: { model: 'champion', input: { bedrooms: 3 }, valuationDate: '2015-01-01', grid: true },
+  'valuation.typical': { model: 'champion' },
+  'valuation.grid': {
+    model: 'champion',
+    input: { bedrooms: 3 },
+    valuationDate: '2015-01-01',
+    edits: { excluded: [1], added: ['7129300520'], overrides: [{ rowIndex: 1, group: 'location', amount: 1000, reason: 'busy road' }] },
+  },
   score: { model: 'champion', source: '/tmp/in.csv', out: '/tmp/out.csv' },
   'batch.inspect': { source: '/tmp/in.csv' },
   'jobs.get': { jobId: 'j1' },
@@ -37,6 +45,10 @@ const wellFormed: Record<MethodName, Record<string, unknown>> = {
   'logs.recent': { limit: 5 },
   'monitoring.report': { model: 'champion', since: '2015-01-01', until: '2015-02-01' },
   'monitoring.recordSale': { predictionId: 'p1', price: 500_000, saleDate: '2015-03-01' },
+  'monitoring.alerts': { model: 'champion', since: '2015-01-01', limit: 10 },
+  'market.index': { model: 'champion' },
+  'sync.status': {},
+  'sync.now': {},
 };
 
 /** Malformed variants: wrong top-level shapes, an unknown field, and each field replaced by a wrong type. */
@@ -103,8 +115,16 @@ for (const make of [inProcessTransport, httpTransport]) {
       const noJob = await t.call('jobs.cancel', { jobId: 'nope' });
       expect(noJob).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
       expect(await t.call('monitoring.report', {})).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      // No champion yet, so no price index to show (the Market page says so).
+      expect(await t.call('market.index', {})).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
       expect(await t.call('monitoring.report', { since: 'last week' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
       expect(await t.call('monitoring.recordSale', { predictionId: 'nope', price: 1 })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      expect(await t.call('monitoring.alerts', {})).toMatchObject({ ok: true, result: [] });
+      // Not enrolled with a registry: the status says so; a sync is a typed error saying how to enrol (409 over HTTP).
+      expect(await t.call('sync.status', {})).toMatchObject({ ok: true, result: { enrolled: false, lastCycle: null, outboxDepth: 0 } });
+      const sync = await t.call('sync.now', {});
+      expect(sync).toMatchObject({ ok: false, error: { code: 'CONFLICT', details: { hint: 'not-enrolled' } } });
+      if (t.name.includes('HTTP')) expect(sync.status).toBe(409);
     });
 
     it('runs an ingest as a job whose failure is a typed error, not a crash', async () => {

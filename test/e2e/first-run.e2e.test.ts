@@ -58,7 +58,8 @@ describe.skipIf(skip !== null)('first run in the browser: demo, then a valuation
     expect(seconds).toBeLessThan(10);
     const estimate = Number(await page.getByTestId('estimate').getAttribute('data-value'));
     expect(estimate).toBeGreaterThan(50_000);
-    // The comparables carry the model-derived grid: each has an adjusted price.
+    // The model-derived grid is worked out on request: opened, the comparables carry an adjusted price each.
+    await page.getByTestId('open-grid').click();
     await page.getByTestId('comparables').getByText('Adjusted price').waitFor();
     // The first-run card is gone: the workspace has data and a champion now.
     expect(await page.getByTestId('first-run').count()).toBe(0);

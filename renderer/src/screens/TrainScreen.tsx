@@ -206,6 +206,23 @@ export function TrainScreen() {
               {notice}
             </p>
           )}
+          {result.outOfTime && (
+            // Out of time first: valuations are made after the last sale, which random folds never test.
+            <div data-testid="train-out-of-time">
+              <h3>Out of time: later sales predicted from earlier ones</h3>
+              <div className="metrics">
+                <Metric label="Median error" value={fmtPct(result.outOfTime.mdape)} />
+                <Metric label="RMSE (log)" value={result.outOfTime.rmseLog.toFixed(4)} />
+                <Metric label="Median ratio per block" value={result.outOfTime.folds.map((f) => f.medianRatio.toFixed(3)).join(' · ')} />
+                <Metric label="COD" value={result.outOfTime.cod.toFixed(2)} />
+              </div>
+              <p className="muted small">
+                {result.outOfTime.scheme}
+                {result.market ? `; market conditions from a local price index (reference ${result.market.reference})` : ''}.
+              </p>
+              <h3>Random folds</h3>
+            </div>
+          )}
           <div className="metrics">
             <Metric label="Median error" value={fmtPct(result.cv.mdape)} />
             <Metric label="Within 10 %" value={fmtPct(result.cv.within10)} />

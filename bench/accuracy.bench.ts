@@ -4,7 +4,7 @@
  * the very same matrix in this run (and the published anchor figures). Then the same comparison on a synthetic,
  * differently shaped table, so the defaults are not tuned to King County alone.
  *
- *   node dist/bench/run.js accuracy [--threads N] [--no-baselines] [--no-pipeline] [--no-market] [--params '{"learningRate":0.1}']
+ *   node dist/bench/run.js accuracy [--threads N] [--no-baselines] [--no-pipeline] [--no-market] [--no-regions] [--no-market] [--params '{"learningRate":0.1}']
  *
  * Then, on every dataset with a sale date (and a generated market), the time-ordered scheme with and without the
  * local price index side by side, per block (issue 15: every block's median ratio in 0.98–1.02, out-of-time RMSE
@@ -18,6 +18,7 @@ import { selectRows, type TrainingData } from '../core/learner/data/training-dat
 import { loadKcAnchorTable } from './kc-anchor-matrix.js';
 import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';
 import { pipelineAccuracyOnKc } from './pipeline-accuracy.js';
+import { runRegions } from './regions.bench.js';
 import { datedDatasets, generatedMarket, timeOrderedComparison } from './market-accuracy.js';
 import { recordFigure } from './bench-results.js';
 import type { AccuracyMetrics } from '../core/models/model-schemas.js';
@@ -109,6 +110,8 @@ export async function run(args: string[]): Promise<void> {
   if (synBase.xgb !== null) console.log(`  XGBoost, this run:         RMSE ${fmt(synBase.xgb)}   ratio ours/xgboost ${fmt(sRmse / synBase.xgb, 3)}`);
 
   if (!args.includes('--no-market')) await marketConditions(threads);
+  // Every region the bench can find, through the product with its defaults, against the baselines (issue 9).
+  if (!args.includes('--no-regions')) await runRegions(args.filter((a) => a !== '--no-market'));
 }
 
 /** Out-of-time accuracy with and without the price index, side by side, on every dataset with a sale date. */

@@ -6,6 +6,7 @@ import { prepareDemoWorkspace } from '../core/app/demo-workspace.js';
 import { compileFeatureTransform } from '../core/features/feature-transform.js';
 import { SqlitePredictionLog } from '../core/monitoring/sqlite-prediction-log.js';
 import { buildMonitoringReport } from '../core/monitoring/monitoring-report.js';
+import { recordFigure } from './bench-results.js';
 
 export const description =
   'monitoring report (drift + data quality + ratio study with equity) over N logged predictions (default 1,000,000; 10 % sold) vs merely reading those rows from SQLite in the same run';
@@ -85,6 +86,12 @@ export async function run(args: string[]): Promise<void> {
       `label-free estimate: ${report.labelFree?.estimated ? `included (estimated RMSE of log price ${report.labelFree.estimated.rmseLog.toFixed(3)})` : `not included — ${report.labelFree?.unavailable ?? 'no report section'}`}`,
     );
     console.log(`peak RSS: ${peakMiB().toFixed(0)} MiB (after the read alone: ${rssAfterRead.toFixed(0)} MiB)`);
+    const kase = `${report.predictions.toLocaleString('en-US')} logged predictions`;
+    const ratio = reportS / readS;
+    recordFigure({ case: kase, metric: 'read rows only', value: Number(readS.toFixed(2)), unit: 's' });
+    recordFigure({ case: kase, metric: 'monitoring report (drift + quality + ratio study)', value: Number(reportS.toFixed(2)), unit: 's' });
+    recordFigure({ case: kase, metric: 'ratio report / read', value: Number(ratio.toFixed(2)), unit: '×', target: '≤ 2×', met: ratio <= 2 });
+    recordFigure({ case: kase, metric: 'peak RSS', value: Math.round(peakMiB()), unit: 'MiB' });
   } finally {
     await s.close();
     rmSync(dir, { recursive: true, force: true });

@@ -12,14 +12,15 @@ import type { BenchResultFile } from '../bench/bench-results.js';
 
 export const GENERATED_MARKER = '<!-- Below this line: generated from bench/results/ by scripts/generate-benchmarks-doc.ts; do not edit. -->';
 
-/** The newest result file of each bench, by start time. */
+/** The newest result file of each bench and argument list (a bench run on two data sets keeps both), by start time. */
 export function newestPerBench(results: BenchResultFile[]): BenchResultFile[] {
   const newest = new Map<string, BenchResultFile>();
   for (const r of results) {
-    const seen = newest.get(r.bench);
-    if (!seen || seen.startedAt < r.startedAt) newest.set(r.bench, r);
+    const key = [r.bench, ...r.args].join(' ');
+    const seen = newest.get(key);
+    if (!seen || seen.startedAt < r.startedAt) newest.set(key, r);
   }
-  return [...newest.values()].sort((a, b) => a.bench.localeCompare(b.bench));
+  return [...newest.values()].sort((a, b) => a.bench.localeCompare(b.bench) || a.startedAt.localeCompare(b.startedAt));
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');

@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openServices } from '../core/services/open-workspace.js';
 import { parseConfig } from '../core/config/load-config.js';
-import { fitDatasetTransform } from '../core/training/training-service.js';
+import { fitDatasetTransform, trainingDataOf } from '../core/training/training-service.js';
 import { compileFeatureTransform } from '../core/features/feature-transform.js';
 import { SeededRandom } from '../core/common/seeded-random.js';
-import type { TrainingData } from '../core/learner/data/training-data.js';
 import { fmt, pythonHas, removeDir, runBaseline, writeBaselineMatrix } from './learner-bench-support.js';
 import { writeLocationRegion, writeWideCategoricalRegion } from './generated-regions.js';
 import { recordFigure } from './bench-results.js';
@@ -92,15 +91,7 @@ export async function compareOnDataset(d: AccuracyDataset, seeds: number[], with
     const transform = fitDatasetTransform(s.datasetStore, ds);
     const compiled = compileFeatureTransform(transform);
     const m = s.datasetStore.readMatrix(ds, transform, compiled);
-    const data: TrainingData = {
-      nRows: m.nRows,
-      nFeatures: m.nFeatures,
-      X: m.X,
-      y: m.y,
-      featureNames: compiled.names,
-      featureKinds: compiled.kinds,
-      categoryCounts: compiled.categoryCounts,
-    };
+    const data = trainingDataOf(m, compiled);
     const out: DatasetComparison = { name: d.name, rows: m.nRows, features: m.nFeatures, ours: [], baselines: {}, seconds: [] };
     for (const seed of seeds) {
       const foldsFile = join(dir, `folds-${seed}.csv`);

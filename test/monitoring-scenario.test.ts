@@ -1,7 +1,8 @@
 import { test, expect, beforeAll, afterAll } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempServices, kcCsv, kcConfig } from './helpers/temp-workspace.js';
+import { kcSalesLines } from './helpers/kc-sales-lines.js';
+import { tempServices, kcConfig } from './helpers/temp-workspace.js';
 import { runCli } from './helpers/run-cli.js';
 import { Workspace } from '../core/workspace/workspace.js';
 import { SqlitePredictionLog } from '../core/monitoring/sqlite-prediction-log.js';
@@ -16,15 +17,7 @@ import type { MonitoringReport } from '../core/monitoring/monitoring-schemas.js'
 const s = tempServices();
 afterAll(() => s.cleanup());
 
-const lines = readFileSync(kcCsv, 'utf8')
-  .split(/\r?\n/)
-  .filter((l) => l);
-const header = lines[0].split(',');
-const col = (name: string) => header.indexOf(name);
-const isoOf = (mdy: string) => {
-  const [m, d, y] = mdy.split('/').map(Number);
-  return `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-};
+const { lines, header, col, isoOf } = kcSalesLines();
 const before = lines.slice(1).filter((l) => isoOf(l.split(',')[col('date')]) < '2015-01-01');
 // Within the months the local price index may be carried forward past the training sales (core/market).
 const after = lines.slice(1).filter((l) => isoOf(l.split(',')[col('date')]) >= '2015-01-01' && isoOf(l.split(',')[col('date')]) < '2015-04-01');

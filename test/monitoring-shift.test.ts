@@ -1,7 +1,8 @@
 import { test, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempServices, kcCsv, kcConfigPath } from './helpers/temp-workspace.js';
+import { kcSalesLines } from './helpers/kc-sales-lines.js';
+import { tempServices, kcConfigPath } from './helpers/temp-workspace.js';
 import { runCli } from './helpers/run-cli.js';
 import { parseConfig } from '../core/config/load-config.js';
 import { ratioStudy } from '../core/monitoring/ratio-study.js';
@@ -18,15 +19,7 @@ import type { MonitoringReport, RetrainingRun, StoredAlert } from '../core/monit
 const s = tempServices();
 afterAll(() => s.cleanup());
 
-const lines = readFileSync(kcCsv, 'utf8')
-  .split(/\r?\n/)
-  .filter((l) => l);
-const header = lines[0].split(',');
-const col = (name: string) => header.indexOf(name);
-const isoOf = (mdy: string) => {
-  const [m, d, y] = mdy.split('/').map(Number);
-  return `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-};
+const { lines, header, col, isoOf } = kcSalesLines();
 type Row = Record<string, string>;
 const toRow = (l: string): Row => Object.fromEntries(l.split(',').map((v, i) => [header[i], v]));
 let seed = 31;

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { tempServices, kcCsv, kcConfig } from '../../test/helpers/temp-workspace.js';
 import { compileFeatureTransform, type FeatureTransform } from '../features/feature-transform.js';
 import { resolveGbdtParams } from '../learner/boosting/gbdt-params.js';
-import type { TrainingData } from '../learner/data/training-data.js';
 import { parseConfig } from '../config/load-config.js';
 import type { AppraiseError } from '../common/errors.js';
 import { randomFolds } from './folds.js';
-import { fitDatasetTransform, outOfFoldPredictions } from './training-service.js';
+import { fitDatasetTransform, outOfFoldPredictions, trainingDataOf } from './training-service.js';
 import { marketSetup } from './market-training.js';
 
 // Leakage test: the prices of a test fold must play no part in predicting that fold. Two datasets that differ
@@ -39,15 +38,7 @@ async function pipeline(file: string): Promise<Pipeline> {
   const transform = fitDatasetTransform(s.datasetStore, ds);
   const compiled = compileFeatureTransform(transform);
   const m = s.datasetStore.readMatrix(ds, transform, compiled);
-  const data: TrainingData = {
-    nRows: m.nRows,
-    nFeatures: m.nFeatures,
-    X: m.X,
-    y: m.y,
-    featureNames: compiled.names,
-    featureKinds: compiled.kinds,
-    categoryCounts: compiled.categoryCounts,
-  };
+  const data = trainingDataOf(m, compiled);
   // KC has a sale date, so training deflates by a price index: each fold's index must come from its own
   // training rows too (core/training/market-training.ts), or the changed prices would reach fold 0 through it.
   const market = marketSetup(s.datasetStore, ds, transform, compiled, m, null);

@@ -101,15 +101,7 @@ export class TrainingService implements TrainingServiceApi {
     const m = withExtraSales(this.datasets.readMatrix(ds, transform, compiled), extra);
     if (m.nRows < MIN_TRAINING_ROWS) throw invalidInput(`dataset ${ds.name} has ${m.nRows} row(s); training needs at least ${MIN_TRAINING_ROWS}`);
     if (m.y.every((v) => v === m.y[0])) throw invalidInput(`every sale in ${ds.name} has the same ${transform.target.column}; there is nothing to learn`);
-    const data: TrainingData = {
-      nRows: m.nRows,
-      nFeatures: m.nFeatures,
-      X: m.X,
-      y: m.y,
-      featureNames: compiled.names,
-      featureKinds: compiled.kinds,
-      categoryCounts: compiled.categoryCounts,
-    };
+    const data = trainingDataOf(m, compiled);
     // The local price index (core/market): the trees learn prices deflated to its reference period.
     const market = marketSetup(this.datasets, ds, transform, compiled, m, parent ? parent.manifest : null);
 
@@ -119,22 +111,24 @@ export class TrainingService implements TrainingServiceApi {
         ? timeFolds(m.saleDay, req.folds ?? 5)
         : randomFolds(m.nRows, req.folds ?? 5, params.seed);
     const init = parent?.ensemble ?? undefined;
+    // Random folds and the expanding-window folds report the same way: the user sees one cross-validation phase.
+    const cvProgress = (fold: number, folds: number, p: TrainingProgress) =>
+      report({
+        phase: 'cross-validation',
+        fold,
+        folds,
+        round: p.round,
+        nRounds: p.nRounds,
+        trainLoss: p.trainLoss,
+        validLoss: p.validLoss ?? undefined,
+      });
     const foldMetrics: AccuracyMetrics[] = [];
     const { oof, jobs, predictions } = await outOfFoldPredictions(data, plan, params, {
       concurrency: req.threads,
       initModel: init,
       signal: job.signal,
       market: market ? { setup: market, compiled } : undefined,
-      onProgress: (fold, folds, p) =>
-        report({
-          phase: 'cross-validation',
-          fold,
-          folds,
-          round: p.round,
-          nRounds: p.nRounds,
-          trainLoss: p.trainLoss,
-          validLoss: p.validLoss ?? undefined,
-        }),
+      onProgress: cvProgress,
     });
     for (const j of jobs) {
       const pred = predictions.get(j.fold)!;
@@ -168,16 +162,7 @@ export class TrainingService implements TrainingServiceApi {
         ? await outOfTimeMetrics(data, m.saleDay, req.folds ?? 5, params, compiled, market, {
             concurrency: req.threads,
             signal: job.signal,
-            onProgress: (fold, folds, p) =>
-              report({
-                phase: 'cross-validation',
-                fold,
-                folds,
-                round: p.round,
-                nRounds: p.nRounds,
-                trainLoss: p.trainLoss,
-                validLoss: p.validLoss ?? undefined,
-              }),
+            onProgress: cvProgress,
           })
         : undefined;
 
@@ -285,6 +270,19 @@ export class TrainingService implements TrainingServiceApi {
     }
     return metricsFor(m.y, pred, compiled.inverseTarget);
   }
+}
+
+/** The learner's view of a dataset matrix: its rows with the compiled transform's feature names, kinds and codes. */
+export function trainingDataOf(m: TrainingMatrix, compiled: CompiledTransform): TrainingData {
+  return {
+    nRows: m.nRows,
+    nFeatures: m.nFeatures,
+    X: m.X,
+    y: m.y,
+    featureNames: compiled.names,
+    featureKinds: compiled.kinds,
+    categoryCounts: compiled.categoryCounts,
+  };
 }
 
 /**

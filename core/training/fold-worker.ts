@@ -1,18 +1,20 @@
-// Worker thread entry: fits one cross-validation fold single-threaded and returns its test-row predictions.
+// Worker thread entry: fits one cross-validation fold single-threaded (tuning on its training rows first when asked)
+// and returns its test-row predictions with its best iteration.
 import { serveWorkerTask } from '../common/serve-worker-task.js';
-import { trainGbdt, type TrainingProgress } from '../learner/boosting/gbdt-trainer.js';
+import type { TrainingProgress } from '../learner/boosting/gbdt-trainer.js';
 import { selectRows } from '../learner/data/training-data.js';
 import { FastTreePredictor } from '../learner/model/fast-predictor.js';
-import type { FoldTask } from './fold-protocol.js';
+import type { FoldOutcome, FoldTask } from './fold-protocol.js';
+import { tunedFit } from './hyperparameter-search.js';
 
-serveWorkerTask<FoldTask, TrainingProgress, Float64Array>(async (task, ctx) => {
-  const { fold: _fold, trainRows: _train, testRows: _test, params: _params, initModel: _init, ...data } = task;
-  const fit = await trainGbdt(selectRows(data, task.trainRows), task.params, {
+serveWorkerTask<FoldTask, TrainingProgress, FoldOutcome>(async (task, ctx) => {
+  const { fold: _fold, trainRows: _train, testRows: _test, params: _params, initModel: _init, tune: _tune, ...data } = task;
+  const { fit, summary } = await tunedFit(data, task.trainRows, task.params, task.tune, {
     threads: 1,
     signal: ctx.signal,
     initModel: task.initModel,
     onProgress: (p) => ctx.progress(p, { force: p.round === p.nRounds }),
   });
   const test = selectRows(data, task.testRows);
-  return new FastTreePredictor(fit.model).predict(test.X, test.nRows);
+  return { predictions: new FastTreePredictor(fit.model).predict(test.X, test.nRows), bestIteration: fit.bestIteration, search: summary };
 });

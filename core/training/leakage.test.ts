@@ -29,6 +29,8 @@ interface Pipeline {
   X: Float32Array;
   y: Float64Array;
   oof: Float64Array;
+  /** The same folds with the hyper-parameter search on: each fold tunes on its own training rows. */
+  tunedOof: Float64Array;
 }
 const runs: Pipeline[] = [];
 
@@ -44,7 +46,12 @@ async function pipeline(file: string): Promise<Pipeline> {
   const market = marketSetup(s.datasetStore, ds, transform, compiled, m, null);
   expect(market).not.toBeNull();
   const { oof } = await outOfFoldPredictions(data, plan, params, { concurrency: 2, market: market ? { setup: market, compiled } : undefined });
-  return { transform, X: m.X, y: m.y, oof };
+  const { oof: tunedOof } = await outOfFoldPredictions(data, plan, params, {
+    concurrency: 2,
+    market: market ? { setup: market, compiled } : undefined,
+    tune: { mode: 'fast', fixed: [] },
+  });
+  return { transform, X: m.X, y: m.y, oof, tunedOof };
 }
 
 beforeAll(async () => {
@@ -65,7 +72,7 @@ beforeAll(async () => {
   writeFileSync(a, lines.join('\n'));
   writeFileSync(b, changed.join('\n'));
   runs.push(await pipeline(a), await pipeline(b));
-}, 180_000);
+}, 400_000);
 
 test("changing the test fold's prices leaves its out-of-fold predictions exactly where they were", () => {
   const [a, b] = runs;
@@ -80,6 +87,18 @@ test("changing the test fold's prices leaves its out-of-fold predictions exactly
   // The assertion of the test: fold 0 is predicted identically.
   expect(fold0.map((i) => b.oof[i])).toEqual(fold0.map((i) => a.oof[i]));
   expect(fold0.every((i) => Number.isFinite(a.oof[i]))).toBe(true);
+});
+
+test("with tuning on, each fold's search sees its training rows only: fold 0 still does not move", () => {
+  const [a, b] = runs;
+  const fold0 = Array.from(plan.fold.keys()).filter((i) => plan.fold[i] === 0);
+  expect(fold0.map((i) => b.tunedOof[i])).toEqual(fold0.map((i) => a.tunedOof[i]));
+  expect(fold0.every((i) => Number.isFinite(a.tunedOof[i]))).toBe(true);
+  // Tuning did change the models (it is not the untuned run again) ...
+  expect(fold0.some((i) => a.tunedOof[i] !== a.oof[i])).toBe(true);
+  // ... and the folds that trained on the changed prices move, so the check can fail.
+  const others = Array.from(plan.fold.keys()).filter((i) => plan.fold[i] > 0);
+  expect(others.filter((i) => a.tunedOof[i] !== b.tunedOof[i]).length / others.length).toBeGreaterThan(0.9);
 });
 
 test('the check can fail: the other folds, whose models did learn from the changed prices, move', () => {

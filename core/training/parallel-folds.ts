@@ -5,7 +5,8 @@ import type { TrainingData } from '../learner/data/training-data.js';
 import type { GbdtParams } from '../learner/boosting/gbdt-params.js';
 import type { TreeEnsemble } from '../learner/model/tree-model.js';
 import type { TrainingProgress } from '../learner/boosting/gbdt-trainer.js';
-import type { FoldTask } from './fold-protocol.js';
+import type { FoldOutcome, FoldTask } from './fold-protocol.js';
+import type { TuneRequest } from './hyperparameter-search.js';
 
 export interface FoldJob {
   fold: number;
@@ -24,6 +25,10 @@ export interface ParallelFoldOptions {
   initModel?: TreeEnsemble;
   signal?: AbortSignal;
   onProgress?: (fold: number, p: TrainingProgress) => void;
+  /** Each fold tunes on its own training rows first. */
+  tune?: TuneRequest;
+  /** Filled with each fold's best iteration and search summary. */
+  outcomes?: Map<number, Omit<FoldOutcome, 'predictions'>>;
 }
 
 /**
@@ -63,8 +68,9 @@ export async function fitFoldsInParallel(
       testRows: job.testRows,
       params,
       initModel: opts.initModel,
+      tune: opts.tune,
     };
-    const task = runWorkerTask<FoldTask, TrainingProgress, Float64Array>(import.meta.url, 'fold-worker', start, {
+    const task = runWorkerTask<FoldTask, TrainingProgress, FoldOutcome>(import.meta.url, 'fold-worker', start, {
       describe: `fold ${job.fold} thread`,
       onProgress: (p) => opts.onProgress?.(job.fold, p),
       cancelError: () => new AppraiseError('CANCELLED', 'training cancelled'),
@@ -72,7 +78,9 @@ export async function fitFoldsInParallel(
     });
     live.add(task);
     try {
-      results.set(job.fold, await task.result);
+      const { predictions, ...outcome } = await task.result;
+      results.set(job.fold, predictions);
+      opts.outcomes?.set(job.fold, outcome);
     } finally {
       live.delete(task);
     }

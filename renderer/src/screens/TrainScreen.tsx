@@ -15,6 +15,7 @@ type Progress = JobProgress<'train'>;
 
 const PHASES: Record<Progress['phase'], string> = {
   loading: 'Loading the data',
+  tuning: 'Choosing the learner settings from the training sales',
   'cross-validation': 'Cross-validation',
   'final-model': 'Fitting the final model on all the data',
   export: 'Exporting to ONNX',

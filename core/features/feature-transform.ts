@@ -3,7 +3,14 @@ import type { DatasetConfig } from '../config/dataset-config.schema.js';
 import { canonicalJson } from '../config/load-config.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
 import { daysBetween, fractionalYear } from '../schema/date-format.js';
-import { FEATURE_TRANSFORM_VERSION, type FeatureDef, type FeatureOp, type FeatureTransform } from './feature-transform-schema.js';
+import {
+  FEATURE_TRANSFORM_VERSION,
+  FEATURE_TRANSFORM_VERSION_RARE,
+  type FeatureDef,
+  type FeatureOp,
+  type FeatureTransform,
+} from './feature-transform-schema.js';
+import { describeTail, splitVocabulary, type CategoryTail, type RareLevels } from '../schema/category-vocabulary.js';
 
 /**
  * The one definition that turns a dataset row — or a property typed in by a person — into the model's feature
@@ -12,13 +19,12 @@ import { FEATURE_TRANSFORM_VERSION, type FeatureDef, type FeatureOp, type Featur
  * identified by its hash.
  *
  * Missing values become NaN: the trees learn where missing goes. A category not seen in training also becomes
- * NaN, and the valuation reports it as a warning rather than guessing.
+ * NaN, and the valuation reports it as a warning rather than guessing. A category seen too rarely to learn on its
+ * own shares the "other (rare)" code with the others like it (category-vocabulary.ts): known, but pooled.
  */
 export { FEATURE_TRANSFORM_VERSION };
 export type { FeatureDef, FeatureOp, FeatureTransform };
-
-/** Largest vocabulary kept per categorical column; rarer categories are treated as unseen. */
-export const MAX_CATEGORIES = 254;
+export { MAX_CATEGORIES } from '../schema/category-vocabulary.js';
 
 /** The feature list the config asks for, before vocabularies are fitted. */
 export function planFeatures(config: DatasetConfig): FeatureDef[] {
@@ -52,24 +58,48 @@ export function planFeatures(config: DatasetConfig): FeatureDef[] {
   return defs;
 }
 
+export interface FitTransformOptions {
+  /**
+   * Pool rare levels in a shared code (default true). Off for the template of an imported model, whose codes
+   * must be exactly the listed levels: there the tail stays unknown, as before.
+   */
+  poolRareCategories?: boolean;
+}
+
 /** Fixes the feature definition, with vocabularies (most frequent first) taken from the training data. */
-export function fitFeatureTransform(config: DatasetConfig, categoryFrequencies: Record<string, { value: string; count: number }[]>): FeatureTransform {
+export function fitFeatureTransform(
+  config: DatasetConfig,
+  categoryFrequencies: Record<string, { value: string; count: number }[]>,
+  options: FitTransformOptions = {},
+): FeatureTransform {
   const features = planFeatures(config);
   const vocabularies: Record<string, string[]> = {};
+  const rare: Record<string, RareLevels> = {};
   for (const f of features) {
     if (f.spec.op !== 'category') continue;
-    const freq = [...(categoryFrequencies[f.spec.column] ?? [])].sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
-    vocabularies[f.name] = freq.slice(0, MAX_CATEGORIES).map((x) => x.value);
+    const split = splitVocabulary(categoryFrequencies[f.spec.column] ?? [], options.poolRareCategories ?? true);
+    vocabularies[f.name] = split.kept;
+    if (split.rare) rare[f.name] = split.rare;
   }
+  const pooled = Object.keys(rare).length > 0;
+  // Without pooled levels the definition is written exactly as version 1 wrote it (same fields, same hash).
   const body = {
-    version: FEATURE_TRANSFORM_VERSION,
+    version: pooled ? FEATURE_TRANSFORM_VERSION_RARE : FEATURE_TRANSFORM_VERSION,
     columns: Object.entries(config.dataset.columns).map(([name, c]) => ({ name, type: c.type })),
     target: { column: config.target.column, transform: config.target.transform },
     saleDate: config.features.saleDate ?? null,
     features,
     vocabularies,
+    ...(pooled ? { rare } : {}),
   } as const;
   return { ...body, hash: createHash('sha256').update(canonicalJson(body)).digest('hex') };
+}
+
+/** What the definition did with each categorical feature's levels (kept, pooled as rare, the rule). */
+export function categoryTails(t: FeatureTransform): CategoryTail[] {
+  return t.features
+    .filter((f) => f.spec.op === 'category')
+    .map((f) => describeTail(f.spec.op === 'category' ? f.spec.column : f.name, { kept: t.vocabularies[f.name] ?? [], rare: t.rare?.[f.name] ?? null }));
 }
 
 export interface CompiledTransform {
@@ -107,7 +137,10 @@ export function compileFeatureTransform(t: FeatureTransform): CompiledTransform 
       }
       case 'category': {
         const i = idx(s.column);
-        const codes = new Map((t.vocabularies[f.name] ?? []).map((v, k) => [v, k]));
+        const vocabulary = t.vocabularies[f.name] ?? [];
+        const codes = new Map(vocabulary.map((v, k) => [v, k]));
+        // The rare levels share the code after the kept ones; anything else is unknown.
+        for (const v of t.rare?.[f.name]?.levels ?? []) codes.set(v, vocabulary.length);
         return (row) => codes.get(row[i] as string) ?? NaN;
       }
       case 'days': {
@@ -155,7 +188,7 @@ export function compileFeatureTransform(t: FeatureTransform): CompiledTransform 
     nFeatures: n,
     names: t.features.map((f) => f.name),
     kinds: t.features.map((f) => f.kind),
-    categoryCounts: t.features.map((f) => (f.kind === 'categorical' ? (t.vocabularies[f.name]?.length ?? 0) : 0)),
+    categoryCounts: t.features.map((f) => (f.kind === 'categorical' ? (t.vocabularies[f.name]?.length ?? 0) + (t.rare?.[f.name] ? 1 : 0) : 0)),
     writeRow(values, out, offset) {
       for (let k = 0; k < n; k++) out[offset + k] = fns[k](values);
     },
@@ -165,6 +198,13 @@ export function compileFeatureTransform(t: FeatureTransform): CompiledTransform 
       this.writeRow(values, vector, 0);
       const warnings: string[] = [];
       t.features.forEach((f, k) => {
+        const pooled = t.rare?.[f.name];
+        if (pooled && f.spec.op === 'category' && vector[k] === (t.vocabularies[f.name]?.length ?? 0)) {
+          warnings.push(
+            `${f.spec.column} "${String(values[idx(f.spec.column)])}" is rare in training; the model values it together with the other rare ${f.spec.column} values`,
+          );
+          return;
+        }
         if (!Number.isNaN(vector[k])) return;
         if (f.spec.op === 'category' && values[idx(f.spec.column)] !== null) {
           warnings.push(`${f.spec.column} "${String(values[idx(f.spec.column)])}" was not seen in training; the model treats it as unknown`);

@@ -234,7 +234,8 @@ export class InteropService {
       const missing = Object.keys(config.dataset.columns).filter((c) => !have.has(c));
       if (missing.length > 0) throw invalidInput(`dataset ${ds.name} lacks columns of the config: ${missing.join(', ')}`);
     }
-    const transform = fitFeatureTransform(config, ds ? this.datasets.categoryFrequencies(ds, categorical) : {});
+    // The external model's codes are the template's listed levels, one each: no pooled "rare" code.
+    const transform = fitFeatureTransform(config, ds ? this.datasets.categoryFrequencies(ds, categorical) : {}, { poolRareCategories: false });
     return { config, configName, ds, transform, compiled: compileFeatureTransform(transform) };
   }
 }

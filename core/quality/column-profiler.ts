@@ -1,6 +1,7 @@
 import type { NormalizedValue } from '../schema/column-parser.js';
 import type { SchemaColumn } from '../schema/row-validator.js';
 import type { ColumnQuality } from './quality-schemas.js';
+import { describeTail, splitVocabulary } from '../schema/category-vocabulary.js';
 
 /**
  * Streaming per-column statistics, gathered while rows are ingested so no second pass and no whole column in
@@ -201,6 +202,16 @@ class ValueProfiler implements ColumnProfiler {
       distinct: this.counts.size,
       distinctCapped: this.capped,
       topValues: top,
+      // The same rule training applies to these counts (fitFeatureTransform), so the report says it beforehand.
+      ...(cfg.type === 'categorical'
+        ? {
+            categoryTail: describeTail(
+              this.column.name,
+              splitVocabulary([...this.counts].map(([value, count]) => ({ value: String(value), count }))),
+              this.capped,
+            ),
+          }
+        : {}),
     };
   }
 }

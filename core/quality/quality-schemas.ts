@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { categoryTailSchema } from '../schema/category-vocabulary.js';
 
 /** One column's profile in a dataset's quality report. */
 export const columnQualitySchema = z.object({
@@ -17,6 +18,8 @@ export const columnQualitySchema = z.object({
   distinct: z.number(),
   distinctCapped: z.boolean(),
   topValues: z.array(z.object({ value: z.string(), count: z.number(), share: z.number() })),
+  /** Categorical columns: the levels training will keep and those it will pool as "other (rare)" (absent in reports stored before). */
+  categoryTail: categoryTailSchema.optional(),
 });
 export type ColumnQuality = z.output<typeof columnQualitySchema>;
 

@@ -12,7 +12,7 @@ test('the worker pool partitions rows and computes the same histograms and split
   const { featureOffset, totalBins } = histogramLayout(featureBins);
   const featureBinCount = Int32Array.from(featureBins, (fb) => fb.nValueBins + 1);
   const shape = { bins: binMatrix(d, featureBins), nRows: d.nRows, nFeatures: d.nFeatures, featureOffset, featureBinCount, totalBins, nSlots: 4 };
-  const constraints = { lambda: 1, minSamplesLeaf: 20, minChildWeight: 1e-3, minGain: 0, catSmooth: 10 };
+  const constraints = { lambda: 1, minSamplesLeaf: 20, minChildWeight: 1e-3, minGain: 0, catSmooth: 10, catL2: 10, minDataPerGroup: 100, maxCatThreshold: 32 };
   const single = new SingleThreadBatchRunner(allocateBuffers(shape, false), featureBins, constraints);
   const pool = await ThreadPoolBatchRunner.start(shape, 3, featureBins, constraints, 0);
   try {

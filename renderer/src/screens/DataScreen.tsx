@@ -271,6 +271,26 @@ function DatasetDetail({ id, onDeleted }: { id: string; onDeleted: () => void })
               </tbody>
             </table>
           </div>
+          {q.columns.some((c) => c.categoryTail) && (
+            <>
+              <h3>Categorical levels as training will code them</h3>
+              <ul data-testid="category-tails">
+                {q.columns.flatMap((c) => {
+                  const t = c.categoryTail;
+                  if (!t) return [];
+                  const levels = `${fmtNum(t.levels)}${t.levelsCapped ? '+' : ''}`;
+                  return [
+                    <li key={c.name}>
+                      <strong>{t.column}</strong>:{' '}
+                      {t.rareLevels === 0
+                        ? `all ${levels} levels kept`
+                        : `${fmtNum(t.kept)} of ${levels} levels kept; ${fmtNum(t.rareLevels)} rare levels (sold once, or beyond the ${t.cap} most frequent; ${fmtNum(t.rareRows)} sales) share one "other (rare)" code, e.g. ${t.rareExamples.join(', ')}`}
+                    </li>,
+                  ];
+                })}
+              </ul>
+            </>
+          )}
         </>
       )}
       <h3>Quarantined rows</h3>

@@ -138,7 +138,7 @@ test('batch scoring a file with the same headers writes formula-like identifiers
   const r = await s.valuation.score(modelId, csv, out);
   expect([r.rows, r.scored, r.failed]).toEqual([N, N, 0]);
   const lines = readFileSync(out, 'utf8').trim().split('\n');
-  expect(lines[0]).toBe('row,Listing ref,estimate,low_80,high_80,low_95,high_95,error');
+  expect(lines[0]).toBe('row,Listing ref,estimate,low_80,high_80,low_95,high_95,fsd_pct,confidence,error');
   // Row 0's reference is "@L-0": a spreadsheet would run it, so the export prefixes a single quote (OWASP).
   expect(lines[1].split(',').slice(0, 2)).toEqual(['0', "'@L-0"]);
   expect(lines[2].split(',').slice(0, 2)).toEqual(['1', 'L-1']);

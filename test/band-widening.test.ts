@@ -5,6 +5,9 @@ import { tempServices } from './helpers/temp-workspace.js';
 import { SeededRandom } from '../core/common/seeded-random.js';
 import { parseConfig } from '../core/config/load-config.js';
 import { normalQuantile } from '../core/valuation/band-widening.js';
+import { tierOf } from '../core/models/confidence-tier.js';
+import { compileFeatureTransform } from '../core/features/feature-transform.js';
+import { FastTreePredictor } from '../core/learner/model/fast-predictor.js';
 import type { Valuation } from '../core/valuation/valuation-schemas.js';
 
 // A band that widens where the model knows less: an unseen district and a size beyond any sale in training get
@@ -38,13 +41,23 @@ function salesCsv(n: number): string {
 }
 
 let modelId = '';
-let q80 = 0;
+/** The calibrated 80 % half-width of a house before any widening: its tier's quantile times its difficulty σ̂(x). */
+let q80 = (_house: Record<string, string | number>) => 0;
 beforeAll(async () => {
   const csv = join(s.dir, 'sales.csv');
   writeFileSync(csv, salesCsv(1500));
   const { datasetId } = await s.datasets.ingest({ file: csv, config: parseConfig(CONFIG) });
   modelId = (await s.training.train({ dataset: datasetId, folds: 3, params: { nRounds: 150, learningRate: 0.2 } })).modelId;
-  q80 = s.models.load(modelId).manifest.intervals.find((i) => i.level === 0.8)!.quantile;
+  const manifest = s.models.load(modelId).manifest;
+  const p = manifest.propertyIntervals!;
+  const compiled = compileFeatureTransform(manifest.featureTransform);
+  const sigma = new FastTreePredictor(p.difficulty);
+  q80 = (house) => {
+    const x = compiled.fromRecord(house).vector;
+    const sd = Math.max(p.floor, sigma.predict(x, 1)[0]);
+    const l = p.levels.find((i) => i.level === 0.8)!;
+    return (l.byTier[tierOf(p.fsdScale * sd)] ?? l.quantile) * sd;
+  };
 }, 120_000);
 
 const width = (v: Valuation) => Math.log(v.interval.high / v.interval.low);
@@ -57,7 +70,7 @@ test('an ordinary house keeps the calibrated band and no widening reason', async
   ]) {
     const v = await s.valuation.value(modelId, house);
     expect(wider(v)).toEqual([]);
-    expect(width(v)).toBeCloseTo(2 * q80, 6); // log target: estimate ×/÷ exp(q)
+    expect(width(v)).toBeCloseTo(2 * q80(house), 6); // log target: estimate ×/÷ exp(q·σ̂(x))
   }
 });
 

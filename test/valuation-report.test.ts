@@ -82,6 +82,13 @@ describe('the appraisal report PDF', () => {
     expect(text).toContain('Rounded to the nearest $5,000');
   });
 
+  it("states the valuation's FSD and confidence tier on the summary and in the confidence section", () => {
+    const flat = text.replace(/\s+/g, ' ');
+    expect(v.fsd).toBeGreaterThan(0);
+    expect(pages[0]).toContain(`Confidence: ${v.confidenceTier} (FSD ${(v.fsd! * 100).toFixed(1)}%)`);
+    expect(flat).toContain(`Confidence tier: ${v.confidenceTier}. Forecast standard deviation (FSD): ${(v.fsd! * 100).toFixed(1)}%`);
+  });
+
   it('lists every comparable with its sale id, price and grid totals, the override and the exclusion', () => {
     const flat = text.replace(/\s+/g, ' ');
     for (const c of comps()) {

@@ -11,7 +11,7 @@ import { median } from './accuracy-metrics.js';
  * rounds at 0.05 kept 470 trees on King County: 366 KB of JSON, 90 % of the manifest.) Early stopping on a 10 %
  * holdout decides how many rounds are kept.
  */
-const ESTIMATOR_PARAMS = {
+export const ESTIMATOR_PARAMS = {
   nRounds: 80,
   learningRate: 0.1,
   maxLeaves: 8,

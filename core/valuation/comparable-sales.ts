@@ -110,6 +110,51 @@ export class ComparableSalesIndex {
   }
 
   /**
+   * How far the subject's k-th nearest sale is (by location alone), beside the same distance for the sales the
+   * model learned from: the 99th percentile over a fixed sample of them ("typical" then means: all but the
+   * loneliest 1 %). Null without coordinates on either side.
+   */
+  neighbourhood(subject: Record<string, NormalizedValue>, k: number): { distanceKm: number; typicalKm: number } | null {
+    const sLat = this.latCol ? num(subject[this.latCol]) : NaN;
+    const sLon = this.lonCol ? num(subject[this.lonCol]) : NaN;
+    if (Number.isNaN(sLat) || Number.isNaN(sLon) || this.n <= k) return null;
+    const distanceKm = this.kthNearestKm(sLat, sLon, k, -1);
+    if (this.typicalKth?.k !== k) {
+      const step = Math.max(1, Math.floor(this.n / NEIGHBOURHOOD_SAMPLE));
+      const ds: number[] = [];
+      for (let i = 0; i < this.n; i += step) {
+        if (Number.isNaN(this.lat[i]) || Number.isNaN(this.lon[i])) continue;
+        ds.push(this.kthNearestKm(this.lat[i], this.lon[i], k, i));
+      }
+      ds.sort((a, b) => a - b);
+      this.typicalKth = { k, km: ds.length ? ds[Math.min(ds.length - 1, Math.floor(0.99 * ds.length))] : NaN };
+    }
+    const typicalKm = this.typicalKth.km;
+    return Number.isFinite(distanceKm) && Number.isFinite(typicalKm) ? { distanceKm, typicalKm } : null;
+  }
+
+  private typicalKth: { k: number; km: number } | null = null;
+
+  private kthNearestKm(lat: number, lon: number, k: number, skip: number): number {
+    const cosLat = Math.cos((lat * Math.PI) / 180);
+    const best = new Float64Array(k).fill(Infinity);
+    for (let i = 0; i < this.n; i++) {
+      if (i === skip) continue;
+      const dy = (this.lat[i] - lat) * 111.2;
+      const dx = (this.lon[i] - lon) * 111.2 * cosLat;
+      const d2 = dx * dx + dy * dy;
+      if (!(d2 < best[k - 1])) continue;
+      let j = k - 1;
+      while (j > 0 && best[j - 1] > d2) {
+        best[j] = best[j - 1];
+        j--;
+      }
+      best[j] = d2;
+    }
+    return Math.sqrt(best[k - 1]);
+  }
+
+  /**
    * The sales whose identifier (e.g. parcel id) is `id`, newest first — a property sold twice has two sales —
    * scored against the subject as `nearest` scores them. Empty when no sale has it.
    */
@@ -151,6 +196,9 @@ export class ComparableSalesIndex {
     };
   }
 }
+
+/** Training sales whose neighbourhood is measured for the "typical" distance: enough for a 99th percentile. */
+const NEIGHBOURHOOD_SAMPLE = 400;
 
 function num(v: NormalizedValue | undefined): number {
   return typeof v === 'number' ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : NaN;

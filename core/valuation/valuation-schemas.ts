@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { confidenceTierSchema } from '../models/model-schemas.js';
 
 /** A value as the schema normalizes it: numbers, texts (categories, ISO dates) or missing. */
 export const normalizedValueSchema = z.union([z.number(), z.string(), z.null()]);
@@ -142,6 +143,14 @@ export const valuationSchema = z.object({
   /** The primary (80 %) interval; `intervals` has every calibrated level. */
   interval: valueIntervalSchema,
   intervals: z.array(valueIntervalSchema),
+  /**
+   * Forecast standard deviation: the standard deviation of estimate / sale price expected for this property, as a
+   * fraction of the estimate (0.12 = 12 %), widened with the band. Null when the model has no band; absent in
+   * valuations saved before it existed.
+   */
+  fsd: z.number().nullable().optional(),
+  /** High / Medium / Low from the FSD (core/models/confidence-tier.ts). */
+  confidenceTier: confidenceTierSchema.nullable().optional(),
   baseValue: z.number(),
   contributions: z.array(featureContributionSchema),
   /** With the adjustment grid when the model has its trees and its training sales are here; plain otherwise. */

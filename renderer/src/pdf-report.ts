@@ -69,6 +69,10 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
     w.text(`${Math.round(iv.level * 100)}% range: ${fmtMoney(round(iv.low))} - ${fmtMoney(round(iv.high))}`, LEFT, 10);
     w.down(14);
   }
+  if (v.fsd !== null && v.fsd !== undefined) {
+    w.text(`Confidence: ${v.confidenceTier ?? '-'} (FSD ${(v.fsd * 100).toFixed(1)}%)`, LEFT, 10);
+    w.down(14);
+  }
   drawBand(w, v, sorted);
   if (v.reconciliation) {
     const r = v.reconciliation;
@@ -210,6 +214,12 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
   );
   const widthPct = (primary.high - primary.low) / 2 / v.estimate;
   w.paragraph(`Half-width of the ${Math.round(primary.level * 100)}% range: ${fmtPct(widthPct)} of the estimate.`, 9);
+  if (v.fsd !== null && v.fsd !== undefined)
+    w.paragraph(
+      `Confidence tier: ${v.confidenceTier ?? '-'}. Forecast standard deviation (FSD): ${(v.fsd * 100).toFixed(1)}% - the standard deviation of ` +
+        `estimate / sale price the model showed on held-out sales of properties like this one (High: FSD up to 13%, Medium: up to 20%, Low: above 20%).`,
+      9,
+    );
   if (v.warnings.length > 0) {
     w.need(14);
     w.text('Warnings', LEFT, 10, w.bold);

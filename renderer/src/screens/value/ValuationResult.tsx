@@ -44,6 +44,16 @@ export function ValuationResult({
               {Math.round(iv.level * 100)} % range: {money.format(round(iv.low))} – {money.format(round(iv.high))}
             </div>
           ))}
+          {v.fsd !== null && v.fsd !== undefined && (
+            <div
+              data-testid="confidence"
+              data-fsd={v.fsd}
+              data-tier={v.confidenceTier ?? ''}
+              title="Forecast standard deviation: the standard deviation of estimate / sale price on held-out sales of properties like this one. High: up to 13 %, Medium: up to 20 %, Low: above 20 %."
+            >
+              Confidence: <strong>{v.confidenceTier ?? '–'}</strong> (FSD {(v.fsd * 100).toFixed(1)} %)
+            </div>
+          )}
         </div>
         <div className="actions vertical">
           <button onClick={onSave}>Save to history</button>

@@ -4,6 +4,8 @@ import type { OutputOptions } from '../output.js';
 
 export interface GlobalOptions extends OutputOptions {
   workspace?: string;
+  /** Set into APPRAISE_WORKSPACE_KEY before any command runs (cli/commands/passphrase.ts). */
+  passphraseFile?: string;
 }
 
 /** Global options as seen from any subcommand. */

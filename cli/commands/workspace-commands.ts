@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { withServices } from './context.js';
+import { globals, withServices } from './context.js';
+import { requirePassphrase } from './passphrase.js';
+import { encryptWorkspace, rekeyWorkspace, type EncryptionResult } from '../../core/workspace/workspace-encryption.js';
+import { resolveWorkspaceDir } from '../../core/workspace/workspace.js';
 import { printJson } from '../output.js';
 import { DATABASE_FILE } from '../../core/workspace/workspace.js';
 import { join } from 'node:path';
@@ -15,6 +18,7 @@ export function registerWorkspaceCommands(program: Command): void {
           database: join(s.workspace.dir, DATABASE_FILE),
           artifacts: s.workspace.artifacts.root,
           schemaVersion: s.workspace.schemaVersion,
+          encrypted: s.workspace.encrypted,
           migrationsApplied: s.workspace.migrationsApplied,
         };
         if (o.json) printJson(info);
@@ -25,5 +29,31 @@ export function registerWorkspaceCommands(program: Command): void {
           if (info.migrationsApplied.length > 0) process.stdout.write(`  applied migrations ${info.migrationsApplied.join(', ')}\n`);
         }
       });
+    });
+
+  const workspace = program.command('workspace').description('encrypt the workspace at rest or change its passphrase');
+  const report = (o: { json?: boolean; quiet?: boolean }, what: string, r: EncryptionResult) => {
+    if (o.json) printJson(r);
+    else if (!o.quiet) process.stdout.write(`${what} ${r.database}: ${r.tables} tables, ${r.rows} rows checked against the original\n`);
+  };
+  workspace
+    .command('encrypt')
+    .description(
+      'encrypt a plain workspace with the passphrase from --passphrase-file or $APPRAISE_WORKSPACE_KEY (close the app first; the original is replaced only after the encrypted copy is verified)',
+    )
+    .action((_opts, cmd: Command) => {
+      const o = globals(cmd);
+      const passphrase = requirePassphrase(undefined, 'APPRAISE_WORKSPACE_KEY', 'the new passphrase', '--passphrase-file');
+      report(o, 'Encrypted', encryptWorkspace(resolveWorkspaceDir(o.workspace), passphrase));
+    });
+  workspace
+    .command('rekey')
+    .description('change the passphrase of an encrypted workspace (current one from --passphrase-file or $APPRAISE_WORKSPACE_KEY)')
+    .option('--new-passphrase-file <file>', 'the new passphrase (default: $APPRAISE_NEW_WORKSPACE_KEY)')
+    .action((opts: { newPassphraseFile?: string }, cmd: Command) => {
+      const o = globals(cmd);
+      const current = requirePassphrase(undefined, 'APPRAISE_WORKSPACE_KEY', 'the current passphrase', '--passphrase-file');
+      const next = requirePassphrase(opts.newPassphraseFile, 'APPRAISE_NEW_WORKSPACE_KEY', 'the new passphrase', '--new-passphrase-file');
+      report(o, 'Re-keyed', rekeyWorkspace(resolveWorkspaceDir(o.workspace), current, next));
     });
 }

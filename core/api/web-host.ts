@@ -291,6 +291,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   CANCELLED: 409,
   TOO_LARGE: 413,
+  LOCKED: 423,
   RATE_LIMITED: 429,
   OFFLINE: 503,
   INTERNAL: 500,

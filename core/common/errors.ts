@@ -18,6 +18,7 @@ export const errorCodeSchema = z.enum([
   'UNAUTHORIZED', // transport: a call without the launch token
   'FORBIDDEN', // transport: a call from an untrusted frame, origin or host; or one the session's role does not allow
   'TOO_LARGE', // transport: a request body over the limit
+  'LOCKED', // the workspace is encrypted and its passphrase is missing, wrong, or was dropped by the idle lock
   'RATE_LIMITED', // a server (the registry) asked this client to slow down (HTTP 429); try again later
   'INTERNAL', // a bug: should never happen
 ]);

@@ -9,6 +9,8 @@ import { osActor, type AuditTrail } from '../audit/audit-trail.js';
 export interface OpenServicesOptions {
   /** Who the audit trail names for this process's actions; default the OS user name. */
   actor?: string;
+  /** The passphrase of an encrypted workspace; default `APPRAISE_WORKSPACE_KEY`. */
+  passphrase?: string;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface DatasetServices {
 }
 
 export function openDatasetServices(dir?: string, options: OpenServicesOptions = {}): DatasetServices {
-  const workspace = Workspace.open(resolveWorkspaceDir(dir));
+  const workspace = Workspace.open(resolveWorkspaceDir(dir), { passphrase: options.passphrase });
   const datasetStore = new SqliteDatasetStore(workspace.db);
   const recovered = recoverInterruptedIngests(datasetStore);
   const audit = new SqliteAuditTrail(workspace.db, options.actor ?? osActor());

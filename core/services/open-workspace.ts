@@ -49,7 +49,7 @@ export function openServices(dir?: string, options: OpenServicesOptions = {}): A
   const monitoringStore = new SqliteMonitoringStore(workspace.db);
   // Logs each valuation and scores the challengers in shadow on it afterwards (core/monitoring/shadow-scoring.ts).
   const shadow = new ShadowScoringSink(predictionLog, monitoringStore, modelStore);
-  const valuation = new ValuationService(datasetStore, modelStore, workspace.db, shadow, audit);
+  const valuation = new ValuationService(datasetStore, modelStore, workspace.db, shadow, audit, () => workspace.openConnection());
   const training = new TrainingService(datasetStore, modelStore, audit);
   const modelService = new ModelService(modelStore, audit);
   let closing: Promise<void> | null = null;

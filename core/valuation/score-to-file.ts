@@ -1,5 +1,4 @@
 import { existsSync, statSync, openSync, writeSync, closeSync, renameSync, rmSync, fsyncSync, ftruncateSync } from 'node:fs';
-import DatabaseCtor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 import { AppraiseError } from '../common/errors.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
@@ -15,7 +14,8 @@ import type { JobControl } from '../common/job-control.js';
 import type { ScoreResult } from './valuation-schemas.js';
 import { neutralizeCsvCell, csvField } from './csv-output.js';
 import { toBothSpaces } from './prediction-space.js';
-import { NO_WIDENING, widenedQuantile, widenerFor } from './band-widening.js';
+import { NO_WIDENING, widenerFor } from './band-widening.js';
+import { compilePropertyBand } from './property-band.js';
 import { quoteIdent } from '../datasets/dataset-tables.js';
 import { datasetSourceKey, fileSourceKey, readCheckpoint, writeFileAtomic, type ScoreCheckpoint } from './score-checkpoint.js';
 import { adjustmentAtDate } from '../market/market-adjustment.js';
@@ -56,6 +56,8 @@ export interface ScoreToFileInput {
   columnMap?: Record<string, string>;
   /** The workspace database (for `sqlite:` outputs). */
   db: Database.Database;
+  /** Opens a second connection to it, with its key when it is encrypted (for `sqlite:` outputs). */
+  connect: () => Database.Database;
 }
 
 /**
@@ -73,7 +75,16 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
     .filter(([, c]) => c.type === 'identifier')
     .map(([n]) => n);
   const levels = manifest.intervals.map((i) => i.level).sort();
-  const header = ['row', ...idColumns, 'estimate', ...levels.flatMap((l) => [`low_${Math.round(l * 100)}`, `high_${Math.round(l * 100)}`]), 'error'];
+  // fsd_pct and confidence: the AVM confidence statement of each row (core/valuation/property-band.ts).
+  const header = [
+    'row',
+    ...idColumns,
+    'estimate',
+    ...levels.flatMap((l) => [`low_${Math.round(l * 100)}`, `high_${Math.round(l * 100)}`]),
+    'fsd_pct',
+    'confidence',
+    'error',
+  ];
   const isFile = existsSync(input.source) && statSync(input.source).isFile();
   const { batches, total, sourceKey } = isFile
     ? { ...csvBatches(input.source, config, compiled, idColumns, input.columnMap, manifest), sourceKey: fileSourceKey(input.source) }
@@ -86,6 +97,7 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
   const pool = new OnnxInferencePool();
   // The same per-property band as a single valuation: wider for unseen categories and out-of-range inputs.
   const widener = widenerFor(model);
+  const band = compilePropertyBand(manifest, compiled.inverseTarget);
   const columnAt = new Map(manifest.featureTransform.columns.map((c, i) => [c.name, i]));
   const nF = compiled.nFeatures;
   let scored = 0;
@@ -100,7 +112,7 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
         const err = batch.errors.get(r);
         if (err !== undefined) {
           failed++;
-          lines.push([batch.rows[r], ...batch.ids[r].map(idText), null, ...levels.flatMap(() => [null, null]), err]);
+          lines.push([batch.rows[r], ...batch.ids[r].map(idText), null, ...levels.flatMap(() => [null, null]), null, null, err]);
           continue;
         }
         scored++;
@@ -114,11 +126,13 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
           sd > 0
             ? withNowcastSpread(modelWidening, { logFactor: factor, sd, kind: 'nowcast', periodsAhead: 1, period: '', region: null }, est, compiled)
             : modelWidening;
+        const b = band(batch.X.subarray(r * nF, (r + 1) * nF), { raw, widening });
         const bounds = levels.flatMap((l) => {
-          const q = widenedQuantile(manifest.intervals.find((i) => i.level === l)!.quantile, l, widening);
-          return [round2(compiled.inverseTarget(raw - q)), round2(compiled.inverseTarget(raw + q))];
+          const i = b.intervals.find((x) => x.level === l);
+          return i ? [round2(i.low), round2(i.high)] : [null, null];
         });
-        lines.push([batch.rows[r], ...batch.ids[r].map(idText), round2(est), ...bounds, null]);
+        const fsd = b.fsd === null ? null : Math.round(b.fsd * 1000) / 10;
+        lines.push([batch.rows[r], ...batch.ids[r].map(idText), round2(est), ...bounds, fsd, b.confidenceTier, null]);
       }
       done += batch.nRows;
       sink.write(lines, done);
@@ -437,9 +451,8 @@ const SCORE_RUNS_SQL = `CREATE TABLE IF NOT EXISTS score_runs (
 
 function sqliteSink(input: ScoreToFileInput, header: string[], run: RunKey): Sink {
   // A second connection: the source rows are streamed by a cursor on the first one, which SQLite keeps busy.
-  const db = new DatabaseCtor(input.db.name);
+  const db = input.connect();
   try {
-    db.pragma('busy_timeout = 5000');
     const name = input.out.slice('sqlite:'.length);
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,60}$/.test(name)) throw new AppraiseError('INVALID_INPUT', `sqlite:${name}: a table name uses letters, digits and _ only`);
     const table = `scores_${name}`;

@@ -11,7 +11,6 @@ import { todayIso } from '../schema/date-format.js';
 import { TreeShapExplainer } from '../learner/model/tree-shap.js';
 import { ModelProcess, openIsolatedSession, type IsolatedSession } from '../inference/model-process.js';
 import type { JobControl } from '../common/job-control.js';
-import { intervalAround } from '../training/conformal-intervals.js';
 import { ComparableSalesIndex } from './comparable-sales.js';
 import type {
   Valuation,
@@ -26,7 +25,9 @@ import type {
 } from './valuation-schemas.js';
 import { typicalSale } from './typical-sale.js';
 import { scoreToFile } from './score-to-file.js';
-import { NO_WIDENING, widenedQuantile, widenerFor, type BandWidener } from './band-widening.js';
+import { NO_WIDENING, widenerFor, type BandWidener } from './band-widening.js';
+import { compilePropertyBand, type BandMaker } from './property-band.js';
+import { comparablesDisagreement, sparseNeighbourhood } from './local-evidence.js';
 import { toBothSpaces } from './prediction-space.js';
 import { adjustComparables, applyGridEdits, gridGroupsOf, reconcileGrid } from './adjustment-grid.js';
 import type { PredictionSink } from './prediction-sink.js';
@@ -49,6 +50,8 @@ interface LoadedModel {
   explainer: TreeShapExplainer | null;
   /** Widens the band where the model knows less (asks the trees what-if questions); null for ONNX-only imports. */
   widener: BandWidener | null;
+  /** The property's band, FSD and tier (per property when the model has per-property intervals). */
+  band: BandMaker;
   comparables: ComparableSalesIndex | null;
 }
 
@@ -111,6 +114,12 @@ export class ValuationService implements ValuationServiceApi {
     private readonly sink: PredictionSink | null = null,
     /** Where batch scoring runs (valuations exported to a file or table) are recorded (core/audit); none: not recorded. */
     private readonly audit?: AuditTrail,
+    /** A second connection to the workspace database (batch exports to a table); default: the same file, unencrypted. */
+    private readonly connect: () => Database.Database = () => {
+      const db = new (this.db.constructor as new (file: string) => Database.Database)(this.db.name);
+      db.pragma('busy_timeout = 5000');
+      return db;
+    },
   ) {}
 
   private load(ref: string): Promise<LoadedModel> {
@@ -136,6 +145,7 @@ export class ValuationService implements ValuationServiceApi {
           session,
           explainer: stored.ensemble ? new TreeShapExplainer(stored.ensemble) : null,
           widener: widenerFor(stored),
+          band: compilePropertyBand(stored.manifest, compiled.inverseTarget),
           comparables,
         };
       })();
@@ -214,9 +224,6 @@ export class ValuationService implements ValuationServiceApi {
     const marketNote =
       market && valuationDate ? marketWarning(manifest.market!, market.adjustment, valuationDate, manifest.intervals, modelWidening, widening) : null;
     if (marketNote) warnings.push(marketNote);
-    const intervals = manifest.intervals
-      .map((c) => ({ level: c.level, ...intervalAround(raw, widenedQuantile(c.quantile, c.level, widening), inverse) }))
-      .sort((a, b) => a.level - b.level);
     let contributions: FeatureContribution[] = [];
     let baseValue = NaN;
     if (m.explainer) {
@@ -246,6 +253,17 @@ export class ValuationService implements ValuationServiceApi {
     const marked = built?.map((c) => (addedRows.has(c.rowIndex) ? { ...c, added: true } : c)) ?? null;
     const gridComparables = marked ? (edits ? applyGridEdits(marked, edits) : marked) : null;
     const grid = gridComparables ? { comparables: gridComparables, reconciliation: reconcileGrid(gridComparables, estimate) ?? undefined } : null;
+    // The band: per property where the model can say so, widened for a lonely property and for comparables that
+    // disagree with the estimate (local-evidence.ts), each saying why.
+    const sparse = sparseNeighbourhood(m.comparables?.neighbourhood(values, k) ?? null, k);
+    if (sparse.reason) warnings.push(sparse.reason);
+    const first = m.band(vector, { raw, widening, scale: sparse.scale });
+    const disagreement = comparablesDisagreement(grid?.reconciliation, estimate, first.fsd, m.compiled);
+    if (disagreement) warnings.push(disagreement.reason);
+    const band = disagreement
+      ? m.band(vector, { raw, widening: { spread: widening.spread, bias: Math.hypot(widening.bias, disagreement.bias) }, scale: sparse.scale })
+      : first;
+    const intervals = band.intervals.sort((a, b) => a.level - b.level);
     const primary = intervals.find((i) => i.level === 0.8) ?? intervals[0] ?? { level: 0, low: estimate, high: estimate };
     let predictionId: string | undefined;
     if (this.sink && options.log !== false) {
@@ -271,6 +289,8 @@ export class ValuationService implements ValuationServiceApi {
       estimate,
       interval: primary,
       intervals,
+      fsd: band.fsd,
+      confidenceTier: band.confidenceTier,
       baseValue,
       contributions,
       comparables: grid?.comparables ?? comparables,
@@ -412,7 +432,17 @@ export class ValuationService implements ValuationServiceApi {
         if (existsSync(source)) fileAccess().checkRead(source, 'the file to value');
         if (!out.startsWith('sqlite:')) fileAccess().checkWrite(out, 'the output file');
         const m = await this.load(modelRef);
-        return scoreToFile({ model: m.stored, compiled: m.compiled, datasets: this.datasets, source, out, job, db: this.db, columnMap: options.columnMap });
+        return scoreToFile({
+          model: m.stored,
+          compiled: m.compiled,
+          datasets: this.datasets,
+          source,
+          out,
+          job,
+          db: this.db,
+          connect: this.connect,
+          columnMap: options.columnMap,
+        });
       },
       (r) => ({ model: r.modelId, rows: r.rows, scored: r.scored, failed: r.failed }),
     );

@@ -4,13 +4,13 @@
  * core/, and electron-updater. Only wiring lives here; the decisions are in security-policy.ts (unit-tested).
  */
 import { app, BrowserWindow, Menu, ipcMain, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
-import electronUpdater from 'electron-updater';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppraiseError } from '../core/common/errors.js';
 import { errorResponse, type ApiResponse } from '../core/contract/api-response.js';
+import { applyVerifiedRelease, waitingRelease } from './app-updater.js';
 import { handleInvoke } from './ipc-handler.js';
 import { IPC_EVENT, IPC_INVOKE, type CoreHostMessage, type CoreHostRequest } from './ipc-channels.js';
 import {
@@ -47,6 +47,27 @@ if (!app.requestSingleInstanceLock()) {
   let nextId = 1;
   const pending = new Map<number, (r: ApiResponse) => void>();
 
+  // A release reaches electron-updater only from the folder core fills after TUF verified it (electron/app-updater.ts).
+  let updateTimer: NodeJS.Timeout | null = null;
+  let handedOver: string | null = null;
+  const watchVerifiedReleases = (workspace: string) => {
+    if (updateTimer || !app.isPackaged || process.env.APPRAISE_UPDATES === 'off') return;
+    const look = () => {
+      const release = waitingRelease(workspace, app.getVersion());
+      if (!release || release.version === handedOver) return;
+      handedOver = release.version;
+      void applyVerifiedRelease(release).then((r) => {
+        if (r.state === 'failed') {
+          console.error(`appraise: ${r.message}`);
+          handedOver = null;
+        }
+      });
+    };
+    look();
+    updateTimer = setInterval(look, 5 * 60_000);
+    updateTimer.unref();
+  };
+
   const startCore = () => {
     const demoCsv = join(root, 'data', 'kc_house_sales.csv');
     const demoConfig = join(root, 'config', 'king-county.yaml');
@@ -54,13 +75,17 @@ if (!app.requestSingleInstanceLock()) {
       ...(process.env.APPRAISE_WORKSPACE ? [`--workspace=${process.env.APPRAISE_WORKSPACE}`] : []),
       ...(existsSync(demoCsv) && existsSync(demoConfig) ? [`--demo-csv=${demoCsv}`, `--demo-config=${demoConfig}`] : []),
     ];
-    core = utilityProcess.fork(coreHostPath, args, { serviceName: 'Appraise core', stdio: 'inherit' });
+    // Core's sync checks the registry for newer releases of this version, through TUF (core/sync/app-update-check.ts).
+    const env = { ...process.env, APPRAISE_APP_VERSION: process.env.APPRAISE_UPDATES === 'off' ? '' : app.getVersion() };
+    core = utilityProcess.fork(coreHostPath, args, { serviceName: 'Appraise core', stdio: 'inherit', env });
     core.on('message', (m: CoreHostMessage) => {
       if (m.kind === 'reply') {
         pending.get(m.id)?.(m.response);
         pending.delete(m.id);
       } else if (m.kind === 'event') {
         for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT, m.event);
+      } else if (m.kind === 'ready') {
+        watchVerifiedReleases(m.workspace);
       } else if (m.kind === 'fatal') {
         console.error(`appraise: the core process could not start: ${m.message}`);
       }
@@ -152,11 +177,6 @@ if (!app.requestSingleInstanceLock()) {
     );
     startCore();
     createWindow();
-    // The update feed is configured with the registry issue; until then only packaged builds with a feed check.
-    if (app.isPackaged && process.env.APPRAISE_UPDATES !== 'off') {
-      electronUpdater.autoUpdater.autoDownload = false;
-      electronUpdater.autoUpdater.checkForUpdates().catch(() => undefined);
-    }
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();
     });

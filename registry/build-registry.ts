@@ -12,6 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppraiseError, type ErrorCode } from '../core/common/errors.js';
+import { APP_TARGET_PREFIX, checkReleaseFiles, parseLatestYml } from '../core/sync/app-release.js';
 import { generateX25519KeyPair, open as openSealed, parseSealedBox } from '../core/sync/sealed-box.js';
 import { generateEd25519Key, parseEd25519Key, verifyBytes } from '../core/sync/signing-keys.js';
 import { authorize, bearer, checkRegion, hashSecret, newToken } from './auth.js';
@@ -25,6 +26,7 @@ import {
   enrolBodySchema,
   enrolmentCodeSchema,
   enrolmentSchema,
+  publishAppBodySchema,
   publishBodySchema,
   publishedSchema,
   regionSchema,
@@ -49,6 +51,8 @@ export interface RegistryOptions {
   rateLimitPerMinute?: number;
   /** Largest publish body (an encrypted bundle, base64, plus metadata). Default 64 MiB. */
   maxBundleBytes?: number;
+  /** Largest app release body (installer and feed, base64). Default 512 MiB. */
+  maxAppReleaseBytes?: number;
   logger?: boolean;
 }
 
@@ -69,6 +73,7 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   TOO_LARGE: 413,
+  LOCKED: 423,
   RATE_LIMITED: 429,
   CANCELLED: 499,
   OFFLINE: 503,
@@ -246,6 +251,30 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
     },
   );
 
+  app.post(
+    '/publish/:region/:channel/app',
+    {
+      bodyLimit: options.maxAppReleaseBytes ?? 512 * 1_048_576,
+      schema: { params: repoParams, body: publishAppBodySchema, response: { 201: publishedSchema } },
+    },
+    async (req, reply) => {
+      const who = await authorize(store, req, ['admin', 'publisher']);
+      await requireRepository(req.params.region, req.params.channel);
+      const files = new Map(req.body.files.map((f) => [f.name, Buffer.from(f.bytes, 'base64')]));
+      if (files.size !== req.body.files.length) throw new AppraiseError('INVALID_INPUT', 'the release names one file twice');
+      const feed = files.get(req.body.feedFile);
+      if (!feed) throw new AppraiseError('INVALID_INPUT', `the release has no ${req.body.feedFile}`);
+      files.delete(req.body.feedFile);
+      // A release the device would refuse is refused here first, in words the publisher can act on.
+      const extra = checkReleaseFiles(parseLatestYml(feed, req.body.feedFile), req.body.feedFile, files);
+      if (extra.length > 0) throw new AppraiseError('INVALID_INPUT', `${req.body.feedFile} does not name ${extra.join(', ')}; publish only the files it lists`);
+      const upload = req.body.files.map((f) => ({ targetName: `${APP_TARGET_PREFIX}${f.name}`, bytes: Buffer.from(f.bytes, 'base64') }));
+      return reply
+        .status(201)
+        .send(await repos.publishFiles(req.params.region, req.params.channel, { files: upload, targets: req.body.targets }, who.id, 'app.publish'));
+    },
+  );
+
   // ── what devices pull (tuf-js asks for these paths) ────────────────────────────────────────────────────────
   app.get('/repos/:region/:channel/metadata/:file', { schema: { params: repoParams.extend({ file: z.string().max(100) }) } }, async (req, reply) => {
     const who = await authorize(store, req, ['device', 'admin', 'publisher']);
@@ -262,6 +291,25 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
     const bytes = m ? await store.blob(req.params.region, req.params.channel, m[1], m[2]) : null;
     if (!bytes) throw new AppraiseError('NOT_FOUND', `no target ${req.params.file}`);
     return reply.type('application/octet-stream').send(bytes);
+  });
+
+  app.get('/repos/:region/:channel/targets/app/:file', { schema: { params: repoParams.extend({ file: z.string().max(300) }) } }, async (req, reply) => {
+    const who = await authorize(store, req, ['device', 'admin', 'publisher']);
+    checkRegion(who, req.params.region, req.params.channel);
+    const m = /^([0-9a-f]{64})\.(.+)$/.exec(req.params.file);
+    const bytes = m ? await store.blob(req.params.region, req.params.channel, m[1], m[2]) : null;
+    if (!bytes) throw new AppraiseError('NOT_FOUND', `no target ${req.params.file}`);
+    return reply.type('application/octet-stream').send(bytes);
+  });
+
+  // electron-updater's generic provider, straight from the current release. The app itself reads the feed
+  // through TUF (core/sync/app-update-check.ts); this is for tools that cannot, and electron-updater checks sha512.
+  app.get('/updates/:region/:channel/:file', { schema: { params: repoParams.extend({ file: z.string().max(200) }) } }, async (req, reply) => {
+    const who = await authorize(store, req, ['device', 'admin', 'publisher']);
+    checkRegion(who, req.params.region, req.params.channel);
+    const bytes = await repos.currentTarget(req.params.region, req.params.channel, `${APP_TARGET_PREFIX}${req.params.file}`);
+    if (!bytes) throw new AppraiseError('NOT_FOUND', `no app release file ${req.params.file} in ${req.params.region}/${req.params.channel}`);
+    return reply.type(req.params.file.endsWith('.yml') ? 'text/yaml' : 'application/octet-stream').send(bytes);
   });
 
   // ── reports ────────────────────────────────────────────────────────────────────────────────────────────────

@@ -5,7 +5,8 @@ import { packBundle } from '../core/sync/model-bundle.js';
 import { seal } from '../core/sync/sealed-box.js';
 import type { Ed25519Key } from '../core/sync/signing-keys.js';
 import { enrolmentCodeSchema, publishedSchema, repositoryKeysSchema, tufMetadataSchema, type Channel } from './registry-schemas.js';
-import { buildRoot, metadataJson, nextTargets, parseMetadata, signMetadata } from './tuf-metadata.js';
+import { APP_TARGET_PREFIX, parseLatestYml } from '../core/sync/app-release.js';
+import { buildRoot, metadataJson, nextTargets, nextTargetsWith, parseMetadata, signMetadata } from './tuf-metadata.js';
 
 /**
  * The admin's and the publisher's side of the registry API, run on their own machines: the private root and
@@ -116,6 +117,32 @@ export class RegistryClient {
       'POST',
       `/publish/${region}/${channel}`,
       { targetName: name, bundle: bytes.toString('base64'), targets: metadataJson(targets) },
+      publishedSchema,
+    );
+  }
+
+  /**
+   * Publishes an app release to a repository: the feed file (`latest*.yml`, as electron-builder wrote it) and the
+   * files it names become targets `app/<name>` in one targets version signed with the publisher's key, so devices
+   * take the feed and the installer only together and only as signed.
+   */
+  async publishApp(region: string, channel: Channel, release: { feedFile: string; files: { name: string; bytes: Buffer }[] }, publisherKey: Ed25519Key) {
+    const feed = release.files.find((f) => f.name === release.feedFile);
+    if (!feed) throw new AppraiseError('INVALID_INPUT', `the release has no ${release.feedFile}`);
+    const { version } = parseLatestYml(feed.bytes, release.feedFile);
+    const head = await this.head(region, channel);
+    const previous = head.targets ? parseMetadata('targets', head.targets) : null;
+    const targets = signMetadata(
+      nextTargetsWith(
+        previous,
+        release.files.map((f) => ({ name: `${APP_TARGET_PREFIX}${f.name}`, bytes: f.bytes, custom: { kind: 'app', version } })),
+      ),
+      publisherKey,
+    );
+    return this.call(
+      'POST',
+      `/publish/${region}/${channel}/app`,
+      { feedFile: release.feedFile, files: release.files.map((f) => ({ name: f.name, bytes: f.bytes.toString('base64') })), targets: metadataJson(targets) },
       publishedSchema,
     );
   }

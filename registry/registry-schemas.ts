@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { appFileNameSchema, feedFileSchema } from '../core/sync/app-release.js';
 import { channelSchema, regionSchema, tufMetadataSchema } from '../core/sync/sync-schemas.js';
 
 // Shapes a device reads too live in core/sync (the registry may import core/sync, never the other way round).
@@ -58,6 +59,16 @@ export const publishBodySchema = z.object({
   /** The encrypted bundle, base64. */
   bundle: z.string().min(1),
   /** The new targets metadata, signed by the publisher's key on the analyst's machine. */
+  targets: tufMetadataSchema,
+});
+/** An app release: the feed file (`latest*.yml`) and the files it names, each becoming target `app/<name>`. */
+export const publishAppBodySchema = z.object({
+  feedFile: feedFileSchema,
+  files: z
+    .array(z.object({ name: appFileNameSchema, bytes: z.string().min(1) }))
+    .min(2, 'a release is the feed file and at least one installer')
+    .max(8),
+  /** The new targets metadata listing every file, signed by the publisher's key. */
   targets: tufMetadataSchema,
 });
 export const publishedSchema = z.object({ targetsVersion: z.number(), snapshotVersion: z.number(), timestampVersion: z.number() });

@@ -53,16 +53,27 @@ export function nextTargets(
   target: { name: string; bytes: Uint8Array; custom: Record<string, string> },
   expiresInMs = 90 * 86_400_000,
 ): Metadata<Targets> {
+  return nextTargetsWith(previous, [target], expiresInMs);
+}
+
+/** The next targets metadata with several files added (or, for a name already there, replaced), one version up. */
+export function nextTargetsWith(
+  previous: Metadata<Targets> | null,
+  files: { name: string; bytes: Uint8Array; custom: Record<string, string> }[],
+  expiresInMs = 90 * 86_400_000,
+): Metadata<Targets> {
   const targets = new Targets({ version: (previous?.signed.version ?? 0) + 1, specVersion: SPEC_VERSION, expires: isoIn(expiresInMs) });
   for (const t of Object.values(previous?.signed.targets ?? {})) targets.addTarget(t);
-  targets.addTarget(
-    new TargetFile({
-      path: target.name,
-      length: target.bytes.length,
-      hashes: { sha256: createHash('sha256').update(target.bytes).digest('hex') },
-      unrecognizedFields: { custom: target.custom },
-    }),
-  );
+  for (const target of files) {
+    targets.addTarget(
+      new TargetFile({
+        path: target.name,
+        length: target.bytes.length,
+        hashes: { sha256: createHash('sha256').update(target.bytes).digest('hex') },
+        unrecognizedFields: { custom: target.custom },
+      }),
+    );
+  }
   return new Metadata(targets);
 }
 

@@ -86,6 +86,27 @@ export class TufRepositories {
    * unchanged, the new target's length and hash those of the uploaded bytes; then a new snapshot and timestamp.
    */
   async publish(region: string, channel: Channel, input: { targetName: string; bundle: Buffer; targets: TufMetadataJson }, actor: string) {
+    return this.publishFiles(
+      region,
+      channel,
+      { files: [{ targetName: input.targetName, bytes: input.bundle }], targets: input.targets },
+      actor,
+      'model.publish',
+    );
+  }
+
+  /**
+   * Publishes several files in one targets version (an app release: installer and its `latest*.yml`), with the
+   * same rules as a model: signed by the publisher key root names, one version up, each uploaded file listed with
+   * its length and sha256, and no other target added or changed.
+   */
+  async publishFiles(
+    region: string,
+    channel: Channel,
+    input: { files: { targetName: string; bytes: Buffer }[]; targets: TufMetadataJson },
+    actor: string,
+    action: string,
+  ) {
     const root = await this.currentRoot(region, channel);
     if (!root) throw new AppraiseError('CONFLICT', `repository ${region}/${channel} has no root metadata yet; an admin must upload one first`);
     const targets = parseMetadata('targets', input.targets);
@@ -99,20 +120,25 @@ export class TufRepositories {
     const expected = (previous?.signed.version ?? 0) + 1;
     if (targets.signed.version !== expected)
       throw new AppraiseError('CONFLICT', `targets version must be ${expected}; got ${targets.signed.version} (fetch the current targets and sign again)`);
-    const entry = targets.signed.targets[input.targetName];
-    const sha = createHash('sha256').update(input.bundle).digest('hex');
-    if (!entry || entry.length !== input.bundle.length || entry.hashes.sha256 !== sha)
-      throw new AppraiseError('INVALID_INPUT', `targets metadata does not list ${input.targetName} with the uploaded bundle's length and sha256`);
+    const uploaded = new Map<string, { sha: string; bytes: Buffer }>();
+    for (const f of input.files) {
+      const entry = targets.signed.targets[f.targetName];
+      const sha = createHash('sha256').update(f.bytes).digest('hex');
+      if (!entry || entry.length !== f.bytes.length || entry.hashes.sha256 !== sha)
+        throw new AppraiseError('INVALID_INPUT', `targets metadata does not list ${f.targetName} with the uploaded file's length and sha256`);
+      uploaded.set(f.targetName, { sha, bytes: f.bytes });
+    }
     for (const [name, t] of Object.entries(targets.signed.targets)) {
-      if (name === input.targetName) continue;
+      if (uploaded.has(name)) continue;
       const before = previous?.signed.targets[name];
       if (!before || !before.equals(t))
-        throw new AppraiseError('INVALID_INPUT', `targets metadata changes or adds ${name}, which is not the bundle being published`);
+        throw new AppraiseError('INVALID_INPUT', `targets metadata changes or adds ${name}, which is not a file being published`);
     }
     const snapshotVersion = ((await this.store.latestMetadata(region, channel, 'snapshot'))?.version ?? 0) + 1;
     const timestampVersion = ((await this.store.latestMetadata(region, channel, 'timestamp'))?.version ?? 0) + 1;
     const snapshot = JSON.stringify(signMetadata(buildSnapshot(snapshotVersion, targets.signed.version, this.snapshotTtlMs), this.onlineKey).toJSON());
     const timestamp = JSON.stringify(signMetadata(buildTimestamp(timestampVersion, snapshot, snapshotVersion, this.timestampTtlMs), this.onlineKey).toJSON());
+    const names = [...uploaded.keys()];
     const ok = await this.store.putMetadata(
       region,
       channel,
@@ -121,11 +147,24 @@ export class TufRepositories {
         { role: 'snapshot', version: snapshotVersion, json: snapshot },
         { role: 'timestamp', version: timestampVersion, json: timestamp },
       ],
-      [{ sha256: sha, name: input.targetName.slice(input.targetName.lastIndexOf('/') + 1), bytes: input.bundle }],
-      { actor, action: 'model.publish', subject: `${region}/${channel}/${input.targetName}`, details: { targetsVersion: targets.signed.version, sha256: sha } },
+      [...uploaded].map(([name, f]) => ({ sha256: f.sha, name: name.slice(name.lastIndexOf('/') + 1), bytes: f.bytes })),
+      {
+        actor,
+        action,
+        subject: `${region}/${channel}/${names.length === 1 ? names[0] : names.join(',')}`,
+        details: { targetsVersion: targets.signed.version, sha256: names.length === 1 ? uploaded.get(names[0])!.sha : names.map((n) => uploaded.get(n)!.sha) },
+      },
     );
     if (!ok) throw new AppraiseError('CONFLICT', 'another publish to this repository won the race; fetch the current targets and sign again');
     return { targetsVersion: targets.signed.version, snapshotVersion, timestampVersion };
+  }
+
+  /** The bytes of the current version of target `name` (the generic update feed serves `app/…` this way), or null. */
+  async currentTarget(region: string, channel: Channel, name: string): Promise<Buffer | null> {
+    const head = await this.store.latestMetadata(region, channel, 'targets');
+    const entry = head ? parseMetadata('targets', JSON.parse(head.json)).signed.targets[name] : undefined;
+    if (!entry) return null;
+    return this.store.blob(region, channel, entry.hashes.sha256, name.slice(name.lastIndexOf('/') + 1));
   }
 
   /**

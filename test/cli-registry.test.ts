@@ -1,5 +1,7 @@
 import { afterAll, expect, test } from 'vitest';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { openServices } from '../core/services/open-workspace.js';
 import { runCli, spawnCli } from './helpers/run-cli.js';
 import { tempDir } from './helpers/temp-workspace.js';
@@ -22,7 +24,7 @@ async function ok(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Record<s
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
-test('serve, init, keygen, create-repo, publish, enrol, pull and status through the CLI', { timeout: 120_000 }, async () => {
+test('serve, init, keygen, create-repo, publish, enrol, pull and status through the CLI', { timeout: 300_000 }, async () => {
   const url = await new Promise<string>((resolve, reject) => {
     let err = '';
     server.stderr!.on('data', (d: Buffer) => {
@@ -55,10 +57,36 @@ test('serve, init, keygen, create-repo, publish, enrol, pull and status through 
 
   const deviceWs = join(dir, 'device-ws');
   await ok(['-w', deviceWs, 'sync', 'enrol', '--url', url, '--code', code, '--name', 'field laptop']);
-  const pulled = await ok(['-w', deviceWs, 'sync', 'pull']);
-  expect(pulled).toMatchObject({ imported: [{ id: model.id, name: 'variant-1' }], refused: [] });
+  // One SyncService cycle, the same the app runs.
+  const pulled = await ok(['-w', deviceWs, 'sync', 'now']);
+  expect(pulled).toMatchObject({ ok: true, pulledModels: [{ id: model.id, name: 'variant-1' }], refused: [] });
   const status = await ok(['-w', deviceWs, 'sync', 'status']);
-  expect(status).toMatchObject({ enrolled: true, region: 'lisbon', channel: 'stable', outbox: 0, trust: { rootVersion: 1, targetsVersion: 1 } });
+  expect(status).toMatchObject({
+    enrolled: true,
+    region: 'lisbon',
+    channel: 'stable',
+    outboxDepth: 0,
+    trust: { rootVersion: 1, targetsVersion: 1 },
+    lastCycle: { ok: true, trigger: 'manual', pulled: 1 },
+    waitingChallengers: [{ id: model.id }],
+  });
+  // The old name runs the same cycle: nothing new, and it says so.
+  expect(await ok(['-w', deviceWs, 'sync', 'pull'])).toMatchObject({ ok: true, pulled: 0 });
+
+  // An app release through the CLI: electron-builder's feed and the installer beside it.
+  const installer = Buffer.from('not really an AppImage, but bytes all the same');
+  const releaseDir = join(dir, 'release');
+  mkdirSync(releaseDir);
+  writeFileSync(join(releaseDir, 'Appraise-0.2.0.AppImage'), installer);
+  const sha512 = createHash('sha512').update(installer).digest('base64');
+  writeFileSync(
+    join(releaseDir, 'latest-linux.yml'),
+    `version: 0.2.0\nfiles:\n  - url: Appraise-0.2.0.AppImage\n    sha512: ${sha512}\n    size: ${installer.length}\n`,
+  );
+  const app = await ok(['registry', 'publish-app', '--feed', join(releaseDir, 'latest-linux.yml'), '--url', url, '--region', 'lisbon', '--key', keys[3]], {
+    APPRAISE_REGISTRY_TOKEN: publisher,
+  });
+  expect(app).toMatchObject({ targetsVersion: 2 });
 
   // A publisher token cannot do admin work, and says so.
   const refused = await runCli(['registry', 'enrolment-code', '--url', url, '--region', 'lisbon'], { APPRAISE_REGISTRY_TOKEN: publisher });

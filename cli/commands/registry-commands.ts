@@ -1,9 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { AppraiseError } from '../../core/common/errors.js';
 import { enrolDevice, readEnrolment } from '../../core/sync/device-enrolment.js';
-import { pullModels, trustState } from '../../core/sync/model-puller.js';
-import { pushReports } from '../../core/sync/report-pusher.js';
+import { SyncService } from '../../core/sync/sync-service.js';
+import { feedFileSchema, parseLatestYml } from '../../core/sync/app-release.js';
+import type { AppServices } from '../../core/services/open-workspace.js';
 import { generateEd25519Key, parseEd25519Key, type Ed25519Key } from '../../core/sync/signing-keys.js';
 import { SqliteOutbox } from '../../core/sync/sqlite-outbox.js';
 import { buildRegistry, listen } from '../../registry/build-registry.js';
@@ -11,7 +13,7 @@ import { PgRegistryStore } from '../../registry/pg-registry-store.js';
 import { RegistryClient } from '../../registry/registry-client.js';
 import { channelSchema, credentialIssuedSchema, regionSchema, type Channel } from '../../registry/registry-schemas.js';
 import { printJson } from '../output.js';
-import { globals, withServices } from './context.js';
+import { cancelOnCtrlC, globals, withServices } from './context.js';
 
 function readKey(file: string): Ed25519Key {
   let text: string;
@@ -168,6 +170,39 @@ export function registerRegistryCommands(program: Command): void {
       });
     });
 
+  registry
+    .command('publish-app')
+    .description("publish an app release (electron-builder's latest*.yml and the files it names) as signed targets; devices update from it")
+    .requiredOption('--feed <file>', 'the latest.yml, latest-mac.yml or latest-linux.yml electron-builder wrote; the files it names are read beside it')
+    .requiredOption('--url <url>', 'registry URL')
+    .requiredOption('--region <region>', 'region')
+    .option('--channel <channel>', 'stable or beta', 'stable')
+    .requiredOption('--key <file>', 'your publisher key file')
+    .action(async (opts: { feed: string; url: string; region: string; channel: string; key: string }, cmd: Command) => {
+      const { region, channel } = repo(opts);
+      const feedFile = feedFileSchema.safeParse(basename(opts.feed));
+      if (!feedFile.success) throw new AppraiseError('INVALID_INPUT', `--feed: ${feedFile.error.issues[0].message}`);
+      const readRelease = (path: string) => {
+        try {
+          return readFileSync(path);
+        } catch (e) {
+          throw new AppraiseError('INVALID_INPUT', `cannot read release file ${path}: ${(e as Error).message}`);
+        }
+      };
+      const feedBytes = readRelease(opts.feed);
+      const feed = parseLatestYml(feedBytes, opts.feed);
+      const files = [
+        { name: feedFile.data, bytes: feedBytes },
+        ...feed.files.map((f) => ({ name: f.url, bytes: readRelease(join(dirname(opts.feed), f.url)) })),
+      ];
+      const result = await client(opts.url).publishApp(region, channel, { feedFile: feedFile.data, files }, readKey(opts.key));
+      say(
+        globals(cmd).json,
+        result,
+        `published Appraise ${feed.version} (${files.length - 1} file(s)) to ${region}/${channel}: targets version ${result.targetsVersion}`,
+      );
+    });
+
   const sync = program.command('sync').description("this workspace's link to the registry: enrol, pull models, push reports");
 
   sync
@@ -183,48 +218,59 @@ export function registerRegistryCommands(program: Command): void {
       });
     });
 
+  // The same SyncService the app runs, one cycle at a time: pull (TUF-verified, as challengers), queue the period's
+  // report, push the outbox. `pull` and `push` are the old names of that one cycle.
   sync
-    .command('pull')
-    .description('fetch, verify and import new models as challengers')
+    .command('now')
+    .aliases(['pull', 'push'])
+    .description("run one sync cycle: fetch, verify and import new models as challengers, queue this period's report, send the outbox")
     .action(async (_opts: unknown, cmd: Command) => {
       await withServices(cmd, async (s, o) => {
-        const e = requireEnrolment(s.workspace.dir);
-        const result = await pullModels(s.workspace.dir, e, s.models);
-        const lines = [...result.imported.map((m) => `imported ${m.name} (${m.id.slice(0, 12)}) as a challenger`), ...result.refused.map((r) => r.message)];
-        say(o.json, result, lines.length > 0 ? lines.join('\n') : 'up to date');
-      });
-    });
-
-  sync
-    .command('push')
-    .description("send the outbox's reports to the registry")
-    .action(async (_opts: unknown, cmd: Command) => {
-      await withServices(cmd, async (s, o) => {
-        const result = await pushReports(requireEnrolment(s.workspace.dir), new SqliteOutbox(s.workspace.db));
-        say(o.json, result, `delivered ${result.delivered}, ${result.remaining} waiting${result.lastError ? ` (last error: ${result.lastError})` : ''}`);
+        requireEnrolment(s.workspace.dir);
+        const service = syncService(s);
+        try {
+          // Ctrl-C closes the service, which aborts the cycle's network calls; nothing half-downloaded is kept.
+          const cycle = await cancelOnCtrlC((signal) => {
+            signal.addEventListener('abort', () => void service.close(), { once: true });
+            return service.now();
+          });
+          const lines = [
+            ...cycle.pulledModels.map((m) => `imported ${m.name} (${m.id.slice(0, 12)}) as a challenger`),
+            ...cycle.refused.map((r) => r.message),
+            `reports: ${cycle.queued} queued, ${cycle.pushed} delivered, ${service.status().outboxDepth} waiting`,
+          ];
+          say(o.json, cycle, lines.join('\n'));
+        } finally {
+          await service.close();
+        }
       });
     });
 
   sync
     .command('status')
-    .description('enrolment, trusted metadata versions and expiry, outbox length')
+    .description('enrolment, the last cycle, trusted metadata versions and expiry, outbox depth')
     .action(async (_opts: unknown, cmd: Command) => {
-      await withServices(cmd, (s, o) => {
-        const e = readEnrolment(s.workspace.dir);
-        const status = e
-          ? {
-              enrolled: true,
-              deviceId: e.deviceId,
-              registryUrl: e.registryUrl,
-              region: e.region,
-              channel: e.channel,
-              trust: trustState(s.workspace.dir, e),
-              outbox: new SqliteOutbox(s.workspace.db).size(),
-            }
-          : { enrolled: false };
-        say(o.json, status, JSON.stringify(status, null, 2));
+      await withServices(cmd, async (s, o) => {
+        const service = syncService(s);
+        try {
+          const status = service.status();
+          say(o.json, status, JSON.stringify(status, null, 2));
+        } finally {
+          await service.close();
+        }
       });
     });
+}
+
+/** The app's SyncService on the CLI's services, without its background timer. */
+function syncService(s: AppServices): SyncService {
+  return new SyncService({
+    workspaceDir: s.workspace.dir,
+    outbox: new SqliteOutbox(s.workspace.db),
+    models: s.models,
+    monitoring: s.monitoring,
+    audit: s.audit,
+  });
 }
 
 function requireEnrolment(dir: string) {

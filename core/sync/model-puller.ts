@@ -33,8 +33,11 @@ export class SyncRefusal extends AppraiseError {
   }
 }
 
-/** Turns tuf-js's and @tufjs/models' errors into a refusal a person can read. */
-function refusal(e: unknown, e2: DeviceEnrolment): SyncRefusal {
+/**
+ * Turns tuf-js's and @tufjs/models' errors into a refusal a person can read; `keeps` says what stays as it was
+ * (the model by default; the installed app for an update check).
+ */
+export function refusal(e: unknown, e2: DeviceEnrolment, keeps = 'The current model keeps serving.'): SyncRefusal {
   if (e instanceof SyncRefusal) return e;
   if (e instanceof AppraiseError) return new SyncRefusal('bad-manifest', e.message, e);
   const message = e instanceof Error ? e.message : String(e);
@@ -46,7 +49,7 @@ function refusal(e: unknown, e2: DeviceEnrolment): SyncRefusal {
     case 'ExpiredMetadataError':
       return new SyncRefusal(
         'expired',
-        `refused: the registry's ${repo} metadata has expired (${message}); the server may be frozen or replaying old data. The current model keeps serving.`,
+        `refused: the registry's ${repo} metadata has expired (${message}); the server may be frozen or replaying old data. ${keeps}`,
         e,
       );
     case 'BadVersionError':
@@ -136,7 +139,10 @@ export async function pullModels(
     const targetsPath = join(trustedMetadataDir(workspaceDir, enrolment), 'targets.json');
     const trusted = trustedTargetsSchema.parse(JSON.parse(readFileSync(targetsPath, 'utf8')));
     const have = new Set(models.list().map((m) => m.id));
-    for (const name of Object.keys(trusted.signed.targets).sort()) {
+    // App releases (`app/…`) share the repository; app-update-check.ts takes those.
+    for (const name of Object.keys(trusted.signed.targets)
+      .filter((n) => n.startsWith('models/'))
+      .sort()) {
       // One bad target is refused on its own; the others still arrive.
       try {
         const id = await pullTarget(updater, name, trusted.signed.targets[name].custom, have, enrolment, models, incoming);

@@ -66,6 +66,22 @@ export const refusalReasonSchema = z.enum([
 ]);
 export type RefusalReason = z.output<typeof refusalReasonSchema>;
 
+/**
+ * The outcome of one app-update check: nothing published for this device's repository, the installed version is
+ * current, or a newer release was verified through TUF and is waiting in `feedDir` for electron-updater.
+ */
+export const appUpdateSchema = z.object({
+  state: z.enum(['not-published', 'up-to-date', 'downloaded']),
+  currentVersion: z.string(),
+  /** The version the signed feed offers; null when nothing is published. */
+  latestVersion: z.string().nullable(),
+  /** The feed file electron-updater reads on this platform (latest.yml, latest-mac.yml, latest-linux.yml). */
+  feedFile: z.string(),
+  /** The folder holding the verified feed and installer (state downloaded), served to electron-updater as-is. */
+  feedDir: z.string().nullable(),
+});
+export type AppUpdate = z.output<typeof appUpdateSchema>;
+
 export const trustStateSchema = z.object({
   rootVersion: z.number().nullable(),
   timestampVersion: z.number().nullable(),
@@ -109,6 +125,8 @@ export const syncCycleSchema = z.object({
   /** What went wrong, in words a person can act on; null when ok. */
   error: z.string().nullable(),
   errorCode: errorCodeSchema.nullable(),
+  /** The app-update check of this cycle (null when the app's version is not known to core, or it did not run). */
+  appUpdate: appUpdateSchema.nullable().default(null),
 });
 export type SyncCycle = z.output<typeof syncCycleSchema>;
 
@@ -133,6 +151,8 @@ export const syncStatusSchema = z.object({
   waitingChallengers: z.array(z.object({ id: z.string(), name: z.string(), pulledAt: z.string() })),
   /** The metadata this device trusts (versions and expiry); null when not enrolled. */
   trust: trustStateSchema.nullable(),
+  /** The last app-update check that completed (verified through TUF); null before the first. */
+  appUpdate: appUpdateSchema.nullable(),
 });
 export type SyncStatus = z.output<typeof syncStatusSchema>;
 
@@ -147,5 +167,7 @@ export const syncStateSchema = z.object({
   lastSuccessAt: z.string().nullable(),
   /** Models sync imported (newest last, capped), so the page can say which challengers came from the registry. */
   pulledModels: z.array(z.object({ id: z.string(), name: z.string(), pulledAt: z.string() })),
+  /** The last completed app-update check (kept when a later one fails, so a downloaded release stays shown). */
+  appUpdate: appUpdateSchema.nullable().default(null),
 });
 export type SyncState = z.output<typeof syncStateSchema>;

@@ -5,6 +5,7 @@ import { AppraiseError, type ErrorCode } from '../common/errors.js';
 import type { ModelService } from '../models/model-service.js';
 import type { MonitoringServiceApi } from '../monitoring/monitoring-service.js';
 import { readEnrolment, syncDir } from './device-enrolment.js';
+import { checkAppUpdate } from './app-update-check.js';
 import { pullModels, SyncRefusal, trustState } from './model-puller.js';
 import type { Outbox } from './outbox.js';
 import { pushReports } from './report-pusher.js';
@@ -53,6 +54,13 @@ export interface SyncServiceOptions {
   logger?: Logger;
   /** Where each cycle is recorded (core/audit; pulled models are recorded by the models service as imports). */
   audit?: AuditTrail;
+  /**
+   * The running app's version. When given, each cycle also checks the registry for a newer app release through
+   * TUF (core/sync/app-update-check.ts); the Electron shell hands a verified one to electron-updater.
+   */
+  appVersion?: string;
+  /** The electron-updater feed file to check; default the one for this platform. */
+  appFeedFile?: string;
 }
 
 const STATE_FILE = 'state.json';
@@ -152,6 +160,7 @@ export class SyncService implements SyncServiceApi {
       running: this.running !== null,
       waitingChallengers: state.pulledModels.filter((m) => challengers.has(m.id)).map((m) => ({ ...m, name: challengers.get(m.id)!.name })),
       trust: e ? trustState(this.options.workspaceDir, e) : null,
+      appUpdate: state.appUpdate,
     };
   }
 
@@ -229,6 +238,7 @@ export class SyncService implements SyncServiceApi {
       queued: 0,
       error: error.message,
       errorCode: error.code,
+      appUpdate: null,
     };
     return { cycle, error };
   }
@@ -249,6 +259,7 @@ export class SyncService implements SyncServiceApi {
       queued: 0,
       error: null,
       errorCode: null,
+      appUpdate: null,
     };
     if (!enrolment) return { cycle: { ...cycle, ok: false, error: this.howToEnrol(), errorCode: 'CONFLICT' }, error: this.notEnrolled() };
     const signal = this.abort.signal;
@@ -266,6 +277,18 @@ export class SyncService implements SyncServiceApi {
     } catch (e) {
       if (!(e instanceof SyncRefusal && e.reason === 'not-published')) fail(e);
       if (e instanceof AppraiseError && (e.code === 'OFFLINE' || e.code === 'RATE_LIMITED')) reachable = false;
+    }
+
+    // 1b. A newer app release, verified like a model. A refused feed or installer is listed like a refused
+    //     target and fails nothing: the installed app keeps working.
+    if (o.appVersion && reachable && !signal.aborted) {
+      try {
+        cycle.appUpdate = await checkAppUpdate(o.workspaceDir, enrolment, { currentVersion: o.appVersion, feedFile: o.appFeedFile, signal });
+      } catch (e) {
+        if (e instanceof SyncRefusal && !(e.code === 'OFFLINE' || e.code === 'RATE_LIMITED' || e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN')) {
+          cycle.refused = [...cycle.refused, { target: 'app update', reason: e.reason, message: e.message }];
+        } else fail(e);
+      }
     }
 
     // 2. The last finished period's report of the champion, queued once per model and period.
@@ -327,7 +350,7 @@ export class SyncService implements SyncServiceApi {
 
   /** The remembered state; a missing or damaged file is an empty one (it only informs the page). */
   private readState(): SyncState {
-    const empty: SyncState = { lastCycle: null, lastSuccessAt: null, pulledModels: [] };
+    const empty: SyncState = { lastCycle: null, lastSuccessAt: null, pulledModels: [], appUpdate: null };
     const path = this.statePath();
     if (!existsSync(path)) return empty;
     try {
@@ -341,7 +364,12 @@ export class SyncService implements SyncServiceApi {
   private remember(cycle: SyncCycle): void {
     const state = this.readState();
     const pulledModels = [...state.pulledModels, ...cycle.pulledModels.map((m) => ({ ...m, pulledAt: cycle.finishedAt }))].slice(-MAX_REMEMBERED_PULLS);
-    const next: SyncState = { lastCycle: cycle, lastSuccessAt: cycle.ok ? cycle.finishedAt : state.lastSuccessAt, pulledModels };
+    const next: SyncState = {
+      lastCycle: cycle,
+      lastSuccessAt: cycle.ok ? cycle.finishedAt : state.lastSuccessAt,
+      pulledModels,
+      appUpdate: cycle.appUpdate ?? state.appUpdate,
+    };
     // Write-then-rename: a crash leaves the old state or the new one, never half a file.
     const path = this.statePath();
     writeFileSync(`${path}.tmp`, JSON.stringify(next, null, 2));

@@ -127,6 +127,19 @@ function Enrolled({ status: s, onModels }: { status: Status; onModels: () => voi
           </button>
         </div>
       )}
+      {s.appUpdate?.state === 'downloaded' && (
+        <div className="notice" role="status" data-testid="app-update" style={{ marginBottom: '0.75rem' }}>
+          <p>
+            Appraise {s.appUpdate.latestVersion} arrived from your registry and was verified (signed by your organisation, current, intact). It installs when
+            you quit Appraise; you are on {s.appUpdate.currentVersion}.
+          </p>
+        </div>
+      )}
+      {s.appUpdate?.state === 'up-to-date' && (
+        <p className="muted small" data-testid="app-update">
+          Appraise {s.appUpdate.currentVersion} is the newest release your registry offers.
+        </p>
+      )}
       <div className="card">
         <h2>Registry</h2>
         <table className="compact">

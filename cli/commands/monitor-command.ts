@@ -112,7 +112,54 @@ export function registerMonitorCommand(program: Command): void {
         if (o.json) return printJson(list);
         if (!list.length) process.stdout.write(opts.check ? 'Checked: no alert.\n' : 'No alert stored.\n');
         printTable(
-          list.map((a) => ({ raised: a.raisedAt.slice(0, 19), model: a.modelId.slice(0, 12), severity: a.severity, rule: a.rule, message: a.message })),
+          list.map((a) => ({
+            id: a.id,
+            raised: a.raisedAt.slice(0, 19),
+            model: a.modelId.slice(0, 12),
+            severity: a.severity,
+            rule: a.rule,
+            message: a.message,
+            acknowledged: a.acknowledged ? `${a.acknowledged.by} ${a.acknowledged.at.slice(0, 10)}` : '',
+          })),
+        );
+      });
+    });
+  monitor
+    .command('acknowledge')
+    .argument('<id>', 'the alert id (from `appraise monitor alerts`)')
+    .description('mark a stored alert acknowledged (seen, being dealt with); recorded in the audit trail')
+    .option('--note <text>', 'what is being done about it')
+    .action(async (idText: string, opts: { note?: string }, cmd: Command) => {
+      const id = Number(idText);
+      if (!Number.isInteger(id) || id < 1) throw invalidInput(`the alert id must be a positive whole number, got "${idText}"`);
+      await withServices(cmd, (s, o) => {
+        const a = s.monitoring.acknowledgeAlert({ id, note: opts.note ?? null });
+        if (o.json) return printJson(a);
+        process.stdout.write(
+          `Alert ${a.id} (${a.rule}: ${a.message}) acknowledged by ${a.acknowledged?.by ?? 'unknown user'} at ${a.acknowledged?.at ?? '?'}.\n`,
+        );
+      });
+    });
+  monitor
+    .command('schedule')
+    .description('show or set how often the app runs the monitoring checks while open (default daily; a missed check runs once when it opens)')
+    .option('--every <hours>', 'hours between checks (e.g. 24 for daily, 168 for weekly)')
+    .option('--off', 'stop the periodic checks')
+    .action(async (opts: { every?: string; off?: boolean }, cmd: Command) => {
+      if (opts.every !== undefined && opts.off) throw invalidInput('give either --every or --off, not both');
+      const every = opts.every === undefined ? undefined : Number(opts.every);
+      if (every !== undefined && !Number.isFinite(every)) throw invalidInput(`--every must be a number of hours, got "${opts.every}"`);
+      await withServices(cmd, (s, o) => {
+        const sched = opts.off
+          ? s.monitoring.setSchedule({ everyHours: null })
+          : every !== undefined
+            ? s.monitoring.setSchedule({ everyHours: every })
+            : s.monitoring.schedule();
+        if (o.json) return printJson(sched);
+        process.stdout.write(
+          sched.intervalHours === null
+            ? 'Periodic monitoring checks are off.\n'
+            : `Monitoring checks run every ${sched.intervalHours} h while the app is open; last ${sched.lastRunAt ?? 'never'}; next due ${sched.lastRunAt ? sched.nextDueAt : 'when the app next opens'}.\n`,
         );
       });
     });

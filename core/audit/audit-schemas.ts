@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = [
   'settings.change',
   'key.change',
   'audit.export',
+  'monitoring.alert',
+  'monitoring.alert-acknowledge',
 ] as const;
 
 export const auditActionSchema = z.string().regex(/^[a-z][a-z-]*(\.[a-z][a-z-]*)+$/, 'an audit action is a dotted lower-case name like "model.promote"');

@@ -75,8 +75,21 @@ export const storedAlertSchema = alertSchema.extend({
   raisedAt: z.string(),
   windowSince: z.string().nullable(),
   windowUntil: z.string().nullable(),
+  /** Who acknowledged it (seen and being dealt with), when and with what note; null while it is open. */
+  acknowledged: z.object({ at: z.string(), by: z.string(), note: z.string().nullable() }).nullable(),
 });
 export type StoredAlert = z.output<typeof storedAlertSchema>;
+
+/** The periodic monitoring checks (`appraise monitor schedule`): run while the app is open, caught up once after. */
+export const monitoringScheduleSchema = z.object({
+  /** Hours between checks; null: periodic checks are off. Default 24. */
+  intervalHours: z.number().positive().nullable(),
+  /** When the last scheduled check ran (ISO); null: never. */
+  lastRunAt: z.string().nullable(),
+  /** When the next one is due (ISO); null when off. Due now if the app was closed past it. */
+  nextDueAt: z.string().nullable(),
+});
+export type MonitoringSchedule = z.output<typeof monitoringScheduleSchema>;
 
 /** Accuracy before sale prices arrive (direct loss estimation; docs/monitoring.md). */
 export const labelFreeSchema = z.object({

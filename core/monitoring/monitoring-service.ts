@@ -1,14 +1,14 @@
 import type { ModelStore } from '../models/model-store.js';
-import { AppraiseError, invalidInput } from '../common/errors.js';
+import { AppraiseError, invalidInput, notFound } from '../common/errors.js';
 import { buildMonitoringReport, groupColumnOf, monitoringConfigOf } from './monitoring-report.js';
-import type { MonitoringReport, RetrainingRun, SaleLink, ShadowComparison, StoredAlert } from './monitoring-schemas.js';
+import type { MonitoringReport, MonitoringSchedule, RetrainingRun, SaleLink, ShadowComparison, StoredAlert } from './monitoring-schemas.js';
 import type { MonitoringStore } from './monitoring-store.js';
 import type { ShadowScoringSink } from './shadow-scoring.js';
 import { compareShadow } from './shadow-comparison.js';
 import type { ModelManifest, ModelSummary } from '../models/model-schemas.js';
 import type { ExtraSales, TrainingServiceApi } from '../training/training-service.js';
 import { compileFeatureTransform } from '../features/feature-transform.js';
-import { auditedAsync, type AuditTrail } from '../audit/audit-trail.js';
+import { auditedAsync, auditedSync, osActor, type AuditTrail } from '../audit/audit-trail.js';
 import type { PredictionLog, SaleRecord } from './prediction-log.js';
 import { readSalesFile } from './sales-file.js';
 
@@ -31,6 +31,10 @@ export interface SalesLinkResult {
   problems: { line: number; message: string }[];
 }
 
+/** What one scheduled check did: ran (its alerts), or why it did not. */
+export type ScheduledCheck =
+  { ran: true; at: string; alerts: StoredAlert[] } | { ran: false; reason: 'off' | 'not-due' | 'claimed-elsewhere' | 'no-champion'; nextDueAt: string | null };
+
 export interface MonitoringServiceApi {
   report(options?: ReportOptions): MonitoringReport;
   /** Links the actual sale price to one logged valuation. */
@@ -43,6 +47,20 @@ export interface MonitoringServiceApi {
   checkAlerts(options?: ReportOptions): StoredAlert[];
   /** Stored alerts, newest first. */
   alerts(options?: { model?: string; since?: string; limit?: number }): StoredAlert[];
+  /**
+   * Marks a stored alert acknowledged by the trail's actor (seen, being dealt with), with an optional note; audited.
+   * Acknowledging one already acknowledged changes nothing and returns it as it was.
+   */
+  acknowledgeAlert(request: { id: number; note?: string | null }): StoredAlert;
+  /** The periodic checks' setting and when the last and next ran / are due. */
+  schedule(): MonitoringSchedule;
+  /** Sets hours between periodic checks (null: off). */
+  setSchedule(request: { everyHours: number | null }): MonitoringSchedule;
+  /**
+   * Runs the periodic check if it is due at `now` (alerts since the last one, stored and audited) and this process
+   * claimed it; otherwise says why not. A check missed while the app was closed runs once, not once per interval.
+   */
+  runScheduledCheck(now?: Date): ScheduledCheck;
   /** Challengers scored in shadow on every valuation. */
   shadowList(): ModelSummary[];
   shadowAdd(model: string): ModelSummary;
@@ -155,7 +173,38 @@ export class MonitoringService implements MonitoringServiceApi {
 
   checkAlerts(options: ReportOptions = {}): StoredAlert[] {
     const r = this.report(options);
-    return this.store.storeAlerts(r.model.id, r.window, r.alerts);
+    const audit = this.extras?.audit;
+    if (!audit) return this.store.storeAlerts(r.model.id, r.window, r.alerts);
+    // Each raised alert is an audit entry, committed with the alert itself: the trail shows what monitoring flagged and when.
+    return audit.atomically(() => {
+      const stored = this.store.storeAlerts(r.model.id, r.window, r.alerts);
+      for (const a of stored)
+        audit.record({
+          action: 'monitoring.alert',
+          ids: { alert: a.id, model: a.modelId, rule: a.rule, subject: a.subject, severity: a.severity },
+          outcome: 'ok',
+        });
+      return stored;
+    });
+  }
+
+  acknowledgeAlert({ id, note = null }: { id: number; note?: string | null }): StoredAlert {
+    if (!Number.isInteger(id) || id < 1)
+      throw invalidInput(`an alert id is a positive whole number, got ${id}`, [{ field: 'id', message: 'use the id from the alert list' }]);
+    const text = note?.trim() || null;
+    if (text && text.length > 1000)
+      throw invalidInput(`the note is ${text.length} characters; keep it under 1000`, [{ field: 'note', message: 'shorten the note' }]);
+    const audit = this.extras?.audit;
+    const before = this.store.alert(id);
+    if (!before) throw notFound(`there is no monitoring alert ${id} (see \`appraise monitor alerts\` for the ids)`);
+    // A repeat changes nothing, so it is not a new entry in the trail either.
+    if (before.acknowledged) return before;
+    return auditedSync(
+      audit,
+      'monitoring.alert-acknowledge',
+      { alert: id, model: before.modelId, rule: before.rule, subject: before.subject },
+      () => this.store.acknowledgeAlert(id, audit?.actor ?? osActor(), text) ?? before,
+    );
   }
 
   alerts(options: { model?: string; since?: string; limit?: number } = {}): StoredAlert[] {
@@ -164,6 +213,27 @@ export class MonitoringService implements MonitoringServiceApi {
       since: isoTime(options.since, 'since'),
       limit: options.limit,
     });
+  }
+
+  schedule(): MonitoringSchedule {
+    return this.store.schedule();
+  }
+
+  setSchedule({ everyHours }: { everyHours: number | null }): MonitoringSchedule {
+    if (everyHours !== null && !(Number.isFinite(everyHours) && everyHours >= 0.25 && everyHours <= 24 * 90))
+      throw invalidInput(`checks can run every 0.25 to 2160 hours (90 days), got ${everyHours}`, [{ field: 'everyHours', message: 'e.g. 24 for daily' }]);
+    return auditedSync(this.extras?.audit, 'settings.change', { setting: 'monitoring.schedule', everyHours }, () => this.store.setScheduleInterval(everyHours));
+  }
+
+  runScheduledCheck(now = new Date()): ScheduledCheck {
+    const sched = this.store.schedule();
+    if (sched.intervalHours === null) return { ran: false, reason: 'off', nextDueAt: null };
+    if (sched.nextDueAt && Date.parse(sched.nextDueAt) > now.getTime()) return { ran: false, reason: 'not-due', nextDueAt: sched.nextDueAt };
+    if (!this.models.list().some((m) => m.status === 'champion')) return { ran: false, reason: 'no-champion', nextDueAt: sched.nextDueAt };
+    const at = now.toISOString();
+    // Claimed before it runs: the app and a CLI on one workspace never both run it.
+    if (!this.store.claimScheduledRun(sched.lastRunAt, at)) return { ran: false, reason: 'claimed-elsewhere', nextDueAt: this.store.schedule().nextDueAt };
+    return { ran: true, at, alerts: this.checkAlerts(sched.lastRunAt ? { since: sched.lastRunAt, until: at } : { until: at }) };
   }
 
   shadowList(): ModelSummary[] {

@@ -1,4 +1,4 @@
-import type { MonitoringAlert, PairedTest, RetrainingRun, StoredAlert } from './monitoring-schemas.js';
+import type { MonitoringAlert, MonitoringSchedule, PairedTest, RetrainingRun, StoredAlert } from './monitoring-schemas.js';
 import type { PredictionFilter } from './prediction-log.js';
 
 /** A sold valuation that a shadow model scored too: both estimates and the sale price. */
@@ -42,6 +42,18 @@ export interface MonitoringStore {
   storeAlerts(modelId: string, window: { since: string | null; until: string | null }, alerts: MonitoringAlert[], at?: Date): StoredAlert[];
   /** Newest first. */
   listAlerts(options?: { modelId?: string; since?: string; limit?: number }): StoredAlert[];
+  /** One stored alert; null if there is none with that id. */
+  alert(id: number): StoredAlert | null;
+  /** Marks an open alert acknowledged (an acknowledged one is left as it was); returns it, null if there is none. */
+  acknowledgeAlert(id: number, by: string, note: string | null, at?: Date): StoredAlert | null;
+  /** The periodic checks' setting (hours between checks; null: off) and when one last ran. */
+  schedule(): MonitoringSchedule;
+  setScheduleInterval(hours: number | null): MonitoringSchedule;
+  /**
+   * Claims the next scheduled check: sets the last run to `at` only if it is still `expected` (what the caller
+   * read). False when another process claimed it first, so that one runs the check and this one does not.
+   */
+  claimScheduledRun(expected: string | null, at: string): boolean;
   addRetrainingRun(run: Omit<RetrainingRun, 'id'>): RetrainingRun;
   /** Newest first. */
   retrainingRuns(limit?: number): RetrainingRun[];

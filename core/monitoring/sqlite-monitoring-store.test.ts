@@ -85,3 +85,27 @@ test('stored alerts list newest first, by model and time; retraining runs keep t
     ['trained', null],
   ]);
 });
+
+test('an alert is acknowledged once: who, when and the note stay those of the first acknowledgement', () => {
+  const alert = { rule: 'drift.feature', severity: 'warning' as const, subject: 'sqft_living', message: 'sqft_living drifted', value: 0.3, threshold: 0.2 };
+  const [raised] = store.storeAlerts('ack-model', { since: null, until: null }, [alert], new Date('2026-11-05T00:00:00Z'));
+  expect(raised.acknowledged).toBeNull();
+  expect(store.alert(raised.id)?.acknowledged).toBeNull();
+  const first = store.acknowledgeAlert(raised.id, 'ana', 'checking the new subdivision', new Date('2026-11-06T09:00:00Z'));
+  expect(first?.acknowledged).toEqual({ at: '2026-11-06T09:00:00.000Z', by: 'ana', note: 'checking the new subdivision' });
+  const again = store.acknowledgeAlert(raised.id, 'bob', null, new Date('2026-11-07T09:00:00Z'));
+  expect(again?.acknowledged?.by).toBe('ana');
+  expect(store.listAlerts({ modelId: 'ack-model' })[0].acknowledged?.note).toBe('checking the new subdivision');
+  expect(store.alert(999_999)).toBeNull();
+  expect(store.acknowledgeAlert(999_999, 'ana', null)).toBeNull();
+});
+
+test('the schedule defaults to daily; a due check is claimed by one process only', () => {
+  expect(store.schedule()).toEqual({ intervalHours: 24, lastRunAt: null, nextDueAt: new Date(0).toISOString() });
+  expect(store.claimScheduledRun(null, '2026-11-10T08:00:00.000Z')).toBe(true);
+  // The second reader saw the same "never ran" and loses.
+  expect(store.claimScheduledRun(null, '2026-11-10T08:00:01.000Z')).toBe(false);
+  expect(store.schedule()).toEqual({ intervalHours: 24, lastRunAt: '2026-11-10T08:00:00.000Z', nextDueAt: '2026-11-11T08:00:00.000Z' });
+  expect(store.setScheduleInterval(6).nextDueAt).toBe('2026-11-10T14:00:00.000Z');
+  expect(store.setScheduleInterval(null)).toEqual({ intervalHours: null, lastRunAt: '2026-11-10T08:00:00.000Z', nextDueAt: null });
+});

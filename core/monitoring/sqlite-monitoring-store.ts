@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { MonitoringAlert, RetrainingRun, StoredAlert } from './monitoring-schemas.js';
+import type { MonitoringAlert, MonitoringSchedule, RetrainingRun, StoredAlert } from './monitoring-schemas.js';
 import type { LabelledValuation, MonitoringStore, ShadowPair } from './monitoring-store.js';
 import type { PredictionFilter } from './prediction-log.js';
 
@@ -15,6 +15,9 @@ interface AlertRow {
   message: string;
   value: number;
   threshold: number;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  acknowledged_note: string | null;
 }
 
 interface RunRow {
@@ -39,6 +42,7 @@ const toAlert = (r: AlertRow): StoredAlert => ({
   message: r.message,
   value: r.value,
   threshold: r.threshold,
+  acknowledged: r.acknowledged_at ? { at: r.acknowledged_at, by: r.acknowledged_by ?? 'unknown user', note: r.acknowledged_note } : null,
 });
 
 const toRun = (r: RunRow): RetrainingRun => ({
@@ -155,7 +159,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
         const id = Number(
           insert.run(modelId, raisedAt, window.since, window.until, a.rule, a.severity, a.subject, a.message, a.value, a.threshold).lastInsertRowid,
         );
-        return { ...a, id, modelId, raisedAt, windowSince: window.since, windowUntil: window.until };
+        return { ...a, id, modelId, raisedAt, windowSince: window.since, windowUntil: window.until, acknowledged: null };
       }),
     )();
   }
@@ -173,6 +177,44 @@ export class SqliteMonitoringStore implements MonitoringStore {
     }
     const sql = `SELECT * FROM monitoring_alerts ${parts.length ? `WHERE ${parts.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, options.limit ?? 100) as AlertRow[]).map(toAlert);
+  }
+
+  alert(id: number): StoredAlert | null {
+    const row = this.db.prepare('SELECT * FROM monitoring_alerts WHERE id = ?').get(id) as AlertRow | undefined;
+    return row ? toAlert(row) : null;
+  }
+
+  acknowledgeAlert(id: number, by: string, note: string | null, at = new Date()): StoredAlert | null {
+    // Only an open alert: a second acknowledgement must not overwrite who saw it first.
+    this.db
+      .prepare('UPDATE monitoring_alerts SET acknowledged_at = ?, acknowledged_by = ?, acknowledged_note = ? WHERE id = ? AND acknowledged_at IS NULL')
+      .run(at.toISOString(), by, note, id);
+    return this.alert(id);
+  }
+
+  schedule(): MonitoringSchedule {
+    const row = this.db.prepare('SELECT interval_hours, last_run_at FROM monitoring_schedule WHERE id = 1').get() as
+      { interval_hours: number | null; last_run_at: string | null } | undefined;
+    const intervalHours = row ? row.interval_hours : 24;
+    const lastRunAt = row?.last_run_at ?? null;
+    const nextDueAt =
+      intervalHours === null
+        ? null
+        : lastRunAt === null
+          ? new Date(0).toISOString()
+          : new Date(Date.parse(lastRunAt) + intervalHours * 3_600_000).toISOString();
+    return { intervalHours, lastRunAt, nextDueAt };
+  }
+
+  setScheduleInterval(hours: number | null): MonitoringSchedule {
+    this.db
+      .prepare('INSERT INTO monitoring_schedule (id, interval_hours) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET interval_hours = excluded.interval_hours')
+      .run(hours);
+    return this.schedule();
+  }
+
+  claimScheduledRun(expected: string | null, at: string): boolean {
+    return this.db.prepare('UPDATE monitoring_schedule SET last_run_at = ? WHERE id = 1 AND last_run_at IS ?').run(at, expected).changes === 1;
   }
 
   addRetrainingRun(run: Omit<RetrainingRun, 'id'>): RetrainingRun {

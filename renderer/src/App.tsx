@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { AppProvider, useApp, type ScreenId } from './app-context.js';
 import { ErrorBanner } from './components/ErrorBanner.js';
 import { ValueScreen } from './screens/value/ValueScreen.js';
@@ -12,6 +12,12 @@ import { SyncScreen } from './screens/SyncScreen.js';
 import { shortId } from './format.js';
 import { JobsIndicator } from './components/JobsIndicator.js';
 import { ProblemsPanel } from './components/ProblemsPanel.js';
+
+/** The skip link moves focus itself: following `#main` alone scrolls but leaves focus on the link in some shells. */
+function skipToMain(e: React.MouseEvent<HTMLAnchorElement>) {
+  e.preventDefault();
+  document.getElementById('main')?.focus();
+}
 
 const SCREENS: { id: ScreenId; label: string }[] = [
   { id: 'value', label: 'Value a property' },
@@ -65,8 +71,23 @@ function Shell() {
     return () => window.removeEventListener('keydown', onKey);
   }, [go]);
 
+  // After a screen change, focus moves to the main area so a keyboard or screen-reader user starts on the new
+  // screen instead of back in the navigation (skipped on first render: the skip link comes first there).
+  const mainRef = useRef<HTMLElement>(null);
+  const firstScreen = useRef(true);
+  useEffect(() => {
+    if (firstScreen.current) {
+      firstScreen.current = false;
+      return;
+    }
+    mainRef.current?.focus();
+  }, [screen]);
+
   return (
     <div className="app">
+      <a className="skip-link" href="#main" onClick={skipToMain}>
+        Skip to the main area
+      </a>
       <header className="topbar">
         <div className="brand">
           <img src="./icon.svg" alt="" width={24} height={24} /> Appraise
@@ -115,7 +136,7 @@ function Shell() {
         ))}
         <p className="muted hint">Alt+1…{SCREENS.length} switch screens</p>
       </nav>
-      <main className="content" id="main">
+      <main className="content" id="main" tabIndex={-1} ref={mainRef}>
         <ErrorBanner error={infoError} />
         {screen === 'value' && <ValueScreen />}
         {screen === 'batch' && <BatchScreen />}

@@ -4,49 +4,28 @@
  * within 10 s of the click — no terminal, no Data or Models screen on the way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { createAppHost, type AppHost } from '../../core/app/app-host.js';
-import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
-import { kcConfigPath, kcCsv, tempDir } from '../helpers/temp-workspace.js';
-import { browserSkipReason, ensureRendererBuilt, launchChromium, rendererDist, screenshotDir } from './browser.js';
+import type { Page } from 'playwright-core';
+import { kcConfigPath, kcCsv } from '../helpers/temp-workspace.js';
+import { browserSkipReason } from './browser.js';
+import { openApp, type OpenApp } from './open-app.js';
 
 const skip = browserSkipReason();
 if (skip) console.warn(`e2e (first run) skipped: ${skip}`);
-// A renderer built elsewhere (e.g. into a temp folder, so a shared checkout's renderer/dist is not replaced mid-run).
-const staticDir = process.env.APPRAISE_E2E_RENDERER_DIST ?? rendererDist;
 
 describe.skipIf(skip !== null)('first run in the browser: demo, then a valuation, with no terminal', () => {
-  let cleanup: () => void;
-  let app: AppHost;
-  let host: ListeningWebHost;
-  let browser: Browser;
+  let e2e: OpenApp;
   let page: Page;
 
   beforeAll(async () => {
-    if (!process.env.APPRAISE_E2E_RENDERER_DIST) ensureRendererBuilt();
-    mkdirSync(screenshotDir, { recursive: true });
-    let dir: string;
-    ({ dir, cleanup } = tempDir('appraise-e2e-first-run-'));
-    app = await createAppHost({ workspace: join(dir, 'ws'), demo: { csv: kcCsv, config: kcConfigPath }, validateOutput: true, processName: 'none' });
-    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(host.url);
+    e2e = await openApp({ host: { demo: { csv: kcCsv, config: kcConfigPath }, processName: 'none' } });
+    page = e2e.page;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-    await app?.close();
-    cleanup?.();
-  });
+  afterAll(() => e2e?.close());
 
   it('loads the demo data and model from the Value screen and values within 10 s of the click', async () => {
     await page.getByText('This workspace has no data yet').waitFor();
-    await page.screenshot({ path: join(screenshotDir, 'first-run-01-empty.png') });
+    await e2e.shot('first-run-01-empty');
     const clicked = performance.now();
     await page.getByRole('button', { name: 'Load the demo data and model' }).click();
     // The form appears once the demo is in; its typical values are a ready property to value.
@@ -63,6 +42,6 @@ describe.skipIf(skip !== null)('first run in the browser: demo, then a valuation
     await page.getByTestId('comparables').getByText('Adjusted price').waitFor();
     // The first-run card is gone: the workspace has data and a champion now.
     expect(await page.getByTestId('first-run').count()).toBe(0);
-    await page.screenshot({ path: join(screenshotDir, 'first-run-02-valued.png') });
+    await e2e.shot('first-run-02-valued');
   }, 60_000);
 });

@@ -3,41 +3,30 @@
  * details" puts the whole log record (with the job id) on the clipboard.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
-import { kcConfigPath, tempAppHost } from '../helpers/temp-workspace.js';
-import { browserSkipReason, ensureRendererBuilt, launchChromium, rendererDist, screenshotDir } from './browser.js';
+import type { Page } from 'playwright-core';
+import type { AppHost } from '../../core/app/app-host.js';
+import { kcConfigPath } from '../helpers/temp-workspace.js';
+import { browserSkipReason } from './browser.js';
+import { openApp, type OpenApp } from './open-app.js';
 import type { JobInfo } from '../../core/contract/contract.js';
 
 const skip = browserSkipReason();
 
 describe.skipIf(skip !== null)('the problems panel', () => {
-  let app: Awaited<ReturnType<typeof tempAppHost>>;
-  let host: ListeningWebHost;
-  let browser: Browser;
-  let context: BrowserContext;
+  let e2e: OpenApp;
+  let app: AppHost;
   let page: Page;
 
   beforeAll(async () => {
-    ensureRendererBuilt();
-    mkdirSync(screenshotDir, { recursive: true });
-    app = await tempAppHost();
-    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir: rendererDist });
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['clipboard-read', 'clipboard-write'] });
-    page = await context.newPage();
+    e2e = await openApp({ context: { permissions: ['clipboard-read', 'clipboard-write'] }, goto: false });
+    ({ app, page } = e2e);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-    await app?.cleanup();
-  });
+  afterAll(() => e2e?.close());
 
   it('lists a failed import in words and copies its details', async () => {
-    const started = (await app.dispatcher.call('datasets.ingest', { file: join(app.dir, 'missing-sales.csv'), config: kcConfigPath })) as { jobId: string };
+    const started = (await app.dispatcher.call('datasets.ingest', { file: join(e2e.dir, 'missing-sales.csv'), config: kcConfigPath })) as { jobId: string };
     const failed = await new Promise<JobInfo>((resolve) => {
       const off = app.dispatcher.onEvent((e) => {
         if (e.job.jobId === started.jobId && e.job.state !== 'running') {
@@ -47,7 +36,7 @@ describe.skipIf(skip !== null)('the problems panel', () => {
       });
     });
     expect(failed.state).toBe('failed');
-    await page.goto(host.url);
+    await page.goto(e2e.host.url);
     await page.getByTestId('problems-toggle').click();
     const panel = page.getByTestId('problems');
     await panel.getByText(/job failed/).waitFor();
@@ -55,7 +44,7 @@ describe.skipIf(skip !== null)('the problems panel', () => {
     const text = (await panel.textContent()) ?? '';
     expect(text).toContain(failed.error!.code);
     expect(text).toContain('missing-sales.csv');
-    await page.screenshot({ path: join(screenshotDir, 'problems-panel.png') });
+    await e2e.shot('problems-panel');
     await panel.getByRole('button', { name: 'Copy details' }).first().click();
     await panel.getByRole('button', { name: 'Copied' }).waitFor();
     const copied = JSON.parse(await page.evaluate<string>('navigator.clipboard.readText()')) as { jobId?: string; method?: string };

@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { AppraiseError, serializeError } from '../core/common/errors.js';
 import { exitCodeFor } from './output.js';
 import { registerWorkspaceCommands } from './commands/workspace-commands.js';
+import { registerBackupCommands } from './commands/backup-commands.js';
+import { applyPassphraseFile } from './commands/passphrase.js';
+import { globals } from './commands/context.js';
 import { registerDatasetCommands } from './commands/dataset-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerModelCommands } from './commands/model-commands.js';
@@ -23,11 +26,14 @@ export function buildProgram(): Command {
     .description('Offline-first property valuation: ingest sales, train and evaluate models, value properties')
     .version(APPRAISE_VERSION)
     .option('-w, --workspace <dir>', 'workspace folder (default: $APPRAISE_WORKSPACE, else the OS user-data folder)')
+    .option('--passphrase-file <file>', "an encrypted workspace's passphrase, read from the file's first line (default: $APPRAISE_WORKSPACE_KEY)")
     .option('--json', 'print machine-readable JSON on stdout', false)
     .option('-q, --quiet', 'no progress bars or summaries', false)
     .showHelpAfterError('(run appraise --help for usage)')
     .exitOverride();
+  program.hook('preAction', (_program, actionCommand) => applyPassphraseFile(globals(actionCommand).passphraseFile));
   registerWorkspaceCommands(program);
+  registerBackupCommands(program);
   registerDatasetCommands(program);
   registerModelCommands(program);
   registerValuationCommands(program);

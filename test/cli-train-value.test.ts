@@ -42,6 +42,15 @@ test('train --json, value --json and score through the real CLI', async () => {
   expect(val.contributions[0]).toHaveProperty('value');
   expect(val.comparables.length).toBeGreaterThan(0);
   expect(val.valuationDate).toBe('2014-10-13'); // the input's own sale-date field
+  expect(val.fsd).toBeGreaterThan(0);
+  expect(['High', 'Medium', 'Low']).toContain(val.confidenceTier);
+  expect(r.coverage.overall.n).toBe(r.coverage.rows.evaluation);
+  const text = await cli('value', 'champion', '--input', JSON.stringify(house), '--no-grid');
+  expect(text.stdout).toContain(`Confidence ${val.confidenceTier} (FSD ${(val.fsd * 100).toFixed(1)}%`);
+  const shown = await cli('models', 'show', r.modelId.slice(0, 10));
+  expect(shown.stdout).toMatch(/Interval coverage on \d+ held-out sales/);
+  expect(shown.stdout).toMatch(/tier (High|Medium|Low)/);
+  expect(shown.stdout).toContain('price decile 10:');
 
   const bad = await cli('value', 'champion', '--input', JSON.stringify({ ...house, sqft_living: 'big' }), '--json');
   expect(bad.code).toBe(1);
@@ -65,8 +74,11 @@ test('batch scoring from a CSV with bad rows writes reasons, and resumes after a
   const r = JSON.parse(first.stdout);
   expect([r.rows, r.scored, r.failed]).toEqual([300, 299, 1]);
   const csv = readFileSync(out, 'utf8').trim().split('\n');
-  expect(csv[0]).toBe('row,id,estimate,low_80,high_80,low_95,high_95,error');
+  expect(csv[0]).toBe('row,id,estimate,low_80,high_80,low_95,high_95,fsd_pct,confidence,error');
   expect(csv[11]).toContain('zipcode: contains control characters');
+  const [, , , , , , , fsdPct, tier] = csv[1].split(',');
+  expect(Number(fsdPct)).toBeGreaterThan(0);
+  expect(['High', 'Medium', 'Low']).toContain(tier);
   expect(csv[11].split(',')[2]).toBe(''); // never a made-up value
   expect(csv[11].split(',')[1]).toBe(body[10].split(',')[0]); // the bad row keeps its own parcel id
 

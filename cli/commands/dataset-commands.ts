@@ -3,6 +3,7 @@ import { withServices, cancelOnCtrlC } from './context.js';
 import { printJson, printTable, Progress, formatCell } from '../output.js';
 import { summarize } from '../../core/services/dataset-service.js';
 import type { QualityReport } from '../../core/quality/quality-report.js';
+import { tailSentence } from '../../core/schema/category-vocabulary.js';
 import { AppraiseError } from '../../core/common/errors.js';
 import { JobRunner } from '../../core/jobs/job-runner.js';
 import type { IngestProgress } from '../../core/ingest/ingest-schemas.js';
@@ -170,6 +171,8 @@ export function printQuality(q: QualityReport): void {
       };
     }),
   );
+  const tails = q.columns.flatMap((c) => (c.categoryTail ? [c.categoryTail] : []));
+  if (tails.length > 0) process.stdout.write(`\nCategorical levels as training will code them:\n${tails.map((t) => `  ${tailSentence(t)}\n`).join('')}`);
   const problems = Object.entries(q.problems);
   if (problems.length > 0) {
     process.stdout.write('\nQuarantine reasons by column:\n');

@@ -4,7 +4,9 @@ import { withServices, cancelOnCtrlC } from './context.js';
 import { printJson, printTable, Progress, formatCell } from '../output.js';
 import { AppraiseError } from '../../core/common/errors.js';
 import type { AccuracyMetrics, ModelSummary } from '../../core/models/model-schemas.js';
-import type { TrainProgress } from '../../core/training/training-schemas.js';
+import type { TrainProgress, TrainResult } from '../../core/training/training-schemas.js';
+import { tailSentence } from '../../core/schema/category-vocabulary.js';
+import { printCoverage } from './coverage-table.js';
 
 function collectParams(value: string, previous: Record<string, string>): Record<string, string> {
   for (const pair of value.split(/\s+/).filter(Boolean)) {
@@ -72,6 +74,7 @@ export function registerModelCommands(program: Command): void {
     .option('--warm-start <model>', 'add trees to an existing model (id or champion) instead of starting afresh')
     .option('--name <name>', 'model name')
     .option('--seed <n>', 'random seed (folds, sampling)', '42')
+    .option('--tune <mode>', 'hyper-parameter search: fast, thorough or off (parameters given with --params are not searched)', 'fast')
     .option('--threads <n>', 'worker threads for training (default: all cores)')
     .action(
       async (
@@ -84,11 +87,15 @@ export function registerModelCommands(program: Command): void {
           warmStart?: string;
           name?: string;
           seed: string;
+          tune: string;
           threads?: string;
         },
         cmd: Command,
       ) => {
         await withServices(cmd, async (s, o) => {
+          const tune = opts.tune;
+          if (tune !== 'fast' && tune !== 'thorough' && tune !== 'off')
+            throw new AppraiseError('INVALID_INPUT', `--tune takes fast, thorough or off, got "${tune}"`);
           const progress = Progress.for(o);
           let phase = '';
           let furthest = 0;
@@ -121,6 +128,7 @@ export function registerModelCommands(program: Command): void {
                   warmStart: opts.warmStart,
                   name: opts.name,
                   seed: intOpt(opts.seed, '--seed'),
+                  tune,
                   threads: opts.threads ? intOpt(opts.threads, '--threads') : undefined,
                 },
                 { onProgress, signal },
@@ -140,9 +148,12 @@ export function registerModelCommands(program: Command): void {
               process.stdout.write(
                 `Market conditions: prices deflated to ${r.market.reference} by a local price index (${r.market.periods} periods, ${r.market.regions} regional series; holding ${r.market.controls.join(', ')} constant)\n`,
               );
+            if (r.tuning) process.stdout.write(tuningSentence(r.tuning));
             process.stdout.write(`Cross-validation (${r.cv.scheme}), pooled out-of-fold:\n`);
             printTable(metricsRows(r.cv));
-            process.stdout.write(`Intervals: ${r.intervals.map((i) => `${pct(i.level)} nominal → ${pct(i.empiricalCoverage)} covered`).join(', ')}\n`);
+            if (r.coverage) printCoverage(r.coverage);
+            else process.stdout.write(`Intervals: ${r.intervals.map((i) => `${pct(i.level)} nominal → ${pct(i.empiricalCoverage)} covered`).join(', ')}\n`);
+            if (r.categoryTails.length > 0) process.stdout.write(`Categorical levels:\n${r.categoryTails.map((t) => `  ${tailSentence(t)}\n`).join('')}`);
             process.stdout.write(`Promote it with: appraise models promote ${r.modelId.slice(0, 12)}\n`);
           } finally {
             progress.stop();
@@ -212,6 +223,12 @@ export function registerModelCommands(program: Command): void {
           process.stdout.write(
             `Intervals: ${m.intervals.map((i) => `${pct(i.level)} → ${pct(i.empiricalCoverage)} covered (±${i.quantile.toFixed(3)} log)`).join(', ')}\n`,
           );
+        if (m.propertyIntervals && !m.calibration) {
+          process.stdout.write(
+            `Per-property bands, FSD tiers High ≤ ${pct(m.propertyIntervals.tiers.high)} < Medium ≤ ${pct(m.propertyIntervals.tiers.medium)} < Low:\n`,
+          );
+          printCoverage({ ...m.propertyIntervals.coverage, rows: m.propertyIntervals.rows });
+        }
       });
     });
   for (const [name, desc] of [
@@ -325,4 +342,16 @@ export function intOpt(v: string, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new AppraiseError('INVALID_INPUT', `${flag} must be a whole number, got "${v}"`);
   return n;
+}
+
+/** What the search chose and what it cost, in one paragraph. */
+function tuningSentence(t: NonNullable<TrainResult['tuning']>): string {
+  const chosen = Object.entries(t.chosen)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const rungs = t.rungs.map((r) => `${r.candidates} on ${r.rows} rows`).join(' → ');
+  return (
+    `Tuning (${t.mode}): ${t.candidates} candidates, ${rungs}; chose ${chosen}; inner holdout RMSE ${t.innerScore.toFixed(4)} ` +
+    `at ${t.bestIteration} trees, refitted on all rows with ${t.refitRounds} trees (${t.seconds.toFixed(1)} s)\n`
+  );
 }

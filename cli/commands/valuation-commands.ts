@@ -64,6 +64,10 @@ export function registerValuationCommands(program: Command): void {
         );
         for (const i of v.intervals.filter((x) => x !== v.interval))
           process.stdout.write(`         ${Math.round(i.level * 100)}% range ${money(i.low)} – ${money(i.high)}\n`);
+        if (v.fsd !== null && v.fsd !== undefined)
+          process.stdout.write(
+            `Confidence ${v.confidenceTier ?? '-'} (FSD ${(v.fsd * 100).toFixed(1)}%: the standard deviation of estimate/price for a property like this)\n`,
+          );
         process.stdout.write(`Valuation date ${v.valuationDate ?? '-'}, model ${v.modelId.slice(0, 12)}\n`);
         for (const w of v.warnings) process.stdout.write(`  note: ${w}\n`);
         if (v.contributions.length) {

@@ -13,6 +13,7 @@ import { SyncService } from '../sync/sync-service.js';
 import { SqliteOutbox } from '../sync/sqlite-outbox.js';
 import type { Role } from '../contract/roles.js';
 import { osActor } from '../audit/audit-trail.js';
+import { MonitoringScheduler, type SchedulerClock } from '../monitoring/monitoring-scheduler.js';
 
 export interface AppHostOptions {
   /** Workspace folder; default: APPRAISE_WORKSPACE or the OS user-data folder. */
@@ -35,7 +36,8 @@ export interface AppHostOptions {
    * Sync with the registry. The background cycle starts only on an enrolled workspace; `background: false` leaves
    * it off (sync.now still works). Interval default: APPRAISE_SYNC_INTERVAL_MINUTES, else 15 minutes.
    */
-  sync?: { background?: boolean; intervalMs?: number; firstDelayMs?: number };
+  /** `appVersion`: the running app's version, so sync checks the registry for app updates (default $APPRAISE_APP_VERSION). */
+  sync?: { background?: boolean; intervalMs?: number; firstDelayMs?: number; appVersion?: string };
   /**
    * Confine the API's file reads and writes (issue 14, #5; core/common/file-access.ts) to the workspace's `files/`
    * folder (created), `allowDirs`, and — for reading only — `readOnlyDirs` (the bundled demo). Never into the rest
@@ -48,6 +50,12 @@ export interface AppHostOptions {
    * OS user with it. Default: analyst (everything allowed), as before roles existed.
    */
   role?: Role;
+  /**
+   * The periodic monitoring checks (core/monitoring/monitoring-scheduler.ts; `appraise monitor schedule`). The
+   * first look is `firstDelayMs` after start (default a minute, so opening the app is not slowed), then as due.
+   * `background: false` leaves them off; `clock` is for tests.
+   */
+  monitoringChecks?: { background?: boolean; firstDelayMs?: number; clock?: SchedulerClock };
 }
 
 /** One process's API host: the services, the job tracker and runner, and the dispatcher wired onto them. */
@@ -96,8 +104,18 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
     firstDelayMs: options.sync?.firstDelayMs,
     logger: log.logger,
     audit: services.audit,
+    appVersion: options.sync?.appVersion ?? (process.env.APPRAISE_APP_VERSION || undefined),
   });
   if (options.sync?.background !== false) sync.startIfEnrolled();
+  const checks = new MonitoringScheduler(services.monitoring, {
+    clock: options.monitoringChecks?.clock,
+    firstDelayMs: options.monitoringChecks?.firstDelayMs,
+    onCheck: (c) => {
+      if (c.ran) log.logger.info({ alerts: c.alerts.length, at: c.at }, 'scheduled monitoring check ran');
+    },
+    onError: (e) => log.logger.warn({ err: e }, 'scheduled monitoring check failed'),
+  });
+  if (options.monitoringChecks?.background !== false) checks.start();
   const runner =
     options.jobsInWorkers === false
       ? null
@@ -132,6 +150,7 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
       (closing ??= (async () => {
         // First: a running sync cycle writes to the workspace, which is closed below.
         await sync.close();
+        checks.stop();
         jobs.close();
         await runner?.close();
         if (ownsServices) await services.close();

@@ -136,6 +136,11 @@ export const contract = {
     input: z.strictObject({ model: ref.optional(), since: z.string().trim().max(40).optional(), limit: z.number().int().min(1).max(1000).optional() }),
     output: z.array(storedAlertSchema),
   },
+  /** Marks a stored alert acknowledged (seen, being dealt with) by the session's user, with a note; audited. */
+  'monitoring.acknowledgeAlert': {
+    input: z.strictObject({ id: z.number().int().positive(), note: z.string().max(1000).optional() }),
+    output: storedAlertSchema,
+  },
   /** Enrolment with the registry, the last sync cycle (its error in words), the outbox depth, the next cycle. */
   'sync.status': { input: syncStatusInputSchema, output: syncStatusSchema },
   /** Runs a sync cycle now (or joins the running one): pull models as challengers, queue and push reports. */

@@ -43,12 +43,60 @@ export const intervalCalibrationSchema = z.object({
 });
 export type IntervalCalibration = z.output<typeof intervalCalibrationSchema>;
 
+/** An AVM confidence tier, from the valuation's forecast standard deviation (core/models/confidence-tier.ts). */
+export const confidenceTierSchema = z.enum(['High', 'Medium', 'Low']);
+export type ConfidenceTier = z.output<typeof confidenceTierSchema>;
+
+/** Coverage of the per-property intervals on one group of held-out sales (all of them, a tier, a price decile). */
+export const coverageCellSchema = z.object({
+  group: z.string(),
+  n: z.number(),
+  coverage: z.array(z.object({ level: z.number(), coverage: z.number() })),
+});
+export type CoverageCell = z.output<typeof coverageCellSchema>;
+
+/**
+ * Per-property intervals (core/training/normalised-conformal.ts): a difficulty model σ̂(x) predicting |residual|,
+ * normalised conformal quantiles of |residual|/σ̂ per level and confidence tier, the FSD scale, and the coverage
+ * measured on out-of-fold sales that neither trained σ̂ nor set the quantiles.
+ */
+export const propertyIntervalsSchema = z.object({
+  format: z.literal('appraise-nconf/1'),
+  difficulty: treeEnsembleSchema,
+  /** Smallest σ̂ used (transformed space): keeps the ratio |r|/σ̂ finite where the trees predict ~0. */
+  floor: z.number(),
+  /** FSD = fsdScale · σ̂(x) · J(x), J the relative slope of the inverse target transform (1 for a log target). */
+  fsdScale: z.number(),
+  /** Upper FSD bounds (fractions) of the High and Medium tiers; above `medium` is Low. */
+  tiers: z.object({ high: z.number(), medium: z.number() }),
+  levels: z.array(z.object({ level: z.number(), quantile: z.number(), byTier: z.record(z.string(), z.number()) })),
+  rows: z.object({ difficulty: z.number(), calibration: z.number(), evaluation: z.number() }),
+  coverage: z.object({ overall: coverageCellSchema, byTier: z.array(coverageCellSchema), byPriceDecile: z.array(coverageCellSchema) }),
+});
+export type PropertyIntervals = z.output<typeof propertyIntervalsSchema>;
+
 export const modelStatusSchema = z.enum(['champion', 'challenger', 'archived']);
 export type ModelStatus = z.output<typeof modelStatusSchema>;
 export const trainingModeSchema = z.enum(['full', 'warm-start', 'imported']);
 export type TrainingMode = z.output<typeof trainingModeSchema>;
 
 export const modelParamsSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]));
+
+/** The hyper-parameter search that chose a model's parameters (core/training/hyperparameter-search.ts). */
+export const tuningSummarySchema = z.object({
+  mode: z.enum(['fast', 'thorough']),
+  candidates: z.number(),
+  /** Successive-halving rungs: inner training rows, candidates fitted, inner-holdout RMSE per candidate (null: not fitted). */
+  rungs: z.array(z.object({ rows: z.number(), candidates: z.number(), scores: z.array(z.number().nullable()) })),
+  chosen: z.record(z.string(), z.number()),
+  innerScore: z.number(),
+  bestIteration: z.number(),
+  innerTrainRows: z.number(),
+  /** Trees the final model was refitted with on all rows (bestIteration scaled for the larger row count). */
+  refitRounds: z.number(),
+  seconds: z.number(),
+});
+export type TuningSummary = z.output<typeof tuningSummarySchema>;
 
 /** Where a model's intervals and accuracy figures were measured when they come from a local calibration. */
 export const modelCalibrationSchema = z.object({
@@ -157,6 +205,11 @@ export const modelManifestSchema = z.object({
    */
   lossEstimator: lossEstimatorSchema.optional(),
   /**
+   * Per-property intervals, FSD and confidence tiers. Absent for imports and models trained before it existed:
+   * those value with the global band of `intervals`. Ignored once `calibration` is set (the band is then local).
+   */
+  propertyIntervals: propertyIntervalsSchema.optional(),
+  /**
    * The local price index (core/market) the model's prices were deflated by: the trees learned prices at the
    * index's reference period, and valuations re-inflate to their own date (nowcast beyond the last sale). Absent
    * for models trained without one (no sale date, too few periods, `market.enabled: false`) and for imports.
@@ -167,6 +220,8 @@ export const modelManifestSchema = z.object({
    * ones, per block in `folds`. The headline figure for a model that values properties after its last sale.
    */
   outOfTime: cvMetricsSchema.optional(),
+  /** How the parameters were chosen; absent when they were not searched (tuning off, warm start, older models). */
+  tuning: tuningSummarySchema.optional(),
   /** Reference histograms of each feature on the training data, for drift monitoring. */
   reference: z.array(z.object({ feature: z.string(), edges: z.array(z.number()), counts: z.array(z.number()), missing: z.number() })),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { cvMetricsSchema, modelParamsSchema } from '../models/model-schemas.js';
+import { coverageCellSchema, cvMetricsSchema, modelParamsSchema, tuningSummarySchema } from '../models/model-schemas.js';
+import { categoryTailSchema } from '../schema/category-vocabulary.js';
 
 const ref = z.string().trim().min(1, 'give an id, an id prefix or a name').max(256);
 
@@ -18,12 +19,14 @@ export const trainRequestSchema = z.strictObject({
   warmStart: ref.optional(),
   name: z.string().trim().min(1).max(64).optional(),
   seed: z.number().int().min(0).optional(),
+  /** Hyper-parameter search (core/training/hyperparameter-search.ts): default 'fast'; parameters given in `params` are not searched. */
+  tune: z.enum(['fast', 'thorough', 'off']).optional(),
   threads: z.number().int().min(1).max(256).optional(),
 });
 export type TrainRequest = z.input<typeof trainRequestSchema>;
 
 export const trainProgressSchema = z.object({
-  phase: z.enum(['loading', 'cross-validation', 'final-model', 'export']),
+  phase: z.enum(['loading', 'cross-validation', 'tuning', 'final-model', 'export']),
   /** Fold this update is about (0-based) during cross-validation; folds run in parallel, so updates interleave. */
   fold: z.number().optional(),
   folds: z.number().optional(),
@@ -47,8 +50,24 @@ export const trainResultSchema = z.object({
     .nullable()
     .optional(),
   intervals: z.array(z.object({ level: z.number(), empiricalCoverage: z.number() })),
+  /**
+   * Coverage of the per-property bands on out-of-fold sales that neither trained the difficulty model nor set the
+   * quantiles (core/training/normalised-conformal.ts), overall, per confidence tier and per price decile.
+   */
+  coverage: z
+    .object({
+      overall: coverageCellSchema,
+      byTier: z.array(coverageCellSchema),
+      byPriceDecile: z.array(coverageCellSchema),
+      rows: z.object({ difficulty: z.number(), calibration: z.number(), evaluation: z.number() }),
+    })
+    .optional(),
   trainSeconds: z.number(),
   nTrees: z.number(),
   params: modelParamsSchema,
+  /** The final model's hyper-parameter search; absent when tuning was off or skipped (warm start, too few rows). */
+  tuning: tuningSummarySchema.optional(),
+  /** Per categorical feature: levels kept, levels pooled in the shared "other (rare)" code and their rows. */
+  categoryTails: z.array(categoryTailSchema),
 });
 export type TrainResult = z.output<typeof trainResultSchema>;

@@ -4,8 +4,8 @@ import { APPRAISE_VERSION } from '../common/version.js';
 import type { DatasetStore, TrainingMatrix } from '../datasets/dataset-store.js';
 import type { ModelStore } from '../models/model-store.js';
 import type { ModelManifest, AccuracyMetrics } from '../models/model-schemas.js';
-import { fitFeatureTransform, compileFeatureTransform, type CompiledTransform, type FeatureTransform } from '../features/feature-transform.js';
-import { trainGbdt, type TrainingProgress } from '../learner/boosting/gbdt-trainer.js';
+import { categoryTails, fitFeatureTransform, compileFeatureTransform, type CompiledTransform, type FeatureTransform } from '../features/feature-transform.js';
+import type { TrainingProgress } from '../learner/boosting/gbdt-trainer.js';
 import { resolveGbdtParams, DEFAULT_GBDT_PARAMS, type GbdtParams } from '../learner/boosting/gbdt-params.js';
 import { selectRows, type TrainingData } from '../learner/data/training-data.js';
 import { FastTreePredictor } from '../learner/model/fast-predictor.js';
@@ -18,11 +18,13 @@ import type { TrainProgress, TrainRequest, TrainResult } from './training-schema
 import { accuracyMetrics } from './accuracy-metrics.js';
 import { randomFolds, timeFolds, foldsFromFile, type FoldPlan } from './folds.js';
 import { calibrateIntervals } from './conformal-intervals.js';
+import { calibratePropertyIntervals } from './normalised-conformal.js';
 import { referenceHistograms } from './reference-histograms.js';
 import { deflatedFold, marketSetup, type MarketSetup } from './market-training.js';
 import { adjustmentAtDay, seriesFor } from '../market/market-adjustment.js';
 import type { CvMetrics } from '../models/model-schemas.js';
 import { fitLossEstimator } from './loss-estimator.js';
+import { tunedFit, type TuneRequest } from './hyperparameter-search.js';
 import { auditedAsync, type AuditTrail } from '../audit/audit-trail.js';
 
 /** Fewest rows we will train on: below this, cross-validated metrics mean nothing. */
@@ -84,6 +86,8 @@ export class TrainingService implements TrainingServiceApi {
     const report = (p: TrainProgress) => job.onProgress?.(p);
     report({ phase: 'loading' });
     const params = parseParams(req.params ?? {}, req.seed);
+    // Parameters the user names are theirs: the search leaves them alone.
+    const tune: TuneRequest = { mode: req.tune ?? 'fast', fixed: Object.keys(req.params ?? {}) };
     const ds = this.datasets.get(req.dataset);
     const parent = req.warmStart ? this.models.load(req.warmStart) : null;
     if (parent && !parent.ensemble)
@@ -129,6 +133,7 @@ export class TrainingService implements TrainingServiceApi {
       signal: job.signal,
       market: market ? { setup: market, compiled } : undefined,
       onProgress: cvProgress,
+      tune,
     });
     for (const j of jobs) {
       const pred = predictions.get(j.fold)!;
@@ -153,6 +158,12 @@ export class TrainingService implements TrainingServiceApi {
     );
     // Label-free monitoring: how this model's held-out error depends on the features (see loss-estimator.ts).
     const lossEstimator = await fitLossEstimator(data, scored, oof, compiled.inverseTarget, { seed: params.seed, threads: req.threads, signal: job.signal });
+    // Per-property bands, FSD and tiers, with coverage on out-of-fold sales that set neither σ̂ nor q.
+    const propertyIntervals = await calibratePropertyIntervals(data, scored, oof, compiled.inverseTarget, {
+      seed: params.seed,
+      threads: req.threads,
+      signal: job.signal,
+    });
 
     // Out-of-time accuracy, the headline for a model used after its last sale: expanding-window folds, beside
     // the random folds (the same figures when the folds already are time-ordered).
@@ -163,6 +174,7 @@ export class TrainingService implements TrainingServiceApi {
             concurrency: req.threads,
             signal: job.signal,
             onProgress: cvProgress,
+            tune,
           })
         : undefined;
 
@@ -170,12 +182,26 @@ export class TrainingService implements TrainingServiceApi {
     const finalIndex = market ? deflatedFold(market, data, compiled, usable, new Int32Array(0)) : null;
     const finalBase = finalIndex ? { ...data, y: finalIndex.y } : data;
     const finalData = usable.length === m.nRows ? finalBase : selectRows(finalBase, usable);
-    const final = await trainGbdt(finalData, params, {
+    // The final model is made as each fold's was: tuned on inner holdouts of all its rows, then refitted on all of them.
+    const tuned = await tunedFit(finalData, null, params, tune, {
       threads: req.threads,
       signal: job.signal,
       initModel: init,
       onProgress: (p) => report({ phase: 'final-model', round: p.round, nRounds: p.nRounds, trainLoss: p.trainLoss, validLoss: p.validLoss ?? undefined }),
+      onTuning: (t) =>
+        report({
+          phase: 'tuning',
+          fold: t.candidate,
+          folds: t.candidates,
+          round: t.progress.round,
+          nRounds: t.progress.nRounds,
+          trainLoss: t.progress.trainLoss,
+          validLoss: t.progress.validLoss ?? undefined,
+        }),
     });
+    const final = tuned.fit;
+    const finalParams = tuned.params;
+    const tuning = tuned.summary ? { ...tuned.summary, refitRounds: finalParams.nRounds } : undefined;
     report({ phase: 'export' });
     const model: TreeEnsemble = final.model;
     const onnx = exportTreeEnsembleToOnnx(model, { targetTransform: transform.target.transform, producerVersion: APPRAISE_VERSION });
@@ -200,7 +226,7 @@ export class TrainingService implements TrainingServiceApi {
       trainingDatasetName: ds.name,
       featureTransform: transform,
       datasetConfig: parent ? parent.manifest.datasetConfig : ds.config,
-      params: paramsRecord(params),
+      params: paramsRecord(finalParams),
       nTrees: model.trees.length,
       cv,
       intervals,
@@ -218,8 +244,10 @@ export class TrainingService implements TrainingServiceApi {
       featureRanges: featureRanges(finalData.X, finalData.nRows, compiled.names, compiled.kinds),
       reference: referenceHistograms(finalData.X, finalData.nRows, compiled.names, compiled.kinds, compiled.categoryCounts),
       lossEstimator,
+      propertyIntervals,
       ...(finalIndex ? { market: finalIndex.index } : {}),
       ...(outOfTime ? { outOfTime } : {}),
+      ...(tuning ? { tuning } : {}),
     };
     this.models.add(manifest, onnx, model);
     return {
@@ -238,9 +266,12 @@ export class TrainingService implements TrainingServiceApi {
           }
         : null,
       intervals: intervals.map((i) => ({ level: i.level, empiricalCoverage: i.empiricalCoverage })),
+      coverage: { ...propertyIntervals.coverage, rows: propertyIntervals.rows },
       trainSeconds: (performance.now() - started) / 1000,
       nTrees: model.trees.length,
-      params: paramsRecord(params),
+      params: paramsRecord(finalParams),
+      ...(tuning ? { tuning } : {}),
+      categoryTails: categoryTails(transform),
     };
   }
 
@@ -341,7 +372,7 @@ async function outOfTimeMetrics(
   params: GbdtParams,
   compiled: CompiledTransform,
   market: MarketSetup | null,
-  opts: { concurrency?: number; signal?: AbortSignal; onProgress?: (fold: number, folds: number, p: TrainingProgress) => void },
+  opts: { concurrency?: number; signal?: AbortSignal; onProgress?: (fold: number, folds: number, p: TrainingProgress) => void; tune?: TuneRequest },
 ): Promise<CvMetrics | undefined> {
   const plan = timeFolds(saleDay, folds);
   const { oof, jobs, predictions } = await outOfFoldPredictions(data, plan, params, { ...opts, market: market ? { setup: market, compiled } : undefined });

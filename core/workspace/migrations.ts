@@ -250,6 +250,34 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    name: 'monitoring alerts: acknowledged by a person',
+    up(db) {
+      db.exec(`
+        -- Who acknowledged an alert (seen, being dealt with), when, and why; null while it is open.
+        ALTER TABLE monitoring_alerts ADD COLUMN acknowledged_at TEXT;
+        ALTER TABLE monitoring_alerts ADD COLUMN acknowledged_by TEXT;
+        ALTER TABLE monitoring_alerts ADD COLUMN acknowledged_note TEXT;
+      `);
+    },
+  },
+  {
+    version: 10,
+    name: 'monitoring schedule: how often the checks run, and when they last did',
+    up(db) {
+      db.exec(`
+        -- One row. interval_hours null: periodic checks are off. last_run_at is claimed before a check runs, so two
+        -- processes on one workspace (the app and a CLI) never run the same check twice.
+        CREATE TABLE monitoring_schedule (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          interval_hours REAL CHECK (interval_hours IS NULL OR interval_hours > 0),
+          last_run_at TEXT
+        );
+        INSERT INTO monitoring_schedule (id, interval_hours, last_run_at) VALUES (1, 24, NULL);
+      `);
+    },
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

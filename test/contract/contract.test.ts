@@ -46,6 +46,7 @@ const wellFormed: Record<MethodName, Record<string, unknown>> = {
   'monitoring.report': { model: 'champion', since: '2015-01-01', until: '2015-02-01' },
   'monitoring.recordSale': { predictionId: 'p1', price: 500_000, saleDate: '2015-03-01' },
   'monitoring.alerts': { model: 'champion', since: '2015-01-01', limit: 10 },
+  'monitoring.acknowledgeAlert': { id: 1, note: 'seen' },
   'market.index': { model: 'champion' },
   'sync.status': {},
   'sync.now': {},

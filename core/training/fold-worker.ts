@@ -14,6 +14,8 @@ serveWorkerTask<FoldTask, TrainingProgress, FoldOutcome>(async (task, ctx) => {
     signal: ctx.signal,
     initModel: task.initModel,
     onProgress: (p) => ctx.progress(p, { force: p.round === p.nRounds }),
+    // The search's fits report as the fold's rounds too: a long search would otherwise look stalled.
+    onTuning: (t) => ctx.progress(t.progress),
   });
   const test = selectRows(data, task.testRows);
   return { predictions: new FastTreePredictor(fit.model).predict(test.X, test.nRows), bestIteration: fit.bestIteration, search: summary };

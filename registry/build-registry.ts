@@ -284,23 +284,25 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
     return reply.type('application/json').send(json);
   });
 
-  app.get('/repos/:region/:channel/targets/models/:file', { schema: { params: repoParams.extend({ file: z.string().max(200) }) } }, async (req, reply) => {
-    const who = await authorize(store, req, ['device', 'admin', 'publisher']);
-    checkRegion(who, req.params.region, req.params.channel);
-    const m = /^([0-9a-f]{64})\.(.+)$/.exec(req.params.file);
-    const bytes = m ? await store.blob(req.params.region, req.params.channel, m[1], m[2]) : null;
-    if (!bytes) throw new AppraiseError('NOT_FOUND', `no target ${req.params.file}`);
-    return reply.type('application/octet-stream').send(bytes);
-  });
-
-  app.get('/repos/:region/:channel/targets/app/:file', { schema: { params: repoParams.extend({ file: z.string().max(300) }) } }, async (req, reply) => {
-    const who = await authorize(store, req, ['device', 'admin', 'publisher']);
-    checkRegion(who, req.params.region, req.params.channel);
-    const m = /^([0-9a-f]{64})\.(.+)$/.exec(req.params.file);
-    const bytes = m ? await store.blob(req.params.region, req.params.channel, m[1], m[2]) : null;
-    if (!bytes) throw new AppraiseError('NOT_FOUND', `no target ${req.params.file}`);
-    return reply.type('application/octet-stream').send(bytes);
-  });
+  // Model bundles and app release files are both TUF targets, fetched by their hash-prefixed names; only the folder
+  // (and the longer installer names) differs.
+  for (const [folder, maxName] of [
+    ['models', 200],
+    ['app', 300],
+  ] as const) {
+    app.get(
+      `/repos/:region/:channel/targets/${folder}/:file`,
+      { schema: { params: repoParams.extend({ file: z.string().max(maxName) }) } },
+      async (req, reply) => {
+        const who = await authorize(store, req, ['device', 'admin', 'publisher']);
+        checkRegion(who, req.params.region, req.params.channel);
+        const m = /^([0-9a-f]{64})\.(.+)$/.exec(req.params.file);
+        const bytes = m ? await store.blob(req.params.region, req.params.channel, m[1], m[2]) : null;
+        if (!bytes) throw new AppraiseError('NOT_FOUND', `no target ${req.params.file}`);
+        return reply.type('application/octet-stream').send(bytes);
+      },
+    );
+  }
 
   // electron-updater's generic provider, straight from the current release. The app itself reads the feed
   // through TUF (core/sync/app-update-check.ts); this is for tools that cannot, and electron-updater checks sha512.

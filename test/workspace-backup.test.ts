@@ -1,5 +1,4 @@
 import { test, expect, afterAll } from 'vitest';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, kcCsv, kcConfig } from './helpers/temp-workspace.js';
@@ -8,7 +7,7 @@ import { openServices } from '../core/services/open-workspace.js';
 import { Workspace, DATABASE_FILE } from '../core/workspace/workspace.js';
 import { encryptWorkspace } from '../core/workspace/workspace-encryption.js';
 import { createBackup, readBackup, restoreBackup } from '../core/workspace/workspace-backup.js';
-import type { AppraiseError } from '../core/common/errors.js';
+import { workspaceFingerprint, errorOf } from './helpers/workspace-fingerprint.js';
 
 const { dir, cleanup } = tempDir('appraise-backup-');
 afterAll(cleanup);
@@ -19,17 +18,8 @@ writeFileSync(small, lines.slice(0, 201).join('\n'));
 const PASS = 'backup passphrase 1';
 const ARTIFACT = Buffer.from('model bytes standing in for an ONNX file');
 
-function fingerprint(ws: Workspace): string {
-  const tables = ws.db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
-  const hash = createHash('sha256');
-  for (const t of tables) {
-    const rows = ws.db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().all();
-    hash
-      .update(`${t}:${rows.length}:`)
-      .update(JSON.stringify(rows, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : typeof v === 'bigint' ? String(v) : v)));
-  }
-  return hash.digest('hex');
-}
+/** The hash of every row of every table (test/helpers/workspace-fingerprint.ts). */
+const fingerprint = (ws: Workspace): string => workspaceFingerprint(ws).checksum;
 
 async function workspaceWithData(name: string): Promise<{ ws: string; fp: string; artifact: string }> {
   const ws = join(dir, name);
@@ -39,15 +29,6 @@ async function workspaceWithData(name: string): Promise<{ ws: string; fp: string
   const fp = fingerprint(s.workspace);
   await s.close();
   return { ws, fp, artifact };
-}
-
-function errorOf(fn: () => unknown): AppraiseError {
-  try {
-    fn();
-  } catch (e) {
-    return e as AppraiseError;
-  }
-  throw new Error('expected an error');
 }
 
 test('backup → restore round-trip gives the same rows and artifacts, while the source stays open', async () => {

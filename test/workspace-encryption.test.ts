@@ -1,5 +1,4 @@
 import { test, expect, afterAll } from 'vitest';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -8,7 +7,7 @@ import { openServices } from '../core/services/open-workspace.js';
 import { Workspace, DATABASE_FILE } from '../core/workspace/workspace.js';
 import { encryptWorkspace, rekeyWorkspace } from '../core/workspace/workspace-encryption.js';
 import { KEY_FILE } from '../core/workspace/workspace-key.js';
-import type { AppraiseError } from '../core/common/errors.js';
+import { workspaceFingerprint, errorOf } from './helpers/workspace-fingerprint.js';
 
 const { dir, cleanup } = tempDir('appraise-crypto-');
 afterAll(cleanup);
@@ -22,19 +21,6 @@ writeFileSync(other, [lines[0], ...lines.slice(301, 501)].join('\n'));
 const knownId = lines[1].split(',')[0];
 const PASS = 'correct horse battery';
 
-/** Rows per table and a hash of every row, computed here by plain SQL (not by the code under test). */
-function fingerprint(ws: Workspace): { counts: Record<string, number>; checksum: string } {
-  const tables = ws.db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
-  const hash = createHash('sha256');
-  const counts: Record<string, number> = {};
-  for (const t of tables) {
-    const rows = ws.db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().all();
-    counts[t] = rows.length;
-    hash.update(t).update(JSON.stringify(rows, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : typeof v === 'bigint' ? String(v) : v)));
-  }
-  return { counts, checksum: hash.digest('hex') };
-}
-
 async function plainWorkspace(name: string): Promise<string> {
   const ws = join(dir, name);
   const s = openServices(ws);
@@ -43,19 +29,10 @@ async function plainWorkspace(name: string): Promise<string> {
   return ws;
 }
 
-function errorOf(fn: () => unknown): AppraiseError {
-  try {
-    fn();
-  } catch (e) {
-    return e as AppraiseError;
-  }
-  throw new Error('expected an error');
-}
-
 test('encrypt keeps every row, leaves no plaintext in the files, and needs the passphrase to open', async () => {
   const ws = await plainWorkspace('enc');
   const before = Workspace.open(ws, { passphrase: undefined });
-  const fp = fingerprint(before);
+  const fp = workspaceFingerprint(before);
   before.close();
   expect(fp.counts.sales ?? Object.values(fp.counts).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   // The plain file does hold the sale id: the search below can fail.
@@ -81,7 +58,7 @@ test('encrypt keeps every row, leaves no plaintext in the files, and needs the p
   const after = Workspace.open(ws, { passphrase: PASS });
   expect(after.encrypted).toBe(true);
   expect(after.db.pragma('journal_mode', { simple: true })).toBe('wal');
-  expect(fingerprint(after)).toEqual(fp);
+  expect(workspaceFingerprint(after)).toEqual(fp);
   after.close();
 
   // Services (ingest, history) keep working; writes to the WAL are encrypted too.
@@ -98,13 +75,13 @@ test('rekey changes the passphrase and keeps the data', async () => {
   const ws = await plainWorkspace('rekey');
   encryptWorkspace(ws, PASS);
   const a = Workspace.open(ws, { passphrase: PASS });
-  const fp = fingerprint(a);
+  const fp = workspaceFingerprint(a);
   a.close();
   expect(errorOf(() => rekeyWorkspace(ws, 'wrong passphrase', 'new passphrase 2')).code).toBe('LOCKED');
   rekeyWorkspace(ws, PASS, 'new passphrase 2');
   expect(errorOf(() => Workspace.open(ws, { passphrase: PASS })).code).toBe('LOCKED');
   const b = Workspace.open(ws, { passphrase: 'new passphrase 2' });
-  expect(fingerprint(b)).toEqual(fp);
+  expect(workspaceFingerprint(b)).toEqual(fp);
   b.close();
 });
 
@@ -125,7 +102,7 @@ test('a crash mid-encrypt (child process killed) leaves the workspace usable', a
   pad.db.transaction(() => {
     for (let i = 0; i < 4000; i++) ins.run();
   })();
-  const fp = fingerprint(pad);
+  const fp = workspaceFingerprint(pad);
   pad.close();
 
   const script = join(dir, 'encrypt-child.ts');
@@ -149,7 +126,7 @@ test('a crash mid-encrypt (child process killed) leaves the workspace usable', a
     outcomes.push(out.includes('done') ? 'finished' : 'killed');
     // Whatever state the kill left, the workspace opens (plain, or encrypted with the passphrase) with every row.
     const opened = Workspace.open(ws, { passphrase: PASS });
-    expect(fingerprint(opened)).toEqual(fp);
+    expect(workspaceFingerprint(opened)).toEqual(fp);
     opened.close();
   }
   expect(outcomes).toContain('killed');

@@ -1,10 +1,10 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { AppraiseError } from '../common/errors.js';
 import { DATABASE_FILE, openSqlite, workspaceKey } from './workspace.js';
-import { DEFAULT_KDF, KEY_FILE } from './workspace-key.js';
+import { DEFAULT_KDF, KEY_FILE, deriveScryptKey, keyCheck, scryptParamsSchema } from './workspace-key.js';
 
 /**
  * One backup file: a magic line, a JSON header line (scrypt parameters, salt, IV, passphrase check), then the
@@ -15,15 +15,8 @@ import { DEFAULT_KDF, KEY_FILE } from './workspace-key.js';
 const MAGIC = 'APPRAISE-BACKUP 1\n';
 const CHECK_LABEL = 'appraise backup key check v1';
 
-const headerSchema = z.object({
+const headerSchema = scryptParamsSchema.extend({
   format: z.literal(1),
-  N: z
-    .number()
-    .int()
-    .min(2 ** 10),
-  r: z.number().int().min(1),
-  p: z.number().int().min(1),
-  salt: z.string(),
   iv: z.string(),
   check: z.string().length(64),
 });
@@ -34,10 +27,6 @@ export const backupManifestSchema = z.object({
   files: z.array(z.object({ path: z.string(), size: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
 });
 export type BackupManifest = z.output<typeof backupManifestSchema>;
-
-function deriveKey(passphrase: string, h: { N: number; r: number; p: number; salt: string }): Buffer {
-  return scryptSync(passphrase.normalize('NFC'), Buffer.from(h.salt, 'base64'), 32, { N: h.N, r: h.r, p: h.p, maxmem: 256 * h.N * h.r + 16 * 1024 * 1024 });
-}
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -91,8 +80,8 @@ export function createBackup(dir: string, to: string, passphrase: string): Backu
   const payload = Buffer.concat([length, manifestBytes, ...files.map((f) => f.bytes)]);
 
   const kdf = { ...DEFAULT_KDF, salt: randomBytes(16).toString('base64') };
-  const sealKey = deriveKey(passphrase, kdf);
-  const header = { format: 1 as const, ...kdf, iv: randomBytes(12).toString('base64'), check: createHmac('sha256', sealKey).update(CHECK_LABEL).digest('hex') };
+  const sealKey = deriveScryptKey(passphrase, kdf);
+  const header = { format: 1 as const, ...kdf, iv: randomBytes(12).toString('base64'), check: keyCheck(sealKey, CHECK_LABEL) };
   const headerLine = `${JSON.stringify(header)}\n`;
   const cipher = createCipheriv('aes-256-gcm', sealKey, Buffer.from(header.iv, 'base64'));
   cipher.setAAD(Buffer.from(MAGIC + headerLine));
@@ -120,8 +109,8 @@ export function readBackup(file: string, passphrase: string): { manifest: Backup
   } catch {
     throw notBackup;
   }
-  const sealKey = deriveKey(passphrase, header);
-  const check = createHmac('sha256', sealKey).update(CHECK_LABEL).digest();
+  const sealKey = deriveScryptKey(passphrase, header);
+  const check = Buffer.from(keyCheck(sealKey, CHECK_LABEL), 'hex');
   if (!timingSafeEqual(check, Buffer.from(header.check, 'hex'))) {
     throw new AppraiseError('LOCKED', 'that passphrase does not open this backup; use the passphrase the backup was made with');
   }

@@ -15,9 +15,8 @@ export const PENDING_KEY_FILE = 'appraise.key.pending.json';
  */
 export const DEFAULT_KDF = { N: 2 ** 15, r: 8, p: 1 } as const;
 
-const keyFileSchema = z.object({
-  format: z.literal(1),
-  kdf: z.literal('scrypt'),
+/** The scrypt cost and salt a passphrase key is derived with, as stored beside what it protects. */
+export const scryptParamsSchema = z.object({
   N: z
     .number()
     .int()
@@ -25,6 +24,12 @@ const keyFileSchema = z.object({
   r: z.number().int().min(1),
   p: z.number().int().min(1),
   salt: z.string().min(16),
+});
+export type ScryptParams = z.output<typeof scryptParamsSchema>;
+
+const keyFileSchema = scryptParamsSchema.extend({
+  format: z.literal(1),
+  kdf: z.literal('scrypt'),
   // HMAC of a fixed label under the derived key: tells a wrong passphrase from a damaged database before SQLite runs.
   check: z.string().length(64),
   cipher: z.literal('chacha20'),
@@ -34,30 +39,36 @@ export type WorkspaceKeyFile = z.output<typeof keyFileSchema>;
 const CHECK_LABEL = 'appraise workspace key check v1';
 const SQLITE_PLAIN_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
-function derive(passphrase: string, file: Pick<WorkspaceKeyFile, 'N' | 'r' | 'p' | 'salt'>): Buffer {
-  return scryptSync(passphrase.normalize('NFC'), Buffer.from(file.salt, 'base64'), 32, {
-    N: file.N,
-    r: file.r,
-    p: file.p,
-    maxmem: 256 * file.N * file.r + 16 * 1024 * 1024,
+/** The 256-bit key a passphrase derives with these scrypt parameters (NFC first: the same text typed anywhere). */
+export function deriveScryptKey(passphrase: string, params: ScryptParams): Buffer {
+  return scryptSync(passphrase.normalize('NFC'), Buffer.from(params.salt, 'base64'), 32, {
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    maxmem: 256 * params.N * params.r + 16 * 1024 * 1024,
   });
 }
 
+/** HMAC of a fixed label under a derived key: tells a wrong passphrase from damaged data without decrypting. */
+export function keyCheck(key: Buffer, label: string): string {
+  return createHmac('sha256', key).update(label).digest('hex');
+}
+
 function checkOf(key: Buffer): string {
-  return createHmac('sha256', key).update(CHECK_LABEL).digest('hex');
+  return keyCheck(key, CHECK_LABEL);
 }
 
 /** A fresh key file (new random salt) for `passphrase`, and the database key it derives. */
 export function newKeyFile(passphrase: string, kdf: { N: number; r: number; p: number } = DEFAULT_KDF): { file: WorkspaceKeyFile; key: Buffer } {
   if (passphrase.length < 8) throw new AppraiseError('INVALID_INPUT', 'the workspace passphrase must be at least 8 characters long');
   const base = { format: 1 as const, kdf: 'scrypt' as const, ...kdf, salt: randomBytes(16).toString('base64'), cipher: 'chacha20' as const };
-  const key = derive(passphrase, base);
+  const key = deriveScryptKey(passphrase, base);
   return { file: { ...base, check: checkOf(key) }, key };
 }
 
 /** The database key for `passphrase`, or a LOCKED error in plain words when it is not this workspace's passphrase. */
 export function unlockKey(passphrase: string, file: WorkspaceKeyFile): Buffer {
-  const key = derive(passphrase, file);
+  const key = deriveScryptKey(passphrase, file);
   if (!timingSafeEqual(Buffer.from(checkOf(key), 'hex'), Buffer.from(file.check, 'hex'))) {
     throw new AppraiseError('LOCKED', 'that passphrase does not unlock this workspace; check it and try again');
   }
@@ -66,7 +77,7 @@ export function unlockKey(passphrase: string, file: WorkspaceKeyFile): Buffer {
 
 /** True when the passphrase unlocks `file` (no error). */
 export function passphraseMatches(passphrase: string, file: WorkspaceKeyFile): boolean {
-  return timingSafeEqual(Buffer.from(checkOf(derive(passphrase, file)), 'hex'), Buffer.from(file.check, 'hex'));
+  return timingSafeEqual(Buffer.from(checkOf(deriveScryptKey(passphrase, file)), 'hex'), Buffer.from(file.check, 'hex'));
 }
 
 export function readKeyFile(path: string): WorkspaceKeyFile {
@@ -126,11 +137,11 @@ export function settleKeyFiles(dir: string, passphrase: string | undefined, dbOp
     }
   }
   if (passphrase === undefined) return; // decided when a passphrase is given
-  if (passphraseMatches(passphrase, pending) && dbOpensWith(derive(passphrase, pending))) {
+  if (passphraseMatches(passphrase, pending) && dbOpensWith(deriveScryptKey(passphrase, pending))) {
     renameSync(pendingPath, join(dir, KEY_FILE));
   } else if (existsSync(join(dir, KEY_FILE))) {
     const current = readKeyFile(join(dir, KEY_FILE));
-    if (passphraseMatches(passphrase, current) && dbOpensWith(derive(passphrase, current))) rmSync(pendingPath, { force: true });
+    if (passphraseMatches(passphrase, current) && dbOpensWith(deriveScryptKey(passphrase, current))) rmSync(pendingPath, { force: true });
   }
 }
 

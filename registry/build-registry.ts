@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -21,6 +21,7 @@ import {
   createCredentialBodySchema,
   createEnrolmentCodeBodySchema,
   createRepositoryBodySchema,
+  createWebhookBodySchema,
   credentialIssuedSchema,
   deviceSummarySchema,
   enrolBodySchema,
@@ -36,11 +37,15 @@ import {
   reportListSchema,
   repositoryKeysSchema,
   tufMetadataSchema,
+  webhookCreatedSchema,
+  webhookDeliverySchema,
+  webhookSummarySchema,
   type TufMetadataJson,
 } from './registry-schemas.js';
 import type { RegistryStore } from './registry-store.js';
 import { SqliteRegistryStore } from './sqlite-registry-store.js';
 import { TufRepositories, type TufRepositoryOptions } from './tuf-repository.js';
+import { newWebhookSecret, sealSecret, WebhookDispatcher, type WebhookOptions } from './webhooks.js';
 
 export interface RegistryOptions {
   /** The registry's storage; default the embedded SQLite store in `dataDir`. The registry closes it on close. */
@@ -54,6 +59,8 @@ export interface RegistryOptions {
   /** Largest app release body (installer and feed, base64). Default 512 MiB. */
   maxAppReleaseBytes?: number;
   logger?: boolean;
+  /** Webhook delivery (retries, backoff, timeouts); on by default. */
+  webhooks?: WebhookOptions;
 }
 
 export interface Registry {
@@ -61,6 +68,8 @@ export interface Registry {
   store: RegistryStore;
   /** Creates an admin credential without a request: the first admin of a fresh registry (`appraise registry init`). */
   bootstrapAdmin(name: string): Promise<{ id: string; token: string }>;
+  /** This instance's webhook dispatcher (tests drive `runOnce`; it also runs on its own timer). */
+  webhooks: WebhookDispatcher;
   close(): Promise<void>;
 }
 
@@ -90,6 +99,8 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
   const onlineKey = parseEd25519Key(await store.secret('online-signing-key', () => JSON.stringify(generateEd25519Key())), 'the registry online key');
   const reportKey = JSON.parse(await store.secret('report-key', () => JSON.stringify(generateX25519KeyPair()))) as { publicKey: string; privateKey: string };
   const repos = new TufRepositories(store, onlineKey, options.tuf);
+  const webhookKey = Buffer.from(await store.secret('webhook-key', () => randomBytes(32).toString('base64')), 'base64');
+  const webhooks = new WebhookDispatcher(store, webhookKey, options.webhooks);
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1_048_576, routerOptions: { maxParamLength: 300 } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -201,6 +212,48 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
     return { ...summary, report };
   });
 
+  // ── webhooks ───────────────────────────────────────────────────────────────────────────────────────────────
+  app.post('/admin/webhooks', { schema: { body: createWebhookBodySchema, response: { 201: webhookCreatedSchema } } }, async (req, reply) => {
+    const admin = await authorize(store, req, ['admin']);
+    const secret = newWebhookSecret();
+    const events = [...new Set(req.body.events)];
+    const hook = await store.addWebhook(
+      { id: `webhook_${randomUUID()}`, url: req.body.url, events, description: req.body.description, secretSealed: sealSecret(webhookKey, secret) },
+      admin.id,
+    );
+    // The one time the secret leaves the registry: the receiver needs it to check signatures.
+    return reply.status(201).send({ ...hook, secret });
+  });
+
+  app.get('/admin/webhooks', { schema: { response: { 200: z.object({ webhooks: z.array(webhookSummarySchema) }) } } }, async (req) => {
+    await authorize(store, req, ['admin']);
+    return { webhooks: await store.listWebhooks() };
+  });
+
+  app.delete('/admin/webhooks/:id', { schema: { params: z.object({ id: z.string().max(100) }), response: { 200: webhookSummarySchema } } }, async (req) => {
+    const admin = await authorize(store, req, ['admin']);
+    const hook = await store.disableWebhook(req.params.id, admin.id);
+    if (!hook) throw new AppraiseError('NOT_FOUND', `no webhook ${req.params.id}`);
+    return hook;
+  });
+
+  app.get(
+    '/admin/webhooks/:id/deliveries',
+    {
+      schema: {
+        params: z.object({ id: z.string().max(100) }),
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        response: { 200: z.object({ deliveries: z.array(webhookDeliverySchema) }) },
+      },
+    },
+    async (req) => {
+      await authorize(store, req, ['admin']);
+      if (!(await store.listWebhooks()).some((w) => w.id === req.params.id)) throw new AppraiseError('NOT_FOUND', `no webhook ${req.params.id}`);
+      const deliveries = await store.webhookDeliveries(req.params.id, req.query.limit);
+      return { deliveries: deliveries.map(({ payloadJson: _p, ...d }) => d) };
+    },
+  );
+
   // ── enrolment ──────────────────────────────────────────────────────────────────────────────────────────────
   app.post('/enrol', { schema: { body: enrolBodySchema, response: { 201: enrolmentSchema } } }, async (req, reply) => {
     const token = newToken('apt');
@@ -245,9 +298,14 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
       const publisher = await authorize(store, req, ['publisher']);
       await requireRepository(req.params.region, req.params.channel);
       const bundle = Buffer.from(req.body.bundle, 'base64');
-      return reply
-        .status(201)
-        .send(await repos.publish(req.params.region, req.params.channel, { targetName: req.body.targetName, bundle, targets: req.body.targets }, publisher.id));
+      const published = await repos.publish(
+        req.params.region,
+        req.params.channel,
+        { targetName: req.body.targetName, bundle, targets: req.body.targets },
+        publisher.id,
+      );
+      webhooks.kick();
+      return reply.status(201).send(published);
     },
   );
 
@@ -269,9 +327,9 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
       const extra = checkReleaseFiles(parseLatestYml(feed, req.body.feedFile), req.body.feedFile, files);
       if (extra.length > 0) throw new AppraiseError('INVALID_INPUT', `${req.body.feedFile} does not name ${extra.join(', ')}; publish only the files it lists`);
       const upload = req.body.files.map((f) => ({ targetName: `${APP_TARGET_PREFIX}${f.name}`, bytes: Buffer.from(f.bytes, 'base64') }));
-      return reply
-        .status(201)
-        .send(await repos.publishFiles(req.params.region, req.params.channel, { files: upload, targets: req.body.targets }, who.id, 'app.publish'));
+      const published = await repos.publishFiles(req.params.region, req.params.channel, { files: upload, targets: req.body.targets }, who.id, 'app.publish');
+      webhooks.kick();
+      return reply.status(201).send(published);
     },
   );
 
@@ -326,14 +384,15 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
       const box = parseSealedBox(Buffer.from(req.body.sealedJson));
       if (box.recipientPublicKey !== reportKey.publicKey)
         throw new AppraiseError('INVALID_INPUT', "the report is not encrypted for this registry's report key");
-      const { report, duplicate } = await store.addReport({
-        id: `report_${randomUUID()}`,
-        deviceId: device.id,
-        region: device.region ?? '',
-        idempotencyKey: req.body.idempotencyKey,
-        receivedAt: new Date().toISOString(),
-        sealedJson: req.body.sealedJson,
-      });
+      const id = `report_${randomUUID()}`;
+      const receivedAt = new Date().toISOString();
+      const region = device.region ?? '';
+      // The notice names the report, never its contents: those stay encrypted until an admin reads them.
+      const { report, duplicate } = await store.addReport(
+        { id, deviceId: device.id, region, idempotencyKey: req.body.idempotencyKey, receivedAt, sealedJson: req.body.sealedJson },
+        { event: 'report.received', payload: { reportId: id, deviceId: device.id, region, channel: device.channel, receivedAt } },
+      );
+      if (!duplicate) webhooks.kick();
       return reply.status(duplicate ? 200 : 201).send({ id: report.id, duplicate });
     },
   );
@@ -342,17 +401,19 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
     if (!(await store.hasRepository(region, channel))) throw new AppraiseError('NOT_FOUND', `no repository ${region}/${channel}; an admin creates it first`);
   }
 
+  webhooks.start();
   let closing: Promise<void> | null = null;
   return {
     app,
     store,
+    webhooks,
     async bootstrapAdmin(name) {
       const token = newToken('apt');
       const id = `admin_${randomUUID()}`;
       await store.addCredential({ id, role: 'admin', name, region: null, channel: null, publicKey: null, tokenHash: hashSecret(token) }, 'bootstrap');
       return { id, token };
     },
-    close: () => (closing ??= app.close().then(() => store.close())),
+    close: () => (closing ??= app.close().then(() => webhooks.stop().then(() => store.close()))),
   };
 }
 

@@ -1,9 +1,30 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { AppraiseError } from '../core/common/errors.js';
-import type { Channel, Role } from './registry-schemas.js';
-import type { AuditEntry, Credential, EnrolmentCode, RegistryStore, StoredReport } from './registry-store.js';
-import { toCredential, toReport, type CredentialRow, type ReportRow } from './registry-rows.js';
+import type { Channel, Role, WebhookEvent } from './registry-schemas.js';
+import type {
+  AuditEntry,
+  ClaimedDelivery,
+  Credential,
+  EnrolmentCode,
+  RegistryStore,
+  StoredReport,
+  Webhook,
+  WebhookDelivery,
+  WebhookNotice,
+} from './registry-store.js';
+import {
+  toClaimed,
+  toCredential,
+  toDelivery,
+  toReport,
+  toWebhook,
+  WEBHOOK_SCHEMA,
+  type CredentialRow,
+  type DeliveryRow,
+  type ReportRow,
+  type WebhookRow,
+} from './registry-rows.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,6 +82,7 @@ export class PgRegistryStore implements RegistryStore {
       try {
         await client.query('SELECT pg_advisory_lock(4120012)');
         await client.query(SCHEMA);
+        await client.query(WEBHOOK_SCHEMA);
         await client.query('SELECT pg_advisory_unlock(4120012)');
       } finally {
         client.release();
@@ -225,6 +247,7 @@ export class PgRegistryStore implements RegistryStore {
     entries: { role: string; version: number; json: string }[],
     blobs: { sha256: string; name: string; bytes: Buffer }[],
     audit: { actor: string; action: string; subject: string; details: unknown } | null,
+    notice?: WebhookNotice,
   ): Promise<boolean> {
     try {
       return await this.tx(async (t) => {
@@ -246,6 +269,7 @@ export class PgRegistryStore implements RegistryStore {
           ]);
         }
         if (audit) await this.audit1(t, audit.actor, audit.action, audit.subject, audit.details);
+        if (notice) await this.queueNotice(t, notice, now);
         return true;
       });
     } catch (e) {
@@ -264,7 +288,7 @@ export class PgRegistryStore implements RegistryStore {
     return bytes && createHash('sha256').update(bytes).digest('hex') === sha256 ? bytes : null;
   }
 
-  async addReport(r: StoredReport): Promise<{ report: StoredReport; duplicate: boolean }> {
+  async addReport(r: StoredReport, notice?: WebhookNotice): Promise<{ report: StoredReport; duplicate: boolean }> {
     return this.tx(async (t) => {
       const ins = await t.query(
         'INSERT INTO reports (id, device_id, region, idempotency_key, received_at, sealed_json) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id, idempotency_key) DO NOTHING',
@@ -272,6 +296,7 @@ export class PgRegistryStore implements RegistryStore {
       );
       const inserted = (ins.rowCount ?? 0) > 0;
       if (inserted) await this.audit1(t, r.deviceId, 'report.add', r.id, { idempotencyKey: r.idempotencyKey });
+      if (inserted && notice) await this.queueNotice(t, notice, r.receivedAt);
       const row = (await t.query<ReportRow>('SELECT * FROM reports WHERE device_id = $1 AND idempotency_key = $2', [r.deviceId, r.idempotencyKey])).rows[0];
       return { report: toReport(row), duplicate: !inserted };
     });
@@ -284,6 +309,88 @@ export class PgRegistryStore implements RegistryStore {
   async report(id: string): Promise<StoredReport | null> {
     const r = await this.pool.query<ReportRow>('SELECT * FROM reports WHERE id = $1', [id]);
     return r.rows[0] ? toReport(r.rows[0]) : null;
+  }
+
+  /** One pending delivery per active webhook that listens for the event; runs inside the event's transaction. */
+  private async queueNotice(t: pg.PoolClient, notice: WebhookNotice, now: string): Promise<void> {
+    const hooks = (await t.query<{ id: string; events_json: string }>('SELECT id, events_json FROM webhooks WHERE disabled_at IS NULL')).rows;
+    const payload = JSON.stringify(notice.payload ?? null);
+    for (const h of hooks) {
+      if (!(JSON.parse(h.events_json) as WebhookEvent[]).includes(notice.event)) continue;
+      await t.query(
+        "INSERT INTO webhook_deliveries (id, webhook_id, event, payload_json, status, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
+        [`delivery_${randomUUID()}`, h.id, notice.event, payload, now],
+      );
+    }
+  }
+
+  async addWebhook(w: { id: string; url: string; events: WebhookEvent[]; description: string; secretSealed: string }, actor: string): Promise<Webhook> {
+    return this.tx(async (t) => {
+      const r = await t.query<WebhookRow>(
+        'INSERT INTO webhooks (id, url, events_json, description, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
+        [w.id, w.url, JSON.stringify(w.events), w.description, w.secretSealed, new Date().toISOString()],
+      );
+      await this.audit1(t, actor, 'webhook.create', w.id, { url: w.url, events: w.events });
+      return toWebhook(r.rows[0]);
+    });
+  }
+
+  async listWebhooks(): Promise<Webhook[]> {
+    return (await this.pool.query<WebhookRow>('SELECT * FROM webhooks ORDER BY created_at, id')).rows.map(toWebhook);
+  }
+
+  async disableWebhook(id: string, actor: string): Promise<Webhook | null> {
+    return this.tx(async (t) => {
+      const changed = await t.query('UPDATE webhooks SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL', [new Date().toISOString(), id]);
+      if ((changed.rowCount ?? 0) > 0) {
+        await t.query("UPDATE webhook_deliveries SET status = 'cancelled', claim_token = NULL WHERE webhook_id = $1 AND status = 'pending'", [id]);
+        await this.audit1(t, actor, 'webhook.disable', id, null);
+      }
+      const r = await t.query<WebhookRow>('SELECT * FROM webhooks WHERE id = $1', [id]);
+      return r.rows[0] ? toWebhook(r.rows[0]) : null;
+    });
+  }
+
+  async claimWebhookDeliveries(now: string, leaseUntil: string, claim: string, limit: number): Promise<ClaimedDelivery[]> {
+    // SKIP LOCKED: instances polling at the same moment each take different rows instead of queueing on one another.
+    const r = await this.pool.query<DeliveryRow & { url: string; secret_sealed: string }>(
+      `WITH due AS (
+         SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+         ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
+       )
+       UPDATE webhook_deliveries d SET claim_token = $3, next_attempt_at = $2
+       FROM due, webhooks w WHERE d.id = due.id AND w.id = d.webhook_id
+       RETURNING d.*, w.url, w.secret_sealed`,
+      [now, leaseUntil, claim, limit],
+    );
+    return r.rows.map(toClaimed);
+  }
+
+  async finishWebhookDelivery(
+    id: string,
+    claim: string,
+    outcome: { at: string; delivered: boolean; status: number | null; error: string | null; nextAttemptAt: string | null },
+  ): Promise<boolean> {
+    return this.tx(async (t) => {
+      const status = outcome.delivered ? 'delivered' : outcome.nextAttemptAt === null ? 'failed' : 'pending';
+      const r = await t.query(
+        `UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, last_status = $2, last_error = $3, delivered_at = $4,
+           next_attempt_at = COALESCE($5, next_attempt_at), claim_token = NULL
+         WHERE id = $6 AND claim_token = $7 AND status = 'pending'`,
+        [status, outcome.status, outcome.error, outcome.delivered ? outcome.at : null, outcome.nextAttemptAt, id, claim],
+      );
+      const changed = (r.rowCount ?? 0) > 0;
+      if (changed && status === 'failed') await this.audit1(t, 'registry', 'webhook.give-up', id, { status: outcome.status, error: outcome.error });
+      return changed;
+    });
+  }
+
+  async webhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]> {
+    const r = await this.pool.query<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY created_at DESC, id LIMIT $2', [
+      webhookId,
+      limit,
+    ]);
+    return r.rows.map(toDelivery);
   }
 
   async audit(): Promise<AuditEntry[]> {

@@ -4,7 +4,17 @@ import type { StoredModel } from '../core/models/model-store.js';
 import { packBundle } from '../core/sync/model-bundle.js';
 import { seal } from '../core/sync/sealed-box.js';
 import type { Ed25519Key } from '../core/sync/signing-keys.js';
-import { enrolmentCodeSchema, publishedSchema, repositoryKeysSchema, tufMetadataSchema, type Channel } from './registry-schemas.js';
+import {
+  enrolmentCodeSchema,
+  publishedSchema,
+  repositoryKeysSchema,
+  tufMetadataSchema,
+  webhookCreatedSchema,
+  webhookDeliverySchema,
+  webhookSummarySchema,
+  type Channel,
+  type WebhookEvent,
+} from './registry-schemas.js';
 import { APP_TARGET_PREFIX, parseLatestYml } from '../core/sync/app-release.js';
 import { buildRoot, metadataJson, nextTargets, nextTargetsWith, parseMetadata, signMetadata } from './tuf-metadata.js';
 
@@ -58,6 +68,30 @@ export class RegistryClient {
 
   revokeDevice(id: string) {
     return this.call('POST', `/admin/devices/${encodeURIComponent(id)}/revoke`, {}, z.object({ id: z.string(), revoked: z.boolean() }));
+  }
+
+  /** Registers a webhook; the answer carries its signing secret, shown this once. */
+  addWebhook(url: string, events: WebhookEvent[], description = '') {
+    return this.call('POST', '/admin/webhooks', { url, events, description }, webhookCreatedSchema);
+  }
+
+  async listWebhooks() {
+    return (await this.call('GET', '/admin/webhooks', undefined, z.object({ webhooks: z.array(webhookSummarySchema) }))).webhooks;
+  }
+
+  disableWebhook(id: string) {
+    return this.call('DELETE', `/admin/webhooks/${encodeURIComponent(id)}`, undefined, webhookSummarySchema);
+  }
+
+  async webhookDeliveries(id: string, limit = 100) {
+    return (
+      await this.call(
+        'GET',
+        `/admin/webhooks/${encodeURIComponent(id)}/deliveries?limit=${limit}`,
+        undefined,
+        z.object({ deliveries: z.array(webhookDeliverySchema) }),
+      )
+    ).deliveries;
   }
 
   /**

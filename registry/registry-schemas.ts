@@ -93,3 +93,39 @@ export const deviceSummarySchema = z.object({
   channel: z.string().nullable(),
   revoked: z.boolean(),
 });
+
+/** What a webhook can be told about. */
+export const webhookEventSchema = z.enum(['model.published', 'app.published', 'report.received']);
+export type WebhookEvent = z.output<typeof webhookEventSchema>;
+export const createWebhookBodySchema = z.object({
+  /** Where the registry POSTs; https for anything off this box (the body names models and devices). */
+  url: z
+    .string()
+    .max(2000)
+    .url()
+    .refine((u) => /^https?:\/\//i.test(u), 'url must be http:// or https://'),
+  events: z.array(webhookEventSchema).min(1).max(3),
+  description: z.string().max(200).default(''),
+});
+export const webhookSummarySchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(webhookEventSchema),
+  description: z.string(),
+  createdAt: z.string(),
+  disabledAt: z.string().nullable(),
+});
+/** The answer to registering a webhook: the only time its signing secret is shown. */
+export const webhookCreatedSchema = webhookSummarySchema.extend({ secret: z.string() });
+export const webhookDeliverySchema = z.object({
+  id: z.string(),
+  webhookId: z.string(),
+  event: webhookEventSchema,
+  status: z.enum(['pending', 'delivered', 'failed', 'cancelled']),
+  attempts: z.number(),
+  createdAt: z.string(),
+  nextAttemptAt: z.string(),
+  deliveredAt: z.string().nullable(),
+  lastStatus: z.number().nullable(),
+  lastError: z.string().nullable(),
+});

@@ -1,4 +1,4 @@
-import type { Channel, Role } from './registry-schemas.js';
+import type { Channel, Role, WebhookEvent } from './registry-schemas.js';
 
 export interface Credential {
   id: string;
@@ -35,6 +35,41 @@ export interface AuditEntry {
   action: string;
   subject: string;
   details: unknown;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: WebhookEvent[];
+  description: string;
+  createdAt: string;
+  disabledAt: string | null;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+export interface WebhookDelivery {
+  id: string;
+  webhookId: string;
+  event: WebhookEvent;
+  /** The event's data as JSON text; the body sent is built from the stored columns, so every retry sends the same bytes. */
+  payloadJson: string;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: string;
+  nextAttemptAt: string;
+  deliveredAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+}
+/** A delivery one dispatcher holds until its lease ends: where to send it and the sealed secret to sign it with. */
+export interface ClaimedDelivery extends WebhookDelivery {
+  url: string;
+  secretSealed: string;
+}
+/** An event to notify webhooks of, queued in the same transaction as the change it reports. */
+export interface WebhookNotice {
+  event: WebhookEvent;
+  payload: unknown;
 }
 
 /**
@@ -80,14 +115,35 @@ export interface RegistryStore {
     entries: { role: string; version: number; json: string }[],
     blobs: { sha256: string; name: string; bytes: Buffer }[],
     audit: { actor: string; action: string; subject: string; details: unknown } | null,
+    notice?: WebhookNotice,
   ): Promise<boolean>;
   /** A target's bytes, only if it belongs to this repository. */
   blob(region: string, channel: Channel, sha256: string, name: string): Promise<Buffer | null>;
 
   /** Stores a report once per (device, idempotency key); returns the stored one and whether it was already there. */
-  addReport(r: StoredReport): Promise<{ report: StoredReport; duplicate: boolean }>;
+  addReport(r: StoredReport, notice?: WebhookNotice): Promise<{ report: StoredReport; duplicate: boolean }>;
   listReports(): Promise<StoredReport[]>;
   report(id: string): Promise<StoredReport | null>;
+
+  addWebhook(w: { id: string; url: string; events: WebhookEvent[]; description: string; secretSealed: string }, actor: string): Promise<Webhook>;
+  listWebhooks(): Promise<Webhook[]>;
+  /** Stops a webhook (kept, with its delivery log) and cancels its pending deliveries; null if unknown. */
+  disableWebhook(id: string, actor: string): Promise<Webhook | null>;
+  /**
+   * Takes up to `limit` pending deliveries due at `now` for this dispatcher: marks them with `claim` and moves
+   * their next attempt to `leaseUntil`, so no other instance sends them meanwhile (and one will, if this one dies).
+   */
+  claimWebhookDeliveries(now: string, leaseUntil: string, claim: string, limit: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Records an attempt's outcome, only if `claim` still holds the delivery: delivered; or retried at
+   * `nextAttemptAt`; or, with `nextAttemptAt` null, failed for good (audited).
+   */
+  finishWebhookDelivery(
+    id: string,
+    claim: string,
+    outcome: { at: string; delivered: boolean; status: number | null; error: string | null; nextAttemptAt: string | null },
+  ): Promise<boolean>;
+  webhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>;
 
   audit(): Promise<AuditEntry[]>;
   /** Readiness: the database answers. */

@@ -3,9 +3,30 @@ import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppraiseError } from '../core/common/errors.js';
-import type { Channel, Role } from './registry-schemas.js';
-import type { AuditEntry, Credential, EnrolmentCode, RegistryStore, StoredReport } from './registry-store.js';
-import { toCredential, toReport, type CredentialRow, type ReportRow } from './registry-rows.js';
+import type { Channel, Role, WebhookEvent } from './registry-schemas.js';
+import type {
+  AuditEntry,
+  ClaimedDelivery,
+  Credential,
+  EnrolmentCode,
+  RegistryStore,
+  StoredReport,
+  Webhook,
+  WebhookDelivery,
+  WebhookNotice,
+} from './registry-store.js';
+import {
+  toClaimed,
+  toCredential,
+  toDelivery,
+  toReport,
+  toWebhook,
+  WEBHOOK_SCHEMA,
+  type CredentialRow,
+  type DeliveryRow,
+  type ReportRow,
+  type WebhookRow,
+} from './registry-rows.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -77,6 +98,7 @@ export class SqliteRegistryStore implements RegistryStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(SCHEMA);
+      this.db.exec(WEBHOOK_SCHEMA);
     } catch (e) {
       throw new AppraiseError('BAD_FILE', `cannot open the registry database in ${dataDir}: ${(e as Error).message}`);
     }
@@ -205,6 +227,7 @@ export class SqliteRegistryStore implements RegistryStore {
     entries: { role: string; version: number; json: string }[],
     blobs: { sha256: string; name: string; bytes: Buffer }[],
     audit: { actor: string; action: string; subject: string; details: unknown } | null,
+    notice?: WebhookNotice,
   ): Promise<boolean> {
     for (const b of blobs) this.writeBlob(b.sha256, b.bytes);
     const now = new Date().toISOString();
@@ -218,6 +241,7 @@ export class SqliteRegistryStore implements RegistryStore {
           const target = this.db.prepare('INSERT OR IGNORE INTO repository_targets (region, channel, sha256, name) VALUES (?, ?, ?, ?)');
           for (const b of blobs) target.run(region, channel, b.sha256, b.name);
           if (audit) this.auditInsert(audit.actor, audit.action, audit.subject, audit.details);
+          if (notice) this.queueNotice(notice, now);
           return true;
         })
         .immediate();
@@ -251,7 +275,7 @@ export class SqliteRegistryStore implements RegistryStore {
     return createHash('sha256').update(bytes).digest('hex') === sha256 ? bytes : null;
   }
 
-  async addReport(r: StoredReport): Promise<{ report: StoredReport; duplicate: boolean }> {
+  async addReport(r: StoredReport, notice?: WebhookNotice): Promise<{ report: StoredReport; duplicate: boolean }> {
     return this.db
       .transaction(() => {
         const inserted = this.db
@@ -259,6 +283,7 @@ export class SqliteRegistryStore implements RegistryStore {
           .run(r.id, r.deviceId, r.region, r.idempotencyKey, r.receivedAt, r.sealedJson).changes;
         const row = this.db.prepare('SELECT * FROM reports WHERE device_id = ? AND idempotency_key = ?').get(r.deviceId, r.idempotencyKey) as ReportRow;
         if (inserted > 0) this.auditInsert(r.deviceId, 'report.add', r.id, { idempotencyKey: r.idempotencyKey });
+        if (inserted > 0 && notice) this.queueNotice(notice, r.receivedAt);
         return { report: toReport(row), duplicate: inserted === 0 };
       })
       .immediate();
@@ -271,6 +296,90 @@ export class SqliteRegistryStore implements RegistryStore {
   async report(id: string): Promise<StoredReport | null> {
     const row = this.db.prepare('SELECT * FROM reports WHERE id = ?').get(id) as ReportRow | undefined;
     return row ? toReport(row) : null;
+  }
+
+  /** One pending delivery per active webhook that listens for the event; called inside the event's transaction. */
+  private queueNotice(notice: WebhookNotice, now: string): void {
+    const hooks = this.db.prepare('SELECT id, events_json FROM webhooks WHERE disabled_at IS NULL').all() as { id: string; events_json: string }[];
+    const insert = this.db.prepare(
+      "INSERT INTO webhook_deliveries (id, webhook_id, event, payload_json, status, created_at, next_attempt_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+    );
+    const payload = JSON.stringify(notice.payload ?? null);
+    for (const h of hooks) {
+      if ((JSON.parse(h.events_json) as WebhookEvent[]).includes(notice.event)) insert.run(`delivery_${randomUUID()}`, h.id, notice.event, payload, now, now);
+    }
+  }
+
+  async addWebhook(w: { id: string; url: string; events: WebhookEvent[]; description: string; secretSealed: string }, actor: string): Promise<Webhook> {
+    return this.db.transaction(() => {
+      const now = new Date().toISOString();
+      this.db
+        .prepare('INSERT INTO webhooks (id, url, events_json, description, secret_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(w.id, w.url, JSON.stringify(w.events), w.description, w.secretSealed, now);
+      this.auditInsert(actor, 'webhook.create', w.id, { url: w.url, events: w.events });
+      return toWebhook(this.db.prepare('SELECT * FROM webhooks WHERE id = ?').get(w.id) as WebhookRow);
+    })();
+  }
+
+  async listWebhooks(): Promise<Webhook[]> {
+    return (this.db.prepare('SELECT * FROM webhooks ORDER BY created_at, id').all() as WebhookRow[]).map(toWebhook);
+  }
+
+  async disableWebhook(id: string, actor: string): Promise<Webhook | null> {
+    return this.db
+      .transaction(() => {
+        const now = new Date().toISOString();
+        const changed = this.db.prepare('UPDATE webhooks SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL').run(now, id).changes;
+        if (changed > 0) {
+          this.db.prepare("UPDATE webhook_deliveries SET status = 'cancelled', claim_token = NULL WHERE webhook_id = ? AND status = 'pending'").run(id);
+          this.auditInsert(actor, 'webhook.disable', id, null);
+        }
+        const row = this.db.prepare('SELECT * FROM webhooks WHERE id = ?').get(id) as WebhookRow | undefined;
+        return row ? toWebhook(row) : null;
+      })
+      .immediate();
+  }
+
+  async claimWebhookDeliveries(now: string, leaseUntil: string, claim: string, limit: number): Promise<ClaimedDelivery[]> {
+    // IMMEDIATE takes the write lock before reading, so two instances on one database file never claim the same row.
+    return this.db
+      .transaction(() => {
+        const due = this.db
+          .prepare("SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?")
+          .all(now, limit) as { id: string }[];
+        const take = this.db.prepare('UPDATE webhook_deliveries SET claim_token = ?, next_attempt_at = ? WHERE id = ?');
+        for (const d of due) take.run(claim, leaseUntil, d.id);
+        const read = this.db.prepare('SELECT d.*, w.url, w.secret_sealed FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?');
+        return due.map((d) => toClaimed(read.get(d.id) as DeliveryRow & { url: string; secret_sealed: string }));
+      })
+      .immediate();
+  }
+
+  async finishWebhookDelivery(
+    id: string,
+    claim: string,
+    outcome: { at: string; delivered: boolean; status: number | null; error: string | null; nextAttemptAt: string | null },
+  ): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const status = outcome.delivered ? 'delivered' : outcome.nextAttemptAt === null ? 'failed' : 'pending';
+        const changed = this.db
+          .prepare(
+            `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_status = ?, last_error = ?, delivered_at = ?,
+               next_attempt_at = COALESCE(?, next_attempt_at), claim_token = NULL
+             WHERE id = ? AND claim_token = ? AND status = 'pending'`,
+          )
+          .run(status, outcome.status, outcome.error, outcome.delivered ? outcome.at : null, outcome.nextAttemptAt, id, claim).changes;
+        if (changed > 0 && status === 'failed') this.auditInsert('registry', 'webhook.give-up', id, { status: outcome.status, error: outcome.error });
+        return changed > 0;
+      })
+      .immediate();
+  }
+
+  async webhookDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]> {
+    return (
+      this.db.prepare('SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC, id LIMIT ?').all(webhookId, limit) as DeliveryRow[]
+    ).map(toDelivery);
   }
 
   async audit(): Promise<AuditEntry[]> {

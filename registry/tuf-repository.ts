@@ -154,6 +154,22 @@ export class TufRepositories {
         subject: `${region}/${channel}/${names.length === 1 ? names[0] : names.join(',')}`,
         details: { targetsVersion: targets.signed.version, sha256: names.length === 1 ? uploaded.get(names[0])!.sha : names.map((n) => uploaded.get(n)!.sha) },
       },
+      // Queued in the same transaction: a published model is always announced, and nothing unpublished ever is.
+      {
+        event: action === 'app.publish' ? 'app.published' : 'model.published',
+        payload: {
+          region,
+          channel,
+          targetsVersion: targets.signed.version,
+          targets: names.map((n) => ({
+            name: n,
+            length: uploaded.get(n)!.bytes.length,
+            sha256: uploaded.get(n)!.sha,
+            custom: targets.signed.targets[n].custom ?? {},
+          })),
+          publishedBy: actor,
+        },
+      },
     );
     if (!ok) throw new AppraiseError('CONFLICT', 'another publish to this repository won the race; fetch the current targets and sign again');
     return { targetsVersion: targets.signed.version, snapshotVersion, timestampVersion };

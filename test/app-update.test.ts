@@ -14,6 +14,7 @@ import { SyncService } from '../core/sync/sync-service.js';
 import { tempServices } from './helpers/temp-workspace.js';
 import { startRegistry, type TestRegistry } from './helpers/registry-fixture.js';
 import { startFaultProxy } from './helpers/fault-proxy.js';
+import { postgresAvailable, startPostgres } from './helpers/temp-postgres.js';
 
 // A real registry on 127.0.0.1, a real device workspace: an app release published as TUF targets, checked by the
 // device through tuf-js, and every way a feed or installer can be wrong refused while what is there stays.
@@ -38,7 +39,13 @@ function release(version: string, installer = randomBytes(150_000)) {
   };
 }
 
-describe('app updates from the registry, verified by TUF', () => {
+// The same suite on both registry backends; CI installs PostgreSQL (.ci/run), so there it always runs on both.
+const backends = postgresAvailable || process.env.CI ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
+let pgServer: Awaited<ReturnType<typeof startPostgres>> | undefined;
+afterAll(() => pgServer?.stop());
+const postgresUrl = async (backend: (typeof backends)[number]) => (backend === 'postgres' ? (pgServer ??= await startPostgres()).url : undefined);
+
+describe.each(backends)('app updates from the registry, verified by TUF, on %s', (backend) => {
   let reg: TestRegistry;
   let device: ReturnType<typeof tempServices>;
   let enrolment: DeviceEnrolment;
@@ -46,7 +53,7 @@ describe('app updates from the registry, verified by TUF', () => {
   const check = (currentVersion: string, e: DeviceEnrolment = enrolment) => checkAppUpdate(device.workspace.dir, e, { currentVersion, feedFile: FEED });
 
   beforeAll(async () => {
-    reg = await startRegistry();
+    reg = await startRegistry({}, await postgresUrl(backend));
     await reg.createRepository('north');
     device = tempServices();
     const { code } = await reg.admin.createEnrolmentCode('north', 'stable');
@@ -186,9 +193,9 @@ describe('app updates from the registry, verified by TUF', () => {
   test.skip('electron-updater installs the verified release: needs a packaged, code-signed Electron build, which a headless CI cannot run', () => {});
 });
 
-describe('a frozen registry', () => {
+describe.each(backends)('a frozen registry on %s', (backend) => {
   test('a stale timestamp is refused and said so; nothing is downloaded', async () => {
-    const reg = await startRegistry({ tuf: { timestampTtlMs: 1500, renewTimestamp: false } });
+    const reg = await startRegistry({ tuf: { timestampTtlMs: 1500, renewTimestamp: false } }, await postgresUrl(backend));
     const device = tempServices();
     try {
       await reg.createRepository('north');

@@ -1,17 +1,28 @@
 // A child process the crash test kills with SIGKILL at a seeded moment. It repeats one kind of job against a
 // workspace and reports on stdout, one JSON line each, when a unit of work begins and after it has committed
 // (stdout to a pipe is synchronous on Linux, so every line written before the kill reaches the parent).
-// Usage: node --import tsx crash-driver.ts <job> <workspace> <fixtures dir> <seed>
+// It loads its modules first, says `warm`, and touches the workspace only after the parent writes `go` on stdin: the
+// parent starts the next driver while it is still checking the last kill, so start-up time is not paid per kill.
+// Usage: node [--import tsx] crash-driver.(ts|js) <job> <workspace> <fixtures dir> <seed>
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { once } from 'node:events';
 
 const [job, ws, fixtures, seedText] = process.argv.slice(2);
 const seed = Number(seedText);
 const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...line, ms: Math.round(performance.now()) })}\n`);
 
 async function main(): Promise<void> {
+  const { openDatasetServices } = await import('../../core/services/open-datasets.js');
+  const { openServices } = await import('../../core/services/open-workspace.js');
+  const { SqliteOutbox } = await import('../../core/sync/sqlite-outbox.js');
+  say({ warm: true });
+  process.stdin.setEncoding('utf8');
+  for (let input = ''; !input.includes('go');) {
+    const [chunk] = (await once(process.stdin, 'data')) as [string];
+    input += chunk;
+  }
   if (job === 'ingest') {
-    const { openDatasetServices } = await import('../../core/services/open-datasets.js');
     const s = openDatasetServices(ws, { actor: 'crash-driver' });
     const lines = readFileSync(join(fixtures, 'sales.csv'), 'utf8').split('\n').filter(Boolean);
     const header = lines[0];
@@ -27,7 +38,6 @@ async function main(): Promise<void> {
       say({ commit: k, datasetId: r.datasetId, rowsAccepted: r.rowsAccepted });
     }
   }
-  const { openServices } = await import('../../core/services/open-workspace.js');
   const s = openServices(ws, { actor: 'crash-driver' });
   if (job === 'train') {
     say({ ready: true });
@@ -67,7 +77,6 @@ async function main(): Promise<void> {
     }
   }
   if (job === 'outbox') {
-    const { SqliteOutbox } = await import('../../core/sync/sqlite-outbox.js');
     const outbox = new SqliteOutbox(s.workspace.db);
     say({ ready: true });
     for (let k = 0; ; k++) {

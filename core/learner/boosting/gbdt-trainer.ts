@@ -5,7 +5,8 @@ import { binMatrix, fitFeatureBins, histogramLayout } from '../data/feature-binn
 import { SingleThreadBatchRunner, type NodeBatchRunner } from '../tree/node-batch-runner.js';
 import { allocateBuffers } from '../tree/training-buffers.js';
 import { MIN_PARALLEL_WORK, ThreadPoolBatchRunner } from '../parallel/thread-pool-batch-runner.js';
-import { addBinnedTree, maxLeavesOf, TreeGrower } from '../tree/tree-grower.js';
+import { addBinnedTree, maxLeavesOf, TreeGrower, type GrownTree } from '../tree/tree-grower.js';
+import type { PackedGradients } from '../tree/histogram.js';
 import { createLoss } from './losses.js';
 import { defaultThreads, resolveGbdtParams, type GbdtParams } from './gbdt-params.js';
 import { FastTreePredictor } from '../model/fast-predictor.js';
@@ -104,6 +105,9 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
     const buf = builder.buffers;
     const grower = new TreeGrower(builder, featureBins, p);
     const rng = new SeededRandom(p.seed);
+    // Quantisation draws from its own stream, so sampling is the same with and without it.
+    const quant = p.quantizedGradients && !train.weights ? quantisedLevels(nTrain) : null;
+    const quantRng = new SeededRandom(p.seed + 2);
     const grad = new Float64Array(nTrain);
     const hess = new Float64Array(nTrain);
     const gh = buf.gh;
@@ -130,7 +134,9 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
       }
       const active = nColumns < nF ? rng.sampleSorted(nF, nColumns) : allFeatures;
 
-      const grown = grower.grow(nSampled, active);
+      const packed = quant ? quantiseGradients(gh, nSampled, quant, quantRng) : null;
+      const grown = grower.grow(nSampled, active, packed);
+      if (packed) refitLeaves(grown, buf.rowIndex, grad, hess, p.lambda, p.learningRate);
       trees.push(grown.tree);
       if (nSampled < nTrain) addBinnedTree(grown.binned, buf.bins, nTrain, nF, predTrain);
       else {
@@ -171,6 +177,53 @@ export async function trainGbdt(data: TrainingData, params: Partial<GbdtParams> 
     return { model, bestIteration, history };
   } finally {
     await builder.close();
+  }
+}
+
+/**
+ * Levels for quantised gradients on n rows: the packing base (a power of two above any bin's row count) and the
+ * largest Q for which every histogram sum of q × packBase + 1 (|q| <= Q) stays an exact integer in a double
+ * (n × packBase × (Q + 1) <= 2^52). Capped at 32,767 levels; below 16 (some 10^8 rows) the gradients stay floats.
+ */
+export function quantisedLevels(n: number): { levels: number; packBase: number } | null {
+  const packBase = 2 ** Math.ceil(Math.log2(n + 1));
+  const levels = Math.min(32_767, Math.floor(2 ** 52 / (n * packBase)) - 1);
+  return levels >= 16 ? { levels, packBase } : null;
+}
+
+/**
+ * Rounds the node-ordered gradients gh[2k] (k < n) stochastically to multiples of max|g| / levels — unbiased, so
+ * the rounding error averages out over a node's rows instead of piling up — and writes the packed value
+ * q × packBase + 1 (the unit hessian as a count) to gh[2k + 1] for the histogram loop. gh[2k] gets q × scale.
+ */
+function quantiseGradients(gh: Float64Array, n: number, quant: { levels: number; packBase: number }, rng: SeededRandom): PackedGradients {
+  let maxAbs = 0;
+  for (let k = 0; k < n; k++) maxAbs = Math.max(maxAbs, Math.abs(gh[k << 1]));
+  const scale = maxAbs > 0 ? maxAbs / quant.levels : 1;
+  const inv = 1 / scale;
+  const { levels, packBase } = quant;
+  for (let k = 0; k < n; k++) {
+    const q = Math.min(levels, Math.max(-levels, Math.floor(gh[k << 1] * inv + rng.next())));
+    gh[k << 1] = q * scale;
+    gh[(k << 1) + 1] = q * packBase + 1;
+  }
+  return { scale, packBase };
+}
+
+/** Leaf values from the exact gradients of each leaf's rows (LightGBM's quant_train_renew_leaf): the tree's shape
+ *  comes from the quantised histograms, its outputs carry no rounding error. */
+function refitLeaves(grown: GrownTree, rowIndex: Int32Array, grad: Float64Array, hess: Float64Array, lambda: number, learningRate: number): void {
+  for (const leaf of grown.leaves) {
+    let g = 0;
+    let h = 0;
+    for (let k = leaf.start; k < leaf.end; k++) {
+      const r = rowIndex[k];
+      g += grad[r];
+      h += hess[r];
+    }
+    leaf.value = (-g / (h + lambda)) * learningRate;
+    grown.tree.value[leaf.id] = leaf.value;
+    grown.binned.value[leaf.id] = leaf.value;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { FeatureBins } from '../data/feature-binning.js';
 import type { TrainingBuffers } from './training-buffers.js';
-import { buildHistograms, subtractHistogram, type FeatureRange, type HistogramTask } from './histogram.js';
+import { buildHistograms, subtractHistogram, type FeatureRange, type HistogramTask, type PackedGradients } from './histogram.js';
 import { findBestSplit, type SplitConstraints } from './split-finder.js';
 import { partitionRows, type PartitionTask } from './row-partition.js';
 
@@ -24,6 +24,8 @@ export interface NodeBatch {
    * pays once a level has a few nodes per thread; the root and the first levels use 'features'.
    */
   mode: 'features' | 'nodes';
+  /** Set when the tree is grown on quantised gradients: the histograms are built from the packed values. */
+  packed?: PackedGradients | null;
 }
 
 /**
@@ -76,7 +78,7 @@ export function runNodeBatchShare(
   if (!byNode && parts.length > 0 && threads > 1) barrier();
   resolveSides(batch, b.mids, (part) => part >= 0 && mine(part));
   const builds = byNode ? batch.builds.filter((x) => mine(x.part)) : batch.builds;
-  buildHistograms(builds, b.gbins, b.nFeatures, b.rowIndex, b.gh, b.hist, b.histStride, b.featureOffset, b.featureBinCount, r);
+  buildHistograms(builds, b.gbins, b.nFeatures, b.rowIndex, b.gh, b.hist, b.histStride, b.featureOffset, b.featureBinCount, r, batch.packed ?? null);
   for (const s of batch.subtractions) {
     if (!mine(s.part)) continue;
     const target = s.target * b.histStride;
@@ -155,9 +157,13 @@ const BIN_COST = 3;
 /** Largest leftBins a partition task can carry: 255 value bins + the missing bin. */
 export const LEFT_BINS_STRIDE = 256;
 
+/** Doubles before the first partition in an encoded batch. */
+const HEADER = 7;
+
 /**
  * Serialises a batch into shared memory for the workers: numbers into `out` as
- * [nParts, nBuilds, nSubs, nSearches, mode, parts…, builds…, subs…, searches…], each partition's leftBins into
+ * [nParts, nBuilds, nSubs, nSearches, mode, gradient scale, packBase (0 = not packed), parts…, builds…, subs…,
+ * searches…], each partition's leftBins into
  * leftBinsPool at i × LEFT_BINS_STRIDE. Returns the number of doubles written.
  */
 export function encodeNodeBatch(batch: NodeBatch, out: Float64Array, leftBinsPool: Uint8Array): number {
@@ -167,6 +173,8 @@ export function encodeNodeBatch(batch: NodeBatch, out: Float64Array, leftBinsPoo
   out[o++] = batch.subtractions.length;
   out[o++] = batch.searches.length;
   out[o++] = batch.mode === 'nodes' ? 1 : 0;
+  out[o++] = batch.packed ? batch.packed.scale : 0;
+  out[o++] = batch.packed ? batch.packed.packBase : 0;
   batch.partitions.forEach((p, i) => {
     out[o++] = p.start;
     out[o++] = p.end;
@@ -202,7 +210,7 @@ export function encodeNodeBatch(batch: NodeBatch, out: Float64Array, leftBinsPoo
 export function decodeNodeBatch(a: Float64Array, leftBinsPool: Uint8Array): NodeBatch {
   // `| 0` matters: values read from a Float64Array are doubles, and a double loop bound or index makes V8 compile
   // the histogram loop with floating-point indices — measured 2.5× slower in the workers than on the main thread.
-  let o = 5;
+  let o = HEADER;
   const partitions: PartitionTask[] = [];
   for (let i = 0; i < a[0]; i++, o += 5) {
     const from = i * LEFT_BINS_STRIDE;
@@ -223,8 +231,11 @@ export function decodeNodeBatch(a: Float64Array, leftBinsPool: Uint8Array): Node
   for (let i = 0; i < a[3]; i++, o += 6) {
     searches.push({ slot: a[o] | 0, sumGrad: a[o + 1], sumHess: a[o + 2], count: a[o + 3] | 0, part: a[o + 4] | 0, side: a[o + 5] | 0 });
   }
-  return { partitions, builds, subtractions, searches, mode: a[4] === 1 ? 'nodes' : 'features' };
+  const mode = a[4] === 1 ? 'nodes' : 'features';
+  return a[6] > 0
+    ? { partitions, builds, subtractions, searches, mode, packed: { scale: a[5], packBase: a[6] } }
+    : { partitions, builds, subtractions, searches, mode };
 }
 
 /** Doubles needed to encode a batch touching at most nSlots nodes (partitions: at most one per slot as well). */
-export const nodeBatchCapacity = (nSlots: number) => 5 + nSlots * (5 + 6 + 3 + 6);
+export const nodeBatchCapacity = (nSlots: number) => HEADER + nSlots * (5 + 6 + 3 + 6);

@@ -4,6 +4,7 @@ import { MAX_FLOAT32, type FeatureBins } from '../data/feature-binning.js';
 import type { NodeBatchRunner } from './node-batch-runner.js';
 import type { NodeBatch } from './node-batch.js';
 import type { SplitCandidate, SplitConstraints } from './split-finder.js';
+import type { PackedGradients } from './histogram.js';
 
 export interface TreeGrowthParams extends SplitConstraints {
   /** 'leafwise': split the leaf with the best gain first, up to maxLeaves (LightGBM, sklearn HGB).
@@ -30,7 +31,7 @@ export interface GrownTree {
   tree: SerializedTree;
   binned: BinnedTree;
   /** The leaves as row ranges of rowIndex, so the driver updates training predictions without traversal. */
-  leaves: { start: number; end: number; value: number }[];
+  leaves: { id: number; start: number; end: number; value: number }[];
 }
 
 interface GrowingNode {
@@ -60,6 +61,7 @@ export function maxLeavesOf(p: Pick<TreeGrowthParams, 'maxLeaves' | 'maxDepth'>)
  */
 export class TreeGrower {
   private readonly free: number[] = [];
+  private packed: PackedGradients | null = null;
 
   constructor(
     private readonly builder: NodeBatchRunner,
@@ -67,9 +69,11 @@ export class TreeGrower {
     private readonly params: TreeGrowthParams,
   ) {}
 
-  grow(nRows: number, active: Int32Array): GrownTree {
+  /** `packed`: the gradients are quantised and packed at gh[2k + 1] (see PackedGradients); null = float pairs. */
+  grow(nRows: number, active: Int32Array, packed: PackedGradients | null = null): GrownTree {
     const b = this.builder.buffers;
     const p = this.params;
+    this.packed = packed;
     this.builder.setActiveFeatures(active);
     this.free.length = 0;
     for (let s = b.nSlots - 1; s >= 0; s--) this.free.push(s);
@@ -78,9 +82,18 @@ export class TreeGrower {
 
     let sumGrad = 0;
     let sumHess = 0;
-    for (let k = 0; k < nRows; k++) {
-      sumGrad += b.gh[k << 1];
-      sumHess += b.gh[(k << 1) + 1];
+    if (packed) {
+      // The root's sums decoded from the packed total exactly as a histogram bin is, so they agree with its bins.
+      let total = 0;
+      for (let k = 0; k < nRows; k++) total += b.gh[(k << 1) + 1];
+      const q = Math.floor(total / packed.packBase);
+      sumGrad = q * packed.scale;
+      sumHess = total - q * packed.packBase;
+    } else {
+      for (let k = 0; k < nRows; k++) {
+        sumGrad += b.gh[k << 1];
+        sumHess += b.gh[(k << 1) + 1];
+      }
     }
     const root: GrowingNode = { id: out.addNode(sumHess), start: 0, end: nRows, count: nRows, sumGrad, sumHess, depth: 0, slot: -1, split: null };
     const leaves: GrowingNode[] = [];
@@ -94,6 +107,7 @@ export class TreeGrower {
         subtractions: [],
         searches: [search],
         mode: 'features',
+        packed,
       });
       if (root.split) open.push(root);
       else this.retire(root, leaves);
@@ -134,7 +148,7 @@ export class TreeGrower {
     for (const n of leaves) {
       const value = (-n.sumGrad / (n.sumHess + p.lambda)) * p.learningRate;
       out.setLeaf(n.id, value);
-      leafRanges.push({ start: n.start, end: n.end, value });
+      leafRanges.push({ id: n.id, start: n.start, end: n.end, value });
     }
     return { tree: out.serialized(), binned: out.binned(), leaves: leafRanges };
   }
@@ -166,7 +180,7 @@ export class TreeGrower {
    */
   private splitNodes(nodes: GrowingNode[], childrenMaySplit: boolean, out: TreeBuilder): GrowingNode[] {
     const children: GrowingNode[] = [];
-    const batch: NodeBatch = { partitions: [], builds: [], subtractions: [], searches: [], mode: 'features' };
+    const batch: NodeBatch = { partitions: [], builds: [], subtractions: [], searches: [], mode: 'features', packed: this.packed };
     const searched: GrowingNode[] = [];
     const scratchSlots: GrowingNode[] = [];
     for (const node of nodes) {

@@ -4,6 +4,6 @@ import { serveWorkerTask } from '../common/serve-worker-task.js';
 import { readCsvRows } from './csv-row-reader.js';
 import { transferList, type CsvReaderStart, type ReadSummary, type RowBatch } from './row-batch.js';
 
-serveWorkerTask<CsvReaderStart, RowBatch, ReadSummary>(({ file, config, inFlight }, task) =>
-  readCsvRows({ file, config }, (batch) => task.send(batch, transferList(batch), inFlight)),
+serveWorkerTask<CsvReaderStart, RowBatch, ReadSummary>(({ file, config, inFlight, profile }, task) =>
+  readCsvRows({ file, config, profile }, (batch) => task.send(batch, transferList(batch), inFlight)),
 );

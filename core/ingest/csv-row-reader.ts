@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/load-config.js';
 import type { DatasetConfig } from '../config/dataset-config.schema.js';
 import type { NormalizedValue } from '../schema/column-parser.js';
 import { RowValidator, type SchemaColumn } from '../schema/row-validator.js';
-import { createProfiler, type ColumnProfiler } from '../quality/column-profiler.js';
+import { BatchProfiler } from './batch-profiler.js';
 import { CsvTokenizer, type RecordSink, type TokenizedRecord } from './csv-tokenizer.js';
 import { FastRecordParser } from './fast-record-parser.js';
 import { openTextSource } from './open-text-source.js';
@@ -21,6 +21,11 @@ export interface CsvRowReaderOptions {
   file: string;
   config: LoadedConfig;
   signal?: AbortSignal;
+  /**
+   * Profile the columns here (default). `false` when the caller profiles the batches itself, on another thread
+   * (`ingest-csv.ts`): the summary's `columns` is then empty.
+   */
+  profile?: boolean;
 }
 
 /**
@@ -47,10 +52,10 @@ export async function readCsvRows(options: CsvRowReaderOptions, emit: (batch: Ro
     // The first record is the header: everything that can be refused is refused before a single row is handed on.
     const start = (header: string[]): BatchFiller => {
       const validator = new RowValidator(config, header);
-      const f = new BatchFiller(validator, config, maxRecordBytes);
+      const f = new BatchFiller(validator, config, maxRecordBytes, options.profile !== false);
       f.onFull = () => {
         const batch = f.take();
-        profileBatch(f.profilers, f.texts, batch);
+        f.profiler?.add(batch, f.texts);
         contentHash.update(f.encoder.contents());
         f.encoder.reset();
         batch.bytesRead = source.bytesRead();
@@ -95,7 +100,7 @@ export async function readCsvRows(options: CsvRowReaderOptions, emit: (batch: Ro
       contentHash: contentHash.digest('hex'),
       problemCounts: done.validator.problemCounts,
       duplicateRows: done.duplicates.count(),
-      columns: done.profilers.map((p) => p.result()),
+      columns: done.profiler?.results() ?? [],
     };
   } finally {
     (filler as BatchFiller | null)?.duplicates.close();
@@ -110,7 +115,7 @@ export async function readCsvRows(options: CsvRowReaderOptions, emit: (batch: Ro
 class BatchFiller implements RecordSink {
   readonly encoder = new RowEncoder();
   readonly duplicates = new DuplicateCounter();
-  readonly profilers: ColumnProfiler[];
+  readonly profiler: BatchProfiler | null;
   readonly texts: (TextColumnEncoder | null)[];
   rowsRead = 0;
   rowsAccepted = 0;
@@ -128,13 +133,14 @@ class BatchFiller implements RecordSink {
     readonly validator: RowValidator,
     config: DatasetConfig,
     private readonly maxRecordBytes: number,
+    profile: boolean,
   ) {
     this.columns = validator.columns;
     this.texts = this.columns.map((c) => (isNumberColumn(c) ? null : new TextColumnEncoder(c.config.type !== 'identifier')));
     this.fast = new FastRecordParser(validator, config, this.texts);
     this.delimiter = config.dataset.delimiter;
     this.batchSize = config.pipeline.ingest.batchSize;
-    this.profilers = this.columns.map((c, i) => createProfiler(c, i + 1));
+    this.profiler = profile ? new BatchProfiler(this.columns) : null;
     this.row = new Array(this.columns.length);
     this.batch = emptyBatch(this.columns, this.batchSize);
   }
@@ -205,19 +211,5 @@ class BatchFiller implements RecordSink {
     const b = this.batch;
     b.quarantine.push([lineNo, raw, JSON.stringify(reasons)]);
     if (b.quarantine.length >= this.batchSize) this.onFull();
-  }
-}
-
-/** Adds a batch's values to the column profiles, column by column (one profiler's loop at a time stays monomorphic). */
-function profileBatch(profilers: ColumnProfiler[], texts: (TextColumnEncoder | null)[], b: RowBatch): void {
-  for (let c = 0; c < profilers.length; c++) {
-    const p = profilers[c];
-    const numbers = b.numbers[c];
-    if (numbers) p.addNumbers(numbers, b.rows);
-    else {
-      const col = b.texts[c]!;
-      const encoder = texts[c]!;
-      for (let r = 0; r < b.rows; r++) p.add(encoder.get(col, r));
-    }
   }
 }

@@ -42,7 +42,7 @@ export interface ReadSummary {
   problemCounts: ProblemCounts;
   /** Valid rows equal to an earlier valid row, by fingerprint. */
   duplicateRows: number;
-  /** Each column's profile over the valid rows. */
+  /** Each column's profile over the valid rows; empty when the reader was told not to profile. */
   columns: ColumnQuality[];
 }
 
@@ -154,4 +154,6 @@ export interface CsvReaderStart {
   config: LoadedConfig;
   /** Batches the reader may have handed over and not yet seen taken: bounds the memory between the threads. */
   inFlight: number;
+  /** Whether the reader profiles the columns (see `CsvRowReaderOptions.profile`). */
+  profile: boolean;
 }

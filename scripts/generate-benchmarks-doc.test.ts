@@ -24,6 +24,17 @@ describe('docs/benchmarks.md generation', () => {
     expect(out.split(GENERATED_MARKER)).toHaveLength(2);
   });
 
+  it('prints a raw double with six significant digits and a unitless figure without a trailing unit', () => {
+    const r = run('accuracy', '2026-12-02T10:00:00.000Z', 1, true);
+    r.figures = [
+      { case: 'KC', metric: 'out-of-time RMSE log', value: 0.16685381170614375, unit: 'log', target: null, met: null },
+      { case: 'KC', metric: 'R² (prices)', value: 0.9045, unit: '', target: null, met: null },
+    ];
+    const out = regenerate('# B\n', [r]);
+    expect(out).toContain('| KC | out-of-time RMSE log | 0.166854 log |  |  |');
+    expect(out).toContain('| KC | R² (prices) | 0.9045 |  |  |');
+  });
+
   it('marks a missed target and a busy machine', () => {
     const busy = { ...run('train', '2026-12-02T10:00:00.000Z', 1.1, false), load: { start: 3.5, end: 2 } };
     const out = regenerate('# B\n', [busy]);

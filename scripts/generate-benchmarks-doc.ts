@@ -26,8 +26,9 @@ export function newestPerBench(results: BenchResultFile[]): BenchResultFile[] {
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 function formatValue(value: number, unit: string): string {
-  const v = Number.isInteger(value) ? value.toLocaleString('en-US') : String(value);
-  return unit === '×' ? `${v}×` : `${v} ${unit}`;
+  // Six significant digits at most: a bench that recorded a raw double (0.16685381170614375) still reads as a figure.
+  const v = Number.isInteger(value) ? value.toLocaleString('en-US') : String(Number(value.toPrecision(6)));
+  return unit === '×' ? `${v}×` : unit === '' ? v : `${v} ${unit}`;
 }
 
 export function renderFigures(results: BenchResultFile[]): string {

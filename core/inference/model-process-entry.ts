@@ -7,8 +7,10 @@ const host = new OnnxModelHost();
 const send = process.send.bind(process);
 
 process.on('message', (m: { id: number; method: 'load' | 'predict' | 'unload' | 'close'; args: unknown[] }) => {
+  const started = performance.now();
   const call = (host[m.method] as (...a: unknown[]) => Promise<ModelProcessReply['result']>).apply(host, m.args);
-  void call.then((result) => send({ id: m.id, result } satisfies ModelProcessReply));
+  // The time spent here lets the parent tell scoring time from the cost of the hop (it decides how to split batches).
+  void call.then((result) => send({ id: m.id, result, runMs: performance.now() - started } satisfies ModelProcessReply));
 });
 // The parent is gone (or closed the channel): nothing can ask for work any more.
 process.on('disconnect', () => process.exit(0));

@@ -49,7 +49,7 @@ export interface ModelLoadOptions {
 type Method = 'load' | 'predict' | 'unload' | 'close';
 interface Pending {
   child: ChildProcess;
-  resolve: (r: HostResult<unknown>) => void;
+  resolve: (r: HostResult<unknown>, runMs: number | undefined) => void;
   reject: (e: AppraiseError) => void;
 }
 
@@ -57,6 +57,17 @@ interface Pending {
 export interface ModelProcessReply {
   id: number;
   result: HostResult<unknown>;
+  /** Time the call took inside the model process, in ms. */
+  runMs?: number;
+}
+
+/**
+ * What scoring costs in one model process, learnt from the calls so far (moving averages): the time per row
+ * inside the process, and the fixed cost of a round trip (IPC both ways, wake-ups, serialisation).
+ */
+export interface ScoringCost {
+  msPerRow: number;
+  hopMs: number;
 }
 
 const DEFAULTS = { timeLimitMs: 10_000, timeLimitPerRowMs: 0.5, loadTimeLimitMs: 30_000, memoryLimitMb: 2048, memoryPollMs: 25 };
@@ -72,6 +83,7 @@ export class ModelProcess {
   private closing: Promise<void> | null = null;
   /** Number of processes started so far (1 after the first call); a kill and respawn adds one. */
   spawned = 0;
+  private readonly costs = new Map<string, ScoringCost>();
 
   constructor(options: ModelProcessOptions = {}) {
     this.opts = { ...DEFAULTS, ...limitsFromEnvironment(), ...options };
@@ -93,11 +105,35 @@ export class ModelProcess {
   async predict(modelId: string, X: Float32Array, nRows: number, nFeatures: number): Promise<Prediction> {
     await this.ensureStarted();
     const limit = this.opts.timeLimitMs + this.opts.timeLimitPerRowMs * Math.max(0, nRows);
-    return (await this.call('predict', [modelId, X, nRows, nFeatures], limit, `value ${nRows === 1 ? 'one property' : `${nRows} properties`}`)) as Prediction;
+    const started = performance.now();
+    let runMs: number | undefined;
+    const out = (await this.call('predict', [modelId, X, nRows, nFeatures], limit, `value ${nRows === 1 ? 'one property' : `${nRows} properties`}`, (ms) => {
+      runMs = ms;
+    })) as Prediction;
+    if (runMs !== undefined) this.learnCost(modelId, nRows, runMs, performance.now() - started - runMs);
+    return out;
+  }
+
+  /** The measured cost of scoring with `modelId` here, or null before its first call answered. */
+  scoringCost(modelId: string): ScoringCost | null {
+    return this.costs.get(modelId) ?? null;
+  }
+
+  private learnCost(modelId: string, nRows: number, runMs: number, hopMs: number): void {
+    // Moving averages (weight 1/4 for the newest call): they follow a machine that gets busier without one slow
+    // call swinging the split decisions.
+    const seen = this.costs.get(modelId);
+    const perRow = runMs / Math.max(1, nRows);
+    const hop = Math.max(0, hopMs);
+    this.costs.set(
+      modelId,
+      seen ? { msPerRow: 0.75 * seen.msPerRow + 0.25 * perRow, hopMs: 0.75 * seen.hopMs + 0.25 * hop } : { msPerRow: perRow, hopMs: hop },
+    );
   }
 
   async unload(modelId: string): Promise<boolean> {
     this.models.delete(modelId);
+    this.costs.delete(modelId);
     if (!this.child) return false;
     return (await this.call('unload', [modelId], this.opts.loadTimeLimitMs, 'unload the model')) as boolean;
   }
@@ -157,7 +193,7 @@ export class ModelProcess {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      p.resolve(m.result);
+      p.resolve(m.result, m.runMs);
     });
     child.once('exit', (code, signal) => {
       if (this.child === child) this.child = null;
@@ -175,7 +211,7 @@ export class ModelProcess {
     return child;
   }
 
-  private call(method: Method, args: unknown[], limitMs: number, what: string): Promise<unknown> {
+  private call(method: Method, args: unknown[], limitMs: number, what: string, onRunMs?: (ms: number) => void): Promise<unknown> {
     const child = this.child;
     if (!child) return Promise.reject(new AppraiseError('INTERNAL', 'the model process is not running'));
     const id = this.nextId++;
@@ -188,8 +224,9 @@ export class ModelProcess {
       };
       this.pending.set(id, {
         child,
-        resolve: (r) => {
+        resolve: (r, runMs) => {
           finish();
+          if (runMs !== undefined) onRunMs?.(runMs);
           if (r.ok) resolve(r.value);
           else reject(deserializeError(r.error));
         },

@@ -5,6 +5,7 @@ import { predictRaw } from '../learner/model/tree-model.js';
 import { exportTreeEnsembleToOnnx } from '../onnx/export-tree-ensemble.js';
 import { syntheticEnsemble, syntheticRows } from '../../test/fixtures/synthetic-ensemble.js';
 import { OnnxInferencePool } from './onnx-inference-pool.js';
+import type { ModelProcess } from './model-process.js';
 
 const F = 8;
 const model = syntheticEnsemble({ seed: 21, nTrees: 120, maxDepth: 5, nFeatures: F, categorical: { 1: 40 } });
@@ -112,4 +113,29 @@ test('a model process that dies is replaced on the next call, with its models re
   } finally {
     await pool.close();
   }
+});
+
+describe('OnnxInferencePool with the learnt split', () => {
+  test('learns each process cost from its calls and still scores every row in order', async () => {
+    const adaptive = new OnnxInferencePool({ size: 2 });
+    try {
+      await adaptive.loadModel('m', bytes);
+      const procs = (adaptive as unknown as { workers: { process: ModelProcess }[] }).workers.map((w) => w.process);
+      expect(procs.map((p) => p.scoringCost('m'))).toEqual([null, null]);
+      const X = syntheticRows(model, 3000, 9, 0.05);
+      for (const n of [3000, 1, 64, 3000]) expectMatches(X, n, await adaptive.predict('m', X.subarray(0, n * F), n, F));
+      const costs = procs.map((p) => p.scoringCost('m')).filter((c) => c !== null);
+      // The first 3000-row batch went to both processes (32 rows a share until a cost is known).
+      expect(costs).toHaveLength(2);
+      for (const c of costs) {
+        expect(c.msPerRow).toBeGreaterThan(0);
+        expect(c.msPerRow).toBeLessThan(1); // 120 trees of depth 5: microseconds a row, not a millisecond
+        expect(c.hopMs).toBeGreaterThanOrEqual(0);
+      }
+      await adaptive.unloadModel('m');
+      expect(procs.map((p) => p.scoringCost('m'))).toEqual([null, null]);
+    } finally {
+      await adaptive.close();
+    }
+  });
 });

@@ -1,8 +1,8 @@
 /**
  * A pool of model processes (model-process.ts) scoring feature matrices with onnxruntime-node. Each process holds
  * one InferenceSession per loaded model (intra-op threads 1), so the pool size is the parallelism. Batches are
- * split across processes (at least `minRowsPerWorker` rows each) and reassembled in row order; smaller ones go to
- * the least busy process. Every call has a time limit and a memory cap: a model that exceeds them gets its process
+ * split across processes (each share big enough to pay for its round trip, learnt from the calls so far) and
+ * reassembled in row order; smaller ones go to the least busy process. Every call has a time limit and a memory cap: a model that exceeds them gets its process
  * killed (and replaced on the next call) and the call rejects with BAD_FILE in words (issue 14, finding 3).
  *
  * Tiny batches (≤ `inThreadMaxRows`) may run on an in-thread session instead — the process hop costs more than
@@ -23,7 +23,9 @@ export interface OnnxInferencePoolOptions {
   size?: number;
   /**
    * Fewest rows worth sending to one more process: a batch goes to min(size, floor(nRows / minRowsPerWorker))
-   * processes. Default 32.
+   * processes. Default: learnt per model from the calls so far — a process gets a share of a batch only when
+   * scoring that share takes at least as long as a round trip to it (ModelProcess.scoringCost); 32 until the
+   * model's first call has answered.
    */
   minRowsPerWorker?: number;
   /** Batches of at most this many rows are scored in the calling thread, without limits. Default 0 (never). */
@@ -45,7 +47,7 @@ interface PoolWorker {
 
 export class OnnxInferencePool implements ValuationPredictor {
   readonly size: number;
-  private readonly minRowsPerWorker: number;
+  private readonly minRowsPerWorker: number | null;
   private readonly inThreadMaxRows: number;
   private readonly workers: PoolWorker[];
   private readonly models = new Map<string, { nFeatures: number | null; local: OnnxSession | null }>();
@@ -55,7 +57,7 @@ export class OnnxInferencePool implements ValuationPredictor {
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     this.size = opts.size ?? Math.max(1, Math.min(2, cores));
     if (!Number.isInteger(this.size) || this.size < 1) throw new AppraiseError('INVALID_INPUT', `pool size must be a positive integer, got ${opts.size}`);
-    this.minRowsPerWorker = Math.max(1, opts.minRowsPerWorker ?? 32);
+    this.minRowsPerWorker = opts.minRowsPerWorker === undefined ? null : Math.max(1, opts.minRowsPerWorker);
     this.inThreadMaxRows = Math.max(0, opts.inThreadMaxRows ?? 0);
     this.workers = Array.from({ length: this.size }, (_, index) => ({ index, process: new ModelProcess(opts.limits), busy: 0 }));
   }
@@ -103,7 +105,7 @@ export class OnnxInferencePool implements ValuationPredictor {
     checkMatrix(X, nRows, nFeatures, model.nFeatures);
 
     if (model.local && nRows <= this.inThreadMaxRows) return model.local.run(X, nRows, nFeatures);
-    const nChunks = Math.min(this.size, Math.floor(nRows / this.minRowsPerWorker));
+    const nChunks = Math.min(this.size, Math.floor(nRows / this.rowsWorthAHop(modelId)));
     if (nChunks <= 1) return this.call(this.leastBusy(), (p) => p.predict(modelId, X, nRows, nFeatures));
 
     // Least busy processes first, so concurrent callers spread out.
@@ -138,6 +140,21 @@ export class OnnxInferencePool implements ValuationPredictor {
 
   private assertUsable(): void {
     if (this.closing) throw new AppraiseError('CONFLICT', 'the inference pool is closed');
+  }
+
+  /**
+   * Fewest rows that pay for one more process hop. Splitting a batch over two processes waits for the slower of two
+   * round trips instead of one; it pays only when each share's scoring time is at least a hop's cost (measured
+   * here: ~0.3 ms a hop against ~7 µs a row for the bundled KC model, so 64 rows split in two were 0.36× of
+   * in-thread scoring and unsplit 0.58×; a 500-tree model at ~27 µs a row pays from ~12 rows a share).
+   */
+  private rowsWorthAHop(modelId: string): number {
+    if (this.minRowsPerWorker !== null) return this.minRowsPerWorker;
+    const costs = this.workers.map((w) => w.process.scoringCost(modelId)).filter((c) => c !== null);
+    if (costs.length === 0) return 32;
+    const msPerRow = Math.min(...costs.map((c) => c.msPerRow));
+    const hopMs = Math.max(...costs.map((c) => c.hopMs));
+    return Math.max(1, Math.ceil(hopMs / Math.max(msPerRow, 1e-6)));
   }
 
   private leastBusy(): PoolWorker {

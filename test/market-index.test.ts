@@ -2,7 +2,7 @@ import { test, expect } from 'vitest';
 import { SeededRandom } from '../core/common/seeded-random.js';
 import { hedonicSales, type DesignFeature } from '../core/market/hedonic-design.js';
 import { estimateMarketIndex } from '../core/market/price-index.js';
-import { fitTrend, forecastTrend } from '../core/market/nowcast.js';
+import { backtestChoice, fitTrend, forecastTrend } from '../core/market/nowcast.js';
 import { adjustmentAtDate } from '../core/market/market-adjustment.js';
 import { generateSales, normal, type GeneratedSale } from './helpers/market-sales.js';
 
@@ -118,6 +118,24 @@ test('the nowcast continues a steady trend and its uncertainty grows with the ho
   const six = forecastTrend(trend, 6);
   expect(Math.abs(six.logIndex - 0.06)).toBeLessThan(2 * six.sd + 0.01);
   expect(six.logIndex).toBeGreaterThan(0.02);
+});
+
+test('the nowcast settings are chosen by how well they would have forecast the index itself', () => {
+  const r = new SeededRandom(9);
+  const se = Array.from({ length: 18 }, (_, m) => (m === 17 ? 0 : 0.004));
+  // A steady 1 %-a-month rise: the backtest keeps the trend (little or no damping).
+  const steady = Array.from({ length: 18 }, (_, m) => 0.01 * (m - 17) + (m === 17 ? 0 : 0.004 * normal(r)));
+  expect(backtestChoice(steady, se, 0.01)!.damping).toBeGreaterThanOrEqual(0.9);
+  // A market that turns every four months: extrapolating its latest slope would keep forecasting past each turn,
+  // so the backtest damps the trend to (at most) half per period.
+  const zig = Array.from({ length: 18 }, (_, m) => 0.02 * (m % 8 < 4 ? m % 8 : 8 - (m % 8)));
+  const turning = zig.map((v) => v - zig[17]);
+  const choice = backtestChoice(turning, se, 0.01)!;
+  expect(choice.damping).toBeLessThanOrEqual(0.5);
+  // ... and the fitted trend uses that choice.
+  expect(fitTrend(turning, se).damping).toBe(choice.damping);
+  // Too short an index has no past to test forecasts on: the likelihood chooses instead.
+  expect(backtestChoice(steady.slice(-4), se.slice(-4), 0.01)).toBeNull();
 });
 
 test('a valuation past the horizon is refused with what to do', () => {

@@ -5,13 +5,29 @@ import type { TrendState } from './market-schemas.js';
  * slope both drift as random walks, the slope fading by a damping factor each period, and each period's index is
  * observed with its own standard error. Beyond the last period the forecast follows the (damped) slope and its
  * variance grows with the horizon — from the level's and slope's drift and from not knowing today's slope
- * exactly. The noise variances and the damping are chosen by maximum likelihood over a small grid, from the
- * index itself, so nothing is tuned to one market.
+ * exactly. The noise variances and the damping are chosen from the index itself, so nothing is tuned to one
+ * market: by a rolling-origin backtest where the index is long enough (below), else by maximum likelihood.
  */
 
 const LEVEL_NOISE = [0, 0.002, 0.005, 0.01, 0.02, 0.04];
 const SLOPE_NOISE = [0, 0.001, 0.003, 0.01];
 const DAMPING = [1, 0.9, 0.75];
+/**
+ * Dampings the backtest chooses among: down to 0, a level with no trend at all — the honest forecast when the
+ * index's past turns say its recent slope does not last.
+ */
+const BACKTEST_DAMPING = [1, 0.9, 0.75, 0.5, 0];
+/** Periods ahead each backtest origin forecasts: about as far as a time-ordered block or a near valuation reaches. */
+export const BACKTEST_HORIZON = 3;
+/**
+ * Half-life, in periods, of a backtest origin's weight: a market's last turns say more about its next months
+ * than its first ones do (the recent-weighted local trend of the issue).
+ */
+export const BACKTEST_HALF_LIFE = 3;
+/** Fewest backtest origins (each with at least one period after it) for the backtest to choose; else likelihood. */
+export const MIN_BACKTEST_ORIGINS = 2;
+/** First origin of the backtest: the filter needs two levels before its slope means anything. */
+const FIRST_ORIGIN = 2;
 /** Floor of an observation's variance: the reference period is exact by definition, but a filter needs some noise. */
 const MIN_OBS_VARIANCE = 1e-8;
 /**
@@ -26,7 +42,16 @@ interface FilterResult {
   state: TrendState;
 }
 
-function filter(y: ArrayLike<number>, se: ArrayLike<number>, levelNoise: number, slopeNoise: number, damping: number, slopePrior: number): FilterResult {
+function filter(
+  y: ArrayLike<number>,
+  se: ArrayLike<number>,
+  levelNoise: number,
+  slopeNoise: number,
+  damping: number,
+  slopePrior: number,
+  /** Filter only the first `upto` levels (a backtest origin); default all. */
+  upto = y.length,
+): FilterResult {
   let l = y[0];
   let b = 0;
   // P = [[p00, p01], [p01, p11]]
@@ -37,7 +62,7 @@ function filter(y: ArrayLike<number>, se: ArrayLike<number>, levelNoise: number,
   const ql = levelNoise ** 2;
   const qs = slopeNoise ** 2;
   const phi = damping;
-  for (let t = 1; t < y.length; t++) {
+  for (let t = 1; t < upto; t++) {
     // Predict: x = F x, P = F P Fᵀ + Q with F = [[1, φ], [0, φ]].
     const lp = l + phi * b;
     const bp = phi * b;
@@ -70,6 +95,8 @@ export function fitTrend(logIndex: ArrayLike<number>, se: ArrayLike<number>, mon
   const n = logIndex.length;
   if (n === 0) return { level: 0, slope: 0, cov: [0, 0, 0.01 ** 2], levelNoise: 0.01, slopeNoise: 0.003, damping: 1 };
   if (n < 3) return { level: logIndex[n - 1], slope: 0, cov: [se[n - 1] ** 2, 0, 0.01 ** 2], levelNoise: 0.01, slopeNoise: 0.003, damping: 1 };
+  const chosen = backtestChoice(logIndex, se, slopePrior);
+  if (chosen) return filter(logIndex, se, chosen.levelNoise, chosen.slopeNoise, chosen.damping, slopePrior).state;
   let best: FilterResult | null = null;
   for (const ln of LEVEL_NOISE)
     for (const sn of SLOPE_NOISE)
@@ -80,6 +107,45 @@ export function fitTrend(logIndex: ArrayLike<number>, se: ArrayLike<number>, mon
         if (!best || r.logLik > best.logLik + 1e-9) best = r;
       }
   return best!.state;
+}
+
+/**
+ * The trend settings whose forecasts would have done best on the index's own past: from each origin o (the
+ * filter run on levels 0..o only), the forecasts 1..BACKTEST_HORIZON periods on are compared with the levels
+ * the index then measured, squared errors weighted by the origin's recency. Likelihood alone rewards the
+ * settings that fit the path so far; a market that turns (a seasonal spring rise after a fall decline) is better
+ * served by the settings that forecast well, and which those are is the data's to say. Null with too few origins.
+ */
+export function backtestChoice(
+  logIndex: ArrayLike<number>,
+  se: ArrayLike<number>,
+  slopePrior: number,
+): { levelNoise: number; slopeNoise: number; damping: number; error: number } | null {
+  const n = logIndex.length;
+  if (n - 1 - FIRST_ORIGIN < MIN_BACKTEST_ORIGINS) return null;
+  let best: { levelNoise: number; slopeNoise: number; damping: number; error: number } | null = null;
+  for (const ln of LEVEL_NOISE)
+    for (const sn of SLOPE_NOISE)
+      for (const d of BACKTEST_DAMPING) {
+        if (ln === 0 && sn === 0) continue;
+        let err = 0;
+        let weight = 0;
+        for (let o = FIRST_ORIGIN; o < n - 1; o++) {
+          const st = filter(logIndex, se, ln, sn, d, slopePrior, o + 1).state;
+          const w = Math.pow(0.5, (n - 1 - o) / BACKTEST_HALF_LIFE);
+          let l = st.level;
+          let b = st.slope;
+          for (let h = 1; h <= BACKTEST_HORIZON && o + h < n; h++) {
+            l += d * b;
+            b *= d;
+            err += w * (logIndex[o + h] - l) ** 2;
+            weight += w;
+          }
+        }
+        const error = err / weight;
+        if (!best || error < best.error - 1e-12) best = { levelNoise: ln, slopeNoise: sn, damping: d, error };
+      }
+  return best;
 }
 
 /**

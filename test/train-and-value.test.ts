@@ -77,7 +77,7 @@ test('ONNX runtime predictions equal the TypeScript model on every KC row (1e-5 
   }
 });
 
-test('conformal intervals cover held-out sales at their nominal rate (95 %: ±3 points; 80 %: see the known defect)', async () => {
+test('conformal intervals cover held-out sales at their nominal rate (80 %: ±2 points, 95 %: ±3)', async () => {
   const out = join(s.dir, 'holdout-scores.csv');
   const r = await s.valuation.score(trained.modelId, holdoutId, out);
   expect(r.scored).toBe(rows.length - cut);
@@ -96,13 +96,10 @@ test('conformal intervals cover held-out sales at their nominal rate (95 %: ±3 
       if (p >= Number(c[lo]) && p <= Number(c[hi])) inside++;
     }
     const coverage = (100 * inside) / (scoredLines.length - 1);
-    // Known defect (closing note of stop 18): on this 540-sale holdout the per-property 80 % band of batch scoring
-    // covers ~86 %, too wide by ~6 points, while the 95 % band and single valuations' coverage are on target. It
-    // stays checked as never too narrow, and not more than 7 points too wide, until it is found.
-    if (level === 80) {
-      expect(coverage).toBeGreaterThanOrEqual(level - 3);
-      expect(coverage).toBeLessThanOrEqual(level + 7);
-    } else expect(Math.abs(coverage - level)).toBeLessThanOrEqual(3);
+    // Nominal ±2 points at 80 % (the sampling sd on 4,320 sales is 0.6 points). It once covered ~86 %: σ̂ had
+    // learned from the sales' own dates and was read at the last sale's date, where valuations hold it
+    // (normalised-conformal.ts, saleTimeFeatures). 95 %: ±3 points.
+    expect(Math.abs(coverage - level)).toBeLessThanOrEqual(level === 80 ? 2 : 3);
   }
   for (const i of trained.intervals) expect(Math.abs(i.empiricalCoverage - i.level)).toBeLessThanOrEqual(0.03);
 });

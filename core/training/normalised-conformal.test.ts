@@ -3,7 +3,7 @@ import { SeededRandom } from '../common/seeded-random.js';
 import type { TrainingData } from '../learner/data/training-data.js';
 import { FastTreePredictor } from '../learner/model/fast-predictor.js';
 import { fsdScale } from '../models/confidence-tier.js';
-import { calibratePropertyIntervals, splitOutOfFold } from './normalised-conformal.js';
+import { calibratePropertyIntervals, saleTimeFeatures, splitOutOfFold } from './normalised-conformal.js';
 
 // Normalised split conformal on constructed out-of-fold residuals whose spread is known: the FSD it states is the
 // standard deviation of estimate/price of that kind of property, and the rows it reports coverage on set nothing.
@@ -76,4 +76,22 @@ test('the rows coverage is reported on set nothing: changing their prices change
   expect(after.levels).toEqual(before.levels);
   // …while the coverage, measured on exactly those rows, falls well below nominal.
   expect(after.coverage.overall.coverage[0].coverage).toBeLessThan(before.coverage.overall.coverage[0].coverage - 0.2);
+});
+
+test('σ̂ does not read the sale-time features a valuation holds at the last sale', async () => {
+  // Feature 0 says which errors are large; declared a time feature, σ̂ must not split on it (valuations hold it).
+  const { data, oof } = constructed(5);
+  const p = await calibratePropertyIntervals(data, all, oof, Math.exp, { seed: 1, timeFeatures: [0] });
+  expect(p.difficulty.trees.every((t) => !t.feature.includes(0))).toBe(true);
+  const sigma = new FastTreePredictor(p.difficulty);
+  expect(sigma.predict(Float32Array.from([0, 0.5]), 1)[0]).toBe(sigma.predict(Float32Array.from([1, 0.5]), 1)[0]);
+  // Which features those are: the sale date in days and a month index of it, not other dates or ages.
+  const features = [
+    { name: 'date', kind: 'numeric', spec: { op: 'days', column: 'date', origin: '2014-01-01' } },
+    { name: 'listed', kind: 'numeric', spec: { op: 'days', column: 'listed', origin: '2014-01-01' } },
+    { name: 'age', kind: 'numeric', spec: { op: 'years_between', fromYear: 'built', toDate: 'date' } },
+    { name: 'month', kind: 'numeric', spec: { op: 'month_index', date: 'date', origin: '2014-01' } },
+  ] as Parameters<typeof saleTimeFeatures>[0]['features'];
+  expect(saleTimeFeatures({ features, saleDate: 'date' })).toEqual([0, 3]);
+  expect(saleTimeFeatures({ features, saleDate: null })).toEqual([]);
 });

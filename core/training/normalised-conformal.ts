@@ -6,6 +6,7 @@ import type { ConfidenceTier, CoverageCell, PropertyIntervals } from '../models/
 import { TIER_BOUNDS, TIERS, fsdScale, relativeSlope, tierOf } from '../models/confidence-tier.js';
 import { conformalQuantile } from './conformal-intervals.js';
 import { ESTIMATOR_PARAMS } from './loss-estimator.js';
+import type { FeatureTransform } from '../features/feature-transform.js';
 
 /**
  * Per-property intervals by normalised (locally weighted) split conformal prediction, with honest coverage.
@@ -56,9 +57,17 @@ export async function calibratePropertyIntervals(
   scored: Int32Array,
   oof: Float64Array,
   inverse: (t: number) => number,
-  options: { seed: number; threads?: number; signal?: AbortSignal; levels?: number[] },
+  options: {
+    seed: number;
+    threads?: number;
+    signal?: AbortSignal;
+    levels?: number[];
+    /** Features that are the sale date's position in time (see `saleTimeFeatures`): σ̂ does not read them. */
+    timeFeatures?: readonly number[];
+  },
 ): Promise<PropertyIntervals> {
   const levels = options.levels ?? [0.8, 0.95];
+  data = withoutFeatures(data, options.timeFeatures ?? []);
   const split = splitOutOfFold(scored, options.seed);
   const absError = (r: number) => Math.abs(data.y[r] - oof[r]);
   const dRows = selectRows(data, split.difficulty);
@@ -134,6 +143,27 @@ export async function calibratePropertyIntervals(
     rows: { difficulty: split.difficulty.length, calibration: split.calibration.length, evaluation: split.evaluation.length },
     coverage: { overall: cell('all', all), byTier, byPriceDecile: deciles },
   };
+}
+
+/**
+ * The features that only say when a sale happened (the sale date in days, a month index of it). A valuation holds
+ * them at the last sale (the price index carries the date), so σ̂ fitted on the sales' own dates would be read at
+ * the edge of its time axis for every property: on King County that made the batch 80 % band cover 85 % of a
+ * holdout instead of 80 %. Without them σ̂ sees the same inputs when it is fitted and when it is used.
+ */
+export function saleTimeFeatures(t: Pick<FeatureTransform, 'features' | 'saleDate'>): number[] {
+  if (!t.saleDate) return [];
+  return t.features.flatMap((f, i) =>
+    (f.spec.op === 'days' && f.spec.column === t.saleDate) || (f.spec.op === 'month_index' && f.spec.date === t.saleDate) ? [i] : [],
+  );
+}
+
+/** The data with these feature columns missing on every row: trees fitted to it never split on them. */
+function withoutFeatures(data: TrainingData, features: readonly number[]): TrainingData {
+  if (features.length === 0) return data;
+  const X = Float32Array.from(data.X);
+  for (let i = 0; i < data.nRows; i++) for (const f of features) X[i * data.nFeatures + f] = NaN;
+  return { ...data, X };
 }
 
 /** The tier a calibration sale falls in for the q it is held to (exported for the valuation side's use). */

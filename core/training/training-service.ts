@@ -18,7 +18,7 @@ import type { TrainProgress, TrainRequest, TrainResult } from './training-schema
 import { accuracyMetrics } from './accuracy-metrics.js';
 import { randomFolds, timeFolds, foldsFromFile, type FoldPlan } from './folds.js';
 import { calibrateIntervals } from './conformal-intervals.js';
-import { calibratePropertyIntervals } from './normalised-conformal.js';
+import { calibratePropertyIntervals, saleTimeFeatures } from './normalised-conformal.js';
 import { referenceHistograms } from './reference-histograms.js';
 import { deflatedFold, marketSetup, type MarketSetup } from './market-training.js';
 import { adjustmentAtDay, seriesFor } from '../market/market-adjustment.js';
@@ -161,6 +161,7 @@ export class TrainingService implements TrainingServiceApi {
     // Per-property bands, FSD and tiers, with coverage on out-of-fold sales that set neither σ̂ nor q.
     const propertyIntervals = await calibratePropertyIntervals(data, scored, oof, compiled.inverseTarget, {
       seed: params.seed,
+      timeFeatures: saleTimeFeatures(transform),
       threads: req.threads,
       signal: job.signal,
     });

@@ -74,6 +74,16 @@ function printReport(r: MonitoringReport): void {
   } else process.stdout.write('\nNo sale prices linked yet: `appraise monitor sales <file.csv>` or `appraise monitor sale <predictionId> --price N`.\n');
 }
 
+function printReview(r: MonitoringReport): void {
+  const v = r.review;
+  if (!v) return;
+  process.stdout.write(
+    `\nRandom sample review (share ${pct(v.share)}): ${v.drawn} of ${v.valuations} valuation(s) drawn, ${v.reviewed} reviewed` +
+      `${v.agreementRate === null ? '' : `; agreement ${pct(v.agreementRate)} (${v.agree} agree, ${v.adjust} adjust, ${v.disagree} disagree)`}` +
+      `${v.meanAdjustment === null ? '' : `; mean adjustment ${pct(v.meanAdjustment)}`}\n`,
+  );
+}
+
 /** `appraise monitor …`: registered by cli/main.ts. The monitoring report, and linking sale prices to logged valuations. */
 export function registerMonitorCommand(program: Command): void {
   const monitor = program.command('monitor').description('monitoring of models in use: drift, data quality, ratio study, equity, alerts');
@@ -91,7 +101,10 @@ export function registerMonitorCommand(program: Command): void {
           ...(opts.until === undefined ? {} : { until: parseSince(opts.until, new Date(), '--until').toISOString() }),
         });
         if (o.json) printJson(r);
-        else printReport(r);
+        else {
+          printReport(r);
+          printReview(r);
+        }
       });
     });
   monitor
@@ -161,6 +174,61 @@ export function registerMonitorCommand(program: Command): void {
             ? 'Periodic monitoring checks are off.\n'
             : `Monitoring checks run every ${sched.intervalHours} h while the app is open; last ${sched.lastRunAt ?? 'never'}; next due ${sched.lastRunAt ? sched.nextDueAt : 'when the app next opens'}.\n`,
         );
+      });
+    });
+  const review = monitor.command('review').description('the random sample review: valuations drawn for review (monitoring.review.share) and verdicts');
+  review
+    .command('list')
+    .description('valuations drawn for review, newest first (default: the open ones)')
+    .option('--model <ref>', 'only this model')
+    .option('--since <when>', 'drawn since (ISO date or 7d)')
+    .option('--status <open|reviewed|all>', 'which samples', 'open')
+    .option('-n, --limit <n>', 'at most this many', '100')
+    .action(async (opts: { model?: string; since?: string; status: string; limit: string }, cmd: Command) => {
+      if (!['open', 'reviewed', 'all'].includes(opts.status)) throw invalidInput(`--status is open, reviewed or all, not "${opts.status}"`);
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw invalidInput(`--limit must be a positive whole number, got "${opts.limit}"`);
+      await withServices(cmd, (s, o) => {
+        const list = s.monitoring.reviews({
+          model: opts.model,
+          since: opts.since ? parseSince(opts.since).toISOString() : undefined,
+          status: opts.status as 'open' | 'reviewed' | 'all',
+          limit,
+        });
+        if (o.json) return printJson(list);
+        if (!list.length) process.stdout.write('No valuation in the review queue matches.\n');
+        printTable(
+          list.map((r) => ({
+            prediction: r.predictionId,
+            property: r.propertyId ?? '',
+            estimate: Math.round(r.estimate),
+            drawn: r.drawnAt.slice(0, 19),
+            verdict: r.review ? `${r.review.verdict}${r.review.adjustedValue ? ` ${Math.round(r.review.adjustedValue)}` : ''}` : 'open',
+            by: r.review?.by ?? '',
+          })),
+        );
+      });
+    });
+  review
+    .command('record')
+    .argument('<predictionId>', 'the drawn valuation (from `appraise monitor review list`)')
+    .description("record a reviewer's verdict on a valuation drawn for review; recorded in the audit trail")
+    .requiredOption('--verdict <agree|adjust|disagree>', 'agree with the estimate, adjust it (give --amount), or disagree')
+    .option('--amount <value>', "the reviewer's value of the property, for --verdict adjust")
+    .option('--notes <text>', 'why')
+    .action(async (predictionId: string, opts: { verdict: string; amount?: string; notes?: string }, cmd: Command) => {
+      if (!['agree', 'adjust', 'disagree'].includes(opts.verdict)) throw invalidInput(`--verdict is agree, adjust or disagree, not "${opts.verdict}"`);
+      const amount = opts.amount === undefined ? null : Number(opts.amount);
+      if (amount !== null && !Number.isFinite(amount)) throw invalidInput(`--amount must be a number, got "${opts.amount}"`);
+      await withServices(cmd, (s, o) => {
+        const r = s.monitoring.recordReview({
+          predictionId,
+          verdict: opts.verdict as 'agree' | 'adjust' | 'disagree',
+          amount,
+          notes: opts.notes ?? null,
+        });
+        if (o.json) return printJson(r);
+        process.stdout.write(`Review of ${r.predictionId} recorded: ${r.review?.verdict} by ${r.review?.by} at ${r.review?.at}.\n`);
       });
     });
   const shadow = monitor.command('shadow').description('challengers scored in shadow beside the champion on every valuation (never shown)');

@@ -8,6 +8,7 @@ import { feedFileSchema, parseLatestYml } from '../../core/sync/app-release.js';
 import type { AppServices } from '../../core/services/open-workspace.js';
 import { generateEd25519Key, parseEd25519Key, type Ed25519Key } from '../../core/sync/signing-keys.js';
 import { SqliteOutbox } from '../../core/sync/sqlite-outbox.js';
+import { recentLocalSales } from '../../core/sync/auto-promote.js';
 import { buildRegistry, listen } from '../../registry/build-registry.js';
 import { PgRegistryStore } from '../../registry/pg-registry-store.js';
 import { RegistryClient } from '../../registry/registry-client.js';
@@ -236,6 +237,7 @@ export function registerRegistryCommands(program: Command): void {
           });
           const lines = [
             ...cycle.pulledModels.map((m) => `imported ${m.name} (${m.id.slice(0, 12)}) as a challenger`),
+            ...cycle.autoPromotion.map((d) => d.message),
             ...cycle.refused.map((r) => r.message),
             `reports: ${cycle.queued} queued, ${cycle.pushed} delivered, ${service.status().outboxDepth} waiting`,
           ];
@@ -270,6 +272,7 @@ function syncService(s: AppServices): SyncService {
     models: s.models,
     monitoring: s.monitoring,
     audit: s.audit,
+    recentSales: () => recentLocalSales(s.workspace.db),
   });
 }
 

@@ -10,6 +10,7 @@ import type { ValuationHistory } from '../valuation/valuation-history.js';
 import type { MonitoringServiceApi } from '../monitoring/monitoring-service.js';
 import type { MarketServiceApi } from '../training/market-service.js';
 import type { SyncServiceApi } from '../sync/sync-service.js';
+import type { ReportSettingsApi } from '../valuation/report-settings.js';
 import type { DatasetVersion } from '../datasets/dataset-store.js';
 import { buildFormSchema, type FormSchema } from '../valuation/valuation-form.js';
 import { inspectBatchFile } from '../valuation/batch-inspect.js';
@@ -50,6 +51,8 @@ export interface ApiServices {
   monitoring?: MonitoringServiceApi;
   market?: MarketServiceApi;
   sync?: SyncServiceApi;
+  /** The workspace's report settings (`settings.report`, `settings.setReport`). */
+  settings?: ReportSettingsApi;
 }
 
 export interface DispatcherOptions {
@@ -215,7 +218,7 @@ export class ApiDispatcher {
       throw new AppraiseError('INTERNAL', `${what} does not match the API contract (a bug)`, { details: { issues: issuesOf(checked.error) } });
   }
 
-  private need<K extends 'models' | 'training' | 'valuation' | 'monitoring'>(key: K): NonNullable<ApiServices[K]> {
+  private need<K extends 'models' | 'training' | 'valuation' | 'monitoring' | 'settings'>(key: K): NonNullable<ApiServices[K]> {
     const s = this.services[key];
     if (!s) throw new AppraiseError('NOT_FOUND', `the ${key} service is not available in this build of Appraise`);
     return s as NonNullable<ApiServices[K]>;
@@ -283,6 +286,7 @@ export class ApiDispatcher {
       'history.save': ({ label, valuation }) => s.history.save(label, valuation),
       'history.delete': ({ id }) => ({ deleted: s.history.delete(id) }),
       'monitoring.recordSale': ({ predictionId, price, saleDate }) => this.need('monitoring').recordSale(predictionId, price, saleDate ?? null),
+      'reports.settings': () => this.need('settings').report(),
     };
   }
 }

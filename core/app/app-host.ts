@@ -11,6 +11,7 @@ import { logsDir } from '../logging/log-record.js';
 import { forwardWorkerLog } from '../logging/worker-log.js';
 import { SyncService } from '../sync/sync-service.js';
 import { SqliteOutbox } from '../sync/sqlite-outbox.js';
+import { recentLocalSales } from '../sync/auto-promote.js';
 import type { Role } from '../contract/roles.js';
 import { osActor } from '../audit/audit-trail.js';
 import { MonitoringScheduler, type SchedulerClock } from '../monitoring/monitoring-scheduler.js';
@@ -104,6 +105,8 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
     firstDelayMs: options.sync?.firstDelayMs,
     logger: log.logger,
     audit: services.audit,
+    // Pulled models are compared on the sales linked to this device's own valuations (core/sync/auto-promote.ts).
+    recentSales: () => recentLocalSales(services.workspace.db),
     appVersion: options.sync?.appVersion ?? (process.env.APPRAISE_APP_VERSION || undefined),
   });
   if (options.sync?.background !== false) sync.startIfEnrolled();
@@ -131,6 +134,7 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
       monitoring: services.monitoring,
       market: services.market,
       sync,
+      settings: services.settings,
     },
     jobs,
     runner,

@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'audit.export',
   'monitoring.alert',
   'monitoring.alert-acknowledge',
+  'monitoring.review',
 ] as const;
 
 export const auditActionSchema = z.string().regex(/^[a-z][a-z-]*(\.[a-z][a-z-]*)+$/, 'an audit action is a dotted lower-case name like "model.promote"');

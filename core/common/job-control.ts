@@ -5,4 +5,6 @@
 export interface JobControl<P> {
   onProgress?: (p: P) => void;
   signal?: AbortSignal;
+  /** The job tracker's id of this run, when it runs as a job (batch scores are logged with it). */
+  jobId?: string;
 }

@@ -109,6 +109,22 @@ export const monitoringConfigSchema = z.strictObject({
       promote: 'ask',
       folds: 3,
     }),
+  /**
+   * Random sample review (the AVM rule's "random sample testing and reviews"): this share of valuations is drawn
+   * when it is made into a review queue. Optional and not defaulted here, so configs with a monitoring section
+   * written before it keep their hash; `reviewConfigOf` fills in the defaults (share 0.05, seed "appraise-review").
+   */
+  review: z
+    .strictObject({
+      /** Share of single valuations drawn for review, 0 (none) to 1 (all). */
+      share: z.number().min(0).max(1).optional(),
+      /**
+       * The key of the seeded draw: a valuation is drawn when HMAC-SHA256(seed, its prediction id) read as a number
+       * in [0, 1) falls below the share, so anyone with the seed can re-check which valuations had to be reviewed.
+       */
+      seed: z.string().min(1).max(200).optional(),
+    })
+    .optional(),
 });
 export type MonitoringConfig = z.output<typeof monitoringConfigSchema>;
 

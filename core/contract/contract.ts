@@ -19,9 +19,10 @@ import { batchInspectionSchema } from '../valuation/batch-inspect.js';
 import { formSchemaSchema } from '../valuation/valuation-form.js';
 import { demoLoadResultSchema } from '../services/demo-schemas.js';
 import { recentErrorSchema } from '../logging/log-schemas.js';
-import { monitoringReportSchema, saleLinkSchema, storedAlertSchema } from '../monitoring/monitoring-schemas.js';
+import { monitoringReportSchema, reviewSampleSchema, reviewVerdictSchema, saleLinkSchema, storedAlertSchema } from '../monitoring/monitoring-schemas.js';
 import { marketIndexViewSchema } from '../market/market-schemas.js';
 import { syncCycleSchema, syncNowInputSchema, syncStatusInputSchema, syncStatusSchema } from '../sync/sync-schemas.js';
+import { reportSettingsInputSchema, reportSettingsSchema } from '../valuation/report-settings-schemas.js';
 
 /**
  * The one API contract between the UI and core/: method name → input and output zod schemas, plus the progress
@@ -141,10 +142,37 @@ export const contract = {
     input: z.strictObject({ id: z.number().int().positive(), note: z.string().max(1000).optional() }),
     output: storedAlertSchema,
   },
+  /** The random sample review queue (valuations drawn for review), newest first; default the open ones. */
+  'monitoring.reviews': {
+    input: z.strictObject({
+      model: ref.optional(),
+      since: z.string().trim().max(40).optional(),
+      status: z.enum(['open', 'reviewed', 'all']).optional(),
+      limit: z.number().int().min(1).max(1000).optional(),
+    }),
+    output: z.array(reviewSampleSchema),
+  },
+  /** A reviewer's verdict on a valuation drawn for review (agree / adjust with the reviewer's value / disagree); audited. */
+  'monitoring.recordReview': {
+    input: z.strictObject({
+      predictionId: z.string().min(1).max(64),
+      verdict: reviewVerdictSchema,
+      amount: z.number().positive().finite().optional(),
+      notes: z.string().max(2000).optional(),
+    }),
+    output: reviewSampleSchema,
+  },
   /** Enrolment with the registry, the last sync cycle (its error in words), the outbox depth, the next cycle. */
   'sync.status': { input: syncStatusInputSchema, output: syncStatusSchema },
   /** Runs a sync cycle now (or joins the running one): pull models as challengers, queue and push reports. */
   'sync.now': { input: syncNowInputSchema, output: syncCycleSchema },
+  /**
+   * The workspace's report texts, rounding and appraiser defaults (the defaults while none are stored): read by
+   * every report, so an appraiser may call it; changing them is `settings.setReport`.
+   */
+  'reports.settings': { input: empty, output: reportSettingsSchema },
+  /** Replaces the report settings; an audited settings change (analyst role). */
+  'settings.setReport': { input: reportSettingsInputSchema, output: reportSettingsSchema },
 } as const;
 
 /** Progress and result of the methods that start jobs (their direct output is `{ jobId }`). */
@@ -171,6 +199,7 @@ export type FormField = FormSchema['fields'][number];
 export type AppInfo = z.output<typeof appInfoSchema>;
 export type ApiValuation = z.output<typeof valuationSchema>;
 export type HistoryEntry = z.output<typeof historyEntrySchema>;
+export type ReportSettings = z.output<typeof reportSettingsSchema>;
 export type ApiError = z.output<typeof serializedErrorSchema>;
 /** A job request as it travels to whoever runs it (a worker thread or this thread): the method and its input. */
 export type JobRequest = { [M in JobMethodName]: { method: M; input: ParsedInput<M> } }[JobMethodName];

@@ -43,6 +43,8 @@ export const APPRAISER_METHODS = [
   // Reading the sync state shows the appraiser whether their reports left and new models arrived; syncing itself
   // (sync.now) changes the workspace and stays with the analyst.
   'sync.status',
+  // Every report prints the workspace's report settings; changing them (settings.setReport) stays with the analyst.
+  'reports.settings',
 ] as const satisfies readonly MethodName[];
 
 const appraiserMethods: ReadonlySet<string> = new Set(APPRAISER_METHODS);

@@ -23,14 +23,14 @@ serveWorkerTask<JobStart, unknown, unknown>(async ({ workspaceDir, jobId, job, l
   const started = performance.now();
   log?.info({ method: job.method }, 'job thread started');
   // A failure is logged once, by the owner's job tracker, with the error this thread returns.
-  const result = await runJob(workspaceDir, job, task, actor);
+  const result = await runJob(workspaceDir, jobId, job, task, actor);
   log?.info({ method: job.method, seconds: (performance.now() - started) / 1000 }, 'job thread finished');
   return result;
 });
 
-async function runJob(workspaceDir: string, job: JobRequest, task: WorkerTaskContext<unknown>, actor: string | undefined): Promise<unknown> {
+async function runJob(workspaceDir: string, jobId: string, job: JobRequest, task: WorkerTaskContext<unknown>, actor: string | undefined): Promise<unknown> {
   const handler = jobHandlers[job.method] as JobHandler<typeof job.method>;
-  const control = { signal: task.signal, onProgress: (p: unknown) => task.progress(p as never) };
+  const control = { signal: task.signal, onProgress: (p: unknown) => task.progress(p as never), jobId };
   // Each kind of job imports only what it needs (see JobHandler.needs).
   if (handler.needs === 'datasets') {
     const { openDatasetServices } = await import('../services/open-datasets.js');

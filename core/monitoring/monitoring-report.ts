@@ -399,6 +399,8 @@ export function buildMonitoringReport(input: {
     alerts: alerts.sort((x, y) => (x.severity === y.severity ? 0 : x.severity === 'alert' ? -1 : 1)),
     labelFree: { ...lf, status: lfStatus },
     shadow: input.shadow ?? [],
+    // Filled in by MonitoringService from the review queue (it is not in the prediction log).
+    review: null,
   };
 }
 

@@ -153,6 +153,53 @@ export const retrainingRunSchema = z.object({
 });
 export type RetrainingRun = z.output<typeof retrainingRunSchema>;
 
+/** The verdicts a reviewer can give a valuation drawn for review. */
+export const reviewVerdictSchema = z.enum(['agree', 'adjust', 'disagree']);
+export type ReviewVerdict = z.output<typeof reviewVerdictSchema>;
+
+/** A valuation drawn at random for review (monitoring.review), with the reviewer's verdict once given. */
+export const reviewSampleSchema = z.object({
+  predictionId: z.string(),
+  modelId: z.string(),
+  drawnAt: z.string(),
+  /** The seeded draw in [0, 1) that fell below `share` (reproducible from the seed and the prediction id). */
+  draw: z.number(),
+  share: z.number(),
+  propertyId: z.string().nullable(),
+  estimate: z.number(),
+  review: z
+    .object({
+      verdict: reviewVerdictSchema,
+      /** The reviewer's value, for an 'adjust' verdict. */
+      adjustedValue: z.number().nullable(),
+      notes: z.string().nullable(),
+      by: z.string(),
+      at: z.string(),
+    })
+    .nullable(),
+});
+export type ReviewSample = z.output<typeof reviewSampleSchema>;
+
+/** The random sample review over a window: how many were drawn and reviewed, and what the reviewers found. */
+export const reviewSummarySchema = z.object({
+  /** monitoring.review.share of the model reported on. */
+  share: z.number(),
+  /** Single valuations in the window, and how many of them were drawn for review. */
+  valuations: z.number(),
+  drawn: z.number(),
+  reviewed: z.number(),
+  /** reviewed / drawn; null when none was drawn. */
+  reviewedShare: z.number().nullable(),
+  agree: z.number(),
+  adjust: z.number(),
+  disagree: z.number(),
+  /** agree / reviewed; null before any review. */
+  agreementRate: z.number().nullable(),
+  /** Mean of (reviewer's value / estimate − 1) over the 'adjust' verdicts; null without one. */
+  meanAdjustment: z.number().nullable(),
+});
+export type ReviewSummary = z.output<typeof reviewSummarySchema>;
+
 export const MONITORING_REPORT_FORMAT = 'appraise-monitoring/1';
 
 /**
@@ -210,6 +257,8 @@ export const monitoringReportSchema = z.object({
   /** Added in place (readers of older reports see the defaults): the label-free estimate and the shadow tests. */
   labelFree: labelFreeSchema.nullable().default(null),
   shadow: z.array(shadowComparisonSchema).default([]),
+  /** Added in place: the random sample review (null when the report was built without the review queue). */
+  review: reviewSummarySchema.nullable().default(null),
 });
 export type MonitoringReport = z.output<typeof monitoringReportSchema>;
 

@@ -1,7 +1,18 @@
 import type { ModelStore } from '../models/model-store.js';
 import { AppraiseError, invalidInput, notFound } from '../common/errors.js';
 import { buildMonitoringReport, groupColumnOf, monitoringConfigOf } from './monitoring-report.js';
-import type { MonitoringReport, MonitoringSchedule, RetrainingRun, SaleLink, ShadowComparison, StoredAlert } from './monitoring-schemas.js';
+import type {
+  MonitoringReport,
+  MonitoringSchedule,
+  RetrainingRun,
+  ReviewSample,
+  ReviewSummary,
+  ReviewVerdict,
+  SaleLink,
+  ShadowComparison,
+  StoredAlert,
+} from './monitoring-schemas.js';
+import { reviewConfigOf, type ReviewStore } from './review-sampling.js';
 import type { MonitoringStore } from './monitoring-store.js';
 import type { ShadowScoringSink } from './shadow-scoring.js';
 import { compareShadow } from './shadow-comparison.js';
@@ -70,6 +81,28 @@ export interface MonitoringServiceApi {
   retrainingRuns(limit?: number): RetrainingRun[];
   /** Resolves when the shadow estimates of every valuation made so far are stored. */
   settled(): Promise<void>;
+  /** The random sample review queue, newest first (default: the open samples of every model). */
+  reviews(options?: ReviewListOptions): ReviewSample[];
+  /**
+   * Records a reviewer's verdict on a valuation drawn for review, by the trail's actor; audited. 'adjust' needs the
+   * reviewer's value; a sample already reviewed is refused (CONFLICT): a verdict is a record.
+   */
+  recordReview(request: ReviewRequest): ReviewSample;
+}
+
+export interface ReviewListOptions {
+  model?: string;
+  since?: string;
+  status?: 'open' | 'reviewed' | 'all';
+  limit?: number;
+}
+
+export interface ReviewRequest {
+  predictionId: string;
+  verdict: ReviewVerdict;
+  /** The reviewer's value of the property, for an 'adjust' verdict. */
+  amount?: number | null;
+  notes?: string | null;
 }
 
 export interface RetrainOptions {
@@ -90,6 +123,8 @@ export interface MonitoringExtras {
   registry?: { promote(request: { ref: string; reason?: string }): ModelSummary; archive(ref: string): ModelSummary };
   /** Records each retraining step (core/audit); none: not recorded. */
   audit?: AuditTrail;
+  /** The random sample review queue (none: reviews are not available, and the report has no review summary). */
+  reviews?: ReviewStore;
 }
 
 /** Logged sold valuations as training rows: features recomputed with the sale date (the market it sold in). */
@@ -133,7 +168,68 @@ export class MonitoringService implements MonitoringServiceApi {
     if (since && until && since >= until) throw invalidInput(`since (${since}) must be before until (${until})`);
     const stored = this.models.load(options.model ?? 'champion');
     const shadow = this.shadowComparisons(stored.manifest, stored.summary, { since, until });
-    return buildMonitoringReport({ manifest: stored.manifest, summary: stored.summary, log: this.log, filter: { since, until }, shadow });
+    const report = buildMonitoringReport({ manifest: stored.manifest, summary: stored.summary, log: this.log, filter: { since, until }, shadow });
+    return { ...report, review: this.reviewSummary(stored.manifest, stored.summary.id, { since, until }) };
+  }
+
+  private reviewSummary(manifest: ModelManifest, modelId: string, window: { since?: string; until?: string }): ReviewSummary | null {
+    const reviews = this.extras?.reviews;
+    if (!reviews) return null;
+    return {
+      share: reviewConfigOf(manifest).share,
+      valuations: this.log.count({ modelId, source: 'value', ...window }),
+      ...reviews.summary({ modelId, ...window }),
+    };
+  }
+
+  private get reviewStore(): ReviewStore {
+    if (!this.extras?.reviews) throw new AppraiseError('INTERNAL', 'monitoring was opened without the review queue');
+    return this.extras.reviews;
+  }
+
+  reviews(options: ReviewListOptions = {}): ReviewSample[] {
+    return this.reviewStore.samples({
+      modelId: options.model ? this.models.resolve(options.model) : undefined,
+      since: isoTime(options.since, 'since'),
+      status: options.status ?? 'open',
+      limit: options.limit,
+    });
+  }
+
+  recordReview({ predictionId, verdict, amount = null, notes = null }: ReviewRequest): ReviewSample {
+    if (!['agree', 'adjust', 'disagree'].includes(verdict))
+      throw invalidInput(`the verdict is agree, adjust or disagree, not "${String(verdict)}"`, [{ field: 'verdict', message: 'agree, adjust or disagree' }]);
+    if (verdict === 'adjust' && !(typeof amount === 'number' && Number.isFinite(amount) && amount > 0))
+      throw invalidInput('an "adjust" verdict needs the value you would give the property (a positive amount)', [
+        { field: 'amount', message: 'give your value, e.g. 512000' },
+      ]);
+    if (verdict !== 'adjust' && amount !== null)
+      throw invalidInput(`an amount goes with an "adjust" verdict only, not "${verdict}"`, [{ field: 'amount', message: 'leave it out, or use adjust' }]);
+    const text = notes?.trim() || null;
+    if (text && text.length > 2000)
+      throw invalidInput(`the notes are ${text.length} characters; keep them under 2000`, [{ field: 'notes', message: 'shorten the notes' }]);
+    const store = this.reviewStore;
+    const before = store.sample(predictionId);
+    if (!before) throw notFound(`valuation "${predictionId}" was not drawn for review (see \`appraise monitor review list\` for the open ones)`);
+    if (before.review)
+      throw new AppraiseError(
+        'CONFLICT',
+        `valuation ${predictionId} was already reviewed by ${before.review.by} on ${before.review.at.slice(0, 10)} (${before.review.verdict}); a verdict is not changed`,
+      );
+    const audit = this.extras?.audit;
+    return auditedSync(
+      audit,
+      'monitoring.review',
+      { prediction: predictionId, model: before.modelId, verdict, amount: verdict === 'adjust' ? amount : null },
+      () => {
+        const at = new Date().toISOString();
+        if (
+          !store.recordVerdict(predictionId, { verdict, adjustedValue: verdict === 'adjust' ? amount : null, notes: text, by: audit?.actor ?? osActor(), at })
+        )
+          throw new AppraiseError('CONFLICT', `valuation ${predictionId} was reviewed by someone else a moment ago; reload the queue`);
+        return store.sample(predictionId)!;
+      },
+    );
   }
 
   private get store(): MonitoringStore {

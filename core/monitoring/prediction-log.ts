@@ -27,6 +27,10 @@ export interface PredictionFilter {
   since?: string;
   /** ISO time; only predictions made before it. */
   until?: string;
+  /** Only single valuations ('value') or only batch scores ('score'); default both. */
+  source?: 'value' | 'score';
+  /** Only the batch scores of this scoring job. */
+  jobId?: string;
 }
 
 export interface SaleRecord {

@@ -6,6 +6,7 @@ import type { MarketIndex } from '../market/market-schemas.js';
 import type { PredictionRecord, PredictionSink } from '../valuation/prediction-sink.js';
 import type { MonitoringStore } from './monitoring-store.js';
 import type { PredictionLog } from './prediction-log.js';
+import type { ReviewSampler } from './review-sampling.js';
 
 interface ShadowModel {
   compiled: CompiledTransform;
@@ -44,15 +45,33 @@ export class ShadowScoringSink implements PredictionSink {
     private readonly log: PredictionLog,
     private readonly store: MonitoringStore,
     private readonly models: ModelStore,
+    /** Draws valuations into the random sample review queue as they are logged (none: no review sampling). */
+    private readonly review: ReviewSampler | null = null,
   ) {}
 
   record(p: PredictionRecord): string {
     const id = this.log.record(p);
+    this.review?.consider(id, p);
     const shadow = this.store.shadowModels().filter((m) => m !== p.modelId);
     if (shadow.length === 0) return id;
     for (const modelId of shadow) this.queue.push({ predictionId: id, modelId, input: p.input });
     this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
     return id;
+  }
+
+  /**
+   * A chunk of batch scores: logged in one transaction, and each row queued for the shadow models as a valuation
+   * is (batch scores are paired like valuations once their properties sell).
+   */
+  recordMany(ps: PredictionRecord[]): string[] {
+    const ids = this.log.recordMany ? this.log.recordMany(ps) : ps.map((p) => this.log.record(p));
+    const all = this.store.shadowModels();
+    if (all.length === 0 || ids.length === 0) return ids;
+    ps.forEach((p, i) => {
+      for (const modelId of all) if (modelId !== p.modelId) this.queue.push({ predictionId: ids[i], modelId, input: p.input });
+    });
+    if (this.queue.length > 0) this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+    return ids;
   }
 
   /** Resolves when every queued shadow estimate is stored. */

@@ -28,6 +28,7 @@ interface Row {
   interval_high: number | null;
   sale_price: number | null;
   sale_date: string | null;
+  job_id: string | null;
 }
 
 /** Prune at most once per this many records, so logging a valuation stays a single insert almost always. */
@@ -61,11 +62,25 @@ export class SqlitePredictionLog implements PredictionLog {
   ) {
     this.insert = db.prepare(
       `INSERT INTO predictions (id, model_id, source, predicted_at, valuation_date, property_id, input_json, features, unseen, estimate,
-         interval_level, interval_low, interval_high) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         interval_level, interval_low, interval_high, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
   record(p: PredictionRecord): string {
+    const id = this.insertOne(p);
+    this.afterInsert(1);
+    return id;
+  }
+
+  /** A chunk of batch scores in one transaction: one commit per chunk, not per row. */
+  recordMany(ps: PredictionRecord[]): string[] {
+    if (ps.length === 0) return [];
+    const ids = this.db.transaction(() => ps.map((p) => this.insertOne(p))).immediate();
+    this.afterInsert(ps.length);
+    return ids;
+  }
+
+  private insertOne(p: PredictionRecord): string {
     const id = randomUUID();
     this.insert.run(
       id,
@@ -81,12 +96,17 @@ export class SqlitePredictionLog implements PredictionLog {
       p.interval?.level ?? null,
       p.interval?.low ?? null,
       p.interval?.high ?? null,
+      p.jobId ?? null,
     );
-    if (++this.sinceLastPrune >= PRUNE_EVERY) {
+    return id;
+  }
+
+  private afterInsert(n: number): void {
+    this.sinceLastPrune += n;
+    if (this.sinceLastPrune >= PRUNE_EVERY) {
       this.sinceLastPrune = 0;
       this.prune(this.retention);
     }
-    return id;
   }
 
   get(id: string): LoggedPrediction {
@@ -106,6 +126,7 @@ export class SqlitePredictionLog implements PredictionLog {
       interval: r.interval_level === null ? null : { level: r.interval_level, low: r.interval_low ?? NaN, high: r.interval_high ?? NaN },
       salePrice: r.sale_price,
       saleDate: r.sale_date,
+      jobId: r.job_id,
     };
   }
 
@@ -157,6 +178,14 @@ export class SqlitePredictionLog implements PredictionLog {
     if (f.until) {
       parts.push('predicted_at < ?');
       args.push(f.until);
+    }
+    if (f.source) {
+      parts.push('source = ?');
+      args.push(f.source);
+    }
+    if (f.jobId) {
+      parts.push('job_id = ?');
+      args.push(f.jobId);
     }
     return { sql: parts.join(' AND '), args };
   }

@@ -11,11 +11,14 @@ import { InteropService } from '../interop/interop-service.js';
 import { ValuationService } from '../valuation/valuation-service.js';
 import { SqliteValuationHistory } from '../valuation/sqlite-valuation-history.js';
 import type { ValuationHistory } from '../valuation/valuation-history.js';
+import { SqliteReportSettings, type ReportSettingsApi } from '../valuation/report-settings.js';
 import { SqlitePredictionLog } from '../monitoring/sqlite-prediction-log.js';
 import type { PredictionLog } from '../monitoring/prediction-log.js';
 import { MonitoringService } from '../monitoring/monitoring-service.js';
 import { SqliteMonitoringStore } from '../monitoring/sqlite-monitoring-store.js';
 import { ShadowScoringSink } from '../monitoring/shadow-scoring.js';
+import { ReviewSampler } from '../monitoring/review-sampling.js';
+import { SqliteReviewStore } from '../monitoring/sqlite-review-store.js';
 
 /** The domain services of one process, wired onto one workspace. */
 export interface AppServices {
@@ -30,6 +33,8 @@ export interface AppServices {
   interop: InteropService;
   valuation: ValuationService;
   history: ValuationHistory;
+  /** The report texts, rounding and appraiser defaults every report of this workspace prints. */
+  settings: ReportSettingsApi;
   /** Every valuation's input, features and estimate, and the sale prices linked to them later. */
   predictionLog: PredictionLog;
   monitoring: MonitoringService;
@@ -48,7 +53,9 @@ export function openServices(dir?: string, options: OpenServicesOptions = {}): A
   const predictionLog = new SqlitePredictionLog(workspace.db);
   const monitoringStore = new SqliteMonitoringStore(workspace.db);
   // Logs each valuation and scores the challengers in shadow on it afterwards (core/monitoring/shadow-scoring.ts).
-  const shadow = new ShadowScoringSink(predictionLog, monitoringStore, modelStore);
+  // …and draws a share of them into the random sample review queue (core/monitoring/review-sampling.ts).
+  const reviewStore = new SqliteReviewStore(workspace.db);
+  const shadow = new ShadowScoringSink(predictionLog, monitoringStore, modelStore, new ReviewSampler(reviewStore, modelStore));
   const valuation = new ValuationService(datasetStore, modelStore, workspace.db, shadow, audit, () => workspace.openConnection());
   const training = new TrainingService(datasetStore, modelStore, audit);
   const modelService = new ModelService(modelStore, audit);
@@ -64,9 +71,17 @@ export function openServices(dir?: string, options: OpenServicesOptions = {}): A
     interop: new InteropService(datasetStore, modelStore, (id) => valuation.forget(id)),
     valuation,
     history: new SqliteValuationHistory(workspace.db, audit),
+    settings: new SqliteReportSettings(workspace.db, audit),
     predictionLog,
     // Promotions and archiving by the retraining policy go through the model service, so they are audited too.
-    monitoring: new MonitoringService(predictionLog, modelStore, { store: monitoringStore, shadow, training, registry: modelService, audit }),
+    monitoring: new MonitoringService(predictionLog, modelStore, {
+      store: monitoringStore,
+      shadow,
+      training,
+      registry: modelService,
+      audit,
+      reviews: reviewStore,
+    }),
     audit,
     recovered,
     // Shadow scores still queued are written before the database closes.

@@ -105,6 +105,25 @@ export type PullResult = z.output<typeof pullResultSchema>;
 // ── sync inside the app (SyncService, the contract's sync.status and sync.now) ─────────────────────────────────
 
 /** The outcome of one sync cycle: pull, then the period's monitoring report into the outbox, then push. */
+/** What a sync cycle decided about one pulled model under the device's automatic promotion policy. */
+export const autoPromotionDecisionSchema = z.object({
+  modelId: z.string(),
+  name: z.string(),
+  /** The champion it was compared with (before any promotion); null when there was none. */
+  championId: z.string().nullable(),
+  promoted: z.boolean(),
+  reason: z.enum(['not-worse', 'worse', 'disabled', 'too-few-sales', 'no-champion', 'cannot-compare', 'not-challenger', 'failed']),
+  /** Recent local sales both models were scored on, and their median absolute percentage errors (0.08 = 8%). */
+  sales: z.number(),
+  challengerMdape: z.number().nullable(),
+  championMdape: z.number().nullable(),
+  marginPct: z.number(),
+  minSales: z.number(),
+  /** The decision in words, for the Sync page and `sync now`. */
+  message: z.string(),
+});
+export type AutoPromotionDecision = z.output<typeof autoPromotionDecisionSchema>;
+
 export const syncCycleSchema = z.object({
   /** When the cycle started and ended (ISO). */
   at: z.string(),
@@ -127,6 +146,8 @@ export const syncCycleSchema = z.object({
   errorCode: errorCodeSchema.nullable(),
   /** The app-update check of this cycle (null when the app's version is not known to core, or it did not run). */
   appUpdate: appUpdateSchema.nullable().default(null),
+  /** For each model pulled this cycle: promoted automatically or left waiting, with both figures and why. */
+  autoPromotion: z.array(autoPromotionDecisionSchema).default([]),
 });
 export type SyncCycle = z.output<typeof syncCycleSchema>;
 

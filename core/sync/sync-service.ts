@@ -11,6 +11,7 @@ import type { Outbox } from './outbox.js';
 import { pushReports } from './report-pusher.js';
 import { completedPeriod, nextCycleDelay, type ReportPeriodKind } from './sync-schedule.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
+import { decideAutoPromotion, readAutoPromotePolicy, type AutoPromotePolicy } from './auto-promote.js';
 import {
   syncStateSchema,
   type DeviceEnrolment,
@@ -37,8 +38,18 @@ export interface SyncServiceOptions {
   /** The workspace folder: its `sync/` holds the enrolment, trusted metadata and this service's state. */
   workspaceDir: string;
   outbox: Outbox;
-  /** Pulled models are imported here, as challengers. The service never promotes anything. */
+  /**
+   * Pulled models are imported here, as challengers. One replaces the champion only under the automatic
+   * promotion policy (core/sync/auto-promote.ts); otherwise it waits for a person.
+   */
   models: ModelService;
+  /**
+   * The automatic promotion policy; default the workspace setting (`<workspace>/sync/auto-promote.json`), read
+   * at each cycle, else off.
+   */
+  autoPromotePolicy?: AutoPromotePolicy;
+  /** The device's most recent sales with prices (newest first) a pulled model is compared on; none: no sales. */
+  recentSales?: () => { input: Record<string, string | number | null>; price: number }[];
   monitoring: MonitoringServiceApi;
   /** Background cycle interval. Default 15 minutes. */
   intervalMs?: number;
@@ -90,7 +101,8 @@ function inWords(e: unknown, enrolment: DeviceEnrolment, waiting: number): Appra
 /**
  * Sync inside the app: one cycle pulls new models for the device's region (tuf-js verifies, the region key
  * decrypts, each arrives as a challenger — a model that fails any check is refused and imports nothing, and the
- * champion is never changed), queues the last finished period's monitoring report of the champion in the outbox
+ * champion is never changed by a refused one), decides for each pulled model whether it replaces the champion
+ * under the device's automatic promotion policy (core/sync/auto-promote.ts; off by default), queues the last finished period's monitoring report of the champion in the outbox
  * under a key of its own (`report:<model>:<period>`, so it is queued and sent once), and pushes the outbox. Cycles
  * run one at a time: `now()` during a running cycle joins it. `start()` adds a background cycle every
  * `intervalMs`, with exponential backoff and jitter after failures; `close()` stops it and waits for a running
@@ -239,6 +251,7 @@ export class SyncService implements SyncServiceApi {
       error: error.message,
       errorCode: error.code,
       appUpdate: null,
+      autoPromotion: [],
     };
     return { cycle, error };
   }
@@ -260,6 +273,7 @@ export class SyncService implements SyncServiceApi {
       error: null,
       errorCode: null,
       appUpdate: null,
+      autoPromotion: [],
     };
     if (!enrolment) return { cycle: { ...cycle, ok: false, error: this.howToEnrol(), errorCode: 'CONFLICT' }, error: this.notEnrolled() };
     const signal = this.abort.signal;
@@ -278,6 +292,10 @@ export class SyncService implements SyncServiceApi {
       if (!(e instanceof SyncRefusal && e.reason === 'not-published')) fail(e);
       if (e instanceof AppraiseError && (e.code === 'OFFLINE' || e.code === 'RATE_LIMITED')) reachable = false;
     }
+
+    // 1a. Each pulled model: promoted automatically if the policy allows and it is not worse on local sales,
+    //     else left waiting. A decision that fails leaves the model waiting and fails nothing else.
+    if (cycle.pulledModels.length > 0) cycle.autoPromotion = this.autoPromote(cycle.pulledModels, fail);
 
     // 1b. A newer app release, verified like a model. A refused feed or installer is listed like a refused
     //     target and fails nothing: the installed app keeps working.
@@ -319,7 +337,14 @@ export class SyncService implements SyncServiceApi {
       errorCode: error?.code ?? null,
     };
     this.remember(done);
-    const ids = { trigger, pulled: done.pulled, refused: done.refused.length, queued: done.queued, pushed: done.pushed };
+    const ids = {
+      trigger,
+      pulled: done.pulled,
+      promoted: done.autoPromotion.filter((d) => d.promoted).length,
+      refused: done.refused.length,
+      queued: done.queued,
+      pushed: done.pushed,
+    };
     try {
       o.audit?.record({ action: 'sync.cycle', ids, outcome: error ? 'failed' : 'ok', detail: error ? `${error.code}: ${error.message.slice(0, 200)}` : null });
     } catch (e) {
@@ -329,6 +354,41 @@ export class SyncService implements SyncServiceApi {
     if (error) o.logger?.warn({ ...log, err: { code: error.code, message: error.message } }, 'sync cycle failed');
     else o.logger?.info(log, 'sync cycle done');
     return { cycle: done, error };
+  }
+
+  private autoPromote(pulled: { id: string; name: string }[], fail: (e: unknown) => void): SyncCycle['autoPromotion'] {
+    const o = this.options;
+    let policy: AutoPromotePolicy;
+    let sales: ReturnType<NonNullable<SyncServiceOptions['recentSales']>>;
+    try {
+      policy = o.autoPromotePolicy ?? readAutoPromotePolicy(o.workspaceDir);
+      // Scored even when the policy is off, so the page can show how the waiting model compares.
+      sales = o.recentSales?.() ?? [];
+    } catch (e) {
+      fail(e); // a damaged policy file: said in words on the Sync page; the models wait
+      return [];
+    }
+    return pulled.map((challenger) => {
+      try {
+        return decideAutoPromotion({ challenger, policy, models: o.models, sales, audit: o.audit });
+      } catch (e) {
+        o.logger?.error({ err: e, model: challenger.id }, 'automatic promotion decision failed');
+        const why = e instanceof Error ? e.message : String(e);
+        return {
+          modelId: challenger.id,
+          name: challenger.name,
+          championId: null,
+          promoted: false,
+          reason: 'failed' as const,
+          sales: 0,
+          challengerMdape: null,
+          championMdape: null,
+          marginPct: policy.marginPct,
+          minSales: policy.minSales,
+          message: `${challenger.name} waits for a person: the automatic comparison failed (${why})`,
+        };
+      }
+    });
   }
 
   /** Queues the champion's report of the last finished period; false when there is no champion or it was queued. */

@@ -17,6 +17,8 @@ export interface PredictionRecord {
   unseen: number[];
   estimate: number;
   interval: { level: number; low: number; high: number } | null;
+  /** The batch scoring job that made this estimate (source 'score'); absent for a single valuation. */
+  jobId?: string | null;
 }
 
 /**
@@ -28,4 +30,9 @@ export interface PredictionRecord {
  */
 export interface PredictionSink {
   record(prediction: PredictionRecord): string;
+  /**
+   * Logs a chunk of batch scores in one transaction (one commit per chunk keeps batch throughput: a commit per
+   * row would cost a sync each); returns their ids in order. Optional: a sink without it logs no batch scores.
+   */
+  recordMany?(predictions: PredictionRecord[]): string[];
 }

@@ -20,6 +20,7 @@ import { quoteIdent } from '../datasets/dataset-tables.js';
 import { datasetSourceKey, fileSourceKey, readCheckpoint, writeFileAtomic, type ScoreCheckpoint } from './score-checkpoint.js';
 import { adjustmentAtDate } from '../market/market-adjustment.js';
 import { reinflated, withNowcastSpread } from './market-conditions.js';
+import type { PredictionRecord, PredictionSink } from './prediction-sink.js';
 
 const BATCH_ROWS = 4096;
 
@@ -41,6 +42,12 @@ interface ScoreBatch extends FeatureBatch {
    */
   marketFactor?: Float64Array;
   marketSd?: Float64Array;
+  /**
+   * When scores are logged for monitoring: each row's validated input as read (before the price index holds its
+   * date at the last sale), in the order of `recordColumns`; null for a row that could not be read.
+   */
+  records?: (NormalizedValue[] | null)[];
+  recordColumns?: readonly string[];
 }
 
 export interface ScoreToFileInput {
@@ -58,6 +65,11 @@ export interface ScoreToFileInput {
   db: Database.Database;
   /** Opens a second connection to it, with its key when it is encrypted (for `sqlite:` outputs). */
   connect: () => Database.Database;
+  /**
+   * Where scored rows are logged for monitoring (the prediction log), one transaction per chunk, with the job's id;
+   * absent, or a sink without `recordMany`: nothing is logged.
+   */
+  log?: { sink: PredictionSink; jobId: string };
 }
 
 /**
@@ -86,9 +98,10 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
     'error',
   ];
   const isFile = existsSync(input.source) && statSync(input.source).isFile();
+  const logSink = input.log?.sink.recordMany ? input.log : null;
   const { batches, total, sourceKey } = isFile
-    ? { ...csvBatches(input.source, config, compiled, idColumns, input.columnMap, manifest), sourceKey: fileSourceKey(input.source) }
-    : datasetBatches(input, idColumns);
+    ? { ...csvBatches(input.source, config, compiled, idColumns, input.columnMap, manifest, logSink !== null), sourceKey: fileSourceKey(input.source) }
+    : datasetBatches(input, idColumns, logSink !== null);
   const notes: string[] = [];
   const run = { modelId: model.summary.id, sourceKey, notes };
   const sink = input.out.startsWith('sqlite:') ? sqliteSink(input, header, run) : csvSink(input.out, header, run);
@@ -102,12 +115,15 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
   const nF = compiled.nFeatures;
   let scored = 0;
   let failed = 0;
+  let logged = 0;
   let done = skip;
+  const toLog = logSink ? batchLogger(model, idColumns[0] ?? null, logSink.jobId) : null;
   try {
     await pool.loadModel(model.summary.id, model.onnx);
     const remaining = skipBatches(batches, skip);
     for await (const { batch, prediction } of scoreBatches(pool, model.summary.id, remaining, { signal: input.job.signal })) {
       const lines: (string | number | null)[][] = [];
+      const entries: PredictionRecord[] = [];
       for (let r = 0; r < batch.nRows; r++) {
         const err = batch.errors.get(r);
         if (err !== undefined) {
@@ -133,9 +149,17 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
         });
         const fsd = b.fsd === null ? null : Math.round(b.fsd * 1000) / 10;
         lines.push([batch.rows[r], ...batch.ids[r].map(idText), round2(est), ...bounds, fsd, b.confidenceTier, null]);
+        const rec = batch.records?.[r];
+        if (toLog && rec && batch.recordColumns) {
+          const primary = b.intervals.find((x) => x.level === 0.8) ?? b.intervals[0] ?? null;
+          entries.push(toLog(batch.recordColumns, rec, batch.X.subarray(r * nF, (r + 1) * nF), est, primary));
+        }
       }
       done += batch.nRows;
       sink.write(lines, done);
+      // Logged after the chunk's output (and its checkpoint) is durable: a crash in between loses at most this
+      // chunk's log entries, and a resumed run never logs a row twice (it skips the rows the checkpoint counts).
+      if (logSink && entries.length > 0) logged += logSink.sink.recordMany!(entries).length;
       input.job.onProgress?.({ rows: done, total });
     }
     sink.finish();
@@ -151,6 +175,43 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
     output: sink.output,
     seconds: (performance.now() - started) / 1000,
     ...(notes.length > 0 ? { notes } : {}),
+    ...(logSink ? { logged: { rows: logged, jobId: logSink.jobId } } : {}),
+  };
+}
+
+/**
+ * Builds a batch row's prediction-log entry as a single valuation builds its own (valuation-service.ts): the input
+ * by column name, a copy of its feature row, the categorical features given a category unseen in training, the
+ * estimate and the primary interval. The valuation date is the row's sale date, when it has one.
+ */
+function batchLogger(model: StoredModel, idColumn: string | null, jobId: string) {
+  const t = model.manifest.featureTransform;
+  const categories = t.features.flatMap((f, i) => (f.spec.op === 'category' ? [{ i, column: f.spec.column }] : []));
+  const modelId = model.summary.id;
+  return (
+    columns: readonly string[],
+    values: NormalizedValue[],
+    features: Float32Array,
+    estimate: number,
+    interval: { level: number; low: number; high: number } | null,
+  ): PredictionRecord => {
+    const input: Record<string, NormalizedValue> = {};
+    columns.forEach((c, k) => (input[c] = values[k]));
+    const pid = idColumn === null ? null : input[idColumn];
+    const date = t.saleDate ? input[t.saleDate] : null;
+    return {
+      modelId,
+      source: 'score',
+      predictedAt: new Date().toISOString(),
+      valuationDate: typeof date === 'string' ? date : null,
+      propertyId: pid === null || pid === undefined ? null : String(pid),
+      input,
+      features: features.slice(),
+      unseen: categories.flatMap(({ i, column }) => (Number.isNaN(features[i]) && input[column] != null ? [i] : [])),
+      estimate,
+      interval: interval ? { level: interval.level, low: interval.low, high: interval.high } : null,
+      jobId,
+    };
   };
 }
 
@@ -184,6 +245,7 @@ async function* skipBatches(batches: AsyncIterable<ScoreBatch>, skip: number): A
         errors,
         inputs,
         ...(b.marketFactor ? { marketFactor: b.marketFactor.slice(cut), marketSd: b.marketSd!.slice(cut) } : {}),
+        ...(b.records ? { records: b.records.slice(cut), recordColumns: b.recordColumns } : {}),
       };
       continue;
     }
@@ -191,7 +253,11 @@ async function* skipBatches(batches: AsyncIterable<ScoreBatch>, skip: number): A
   }
 }
 
-function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches: AsyncIterable<ScoreBatch>; total: number; sourceKey: string } {
+function datasetBatches(
+  input: ScoreToFileInput,
+  idColumns: string[],
+  keepRecords: boolean,
+): { batches: AsyncIterable<ScoreBatch>; total: number; sourceKey: string } {
   const ds = input.datasets.get(input.source);
   const t = input.model.manifest.featureTransform;
   const have = new Set(ds.columns.map((c) => c.name));
@@ -210,7 +276,12 @@ function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches
     let factor = new Float64Array(BATCH_ROWS);
     let sd = new Float64Array(BATCH_ROWS);
     const marketOf = (n: number) => (market ? { marketFactor: factor.slice(0, n), marketSd: sd.slice(0, n) } : {});
+    const recordColumns = t.columns.map((c) => c.name);
+    let records: (NormalizedValue[] | null)[] = [];
+    const recordsOf = () => (keepRecords ? { records, recordColumns } : {});
     for (const { rowIndex, values } of input.datasets.iterateRows(ds, t.columns)) {
+      // The input as read, before the price index holds its date at the last sale.
+      if (keepRecords) records.push(market ? values.slice() : values);
       const refused = market ? market(values, rows.length, factor, sd) : null;
       input.compiled.writeRow(values, X, rows.length * nF);
       if (refused) X.fill(NaN, rows.length * nF, rows.length * nF + nF);
@@ -219,10 +290,11 @@ function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches
       ids.push(idPos.map((p) => (p >= 0 ? values[p] : null)));
       if (refused) refusedRows.set(rows.length - 1, refused);
       if (rows.length === BATCH_ROWS) {
-        yield { X, nRows: rows.length, nFeatures: nF, rows, ids, errors: refusedRows, inputs, ...marketOf(rows.length) };
+        yield { X, nRows: rows.length, nFeatures: nF, rows, ids, errors: refusedRows, inputs, ...marketOf(rows.length), ...recordsOf() };
         X = new Float32Array(BATCH_ROWS * nF);
         rows = [];
         ids = [];
+        records = [];
         inputs = new Map();
         refusedRows = new Map();
         factor = new Float64Array(BATCH_ROWS);
@@ -230,7 +302,17 @@ function datasetBatches(input: ScoreToFileInput, idColumns: string[]): { batches
       }
     }
     if (rows.length > 0)
-      yield { X: X.slice(0, rows.length * nF), nRows: rows.length, nFeatures: nF, rows, ids, errors: refusedRows, inputs, ...marketOf(rows.length) };
+      yield {
+        X: X.slice(0, rows.length * nF),
+        nRows: rows.length,
+        nFeatures: nF,
+        rows,
+        ids,
+        errors: refusedRows,
+        inputs,
+        ...marketOf(rows.length),
+        ...recordsOf(),
+      };
   }
   return { batches: gen(), total: ds.rowCount, sourceKey: datasetSourceKey(ds.id) };
 }
@@ -242,6 +324,7 @@ function csvBatches(
   idColumns: string[],
   columnMap: Record<string, string> | undefined,
   manifest: StoredModel['manifest'],
+  keepRecords: boolean,
 ): { batches: AsyncIterable<ScoreBatch>; total: number } {
   const nF = compiled.nFeatures;
   // The target column is not needed to score: a file of unsold properties has none.
@@ -271,13 +354,17 @@ function csvBatches(
     let market: MarketAdjuster | null = null;
     let factor = new Float64Array(BATCH_ROWS);
     let sd = new Float64Array(BATCH_ROWS);
+    let records: (NormalizedValue[] | null)[] = [];
+    let recordColumns: string[] = [];
     const emit = function* (final: boolean): Generator<ScoreBatch> {
       if (rows.length === BATCH_ROWS || (final && rows.length > 0)) {
         const n = rows.length;
         const m = market ? { marketFactor: factor.slice(0, n), marketSd: sd.slice(0, n) } : {};
-        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, ids, errors, inputs, ...m };
+        const logged = keepRecords ? { records, recordColumns } : {};
+        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, ids, errors, inputs, ...m, ...logged };
         X = new Float32Array(BATCH_ROWS * nF);
         rows = [];
+        records = [];
         ids = [];
         errors = new Map();
         inputs = new Map();
@@ -293,6 +380,7 @@ function csvBatches(
           idPos = idColumns.map((c) => validator!.columns.findIndex((x) => x.name === c));
           idFilePos = idColumns.map((c) => validator!.fileIndexOf(c));
           market = marketAdjuster(manifest, validator.columns);
+          recordColumns = validator.columns.map((c) => c.name);
           continue;
         }
         const i = rows.length;
@@ -302,6 +390,8 @@ function csvBatches(
         else reasons = validator.validate(rec.fields, values, 0);
         if (!reasons) ids.push(idPos.map((p) => (p >= 0 ? values[p] : null)));
         else ids.push(idFilePos.map((p) => (p >= 0 && 'fields' in rec ? (rec.fields[p]?.trim() ?? null) : null)));
+        // `values` is reused for the next record, and the price index changes its date: log a copy as read.
+        if (keepRecords) records.push(reasons ? null : values.slice());
         const refused = !reasons && market ? market(values, i, factor, sd) : null;
         if (refused) reasons = [refused];
         if (reasons) {

@@ -178,6 +178,8 @@ export const scoreResultSchema = z.object({
   seconds: z.number(),
   /** What the run decided about an earlier, interrupted run (resumed, or started over and why). */
   notes: z.array(z.string()).optional(),
+  /** Scored rows written to the prediction log for monitoring, and the job id they were logged with. */
+  logged: z.object({ rows: z.number(), jobId: z.string() }).optional(),
 });
 export type ScoreResult = z.output<typeof scoreResultSchema>;
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { AppraiseError } from '../common/errors.js';
 import { fileAccess } from '../common/file-access.js';
@@ -63,6 +64,8 @@ interface LoadedModel {
 export interface ScoreOptions {
   /** For CSV sources: schema column → the file's own column name, for files that name columns differently. */
   columnMap?: Record<string, string>;
+  /** False: leave these scores out of the prediction log. Default true. */
+  log?: boolean;
 }
 
 export interface ValueOptions {
@@ -442,6 +445,8 @@ export class ValuationService implements ValuationServiceApi {
           db: this.db,
           connect: this.connect,
           columnMap: options.columnMap,
+          // Every batch score goes to the prediction log too (issue 13, #1), under the job's id.
+          ...(this.sink && options.log !== false ? { log: { sink: this.sink, jobId: job.jobId ?? `score-${randomUUID()}` } } : {}),
         });
       },
       (r) => ({ model: r.modelId, rows: r.rows, scored: r.scored, failed: r.failed }),

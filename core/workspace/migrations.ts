@@ -278,6 +278,51 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 11,
+    name: 'monitoring: batch scores in the log, random sample review, retraining jobs',
+    up(db) {
+      db.exec(`
+        -- The batch scoring job that logged a prediction (source 'score'); null for a single valuation.
+        ALTER TABLE predictions ADD COLUMN job_id TEXT;
+        CREATE INDEX predictions_job ON predictions(job_id) WHERE job_id IS NOT NULL;
+        -- Valuations drawn at random for review (the AVM rule's random sample testing), drawn when they were made.
+        -- No foreign key to predictions: a review is a compliance record and outlives the log's retention.
+        CREATE TABLE review_samples (
+          prediction_id TEXT PRIMARY KEY,
+          model_id TEXT NOT NULL,
+          drawn_at TEXT NOT NULL,
+          draw REAL NOT NULL,               -- the seeded uniform draw in [0, 1) that fell below share
+          share REAL NOT NULL,              -- monitoring.review.share when it was drawn
+          property_id TEXT,
+          estimate REAL NOT NULL,
+          verdict TEXT CHECK (verdict IS NULL OR verdict IN ('agree', 'adjust', 'disagree')),
+          adjusted_value REAL,              -- the reviewer's value for an 'adjust' verdict
+          notes TEXT,
+          reviewed_by TEXT,
+          reviewed_at TEXT
+        );
+        CREATE INDEX review_samples_model_time ON review_samples(model_id, drawn_at);
+        -- The background job a retraining step ran in (core/jobs), when it ran as one.
+        ALTER TABLE retraining_runs ADD COLUMN job_id TEXT;
+      `);
+    },
+  },
+  {
+    version: 12,
+    name: 'workspace settings (report texts, rounding, appraiser defaults)',
+    up(db) {
+      db.exec(`
+        -- One JSON value per setting (core/valuation/report-settings.ts); changes are audited as settings.change.
+        CREATE TABLE workspace_settings (
+          key TEXT PRIMARY KEY,
+          value_json TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          updated_by TEXT
+        );
+      `);
+    },
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -9,6 +9,7 @@ import { TrainScreen } from './screens/TrainScreen.js';
 import { MonitoringScreen } from './screens/MonitoringScreen.js';
 import { MarketScreen } from './screens/MarketScreen.js';
 import { SyncScreen } from './screens/SyncScreen.js';
+import { SettingsScreen } from './screens/SettingsScreen.js';
 import { shortId } from './format.js';
 import { JobsIndicator } from './components/JobsIndicator.js';
 import { ProblemsPanel } from './components/ProblemsPanel.js';
@@ -29,6 +30,7 @@ const SCREENS: { id: ScreenId; label: string }[] = [
   { id: 'sync', label: 'Sync' },
   // Last, so the Alt+number shortcuts of the screens before it stay as they were.
   { id: 'market', label: 'Market' },
+  { id: 'settings', label: 'Settings' },
 ];
 
 type Theme = 'light' | 'dark';
@@ -146,6 +148,7 @@ function Shell() {
         {screen === 'monitoring' && <MonitoringScreen />}
         {screen === 'market' && <MarketScreen />}
         {screen === 'sync' && <SyncScreen />}
+        {screen === 'settings' && <SettingsScreen />}
       </main>
     </div>
   );

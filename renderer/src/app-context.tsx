@@ -4,7 +4,7 @@ import { api } from './api-client.js';
 import { moneyFormatter, type MoneyFormatter } from './format.js';
 import { JobStore } from './jobs/job-store.js';
 
-export type ScreenId = 'value' | 'batch' | 'data' | 'models' | 'train' | 'monitoring' | 'market' | 'sync';
+export type ScreenId = 'value' | 'batch' | 'data' | 'models' | 'train' | 'monitoring' | 'market' | 'sync' | 'settings';
 
 /** The valuation screen's form and last result, kept while the user visits other screens (not across reloads). */
 export interface ValuationDraft {

@@ -3,15 +3,16 @@ import type { ApiValuation, AppInfo, FormSchema } from '../../core/contract/cont
 import { fmtNum, fmtPct, moneyFormatter } from './format.js';
 import { featureLabel, featureValueText, fieldValueText } from './feature-format.js';
 import { GRID_GROUP_LABELS, gridComparables, gridGroupsOf, type GridComparable } from './screens/value/grid-format.js';
-import { DEFAULT_REPORT_SETTINGS, type ReportSettings } from './screens/value/report-settings.js';
+import type { ReportTexts } from './screens/value/report-settings.js';
+import { locationPlot, scaleText } from './pdf-location-plot.js';
 
 type ModelSummary = NonNullable<AppInfo['champion']>;
 
 export interface ReportOptions {
   /** The model that made the valuation (for its name, dataset and CV figures); null when it is not known here. */
   model: ModelSummary | null;
-  /** Assumptions, certification text and rounding (the window's report settings). */
-  settings?: ReportSettings;
+  /** Assumptions, certification text, rounding and the appraiser's defaults (the workspace's report settings). */
+  settings: ReportTexts;
   /** The day the report is made (ISO); default today. */
   reportDate?: string;
 }
@@ -24,6 +25,10 @@ const BOTTOM = 56;
 const INK = rgb(0.1, 0.12, 0.15);
 const GREY = rgb(0.4, 0.43, 0.47);
 const COMPS_PER_TABLE = 5;
+/** Where a location plot label sits relative to its marker (page points). */
+export const LABEL_DX = 5;
+export const LABEL_DY = 3;
+const PLOT_HEIGHT = 260;
 
 /**
  * The appraisal report (US Letter, several pages): summary, subject, the sales comparison grid with the
@@ -33,14 +38,19 @@ const COMPS_PER_TABLE = 5;
  * rounded as appraisers report them (the settings' step, else the config's, default $1,000).
  */
 export async function valuationReportPdf(v: ApiValuation, form: FormSchema | null, options: ReportOptions): Promise<Uint8Array> {
-  const settings = options.settings ?? DEFAULT_REPORT_SETTINGS;
+  const settings = options.settings;
   const symbol = moneyFormatter(form?.target.currency);
   const money = winAnsi(symbol.format(1)) ? symbol : moneyFormatter(form?.target.currency, 'code');
   const fmtMoney = money.format;
   const step = settings.roundTo ?? (form?.roundTo && form.roundTo > 0 ? form.roundTo : 1000);
   const round = (n: number) => Math.round(n / step) * step;
   const reportDate = options.reportDate ?? new Date().toISOString().slice(0, 10);
-  const subject = v.subject ?? {};
+  // The valuation's own appraiser, else the workspace's default one.
+  const subject = {
+    ...v.subject,
+    appraiserName: v.subject?.appraiserName?.trim() || settings.appraiserName || undefined,
+    appraiserLicence: v.subject?.appraiserLicence?.trim() || settings.appraiserLicence || undefined,
+  };
   const model = options.model && options.model.id === v.modelId ? options.model : null;
 
   const doc = await PDFDocument.create();
@@ -227,7 +237,11 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
     for (const warning of v.warnings) w.paragraph(`- ${warning}`, 9);
   }
 
-  // 6. Data and model
+  // 6. Location plot
+  w.section('Location of the subject and the comparables', PLOT_HEIGHT + 60);
+  drawLocationPlot(w, v, form, comps.length > 0 ? comps : v.comparables);
+
+  // 7. Data and model
   w.section('Data and model used');
   const modelLines: string[] = [
     `Model: ${model?.name ?? '(not in this workspace)'}  id ${v.modelId}`,
@@ -244,11 +258,11 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
   } else modelLines.push('No cross-validated accuracy figures are recorded for this model.');
   for (const l of modelLines) w.paragraph(l, 9);
 
-  // 7. Assumptions and limiting conditions
+  // 8. Assumptions and limiting conditions
   w.section('Assumptions and limiting conditions');
   for (const para of settings.assumptions.split(/\n+/).filter((p) => p.trim())) w.paragraph(`- ${para.trim()}`, 9);
 
-  // 8. Certification
+  // 9. Certification
   w.section('Certification');
   for (const para of settings.certification.split(/\n+/).filter((p) => p.trim())) w.paragraph(para.trim(), 9);
   w.need(90);
@@ -316,6 +330,69 @@ function gridTable(
   w.down(4);
 }
 
+/**
+ * The subject (S) and each comparable (numbered as in the grid) on a flat map drawn with vector primitives, north
+ * up, with a scale bar; excluded comparables hollow. Without coordinates a sentence says why there is no plot.
+ */
+function drawLocationPlot(
+  w: Writer,
+  v: ApiValuation,
+  form: FormSchema | null,
+  comps: { latitude: number | null; longitude: number | null; excluded?: boolean }[],
+): void {
+  const height = PLOT_HEIGHT;
+  w.need(height + 40);
+  const box = { left: LEFT, bottom: w.y - height, width: RIGHT - LEFT, height };
+  const plot = locationPlot(v, form, comps, box);
+  if ('note' in plot) {
+    w.paragraph(plot.note, 9, GREY);
+    return;
+  }
+  const p = w.page;
+  p.drawRectangle({ x: box.left, y: box.bottom, width: box.width, height: box.height, borderColor: GREY, borderWidth: 0.5 });
+  // Faint lines every scale length through the subject, so distances can be read off in both directions.
+  const s0 = plot.points[0];
+  const faint = rgb(0.88, 0.9, 0.92);
+  for (let k = -40; k <= 40; k++) {
+    const gx = s0.x + k * plot.scalePt;
+    const gy = s0.y + k * plot.scalePt;
+    if (gx > box.left && gx < box.left + box.width)
+      p.drawLine({ start: { x: gx, y: box.bottom }, end: { x: gx, y: box.bottom + box.height }, thickness: 0.3, color: faint });
+    if (gy > box.bottom && gy < box.bottom + box.height)
+      p.drawLine({ start: { x: box.left, y: gy }, end: { x: box.left + box.width, y: gy }, thickness: 0.3, color: faint });
+  }
+  const compColor = rgb(0.16, 0.38, 0.66);
+  // Comparables first, the subject on top.
+  for (const pt of [...plot.points.slice(1), s0]) {
+    if (pt.label === 'S') p.drawRectangle({ x: pt.x - 3.5, y: pt.y - 3.5, width: 7, height: 7, color: rgb(0.75, 0.25, 0.2) });
+    else if (pt.excluded) p.drawCircle({ x: pt.x, y: pt.y, size: 3, borderColor: GREY, borderWidth: 0.8 });
+    else p.drawCircle({ x: pt.x, y: pt.y, size: 3, color: compColor });
+    // Always the same offset from the marker, so a label's place is its point's place.
+    if (pt.tag) p.drawText(pt.tag, { x: pt.x + LABEL_DX, y: pt.y + LABEL_DY, size: 8, font: w.bold, color: pt.excluded ? GREY : INK });
+  }
+  // Scale bar (bottom left) and north arrow (top right).
+  const bx = box.left + 10;
+  const by = box.bottom + 10;
+  p.drawLine({ start: { x: bx, y: by }, end: { x: bx + plot.scalePt, y: by }, thickness: 1.2, color: INK });
+  for (const x of [bx, bx + plot.scalePt]) p.drawLine({ start: { x, y: by - 3 }, end: { x, y: by + 3 }, thickness: 1, color: INK });
+  p.drawText(scaleText(plot.scaleKm), { x: bx + plot.scalePt + 5, y: by - 3, size: 7, font: w.font, color: INK });
+  const nx = box.left + box.width - 16;
+  const ny = box.bottom + box.height - 26;
+  p.drawLine({ start: { x: nx, y: ny }, end: { x: nx, y: ny + 14 }, thickness: 1, color: INK });
+  p.drawLine({ start: { x: nx - 3, y: ny + 10 }, end: { x: nx, y: ny + 14 }, thickness: 1, color: INK });
+  p.drawLine({ start: { x: nx + 3, y: ny + 10 }, end: { x: nx, y: ny + 14 }, thickness: 1, color: INK });
+  p.drawText('N', { x: nx - 2.5, y: ny - 9, size: 7, font: w.bold, color: INK });
+  w.down(height + 14);
+  w.paragraph(
+    `Square S: the subject. Numbered dots: the comparable sales as numbered in the grid${plot.points.some((pt) => pt.excluded) ? '; hollow: excluded by the appraiser' : ''}. ` +
+      `North is up; the bar is ${scaleText(plot.scaleKm)} long.` +
+      (plot.points.some((pt) => pt.tag?.includes(',')) ? ' Labels joined by a comma mark sales next to each other.' : '') +
+      (plot.missing.length > 0 ? ` Not shown, no coordinates recorded: comparable ${plot.missing.join(', ')}.` : ''),
+    8,
+    GREY,
+  );
+}
+
 function drawBand(w: Writer, v: ApiValuation, sorted: ApiValuation['intervals']): void {
   const wide = sorted[sorted.length - 1] ?? v.interval;
   const narrow = v.interval;
@@ -360,10 +437,10 @@ class Writer {
     }
   }
 
-  /** A section heading with a rule, kept with at least a few lines of its content. */
-  section(title: string): void {
+  /** A section heading with a rule, kept with at least `keep` points of its content (a few lines by default). */
+  section(title: string, keep = 70): void {
     this.down(10);
-    this.need(70);
+    this.need(keep);
     this.page.drawLine({ start: { x: LEFT, y: this.y + 15 }, end: { x: RIGHT, y: this.y + 15 }, thickness: 0.5, color: GREY });
     this.text(title, LEFT, 12, this.bold);
     this.down(17);

@@ -47,9 +47,13 @@ const wellFormed: Record<MethodName, Record<string, unknown>> = {
   'monitoring.recordSale': { predictionId: 'p1', price: 500_000, saleDate: '2015-03-01' },
   'monitoring.alerts': { model: 'champion', since: '2015-01-01', limit: 10 },
   'monitoring.acknowledgeAlert': { id: 1, note: 'seen' },
+  'monitoring.reviews': { model: 'champion', since: '2015-01-01', status: 'open', limit: 10 },
+  'monitoring.recordReview': { predictionId: 'p1', verdict: 'adjust', amount: 510_000, notes: 'view overstated' },
   'market.index': { model: 'champion' },
   'sync.status': {},
   'sync.now': {},
+  'reports.settings': {},
+  'settings.setReport': { assumptions: 'As described.', certification: 'I certify.', roundTo: 5000, appraiserName: 'J. Doe', appraiserLicence: 'WA-1' },
 };
 
 /** Malformed variants: wrong top-level shapes, an unknown field, and each field replaced by a wrong type. */

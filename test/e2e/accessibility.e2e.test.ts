@@ -16,7 +16,7 @@ const skip = browserSkipReason();
 if (skip) console.warn(`e2e (accessibility) skipped: ${skip}`);
 
 const axeSource = readFileSync(join(repoRoot, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
-const SCREENS = ['Value a property', 'Batch', 'Data', 'Models', 'Train', 'Monitoring', 'Sync', 'Market'];
+const SCREENS = ['Value a property', 'Batch', 'Data', 'Models', 'Train', 'Monitoring', 'Sync', 'Market', 'Settings'];
 const VIEWPORTS = [
   { width: 1280, height: 800 },
   { width: 1024, height: 700 },

@@ -139,6 +139,19 @@ function ReportView({ report: r }: { report: Report }) {
         </div>
       )}
       <QualityTable report={r} />
+      {r.review && (
+        <div className="card" data-testid="review-summary">
+          <h2>Random sample review</h2>
+          <p>
+            {r.review.drawn} of {r.review.valuations} valuation(s) drawn for review (share {fmtPct(r.review.share)}), {r.review.reviewed} reviewed
+            {r.review.reviewedShare === null ? '' : ` (${fmtPct(r.review.reviewedShare)})`}.
+            {r.review.agreementRate !== null &&
+              ` Agreement ${fmtPct(r.review.agreementRate)}: ${r.review.agree} agree, ${r.review.adjust} adjust, ${r.review.disagree} disagree.`}
+            {r.review.meanAdjustment !== null && ` Mean adjustment ${fmtPct(r.review.meanAdjustment)}.`}
+          </p>
+          <p className="muted small">Record verdicts with `appraise monitor review record &lt;predictionId&gt; --verdict agree|adjust|disagree`.</p>
+        </div>
+      )}
       <div className="card" data-testid="ratio-study">
         <h2>Ratio study</h2>
         {r.accuracy ? (

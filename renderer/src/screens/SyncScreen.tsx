@@ -194,6 +194,13 @@ function Enrolled({ status: s, onModels }: { status: Status; onModels: () => voi
               </p>
             )}
             {last.pulledModels.length > 0 && <p>Arrived: {last.pulledModels.map((m) => `${m.name} (${shortId(m.id)})`).join(', ')} — as challengers.</p>}
+            {last.autoPromotion.length > 0 && (
+              <ul data-testid="auto-promotion">
+                {last.autoPromotion.map((d) => (
+                  <li key={d.modelId}>{d.message}</li>
+                ))}
+              </ul>
+            )}
             {last.refused.length > 0 && (
               <>
                 <h3>Refused downloads</h3>

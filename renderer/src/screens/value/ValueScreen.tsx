@@ -13,8 +13,8 @@ import { FirstRunCard } from './FirstRunCard.js';
 import { featureLabel, fieldValueText, roundEstimate } from '../../feature-format.js';
 import { GridPanel } from './GridPanel.js';
 import { SubjectForm, savedSubject } from './SubjectForm.js';
-import { ReportSettingsPanel } from './ReportSettingsPanel.js';
-import { loadReportSettings } from './report-settings.js';
+import type { ReportSettings } from './report-settings.js';
+import { loadReportSettings } from './load-report-settings.js';
 import { gridComparables } from './grid-format.js';
 
 /** Value one property: the form on the left, the valuation on the right, the saved valuations below. */
@@ -27,11 +27,14 @@ export function ValueScreen() {
   const [error, setError] = useState<unknown>(null);
   const [history, setHistory] = useState<HistoryEntry[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
-  const [settings, setSettings] = useState(loadReportSettings);
+  // The workspace's report settings (edited on the Settings screen); null until read.
+  const [settings, setSettings] = useState<ReportSettings | null>(null);
   const [typical, setTypical] = useState<TypicalSale | null>(null);
 
   useEffect(() => {
     void api.call('history.list', {}).then(setHistory, () => undefined);
+    // Unreadable settings leave the config's rounding; the PDF then asks again and says why it cannot be made.
+    void loadReportSettings().then(setSettings, () => undefined);
   }, []);
 
   // The form starts from one real sale (the medoid of the champion's data) once core has found it.
@@ -117,7 +120,10 @@ export function ValueScreen() {
       const { valuationReportPdf } = await import('../../pdf-report.js');
       const models = await api.call('models.list', {}).catch(() => []);
       const valuation = { ...result, subject: savedSubject(result.subject ?? {}, result.valuationDate) };
-      const bytes = await valuationReportPdf(valuation, form, { model: models.find((m) => m.id === result.modelId) ?? null, settings });
+      const bytes = await valuationReportPdf(valuation, form, {
+        model: models.find((m) => m.id === result.modelId) ?? null,
+        settings: settings ?? (await loadReportSettings()),
+      });
       download(bytes, `valuation-${roundEstimate(result.estimate, form)}-${result.valuationDate ?? 'today'}.pdf`);
       setNotice('Report exported as PDF.');
     } catch (err) {
@@ -148,7 +154,7 @@ export function ValueScreen() {
               onSave={() => void save()}
               onPdf={() => void exportPdf()}
               modelName={modelName(result)}
-              roundTo={settings.roundTo}
+              roundTo={settings?.roundTo ?? null}
             />
           ) : (
             <div className="card muted">The estimate, its range, the main reasons and comparable sales appear here.</div>
@@ -167,7 +173,6 @@ export function ValueScreen() {
             />
           </section>
           <SubjectForm subject={result.subject ?? {}} valuationDate={result.valuationDate} onChange={(subject) => state.setResult({ ...result, subject })} />
-          <ReportSettingsPanel settings={settings} onChange={setSettings} configRoundTo={form.roundTo ?? 1000} />
         </>
       )}
       <SavedValuations

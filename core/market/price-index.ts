@@ -110,6 +110,13 @@ export function estimateMarketIndex(s: HedonicSales, opts: IndexOptions): Market
   const ne = new NormalEquations(p);
   const ridge = new Float64Array(p);
   for (let t = 0; t < nPeriods; t++) if (periodCol[t] >= 0) ridge[periodCol[t]] = RIDGE;
+  // Controls too: in a small sample (a fold of a few hundred sales) a control can be constant (all 0 once
+  // standardised) or a missing-flag equal to the intercept, which made the system singular and training fail. The
+  // controls are standardised (diagonal ≈ n), so this ridge moves no identifiable coefficient measurably.
+  for (let j = 0; j < k; j++) {
+    ridge[controlCol[j]] = RIDGE;
+    if (missingCol[j] >= 0) ridge[missingCol[j]] = RIDGE;
+  }
   s.effects.forEach((e, ei) => {
     for (let l = 0; l < e.nLevels; l++) ridge[effectStart[ei] + l] = RIDGE;
     // The base level's column stays empty: a unit ridge pins its coefficient at 0.

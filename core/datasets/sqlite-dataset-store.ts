@@ -26,6 +26,9 @@ interface DatasetRow {
 }
 
 /** Dataset versions, ingest runs and quarantine in the workspace database. */
+/** Rows read per page by iterateRows. */
+const ITERATE_PAGE_ROWS = 2048;
+
 export class SqliteDatasetStore implements DatasetStore {
   constructor(private readonly db: Database.Database) {}
 
@@ -112,9 +115,15 @@ export class SqliteDatasetStore implements DatasetStore {
   *iterateRows(ds: DatasetVersion, columns: { name: string }[]): Generator<{ rowIndex: number; values: NormalizedValue[] }> {
     const have = new Set(ds.columns.map((c) => c.name));
     const select = columns.map((c) => (have.has(c.name) ? quoteIdent(c.name) : 'NULL')).join(', ');
-    const stmt = this.db.prepare(`SELECT _row, ${select} FROM ${ds.tableName} ORDER BY _row`).raw(true);
-    for (const r of stmt.iterate() as Iterable<NormalizedValue[]>) {
-      yield { rowIndex: r[0] as number, values: r.slice(1) };
+    // Read in pages by the rowid (_row is the INTEGER PRIMARY KEY) rather than through one open cursor: a consumer
+    // may write to the same connection between rows (batch scoring logs each chunk's predictions in a transaction),
+    // which better-sqlite3 refuses while a statement is still iterating ("connection is busy").
+    const stmt = this.db.prepare(`SELECT _row, ${select} FROM ${ds.tableName} WHERE _row > ? ORDER BY _row LIMIT ${ITERATE_PAGE_ROWS}`).raw(true);
+    for (let after = -Infinity; ;) {
+      const page = stmt.all(after) as NormalizedValue[][];
+      for (const r of page) yield { rowIndex: r[0] as number, values: r.slice(1) };
+      if (page.length < ITERATE_PAGE_ROWS) return;
+      after = page[page.length - 1][0] as number;
     }
   }
 

@@ -3,12 +3,11 @@ import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { AppraiseError } from '../../core/common/errors.js';
 import { enrolDevice, readEnrolment } from '../../core/sync/device-enrolment.js';
-import { SyncService } from '../../core/sync/sync-service.js';
+import type { SyncService } from '../../core/sync/sync-service.js';
 import { feedFileSchema, parseLatestYml } from '../../core/sync/app-release.js';
 import type { AppServices } from '../../core/services/open-workspace.js';
 import { generateEd25519Key, parseEd25519Key, type Ed25519Key } from '../../core/sync/signing-keys.js';
-import { SqliteOutbox } from '../../core/sync/sqlite-outbox.js';
-import { recentLocalSales } from '../../core/sync/auto-promote.js';
+import { workspaceSyncService } from '../../core/sync/workspace-sync-service.js';
 import { buildRegistry, listen } from '../../registry/build-registry.js';
 import { PgRegistryStore } from '../../registry/pg-registry-store.js';
 import { RegistryClient } from '../../registry/registry-client.js';
@@ -266,14 +265,7 @@ export function registerRegistryCommands(program: Command): void {
 
 /** The app's SyncService on the CLI's services, without its background timer. */
 function syncService(s: AppServices): SyncService {
-  return new SyncService({
-    workspaceDir: s.workspace.dir,
-    outbox: new SqliteOutbox(s.workspace.db),
-    models: s.models,
-    monitoring: s.monitoring,
-    audit: s.audit,
-    recentSales: () => recentLocalSales(s.workspace.db),
-  });
+  return workspaceSyncService(s);
 }
 
 function requireEnrolment(dir: string) {

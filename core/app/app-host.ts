@@ -9,9 +9,8 @@ import { prepareDemoWorkspace } from './demo-workspace.js';
 import { openLogger, silentLogger, type ProcessLogger } from '../logging/logger.js';
 import { logsDir } from '../logging/log-record.js';
 import { forwardWorkerLog } from '../logging/worker-log.js';
-import { SyncService } from '../sync/sync-service.js';
-import { SqliteOutbox } from '../sync/sqlite-outbox.js';
-import { recentLocalSales } from '../sync/auto-promote.js';
+import type { SyncService } from '../sync/sync-service.js';
+import { workspaceSyncService } from '../sync/workspace-sync-service.js';
 import type { Role } from '../contract/roles.js';
 import { osActor } from '../audit/audit-trail.js';
 import { MonitoringScheduler, type SchedulerClock } from '../monitoring/monitoring-scheduler.js';
@@ -96,17 +95,10 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
   const jobs = new JobTracker(log.logger);
   const previousFileAccess = options.confine ? installFileAccess(confinedFileAccess(services.workspace.dir, options.confine)) : null;
   const envMinutes = Number(process.env.APPRAISE_SYNC_INTERVAL_MINUTES);
-  const sync = new SyncService({
-    workspaceDir: services.workspace.dir,
-    outbox: new SqliteOutbox(services.workspace.db),
-    models: services.models,
-    monitoring: services.monitoring,
+  const sync = workspaceSyncService(services, {
     intervalMs: options.sync?.intervalMs ?? (envMinutes > 0 ? envMinutes * 60_000 : undefined),
     firstDelayMs: options.sync?.firstDelayMs,
     logger: log.logger,
-    audit: services.audit,
-    // Pulled models are compared on the sales linked to this device's own valuations (core/sync/auto-promote.ts).
-    recentSales: () => recentLocalSales(services.workspace.db),
     appVersion: options.sync?.appVersion ?? (process.env.APPRAISE_APP_VERSION || undefined),
   });
   if (options.sync?.background !== false) sync.startIfEnrolled();

@@ -339,11 +339,17 @@ export function migrate(db: Database.Database, all: Migration[] = migrations): n
   }
   for (const m of all) {
     if (m.version <= from) continue;
-    db.transaction(() => {
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    }).immediate();
-    applied.push(m.version);
+    // Two processes may open a new workspace at once (two CLI ingests, the app and the CLI): the version is read
+    // again under the write lock, so the one that waited skips what the other has just applied.
+    const ran = db
+      .transaction(() => {
+        if (currentVersion(db) >= m.version) return false;
+        m.up(db);
+        db.pragma(`user_version = ${m.version}`);
+        return true;
+      })
+      .immediate();
+    if (ran) applied.push(m.version);
   }
   return applied;
 }

@@ -108,10 +108,11 @@ export class Workspace {
     try {
       // The key comes before any read; SQLite3MultipleCiphers encrypts the WAL with the same key.
       if (key) this.db.pragma(sqliteKeyPragma(key));
+      // The busy timeout comes first: switching a new file to WAL takes a lock another process may hold.
+      this.db.pragma('busy_timeout = 5000');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');
-      this.db.pragma('busy_timeout = 5000');
       this.db.pragma('cache_size = -65536'); // 64 MiB page cache: bounded, whatever the dataset size
       this.db.pragma('temp_store = FILE');
       this.migrationsApplied = migrate(this.db);

@@ -90,7 +90,7 @@ test('two real ingests of one file at once both succeed, as one dataset', async 
   const file = join(tmp.dir, 'race.csv');
   writeFileSync(file, readFileSync(kcCsv, 'utf8').split('\n').slice(0, 3000).join('\n'));
   const [a, b] = await Promise.all([0, 1].map(() => runCli(['-w', ws, 'ingest', file, '--config', kcConfigPath, '--json'])));
-  expect([a.code, b.code]).toEqual([0, 0]);
+  expect([a.code, b.code], `${a.stderr}\n${b.stderr}`).toEqual([0, 0]);
   const ids = [a, b].map((r) => (JSON.parse(r.stdout) as { datasetId: string }).datasetId);
   expect(ids[0]).toBe(ids[1]);
 }, 60_000);

@@ -7,9 +7,60 @@ import { encryptWorkspace } from '../core/workspace/workspace-encryption.js';
 import { loadConfigFile } from '../core/config/load-config.js';
 import type { Valuation } from '../core/valuation/valuation-schemas.js';
 import { recordFigure } from './bench-results.js';
+import { randomBytes } from 'node:crypto';
+import { ArtifactStore } from '../core/workspace/artifact-store.js';
+import { artifactKeyOf } from '../core/common/sealed-file.js';
+
+type Mode = 'plain' | 'encrypted';
+interface ModelFigures {
+  artifactMs: number;
+  loadMs: number;
+  valueMs: number;
+}
+
+/**
+ * Artifacts and valuations: put + get of the bundled model's files through the artifact store (a fresh store per
+ * round, so every put writes), the first valuation after opening the workspace (the model's files are read,
+ * decrypted and hash-checked, and a session is created), and the mean of later valuations (model cached).
+ */
+async function modelFigures(root: string, mode: Mode, rounds: number, values: number): Promise<ModelFigures> {
+  const files = ['model.onnx', 'manifest.json', 'ensemble.json'].map((f) => readFileSync(join('models', 'king-county', f)));
+  const key = mode === 'encrypted' ? artifactKeyOf(randomBytes(32)) : null;
+  let t = performance.now();
+  for (let r = 0; r < rounds; r++) {
+    const store = new ArtifactStore(join(root, `store-${mode}-${r}`), key);
+    for (const f of files) store.get(store.put(f));
+  }
+  const artifactMs = (performance.now() - t) / rounds;
+  const dir = join(root, `model-${mode}-${Math.random().toString(36).slice(2)}`);
+  let s = openWorkspace(dir, mode === 'encrypted');
+  const bundled = join('models', 'king-county');
+  const modelId = s.models.importFrom(join(bundled, 'model.onnx'), join(bundled, 'manifest.json')).id;
+  await s.close();
+  const lines = readFileSync(join('data', 'kc_house_sales.csv'), 'utf8').split(/\r?\n/, values + 1);
+  const header = lines[0].split(',');
+  const houses = lines.slice(1).map((l) => {
+    const cells = l.split(',');
+    const h: Record<string, string> = Object.fromEntries(header.map((k, i) => [k, cells[i] ?? '']));
+    delete h.price;
+    return h;
+  });
+  s = openServices(dir, { passphrase: mode === 'encrypted' ? PASSPHRASE : undefined });
+  try {
+    t = performance.now();
+    await s.valuation.value(modelId, houses[0], { log: false });
+    const loadMs = performance.now() - t;
+    t = performance.now();
+    for (const h of houses) await s.valuation.value(modelId, h, { log: false });
+    return { artifactMs, loadMs, valueMs: (performance.now() - t) / houses.length };
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export const description =
-  'encryption at rest: KC ingest and valuation-history reads on an encrypted workspace (SQLite3MultipleCiphers, ChaCha20) vs a plain one, measured in the same run';
+  'encryption at rest: KC ingest, valuation-history reads, artifact writes/reads (AES-256-GCM), model load and valuations on an encrypted workspace vs a plain one, measured in the same run';
 
 const PASSPHRASE = 'bench passphrase, not secret';
 
@@ -73,6 +124,40 @@ export async function run(args: string[]): Promise<void> {
         rmSync(dir, { recursive: true, force: true });
       }
     }
+    const rounds = Number(args.find((a) => a.startsWith('--artifact-rounds='))?.slice(18) ?? 20);
+    const values = Number(args.find((a) => a.startsWith('--values='))?.slice(9) ?? 200);
+    const model: Record<Mode, ModelFigures> = { plain: { artifactMs: 0, loadMs: 0, valueMs: 0 }, encrypted: { artifactMs: 0, loadMs: 0, valueMs: 0 } };
+    for (const mode of ['plain', 'encrypted', 'encrypted', 'plain'] as const) {
+      const f = await modelFigures(root, mode, rounds, values);
+      model[mode].artifactMs += f.artifactMs / 2;
+      model[mode].loadMs += f.loadMs / 2;
+      model[mode].valueMs += f.valueMs / 2;
+    }
+    const modelLabel = `bundled KC model (${['model.onnx', 'manifest.json', 'ensemble.json']
+      .map((f) => readFileSync(join('models', 'king-county', f)).length)
+      .reduce((a, b) => a + b, 0)
+      .toLocaleString('en-US')} bytes of artifacts), ${values} valuations`;
+    for (const mode of ['plain', 'encrypted'] as const) {
+      const m = model[mode];
+      console.log(
+        `${mode.padEnd(9)} artifacts put+get ${m.artifactMs.toFixed(2)} ms, first valuation (model load) ${m.loadMs.toFixed(1)} ms, valuation ${m.valueMs.toFixed(2)} ms`,
+      );
+      recordFigure({ case: modelLabel, metric: `${mode} artifacts put+get`, value: Number(m.artifactMs.toFixed(3)), unit: 'ms' });
+      recordFigure({ case: modelLabel, metric: `${mode} first valuation (model load)`, value: Number(m.loadMs.toFixed(2)), unit: 'ms' });
+      recordFigure({ case: modelLabel, metric: `${mode} valuation`, value: Number(m.valueMs.toFixed(3)), unit: 'ms' });
+    }
+    const ratios = {
+      artifacts: model.encrypted.artifactMs / model.plain.artifactMs,
+      load: model.encrypted.loadMs / model.plain.loadMs,
+      value: model.encrypted.valueMs / model.plain.valueMs,
+    };
+    console.log(
+      `ratio encrypted / plain: artifacts put+get ${ratios.artifacts.toFixed(2)}×, model load ${ratios.load.toFixed(2)}×, valuation ${ratios.value.toFixed(2)}×`,
+    );
+    recordFigure({ case: modelLabel, metric: 'ratio encrypted / plain artifacts put+get', value: Number(ratios.artifacts.toFixed(3)), unit: '×' });
+    recordFigure({ case: modelLabel, metric: 'ratio encrypted / plain model load', value: Number(ratios.load.toFixed(3)), unit: '×' });
+    recordFigure({ case: modelLabel, metric: 'ratio encrypted / plain valuation', value: Number(ratios.value.toFixed(3)), unit: '×' });
+
     const label = `KC ${body.length.toLocaleString('en-US')} rows, ${saved} saved valuations`;
     for (const mode of ['plain', 'encrypted'] as const) {
       const r = results[mode];

@@ -14,6 +14,7 @@ import { registerLogsCommand } from './commands/logs-command.js';
 import { registerRegistryCommands } from './commands/registry-commands.js';
 import { registerMonitorCommand } from './commands/monitor-command.js';
 import { registerAuditCommands } from './commands/audit-commands.js';
+import { registerDecryptCommand } from './commands/decrypt-command.js';
 import { attachCommandLog } from './command-log.js';
 import { APPRAISE_VERSION } from '../core/common/version.js';
 
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerRegistryCommands(program);
   registerMonitorCommand(program);
   registerAuditCommands(program);
+  registerDecryptCommand(program);
   return program;
 }
 

@@ -14,8 +14,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { appFileNameSchema, compareVersions } from '../core/sync/app-release.js';
 import { appUpdateDir, feedFileFor } from '../core/sync/app-update-check.js';
+import type { UpdaterState } from '../core/sync/app-installer.js';
 
-export type AppUpdaterState = { state: 'idle' } | { state: 'downloaded'; version: string } | { state: 'failed'; message: string };
+/** What `applyVerifiedRelease` ends in (core/sync/app-installer.ts decides from it whether the app may restart into it). */
+export type AppUpdaterState = Exclude<UpdaterState, { state: 'preparing' }>;
 
 /** The newest verified release waiting for this workspace that is newer than the running app, or null. */
 export function waitingRelease(workspaceDir: string, runningVersion: string): { version: string; dir: string } | null {

@@ -4,6 +4,7 @@
  * events between `process.parentPort` and the dispatcher.
  */
 import { createAppHost } from '../core/app/app-host.js';
+import { idleLockMinutesFromEnv } from '../core/app/idle-lock.js';
 import type { CoreHostMessage, CoreHostRequest } from './ipc-channels.js';
 
 interface ParentPort {
@@ -22,7 +23,14 @@ const demoConfig = process.argv.find((a) => a.startsWith('--demo-config='))?.sli
 try {
   const demo = demoCsv && demoConfig ? { csv: demoCsv, config: demoConfig } : null;
   // First run: a ready demo workspace (King County sales and the bundled model as champion).
-  const app = await createAppHost({ workspace: workspaceArg || undefined, demo, prepareDemo: demo !== null, processName: 'core-host' });
+  const idleMinutes = idleLockMinutesFromEnv();
+  const app = await createAppHost({
+    workspace: workspaceArg || undefined,
+    demo,
+    prepareDemo: demo !== null,
+    processName: 'core-host',
+    ...(idleMinutes ? { idleLock: { timeoutMs: Math.round(idleMinutes * 60_000) } } : {}),
+  });
   const dispatcher = app.dispatcher;
   dispatcher.onEvent((event) => send({ kind: 'event', event }));
   parentPort.on('message', (e) => {

@@ -3,15 +3,18 @@
  * its CSP header, the security handlers from security-policy.ts, the IPC bridge to the utility process that runs
  * core/, and electron-updater. Only wiring lives here; the decisions are in security-policy.ts (unit-tested).
  */
-import { app, BrowserWindow, Menu, ipcMain, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, Menu, dialog, ipcMain, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppraiseError } from '../core/common/errors.js';
 import { errorResponse, type ApiResponse } from '../core/contract/api-response.js';
-import { applyVerifiedRelease, waitingRelease } from './app-updater.js';
+import { applyVerifiedRelease, restartToInstall, waitingRelease } from './app-updater.js';
+import { handleRestartToInstall, IPC_RESTART_TO_INSTALL } from './restart-to-install.js';
+import type { UpdaterState } from '../core/sync/app-installer.js';
 import { handleInvoke } from './ipc-handler.js';
+import { handleFileDialog, IPC_FILE_DIALOG } from './file-dialog.js';
 import { IPC_EVENT, IPC_INVOKE, type CoreHostMessage, type CoreHostRequest } from './ipc-channels.js';
 import {
   APP_ORIGIN,
@@ -50,13 +53,19 @@ if (!app.requestSingleInstanceLock()) {
   // A release reaches electron-updater only from the folder core fills after TUF verified it (electron/app-updater.ts).
   let updateTimer: NodeJS.Timeout | null = null;
   let handedOver: string | null = null;
+  // What electron-updater holds, for "Restart to install" (electron/restart-to-install.ts).
+  let updaterState: UpdaterState = app.isPackaged
+    ? { state: 'idle' }
+    : { state: 'failed', message: 'updates install only into a packaged Appraise, not a development build' };
   const watchVerifiedReleases = (workspace: string) => {
     if (updateTimer || !app.isPackaged || process.env.APPRAISE_UPDATES === 'off') return;
     const look = () => {
       const release = waitingRelease(workspace, app.getVersion());
       if (!release || release.version === handedOver) return;
       handedOver = release.version;
+      updaterState = { state: 'preparing', version: release.version };
       void applyVerifiedRelease(release).then((r) => {
+        updaterState = r;
         if (r.state === 'failed') {
           console.error(`appraise: ${r.message}`);
           handedOver = null;
@@ -154,6 +163,25 @@ if (!app.requestSingleInstanceLock()) {
     });
     // Sender check here; input validated against the contract by the dispatcher in the core process.
     ipcMain.handle(IPC_INVOKE, (event, method: unknown, input: unknown) => handleInvoke(event.senderFrame, method, input, callCore));
+    ipcMain.handle(IPC_RESTART_TO_INSTALL, (event) => handleRestartToInstall(event.senderFrame, () => updaterState, restartToInstall));
+    // Native open/save dialogs for the window (Batch): the person picks the file; the window gets only its path.
+    ipcMain.handle(IPC_FILE_DIALOG, (event, request: unknown) =>
+      handleFileDialog(
+        event.senderFrame,
+        request,
+        {
+          open: async (o) => {
+            const r = win ? await dialog.showOpenDialog(win, o) : await dialog.showOpenDialog(o);
+            return r.canceled ? null : (r.filePaths[0] ?? null);
+          },
+          save: async (o) => {
+            const r = win ? await dialog.showSaveDialog(win, o) : await dialog.showSaveDialog(o);
+            return r.canceled ? null : (r.filePath ?? null);
+          },
+        },
+        app.getPath('documents'),
+      ),
+    );
     Menu.setApplicationMenu(
       Menu.buildFromTemplate([
         ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),

@@ -35,7 +35,10 @@ import {
   reportBodySchema,
   reportDetailSchema,
   reportListSchema,
+  repositoryHeadSchema,
   repositoryKeysSchema,
+  rotateBodySchema,
+  rotatedSchema,
   tufMetadataSchema,
   webhookCreatedSchema,
   webhookDeliverySchema,
@@ -174,6 +177,23 @@ export async function buildRegistry(options: RegistryOptions): Promise<Registry>
       const admin = await authorize(store, req, ['admin']);
       await requireRepository(req.params.region, req.params.channel);
       return repos.acceptRoot(req.params.region, req.params.channel, req.body, admin.id);
+    },
+  );
+
+  app.get('/admin/repositories/:region/:channel', { schema: { params: repoParams, response: { 200: repositoryHeadSchema } } }, async (req) => {
+    await authorize(store, req, ['admin']);
+    await requireRepository(req.params.region, req.params.channel);
+    return repos.head(req.params.region, req.params.channel);
+  });
+
+  // Key rotation: the next root and the current targets re-signed by the new targets key, stored together.
+  app.post(
+    '/admin/repositories/:region/:channel/rotate',
+    { schema: { params: repoParams, body: rotateBodySchema, response: { 200: rotatedSchema } } },
+    async (req) => {
+      const admin = await authorize(store, req, ['admin']);
+      await requireRepository(req.params.region, req.params.channel);
+      return repos.rotate(req.params.region, req.params.channel, req.body, admin.id);
     },
   );
 

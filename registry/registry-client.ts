@@ -7,7 +7,9 @@ import type { Ed25519Key } from '../core/sync/signing-keys.js';
 import {
   enrolmentCodeSchema,
   publishedSchema,
+  repositoryHeadSchema,
   repositoryKeysSchema,
+  rotatedSchema,
   tufMetadataSchema,
   webhookCreatedSchema,
   webhookDeliverySchema,
@@ -16,7 +18,7 @@ import {
   type WebhookEvent,
 } from './registry-schemas.js';
 import { APP_TARGET_PREFIX, parseLatestYml } from '../core/sync/app-release.js';
-import { buildRoot, metadataJson, nextTargets, nextTargetsWith, parseMetadata, signMetadata } from './tuf-metadata.js';
+import { buildRoot, metadataJson, nextTargets, nextTargetsWith, parseMetadata, resignedTargets, signMetadata } from './tuf-metadata.js';
 
 /**
  * The admin's and the publisher's side of the registry API, run on their own machines: the private root and
@@ -121,6 +123,58 @@ export class RegistryClient {
     const root = buildRoot(version, { root: keys.newRoot, rootThreshold: keys.threshold, targets: keys.publishers, online: repo.onlineKey });
     signMetadata(root, ...keys.oldRoot.slice(0, keys.threshold), ...keys.newRoot.slice(0, keys.threshold));
     return this.call('PUT', `/admin/repositories/${region}/${channel}/root`, metadataJson(root), z.object({ version: z.number() }));
+  }
+
+  /** The repository's current root and targets metadata. */
+  repositoryHead(region: string, channel: Channel) {
+    return this.call('GET', `/admin/repositories/${region}/${channel}`, undefined, repositoryHeadSchema);
+  }
+
+  /**
+   * Rotates a repository's keys per TUF, in one request: the next root names `newRoot` (default: the current root
+   * keys) with `threshold` (default: the current one) and `publishers` as targets keys (default: the current
+   * ones). It is signed by a threshold of the current root keys (`currentRoot`, private halves, read from the
+   * current root which of them count) and by `threshold` of the new ones; when the targets keys change, the
+   * current targets are re-signed one version up, unchanged, by `publishers[0]`. The old targets key is revoked
+   * from then on: neither the registry nor a device accepts targets signed by it.
+   */
+  async rotateKeys(
+    region: string,
+    channel: Channel,
+    keys: { currentRoot: Ed25519Key[]; newRoot?: Ed25519Key[]; threshold?: number; publishers?: Ed25519Key[] },
+  ) {
+    const head = await this.repositoryHead(region, channel);
+    if (!head.root) throw new AppraiseError('CONFLICT', `repository ${region}/${channel} has no root yet; create it with appraise registry create-repo`);
+    const current = parseMetadata('root', head.root);
+    const roles = current.signed.roles;
+    const publicOf = (keyId: string) => {
+      const key = current.signed.keys[keyId];
+      return { keyId, publicKey: String(key.keyVal.public) };
+    };
+    const oldSigners = keys.currentRoot.filter((k) => roles.root.keyIDs.includes(k.keyId));
+    if (oldSigners.length < roles.root.threshold)
+      throw new AppraiseError(
+        'INVALID_INPUT',
+        `the current root of ${region}/${channel} needs ${roles.root.threshold} of its root keys to sign; ${oldSigners.length} of the given key files are among them`,
+      );
+    const newRoot = keys.newRoot ?? roles.root.keyIDs.map(publicOf);
+    const threshold = keys.threshold ?? roles.root.threshold;
+    if (!(threshold >= 1 && threshold <= newRoot.length))
+      throw new AppraiseError('INVALID_INPUT', `the root threshold must be between 1 and the number of new root keys (${newRoot.length})`);
+    const publishers = keys.publishers ?? roles.targets.keyIDs.map(publicOf);
+    if (publishers.length === 0) throw new AppraiseError('INVALID_INPUT', 'root needs at least one publisher (targets) key');
+    const root = buildRoot(current.signed.version + 1, {
+      root: newRoot,
+      rootThreshold: threshold,
+      targets: publishers,
+      online: publicOf(roles.snapshot.keyIDs[0]),
+    });
+    // Signatures are kept per key id, so a key that is both old and new signs once.
+    signMetadata(root, ...oldSigners.slice(0, roles.root.threshold), ...(keys.newRoot ? keys.newRoot.slice(0, threshold) : []));
+    // New publisher keys: the current targets, re-signed by the first, travel with the root that names them.
+    const targets =
+      head.targets && keys.publishers ? metadataJson(signMetadata(resignedTargets(parseMetadata('targets', head.targets)), keys.publishers[0])) : null;
+    return this.call('POST', `/admin/repositories/${region}/${channel}/rotate`, { root: metadataJson(root), targets }, rotatedSchema);
   }
 
   /**

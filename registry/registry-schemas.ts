@@ -73,6 +73,21 @@ export const publishAppBodySchema = z.object({
 });
 export const publishedSchema = z.object({ targetsVersion: z.number(), snapshotVersion: z.number(), timestampVersion: z.number() });
 
+/** The repository's current root and targets, for an admin about to sign the next root (key rotation). */
+export const repositoryHeadSchema = z.object({ root: tufMetadataSchema.nullable(), targets: tufMetadataSchema.nullable() });
+/**
+ * A key rotation in one step: the next root (signed by a threshold of the current root keys and of its own) and,
+ * when root names other targets keys, the current targets one version up, unchanged but signed by the new key, so
+ * no device ever sees a root whose targets it cannot verify.
+ */
+export const rotateBodySchema = z.object({ root: tufMetadataSchema, targets: tufMetadataSchema.nullable().default(null) });
+export const rotatedSchema = z.object({
+  rootVersion: z.number(),
+  targetsVersion: z.number().nullable(),
+  snapshotVersion: z.number().nullable(),
+  timestampVersion: z.number().nullable(),
+});
+
 export const reportBodySchema = z.object({
   /** Chosen by the device; the same key twice stores the report once. */
   idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{16,100}$/, 'idempotencyKey is 16–100 letters, digits, dashes or underscores'),

@@ -77,6 +77,11 @@ export function nextTargetsWith(
   return new Metadata(targets);
 }
 
+/** The current targets one version up with the very same files and a fresh expiry, to be signed by a new key. */
+export function resignedTargets(previous: Metadata<Targets>, expiresInMs = 90 * 86_400_000): Metadata<Targets> {
+  return nextTargetsWith(previous, [], expiresInMs);
+}
+
 export function buildSnapshot(version: number, targetsVersion: number, expiresInMs: number): Metadata<Snapshot> {
   return new Metadata(
     new Snapshot({ version, specVersion: SPEC_VERSION, expires: isoIn(expiresInMs), meta: { 'targets.json': new MetaFile({ version: targetsVersion }) } }),

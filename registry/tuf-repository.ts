@@ -44,8 +44,11 @@ export class TufRepositories {
     return latest ? parseMetadata('root', JSON.parse(latest.json)) : null;
   }
 
-  /** Accepts root version 1 (self-signed by its threshold) or the next version (signed by the old and the new root). */
-  async acceptRoot(region: string, channel: Channel, json: TufMetadataJson, actor: string): Promise<{ version: number }> {
+  /**
+   * Checks that `json` is the repository's next root: version one up, naming the registry's online key for
+   * snapshot and timestamp, signed by a threshold of its own root keys and (after version 1) of the current ones.
+   */
+  private async nextRoot(region: string, channel: Channel, json: TufMetadataJson): Promise<Metadata<Root>> {
     const root = parseMetadata('root', json);
     const previous = await this.currentRoot(region, channel);
     const expected = (previous?.signed.version ?? 0) + 1;
@@ -65,6 +68,28 @@ export class TufRepositories {
         `root is not signed by enough root keys (${previous ? 'of the current root and ' : ''}of its own): ${(e as Error).message}`,
       );
     }
+    return root;
+  }
+
+  /** The current targets, parsed, or null before the first publish. */
+  private async currentTargets(region: string, channel: Channel): Promise<Metadata<Targets> | null> {
+    const latest = await this.store.latestMetadata(region, channel, 'targets');
+    return latest ? parseMetadata('targets', JSON.parse(latest.json)) : null;
+  }
+
+  /**
+   * Accepts root version 1 (self-signed by its threshold) or the next version (signed by the old and the new root).
+   * A root under which the current targets no longer verify (other targets keys) is refused: devices would take it
+   * and then refuse every model until the next publish. That change goes through `rotate`, which re-signs them.
+   */
+  async acceptRoot(region: string, channel: Channel, json: TufMetadataJson, actor: string): Promise<{ version: number }> {
+    const root = await this.nextRoot(region, channel, json);
+    const targets = await this.currentTargets(region, channel);
+    if (targets && !verifies(root, 'targets', targets))
+      throw new AppraiseError(
+        'CONFLICT',
+        `this root names other targets keys than the ones the current ${region}/${channel} targets are signed with; rotate the publisher key with appraise registry rotate-key, which re-signs the current targets with the new key`,
+      );
     const ok = await this.store.putMetadata(region, channel, [{ role: 'root', version: root.signed.version, json: JSON.stringify(root.toJSON()) }], [], {
       actor,
       action: 'root.accept',
@@ -73,6 +98,73 @@ export class TufRepositories {
     });
     if (!ok) throw new AppraiseError('CONFLICT', `root version ${root.signed.version} was just stored by another request`);
     return { version: root.signed.version };
+  }
+
+  /**
+   * A key rotation in one transaction: the next root, and the current targets one version up with the very same
+   * target files, signed by the targets key the new root names; then a new snapshot and timestamp. Devices take
+   * the new root (tuf-js checks the old and new root signatures), then targets that only the new key could sign.
+   * Targets may be left out when the targets keys do not change (a rotation of root keys only).
+   */
+  async rotate(region: string, channel: Channel, input: { root: TufMetadataJson; targets: TufMetadataJson | null }, actor: string) {
+    const root = await this.nextRoot(region, channel, input.root);
+    const previous = await this.currentTargets(region, channel);
+    const entries = [{ role: 'root', version: root.signed.version, json: JSON.stringify(root.toJSON()) }];
+    let versions = { targetsVersion: null as number | null, snapshotVersion: null as number | null, timestampVersion: null as number | null };
+    if (!previous && input.targets)
+      throw new AppraiseError('INVALID_INPUT', `nothing is published in ${region}/${channel} yet, so there are no targets to re-sign; send the root alone`);
+    if (previous && !input.targets && !verifies(root, 'targets', previous))
+      throw new AppraiseError(
+        'INVALID_INPUT',
+        `the new root names other targets keys, so the current ${region}/${channel} targets must be re-signed with the new key (send them one version up)`,
+      );
+    if (previous && input.targets) {
+      const targets = parseMetadata('targets', input.targets);
+      if (!verifies(root, 'targets', targets))
+        throw new AppraiseError('FORBIDDEN', 'the re-signed targets are not signed by the targets key the new root names');
+      if (targets.signed.version !== previous.signed.version + 1)
+        throw new AppraiseError(
+          'CONFLICT',
+          `targets version must be ${previous.signed.version + 1}; got ${targets.signed.version} (fetch the current targets and sign again)`,
+        );
+      const before = previous.signed.targets;
+      const after = targets.signed.targets;
+      const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+      for (const name of names) {
+        if (!before[name] || !after[name] || !before[name].equals(after[name]))
+          throw new AppraiseError('INVALID_INPUT', `a rotation re-signs the current targets unchanged; ${name} was added, removed or changed`);
+      }
+      const snapshotVersion = ((await this.store.latestMetadata(region, channel, 'snapshot'))?.version ?? 0) + 1;
+      const timestampVersion = ((await this.store.latestMetadata(region, channel, 'timestamp'))?.version ?? 0) + 1;
+      const snapshot = JSON.stringify(signMetadata(buildSnapshot(snapshotVersion, targets.signed.version, this.snapshotTtlMs), this.onlineKey).toJSON());
+      const timestamp = JSON.stringify(signMetadata(buildTimestamp(timestampVersion, snapshot, snapshotVersion, this.timestampTtlMs), this.onlineKey).toJSON());
+      entries.push(
+        { role: 'targets', version: targets.signed.version, json: JSON.stringify(targets.toJSON()) },
+        { role: 'snapshot', version: snapshotVersion, json: snapshot },
+        { role: 'timestamp', version: timestampVersion, json: timestamp },
+      );
+      versions = { targetsVersion: targets.signed.version, snapshotVersion, timestampVersion };
+    }
+    const ok = await this.store.putMetadata(region, channel, entries, [], {
+      actor,
+      action: 'root.rotate',
+      subject: `${region}/${channel}`,
+      details: {
+        rootVersion: root.signed.version,
+        targetsVersion: versions.targetsVersion,
+        rootKeys: root.signed.roles.root.keyIDs,
+        rootThreshold: root.signed.roles.root.threshold,
+        targetsKeys: root.signed.roles.targets.keyIDs,
+      },
+    });
+    if (!ok) throw new AppraiseError('CONFLICT', 'another change to this repository won the race; fetch the current root and targets and sign again');
+    return { rootVersion: root.signed.version, ...versions };
+  }
+
+  /** The current root and targets (JSON), for an admin signing the next root. */
+  async head(region: string, channel: Channel): Promise<{ root: TufMetadataJson | null; targets: TufMetadataJson | null }> {
+    const root = await this.store.latestMetadata(region, channel, 'root');
+    return { root: root ? (JSON.parse(root.json) as TufMetadataJson) : null, targets: await this.headTargets(region, channel) };
   }
 
   /** The publisher's current targets (to build the next version on), or null before the first publish. */
@@ -207,5 +299,15 @@ export class TufRepositories {
     // Two instances renewing at once: one wins, the other serves the winner's.
     const ok = await this.store.putMetadata(region, channel, [{ role: 'timestamp', version: latest.version + 1, json }], [], null);
     return ok ? json : ((await this.store.latestMetadata(region, channel, 'timestamp'))?.json ?? null);
+  }
+}
+
+/** Whether `md` carries a threshold of valid signatures by the keys `root` names for `role`. */
+function verifies(root: Metadata<Root>, role: 'targets', md: Metadata<Targets>): boolean {
+  try {
+    root.verifyDelegate(role, md);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -178,7 +178,7 @@ test('a valuation asked not to be logged (the app warm-up) leaves the log alone'
 
 test('the report validates against its versioned schema and a bad window is a typed error', async () => {
   const { monitoringReportSchema } = await import('../core/monitoring/monitoring-schemas.js');
-  expect(monitoringReportSchema.parse(subdivision).format).toBe('appraise-monitoring/1');
+  expect(monitoringReportSchema.parse(subdivision).format).toBe('appraise-monitoring/2');
   expect(() => s.monitoring.report({ since: 'yesterday' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }) as Error);
 });
 

@@ -7,6 +7,13 @@ import { openDatasetServices } from '../../core/services/open-datasets.js';
 import { describeProblems } from '../../core/audit/audit-chain.js';
 import { exportAuditTrail, verifyAuditExport, verifyAuditTrail } from '../../core/audit/audit-export.js';
 import type { AuditVerification } from '../../core/audit/audit-schemas.js';
+import { readPassphraseFile, requirePassphrase } from './passphrase.js';
+
+/** The passphrase of an encrypted export: `--export-passphrase-file FILE`, else $APPRAISE_EXPORT_PASSPHRASE. */
+function exportPassphrase(file: string | undefined): string | undefined {
+  if (file) return readPassphraseFile(file);
+  return process.env.APPRAISE_EXPORT_PASSPHRASE || undefined;
+}
 
 /**
  * `appraise audit`: registered by cli/main.ts. The audit trail needs only the workspace database, so these commands
@@ -41,11 +48,12 @@ export function registerAuditCommands(program: Command): void {
     .command('verify')
     .description('check that no entry was edited, removed, reordered or cut off (exit 1 naming the entries if one was); --export checks an export file instead')
     .option('--export <file>', 'verify an audit export (its signature and chain) without opening a workspace')
-    .action((opts: { export?: string }, cmd: Command) => {
+    .option('--export-passphrase-file <file>', 'the passphrase of an encrypted export (default: $APPRAISE_EXPORT_PASSPHRASE)')
+    .action((opts: { export?: string; exportPassphraseFile?: string }, cmd: Command) => {
       const o = globals(cmd);
       if (opts.export) {
         const file = resolve(opts.export);
-        const r = verifyAuditExport(file);
+        const r = verifyAuditExport(file, exportPassphrase(opts.exportPassphraseFile));
         report(
           r,
           `the audit export ${file}`,
@@ -67,8 +75,16 @@ export function registerAuditCommands(program: Command): void {
     .command('export')
     .description('write every entry with an Ed25519 signature by the workspace key, for a reviewer (check it with audit verify --export FILE)')
     .requiredOption('--out <file>', 'the export file to write')
-    .action((opts: { out: string }, cmd: Command) => {
+    .option(
+      '--encrypt',
+      'encrypt the export (AES-256-GCM) with the passphrase from --export-passphrase-file or $APPRAISE_EXPORT_PASSPHRASE; the reviewer opens it with appraise decrypt FILE',
+    )
+    .option('--export-passphrase-file <file>', 'the passphrase for --encrypt (give it to the reviewer separately)')
+    .action((opts: { out: string; encrypt?: boolean; exportPassphraseFile?: string }, cmd: Command) => {
       const o = globals(cmd);
+      const passphrase = opts.encrypt
+        ? requirePassphrase(opts.exportPassphraseFile, 'APPRAISE_EXPORT_PASSPHRASE', 'a passphrase for the encrypted export', '--export-passphrase-file')
+        : undefined;
       const s = openDatasetServices(o.workspace);
       try {
         const before = verifyAuditTrail(s.audit);
@@ -78,11 +94,11 @@ export function registerAuditCommands(program: Command): void {
             details: { problems: before.problems },
           });
         }
-        const r = exportAuditTrail(s.audit, s.workspace.dir, resolve(opts.out));
+        const r = exportAuditTrail(s.audit, s.workspace.dir, resolve(opts.out), passphrase === undefined ? {} : { passphrase });
         if (o.json) return printJson(r);
         if (!o.quiet)
           process.stdout.write(
-            `wrote ${r.entries} audit entries to ${r.file}\nsigning key fingerprint: ${r.fingerprint} (give it to the reviewer separately)\n`,
+            `wrote ${r.entries} audit entries to ${r.file}${r.encrypted ? ' (encrypted)' : ''}\nsigning key fingerprint: ${r.fingerprint} (give it to the reviewer separately)\n`,
           );
       } finally {
         s.close();

@@ -351,7 +351,9 @@ function tuningSentence(t: NonNullable<TrainResult['tuning']>): string {
     .join(' ');
   const rungs = t.rungs.map((r) => `${r.candidates} on ${r.rows} rows`).join(' → ');
   return (
-    `Tuning (${t.mode}): ${t.candidates} candidates, ${rungs}; chose ${chosen}; inner holdout RMSE ${t.innerScore.toFixed(4)} ` +
-    `at ${t.bestIteration} trees, refitted on all rows with ${t.refitRounds} trees (${t.seconds.toFixed(1)} s)\n`
+    `Tuning (${t.mode}): ${t.candidates} candidates, ${rungs}; chose ${chosen}; ` +
+    `${(t.innerFolds ?? 1) > 1 ? `inner ${t.innerFolds}-fold CV` : 'inner holdout'} RMSE ${t.innerScore.toFixed(4)} ` +
+    `at ${t.bestIteration} trees, refitted on all rows with ${t.refitRounds} trees` +
+    `${t.bagged ? ` and averaged with the ${t.bagged - 1} inner-fold models` : ''} (${t.seconds.toFixed(1)} s)\n`
   );
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { withServices } from './context.js';
-import { printJson, printTable } from '../output.js';
+import { cancelOnCtrlC, withServices } from './context.js';
+import { printJson, printTable, Progress } from '../output.js';
+import { JobRunner } from '../../core/jobs/job-runner.js';
+import type { RetrainProgress } from '../../core/monitoring/monitoring-schemas.js';
 import { invalidInput } from '../../core/common/errors.js';
 import { parseSince } from '../../core/logging/log-query.js';
 import type { MonitoringReport } from '../../core/monitoring/monitoring-schemas.js';
@@ -267,23 +269,64 @@ export function registerMonitorCommand(program: Command): void {
       'promote a challenger that wins the paired test automatically, or only say it may be (default: monitoring.retraining.promote)',
     )
     .option('--since <when>', 'only valuations since an ISO date/time or a duration back from now count as new')
+    .option('--force', 'train even within the cooldown after the last challenger (monitoring.retraining.cooldownDays); recorded in the audit trail')
     .option('--history', 'list the earlier runs instead')
-    .action(async (opts: { policy?: string; since?: string; history?: boolean }, cmd: Command) => {
+    .action(async (opts: { policy?: string; since?: string; force?: boolean; history?: boolean }, cmd: Command) => {
       if (opts.policy !== undefined && opts.policy !== 'auto' && opts.policy !== 'ask')
         throw invalidInput(`--policy must be auto or ask, got "${opts.policy}"`);
       await withServices(cmd, async (s, o) => {
         if (opts.history) {
           const runs = s.monitoring.retrainingRuns();
           if (o.json) return printJson(runs);
-          printTable(runs.map((r) => ({ at: r.at.slice(0, 19), action: r.action, challenger: r.challengerId?.slice(0, 12) ?? '-', reason: r.reason })));
+          printTable(
+            runs.map((r) => ({
+              at: r.at.slice(0, 19),
+              trigger: r.trigger ?? '-',
+              action: r.action,
+              challenger: r.challengerId?.slice(0, 12) ?? '-',
+              reason: r.reason,
+            })),
+          );
           return;
         }
-        const run = await s.monitoring.retrain({
-          ...(opts.policy ? { policy: opts.policy as 'auto' | 'ask' } : {}),
-          ...(opts.since === undefined ? {} : { since: parseSince(opts.since).toISOString() }),
-        });
-        if (o.json) printJson(run);
-        else process.stdout.write(`${run.action}: ${run.reason}\n`);
+        // The same job the app's Retrain now starts, in a worker thread of this process; Ctrl-C cancels it cleanly.
+        const progress = Progress.for(o);
+        const tell = !o.json && !o.quiet && Boolean(process.stderr.isTTY);
+        let phase = '';
+        let bar = '';
+        const onProgress = (p: RetrainProgress) => {
+          const t = p.training;
+          const label = t ? (t.phase === 'cross-validation' ? `${t.folds}-fold CV` : t.phase) : p.phase;
+          if (p.phase !== phase && !t) {
+            progress.stop();
+            bar = '';
+            if (tell) process.stderr.write(`retrain: ${p.phase}…\n`);
+          }
+          phase = p.phase;
+          if (t?.nRounds && label !== bar) {
+            progress.stop();
+            bar = label;
+            progress.start(t.nRounds, label.padEnd(11), ' rounds');
+          }
+          if (t?.round !== undefined) progress.update(t.round);
+        };
+        const runner = new JobRunner(s.workspace.dir);
+        try {
+          await s.monitoring.settled();
+          const input = {
+            policy: opts.policy as 'auto' | 'ask' | undefined,
+            since: opts.since === undefined ? undefined : parseSince(opts.since).toISOString(),
+            trigger: 'manual' as const,
+            ...(opts.force ? { force: true } : {}),
+          };
+          const run = await cancelOnCtrlC((signal) => runner.runLocal({ method: 'monitoring.retrain', input }, { onProgress, signal }));
+          progress.stop();
+          if (o.json) printJson(run);
+          else process.stdout.write(`${run.action}: ${run.reason}\n`);
+        } finally {
+          progress.stop();
+          await runner.close();
+        }
       });
     });
   monitor

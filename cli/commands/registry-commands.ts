@@ -11,7 +11,7 @@ import { workspaceSyncService } from '../../core/sync/workspace-sync-service.js'
 import { buildRegistry, listen } from '../../registry/build-registry.js';
 import { PgRegistryStore } from '../../registry/pg-registry-store.js';
 import { RegistryClient } from '../../registry/registry-client.js';
-import { channelSchema, credentialIssuedSchema, regionSchema, type Channel } from '../../registry/registry-schemas.js';
+import { channelSchema, credentialIssuedSchema, regionSchema, webhookEventSchema, type Channel } from '../../registry/registry-schemas.js';
 import { printJson } from '../output.js';
 import { cancelOnCtrlC, globals, withServices } from './context.js';
 
@@ -115,6 +115,43 @@ export function registerRegistryCommands(program: Command): void {
     });
 
   registry
+    .command('rotate-key')
+    .description(
+      "rotate a repository's publisher (targets) key and/or its root keys per TUF: the next root is signed by the current and the new root keys, the current targets are re-signed by the new publisher key (admin)",
+    )
+    .requiredOption('--url <url>', 'registry URL')
+    .requiredOption('--region <region>', 'region')
+    .option('--channel <channel>', 'stable or beta', 'stable')
+    .requiredOption('--root-key <file...>', 'current root key files (at least the current threshold of them sign)')
+    .option('--new-root-key <file...>', 'new root key files (all of them; the first --threshold sign); default: keep the current root keys')
+    .option('--threshold <n>', 'root signatures required from now on; default: the current threshold', (v) => Number.parseInt(v, 10))
+    .option('--publisher-key <file...>', 'the new publisher key files; the first re-signs the current targets. Default: keep the current publisher keys')
+    .action(
+      async (
+        opts: { url: string; region: string; channel: string; rootKey: string[]; newRootKey?: string[]; threshold?: number; publisherKey?: string[] },
+        cmd: Command,
+      ) => {
+        const { region, channel } = repo(opts);
+        if (!opts.newRootKey && !opts.publisherKey)
+          throw new AppraiseError('INVALID_INPUT', 'say what to rotate: --publisher-key FILE and/or --new-root-key FILE…');
+        if (opts.threshold !== undefined && !Number.isInteger(opts.threshold)) throw new AppraiseError('INVALID_INPUT', '--threshold must be a whole number');
+        const result = await client(opts.url).rotateKeys(region, channel, {
+          currentRoot: opts.rootKey.map(readKey),
+          newRoot: opts.newRootKey?.map(readKey),
+          threshold: opts.threshold,
+          publishers: opts.publisherKey?.map(readKey),
+        });
+        say(
+          globals(cmd).json,
+          result,
+          `${region}/${channel}: root version ${result.rootVersion}` +
+            (result.targetsVersion === null ? '' : `; current targets re-signed by the new publisher key as version ${result.targetsVersion}`) +
+            '. Devices take the new keys at their next sync; the old ones are no longer trusted.',
+        );
+      },
+    );
+
+  registry
     .command('credential')
     .description('issue a publisher or admin credential (admin; prints its token once)')
     .requiredOption('--url <url>', 'registry URL')
@@ -201,6 +238,69 @@ export function registerRegistryCommands(program: Command): void {
         result,
         `published Appraise ${feed.version} (${files.length - 1} file(s)) to ${region}/${channel}: targets version ${result.targetsVersion}`,
       );
+    });
+
+  const webhooks = registry.command('webhooks').description('signed notices to downstream systems of new models, app releases and reports (admin)');
+
+  webhooks
+    .command('add')
+    .description('register a webhook; prints its signing secret once')
+    .requiredOption('--url <url>', 'registry URL')
+    .requiredOption('--target <url>', 'where the registry POSTs the notices (http:// or https://)')
+    .requiredOption('--events <event...>', `what to notify: ${webhookEventSchema.options.join(', ')}`)
+    .option('--description <text>', 'what it is for, shown in the list', '')
+    .action(async (opts: { url: string; target: string; events: string[]; description: string }, cmd: Command) => {
+      const events = opts.events.map((e) => {
+        const parsed = webhookEventSchema.safeParse(e);
+        if (!parsed.success) throw new AppraiseError('INVALID_INPUT', `--events: "${e}" is not an event; choose from ${webhookEventSchema.options.join(', ')}`);
+        return parsed.data;
+      });
+      const hook = await client(opts.url).addWebhook(opts.target, events, opts.description);
+      say(
+        globals(cmd).json,
+        hook,
+        `webhook ${hook.id} → ${hook.url} (${hook.events.join(', ')})\nsigning secret (shown once; give it to the receiver to check X-Appraise-Signature): ${hook.secret}`,
+      );
+    });
+
+  webhooks
+    .command('list')
+    .description('the registered webhooks (never their secrets)')
+    .requiredOption('--url <url>', 'registry URL')
+    .action(async (opts: { url: string }, cmd: Command) => {
+      const hooks = await client(opts.url).listWebhooks();
+      const lines = hooks.map(
+        (h) =>
+          `${h.id}  ${h.disabledAt ? `disabled ${h.disabledAt}` : 'active'}  ${h.url}  ${h.events.join(',')}${h.description ? `  — ${h.description}` : ''}`,
+      );
+      say(globals(cmd).json, hooks, hooks.length === 0 ? 'no webhooks' : lines.join('\n'));
+    });
+
+  webhooks
+    .command('deliveries')
+    .description("a webhook's delivery log, newest first: status, attempts, last HTTP status and error")
+    .requiredOption('--url <url>', 'registry URL')
+    .argument('<webhook-id>', 'the id (webhooks list shows it)')
+    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 100)
+    .action(async (id: string, opts: { url: string; limit: number }, cmd: Command) => {
+      if (!(Number.isInteger(opts.limit) && opts.limit >= 1 && opts.limit <= 1000))
+        throw new AppraiseError('INVALID_INPUT', '--limit must be a whole number from 1 to 1000');
+      const log = await client(opts.url).webhookDeliveries(id, opts.limit);
+      const lines = log.map(
+        (d) =>
+          `${d.createdAt}  ${d.event}  ${d.status}  ${d.attempts} attempt(s)${d.lastStatus === null ? '' : `  HTTP ${d.lastStatus}`}${d.lastError ? `  ${d.lastError}` : ''}`,
+      );
+      say(globals(cmd).json, log, log.length === 0 ? 'no deliveries yet' : lines.join('\n'));
+    });
+
+  webhooks
+    .command('remove')
+    .description('disable a webhook: no more notices, pending ones cancelled; it stays listed with its delivery log')
+    .requiredOption('--url <url>', 'registry URL')
+    .argument('<webhook-id>', 'the id (webhooks list shows it)')
+    .action(async (id: string, opts: { url: string }, cmd: Command) => {
+      const hook = await client(opts.url).disableWebhook(id);
+      say(globals(cmd).json, hook, `webhook ${hook.id} disabled (${hook.url})`);
     });
 
   const sync = program.command('sync').description("this workspace's link to the registry: enrol, pull models, push reports");

@@ -3,6 +3,7 @@ import { serveUntilSignal } from '../../core/app/serve-web-app.js';
 import { globals } from './context.js';
 import { roleSchema, type Role } from '../../core/contract/roles.js';
 import { AppraiseError } from '../../core/common/errors.js';
+import { idleLockMinutesFromEnv } from '../../core/app/idle-lock.js';
 
 /** `appraise serve`: registered by cli/main.ts. */
 export function registerServeCommand(program: Command): void {
@@ -22,11 +23,27 @@ export function registerServeCommand(program: Command): void {
       'what the browser session may do: appraiser (value, save, export, read) or analyst (also ingest, train, promote, settings, sync)',
       'analyst',
     )
-    .action(async (opts: { port?: number; demo: boolean; allowDir: string[]; role: string }, cmd: Command) => {
+    .option(
+      '--idle-lock <minutes>',
+      'lock the session after this many minutes without use (default $APPRAISE_IDLE_LOCK_MINUTES; off); the workspace passphrase, or $APPRAISE_LOCK_PASSPHRASE for a plain workspace, unlocks it',
+    )
+    .action(async (opts: { port?: number; demo: boolean; allowDir: string[]; role: string; idleLock?: string }, cmd: Command) => {
       const g = globals(cmd);
       const role = roleSchema.safeParse(opts.role);
       if (!role.success) throw new AppraiseError('INVALID_INPUT', `--role must be appraiser or analyst, not "${opts.role.slice(0, 40)}"`);
       const chosen: Role = role.data;
-      await serveUntilSignal({ workspace: g.workspace, port: opts.port, demo: opts.demo, quiet: g.quiet || g.json, allowDirs: opts.allowDir, role: chosen });
+      const idleLockMinutes = opts.idleLock === undefined ? idleLockMinutesFromEnv() : Number(opts.idleLock);
+      if (idleLockMinutes !== undefined && !(idleLockMinutes > 0 && idleLockMinutes <= 24 * 60)) {
+        throw new AppraiseError('INVALID_INPUT', `--idle-lock is a number of minutes between 1 and 1440, not "${String(opts.idleLock).slice(0, 40)}"`);
+      }
+      await serveUntilSignal({
+        workspace: g.workspace,
+        port: opts.port,
+        demo: opts.demo,
+        quiet: g.quiet || g.json,
+        allowDirs: opts.allowDir,
+        role: chosen,
+        idleLockMinutes,
+      });
     });
 }

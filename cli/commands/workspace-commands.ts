@@ -6,6 +6,24 @@ import { resolveWorkspaceDir } from '../../core/workspace/workspace.js';
 import { printJson } from '../output.js';
 import { DATABASE_FILE } from '../../core/workspace/workspace.js';
 import { join } from 'node:path';
+import { openDatasetServices } from '../../core/services/open-datasets.js';
+
+/**
+ * Records a key change in the workspace's own audit trail, opened with the new passphrase (the change is done and
+ * verified by then; an entry that cannot be written does not undo it, and says so).
+ */
+function recordKeyChange(dir: string, passphrase: string, kind: 'encrypt' | 'rekey', r: EncryptionResult): void {
+  try {
+    const s = openDatasetServices(dir, { passphrase });
+    try {
+      s.audit.record({ action: 'key.change', ids: { kind, cipher: 'chacha20+aes-256-gcm', artifacts: r.artifacts }, outcome: 'ok' });
+    } finally {
+      s.close();
+    }
+  } catch (e) {
+    process.stderr.write(`appraise: the key change is done, but it could not be recorded in the audit trail: ${(e as Error).message}\n`);
+  }
+}
 
 export function registerWorkspaceCommands(program: Command): void {
   program
@@ -34,7 +52,8 @@ export function registerWorkspaceCommands(program: Command): void {
   const workspace = program.command('workspace').description('encrypt the workspace at rest or change its passphrase');
   const report = (o: { json?: boolean; quiet?: boolean }, what: string, r: EncryptionResult) => {
     if (o.json) printJson(r);
-    else if (!o.quiet) process.stdout.write(`${what} ${r.database}: ${r.tables} tables, ${r.rows} rows checked against the original\n`);
+    else if (!o.quiet)
+      process.stdout.write(`${what} ${r.database}: ${r.tables} tables, ${r.rows} rows checked against the original; ${r.artifacts} artifacts sealed\n`);
   };
   workspace
     .command('encrypt')
@@ -44,7 +63,10 @@ export function registerWorkspaceCommands(program: Command): void {
     .action((_opts, cmd: Command) => {
       const o = globals(cmd);
       const passphrase = requirePassphrase(undefined, 'APPRAISE_WORKSPACE_KEY', 'the new passphrase', '--passphrase-file');
-      report(o, 'Encrypted', encryptWorkspace(resolveWorkspaceDir(o.workspace), passphrase));
+      const dir = resolveWorkspaceDir(o.workspace);
+      const r = encryptWorkspace(dir, passphrase);
+      recordKeyChange(dir, passphrase, 'encrypt', r);
+      report(o, 'Encrypted', r);
     });
   workspace
     .command('rekey')
@@ -54,6 +76,9 @@ export function registerWorkspaceCommands(program: Command): void {
       const o = globals(cmd);
       const current = requirePassphrase(undefined, 'APPRAISE_WORKSPACE_KEY', 'the current passphrase', '--passphrase-file');
       const next = requirePassphrase(opts.newPassphraseFile, 'APPRAISE_NEW_WORKSPACE_KEY', 'the new passphrase', '--new-passphrase-file');
-      report(o, 'Re-keyed', rekeyWorkspace(resolveWorkspaceDir(o.workspace), current, next));
+      const dir = resolveWorkspaceDir(o.workspace);
+      const r = rekeyWorkspace(dir, current, next);
+      recordKeyChange(dir, next, 'rekey', r);
+      report(o, 'Re-keyed', r);
     });
 }

@@ -22,6 +22,7 @@ import {
   type JobMethodName,
   type JobProgress,
   type JobResult,
+  type MethodInput,
   type MethodName,
   type MethodOutput,
   type ParsedInput,
@@ -36,6 +37,9 @@ import { logError } from '../logging/log-error.js';
 import { recentErrors } from '../logging/log-reader.js';
 import { logsDir } from '../logging/log-record.js';
 import { randomUUID } from 'node:crypto';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { SessionLock } from './session-lock.js';
+import type { SessionStatus } from '../contract/session-schemas.js';
 
 /**
  * What the dispatcher calls. Model, training and valuation services are optional so a build without them still
@@ -68,6 +72,10 @@ export interface DispatcherOptions {
   /** Where failed calls are logged (once, with the method and a request id); none: not logged. */
   logger?: Logger;
   role?: Role; // the session's role (core/contract/roles.ts), checked on every call before its input; none: analyst
+  /** Where refused calls (wrong role) are recorded; none: not recorded. */
+  audit?: AuditTrail;
+  /** The session's idle lock, checked before the role on every call; none: the session never locks. */
+  lock?: SessionLock | null;
 }
 
 type ImmediateMethod = Exclude<MethodName, JobMethodName>;
@@ -126,7 +134,18 @@ export class ApiDispatcher {
     if (typeof method !== 'string' || !isMethodName(method)) {
       throw new AppraiseError('NOT_FOUND', `unknown API method "${String(method).slice(0, 80)}"`, { details: { method: String(method).slice(0, 80) } });
     }
-    assertRoleAllows(this.options.role, method);
+    this.options.lock?.admit(method);
+    try {
+      assertRoleAllows(this.options.role, method);
+    } catch (e) {
+      // A refusal is consequential too: who tried what, recorded before the input is even read (issue 14, #5).
+      try {
+        this.options.audit?.record({ action: 'api.refused', ids: { method }, outcome: 'refused', detail: `FORBIDDEN: needs the analyst role` });
+      } catch {
+        // The refusal is what the caller must see.
+      }
+      throw e;
+    }
     const spec = contract[method];
     const parsed = spec.input.safeParse(input ?? {});
     if (!parsed.success) throw invalidInputFrom(method, parsed.error);
@@ -146,7 +165,8 @@ export class ApiDispatcher {
       return okResponse(await this.call(method, input));
     } catch (e) {
       // Input mistakes are the caller's to fix and are answered in words; bugs and failures are logged too.
-      if (this.options.logger && !(e instanceof AppraiseError && e.code === 'INVALID_INPUT')) {
+      // A locked session's refusals are expected (the page polls until unlocked): not logged either.
+      if (this.options.logger && !(e instanceof AppraiseError && (e.code === 'INVALID_INPUT' || e.code === 'LOCKED'))) {
         logError(this.options.logger, e, { requestId: randomUUID(), method: String(method).slice(0, 80) }, 'API call failed');
       }
       return errorResponse(e);
@@ -179,14 +199,36 @@ export class ApiDispatcher {
     return this.options.jobs.onEvent(listener);
   }
 
+  /**
+   * Starts a job for this process itself, not for a session (the periodic monitoring check starts the retraining
+   * job): the input is validated against the contract, but no session role applies.
+   */
+  startOwnJob<M extends JobMethodName>(method: M, input: MethodInput<M>): { jobId: string } {
+    const parsed = contract[method].input.safeParse(input);
+    if (!parsed.success) throw invalidInputFrom(method, parsed.error);
+    return this.startJob(method, parsed.data as ParsedInput<M>);
+  }
+
   /** Starts a job of the contract: in a worker thread when there is a runner, else on this thread. */
   private startJob<M extends JobMethodName>(method: M, input: ParsedInput<M>): { jobId: string } {
     const { runner, services } = this.options;
+    const handler = jobHandlers[method] as JobHandler<M>;
+    const running = handler.single ? this.options.jobs.list().find((j) => j.method === method && j.state === 'running') : undefined;
+    if (running)
+      throw new AppraiseError(
+        'CONFLICT',
+        `a ${method} job is already running (started ${running.startedAt.slice(0, 19)}); wait for it to finish or cancel it`,
+        {
+          details: { jobId: running.jobId },
+        },
+      );
     const info = this.options.jobs.start<JobProgress<M>, JobResult<M>>(method, async ({ jobId, signal, onProgress }) => {
+      if (signal.aborted) throw new AppraiseError('CANCELLED', `${method} cancelled before it started; nothing was done`);
+      await handler.beforeStart?.(services);
       if (signal.aborted) throw new AppraiseError('CANCELLED', `${method} cancelled before it started; nothing was done`);
       const result = runner
         ? await runner.run(jobId, { method, input }, { signal, onProgress })
-        : await (jobHandlers[method] as JobHandler<M>).run(services, input, { signal, onProgress });
+        : await handler.run(services, input, { signal, onProgress, jobId });
       if (this.options.validateOutput) this.check(jobContract[method].result, result, `the ${method} job result`);
       return result;
     });
@@ -235,6 +277,10 @@ export class ApiDispatcher {
       }
     }
     return this.services.datasets.newest();
+  }
+
+  private sessionStatus(): SessionStatus {
+    return this.options.lock?.status() ?? { locked: false, lockedAt: null, idleTimeoutMs: null };
   }
 
   private activeForm(): FormSchema | null {
@@ -286,7 +332,19 @@ export class ApiDispatcher {
       'history.save': ({ label, valuation }) => s.history.save(label, valuation),
       'history.delete': ({ id }) => ({ deleted: s.history.delete(id) }),
       'monitoring.recordSale': ({ predictionId, price, saleDate }) => this.need('monitoring').recordSale(predictionId, price, saleDate ?? null),
+      'monitoring.retrainingRuns': ({ limit }) => this.need('monitoring').retrainingRuns(limit),
       'reports.settings': () => this.need('settings').report(),
+      'session.status': () => this.sessionStatus(),
+      'session.lock': () => {
+        if (!this.options.lock) {
+          throw new AppraiseError(
+            'CONFLICT',
+            'this Appraise has no idle lock, so nothing could unlock it; start it with an idle lock (appraise serve --idle-lock MINUTES)',
+          );
+        }
+        return this.options.lock.lock();
+      },
+      'session.unlock': ({ passphrase }) => this.options.lock?.unlock(passphrase) ?? this.sessionStatus(),
     };
   }
 }

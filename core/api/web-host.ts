@@ -7,6 +7,7 @@ import type { ApiDispatcher } from './dispatcher.js';
 import { AppraiseError, type ErrorCode } from '../common/errors.js';
 import { errorResponse } from '../contract/api-response.js';
 import { RENDERER_CSP } from './renderer-csp.js';
+import { downloadFile, receiveUpload, type FileTransferOptions } from './file-transfer.js';
 
 /** Header that carries the per-launch token on every API call. */
 export const TOKEN_HEADER = 'x-appraise-token';
@@ -34,6 +35,11 @@ export interface WebHostOptions {
   /** Per-launch secret; random when not given. */
   token?: string;
   maxBodyBytes?: number;
+  /**
+   * File uploads and downloads for the window (issue 11, Batch; core/api/file-transfer.ts): uploads are stored in
+   * `dir/uploads/`, downloads served only from `dir` and the file-access policy's allowed folders. Absent: none.
+   */
+  files?: FileTransferOptions;
 }
 
 export interface WebHost {
@@ -90,6 +96,18 @@ export function buildWebHost(options: WebHostOptions): WebHost {
       if (originCheck) return sendError(res, 403, 'FORBIDDEN', originCheck);
       if (!tokenOk(req.headers[TOKEN_HEADER])) {
         return sendError(res, 401, 'UNAUTHORIZED', `missing or wrong API token: send the token printed at launch in the ${TOKEN_HEADER} header`);
+      }
+      // Files travel as raw bodies, not JSON: their own routes, behind the same token, Host and Origin checks.
+      if (url.pathname === '/api/files/upload' || url.pathname === '/api/files/download') {
+        if (!options.files) return sendError(res, 404, 'NOT_FOUND', 'this host does not take uploads or serve downloads');
+        if (url.pathname === '/api/files/upload') {
+          if (req.method !== 'POST') return sendError(res, 405, 'INVALID_INPUT', 'uploads are sent with POST');
+          const r = await receiveUpload(req, url, options.files);
+          return sendJson(res, r.ok ? 200 : HTTP_STATUS[r.error.code], r);
+        }
+        if (req.method !== 'GET') return sendError(res, 405, 'INVALID_INPUT', 'downloads are read with GET');
+        const failed = await downloadFile(url, res, options.files);
+        return failed ? sendJson(res, HTTP_STATUS[failed.error.code], failed) : undefined;
       }
       let method: string;
       try {

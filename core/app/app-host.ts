@@ -14,6 +14,8 @@ import { workspaceSyncService } from '../sync/workspace-sync-service.js';
 import type { Role } from '../contract/roles.js';
 import { osActor } from '../audit/audit-trail.js';
 import { MonitoringScheduler, type SchedulerClock } from '../monitoring/monitoring-scheduler.js';
+import { SessionLock } from '../api/session-lock.js';
+import { idleLockVerifier } from './idle-lock.js';
 
 export interface AppHostOptions {
   /** Workspace folder; default: APPRAISE_WORKSPACE or the OS user-data folder. */
@@ -50,6 +52,12 @@ export interface AppHostOptions {
    * OS user with it. Default: analyst (everything allowed), as before roles existed.
    */
   role?: Role;
+  /**
+   * App lock after idle (core/api/session-lock.ts): after `timeoutMs` without a call, every call answers LOCKED
+   * until `session.unlock` gets the passphrase. `verify` default: the workspace passphrase when the workspace is
+   * encrypted, else $APPRAISE_LOCK_PASSPHRASE (start fails with INVALID_INPUT when there is neither). Absent: no lock.
+   */
+  idleLock?: { timeoutMs: number; verify?: (secret: string) => boolean; now?: () => number };
   /**
    * The periodic monitoring checks (core/monitoring/monitoring-scheduler.ts; `appraise monitor schedule`). The
    * first look is `firstDelayMs` after start (default a minute, so opening the app is not slowed), then as due.
@@ -102,15 +110,6 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
     appVersion: options.sync?.appVersion ?? (process.env.APPRAISE_APP_VERSION || undefined),
   });
   if (options.sync?.background !== false) sync.startIfEnrolled();
-  const checks = new MonitoringScheduler(services.monitoring, {
-    clock: options.monitoringChecks?.clock,
-    firstDelayMs: options.monitoringChecks?.firstDelayMs,
-    onCheck: (c) => {
-      if (c.ran) log.logger.info({ alerts: c.alerts.length, at: c.at }, 'scheduled monitoring check ran');
-    },
-    onError: (e) => log.logger.warn({ err: e }, 'scheduled monitoring check failed'),
-  });
-  if (options.monitoringChecks?.background !== false) checks.start();
   const runner =
     options.jobsInWorkers === false
       ? null
@@ -134,7 +133,31 @@ export async function createAppHost(options: AppHostOptions = {}): Promise<AppHo
     demo: options.demo ?? null,
     logger: log.logger,
     role: options.role,
+    audit: services.audit,
+    lock: options.idleLock
+      ? new SessionLock({
+          idleTimeoutMs: options.idleLock.timeoutMs,
+          verify: options.idleLock.verify ?? idleLockVerifier(services.workspace.dir),
+          audit: services.audit,
+          now: options.idleLock.now,
+        })
+      : null,
   });
+  const checks = new MonitoringScheduler(services.monitoring, {
+    clock: options.monitoringChecks?.clock,
+    firstDelayMs: options.monitoringChecks?.firstDelayMs,
+    onCheck: (c) => {
+      if (c.ran) log.logger.info({ alerts: c.alerts.length, at: c.at }, 'scheduled monitoring check ran');
+    },
+    // The same job a person starts (Retrain now), so its progress, history and cancel are the same too.
+    startRetrain: () => {
+      if (jobs.list().some((j) => j.method === 'monitoring.retrain' && j.state === 'running')) return;
+      const { jobId } = dispatcher.startOwnJob('monitoring.retrain', { trigger: 'schedule' });
+      log.logger.info({ jobId }, 'scheduled retraining step started');
+    },
+    onError: (e) => log.logger.warn({ err: e }, 'scheduled monitoring check failed'),
+  });
+  if (options.monitoringChecks?.background !== false) checks.start();
   let closing: Promise<void> | null = null;
   return {
     services,

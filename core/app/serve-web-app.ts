@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { listenWebHost, type ListeningWebHost } from '../api/web-host.js';
 import { createAppHost } from './app-host.js';
 import { installationPaths } from './installation.js';
@@ -18,6 +18,8 @@ export interface ServeOptions {
   allowDirs?: string[];
   /** The role of the browser's session (`--role`, core/contract/roles.ts); default analyst. */
   role?: Role;
+  /** Lock the session after this many idle minutes (`--idle-lock`; core/api/session-lock.ts); none: no lock. */
+  idleLockMinutes?: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function startWebHost(o: ServeOptions): Promise<{ host: ListeningWe
     demo,
     prepareDemo: Boolean(o.demo && demo),
     role: o.role,
+    ...(o.idleLockMinutes ? { idleLock: { timeoutMs: Math.round(o.idleLockMinutes * 60_000) } } : {}),
     confine: { allowDirs: o.allowDirs ?? [], readOnlyDirs: demo ? [dirname(demo.csv), dirname(demo.config)] : [] },
     onPreparingDemo: () => {
       if (!o.quiet) process.stderr.write('appraise: first run: importing the King County demo workspace…\n');
@@ -38,7 +41,8 @@ export async function startWebHost(o: ServeOptions): Promise<{ host: ListeningWe
   });
   let host: ListeningWebHost;
   try {
-    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir, port: o.port ?? 0 });
+    // Uploads land in the workspace's files/ folder, the one the confined API may always use (core/api/file-transfer.ts).
+    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir, port: o.port ?? 0, files: { dir: join(app.services.workspace.dir, 'files') } });
   } catch (e) {
     await app.close();
     throw e;

@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isSealed, openWithPassphrase, sealWithPassphrase } from '../common/sealed-file.js';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -64,9 +65,21 @@ function signedBytes(e: Omit<AuditExport, 'signature'>): Buffer {
  * Writes every entry of the trail with its head and an Ed25519 signature by the workspace's key to `out`
  * (atomically, mode 0600). The export is recorded in the trail first, so it contains its own entry.
  */
-export function exportAuditTrail(trail: AuditTrail, workspaceDir: string, out: string): { file: string; entries: number; fingerprint: string } {
+export function exportAuditTrail(
+  trail: AuditTrail,
+  workspaceDir: string,
+  out: string,
+  options: { passphrase?: string } = {},
+): { file: string; entries: number; fingerprint: string; encrypted: boolean } {
   const key = auditSigningKey(workspaceDir);
-  trail.record({ action: 'audit.export', ids: { file: out, key: keyFingerprint(key.publicKey) }, outcome: 'ok' });
+  const encrypted = options.passphrase !== undefined;
+  // Checked before the entry is recorded: a too-short passphrase must not leave an export in the trail.
+  if (encrypted) sealWithPassphrase(options.passphrase ?? '', Buffer.alloc(0), { N: 2 ** 10, r: 1, p: 1 });
+  trail.record({
+    action: 'audit.export',
+    ids: { file: out, key: keyFingerprint(key.publicKey), ...(encrypted ? { encryption: 'aes-256-gcm' } : {}) },
+    outcome: 'ok',
+  });
   const body: Omit<AuditExport, 'signature'> = {
     format: 'appraise-audit-export/1',
     exportedAt: new Date().toISOString(),
@@ -78,11 +91,15 @@ export function exportAuditTrail(trail: AuditTrail, workspaceDir: string, out: s
   const signature = sign(null, signedBytes(body), privateKeyObject(key.privateKey)).toString('hex');
   try {
     mkdirSync(dirname(out), { recursive: true });
-    writeAtomically(out, `${JSON.stringify({ ...body, signature }, null, 2)}\n`);
+    const text = `${JSON.stringify({ ...body, signature }, null, 2)}\n`;
+    // Encrypted (AES-256-GCM, scrypt from the passphrase; core/workspace/sealed-file.ts) when the trail leaves the
+    // laptop by mail or stick: it names clients' files and the actions on them. The signature is inside.
+    writeAtomically(out, encrypted ? sealWithPassphrase(options.passphrase ?? '', Buffer.from(text)) : text);
   } catch (e) {
+    if (e instanceof AppraiseError) throw e;
     throw new AppraiseError('INVALID_INPUT', `cannot write the audit export to ${out}: ${(e as Error).message}; choose a folder you can write to`);
   }
-  return { file: out, entries: body.entries.length, fingerprint: keyFingerprint(key.publicKey) };
+  return { file: out, entries: body.entries.length, fingerprint: keyFingerprint(key.publicKey), encrypted };
 }
 
 /**
@@ -90,13 +107,25 @@ export function exportAuditTrail(trail: AuditTrail, workspaceDir: string, out: s
  * and the chain of its entries against its head. Compare the fingerprint with the one the workspace's owner gave
  * you: the signature proves the file is unchanged since that key signed it, not whose key it is.
  */
-export function verifyAuditExport(file: string): AuditVerification & { fingerprint: string | null } {
+export function verifyAuditExport(file: string, passphrase?: string): AuditVerification & { fingerprint: string | null } {
   let raw: unknown;
+  let bytes: Buffer;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    bytes = readFileSync(file);
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'it is not valid JSON';
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
     throw badFile(`cannot read the audit export ${file}: ${why}`);
+  }
+  if (isSealed(bytes)) {
+    if (passphrase === undefined) {
+      throw new AppraiseError('LOCKED', `the audit export ${file} is encrypted; give its passphrase (--passphrase-file FILE or APPRAISE_EXPORT_PASSPHRASE)`);
+    }
+    bytes = openWithPassphrase(passphrase, bytes, `the audit export ${file}`);
+  }
+  try {
+    raw = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw badFile(`cannot read the audit export ${file}: it is not valid JSON`);
   }
   const parsed = auditExportSchema.safeParse(raw);
   if (!parsed.success) {
@@ -123,7 +152,7 @@ export function verifyAuditTrail(trail: AuditTrail): AuditVerification {
   return { ok: problems.length === 0, entries: entries.length, head, problems };
 }
 
-function writeAtomically(file: string, text: string): void {
+function writeAtomically(file: string, text: string | Buffer): void {
   const tmp = `${file}.${randomUUID()}.tmp`;
   writeFileSync(tmp, text, { mode: 0o600 });
   chmodSync(tmp, 0o600);

@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'model.archive',
   'model.import',
   'model.export',
+  'model.calibrate',
   'valuation.save',
   'valuation.delete',
   'valuation.export',
@@ -23,6 +24,10 @@ export const AUDIT_ACTIONS = [
   'monitoring.alert',
   'monitoring.alert-acknowledge',
   'monitoring.review',
+  // A call the session's role does not allow (outcome refused), and the idle lock locking and unlocking.
+  'api.refused',
+  'session.lock',
+  'session.unlock',
 ] as const;
 
 export const auditActionSchema = z.string().regex(/^[a-z][a-z-]*(\.[a-z][a-z-]*)+$/, 'an audit action is a dotted lower-case name like "model.promote"');

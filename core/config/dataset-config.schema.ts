@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { monitoringConfigSchema } from './monitoring-config.schema.js';
+import { syncConfigSchema } from './sync-config.schema.js';
 import { marketConfigSchema } from './market-config.schema.js';
 import { dateFormatProblem } from './date-format-fields.js';
 
@@ -268,6 +269,8 @@ export const datasetConfigSchema = z.strictObject({
   monitoring: monitoringConfigSchema.optional(),
   /** The local price index (core/market; docs/config.md "market"); optional so configs without it keep their hash. */
   market: marketConfigSchema.optional(),
+  /** How a device treats models pulled from the registry (docs/config.md "sync"); optional so configs without it keep their hash. */
+  sync: syncConfigSchema.optional(),
   /**
    * Cross-field checks every row and every valued property must pass (core/config/rule-expression.ts), e.g.
    * `{ name: above_within_living, check: sqft_above <= sqft_living }`. A row that breaks one is quarantined with

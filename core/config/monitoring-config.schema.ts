@@ -100,6 +100,21 @@ export const monitoringConfigSchema = z.strictObject({
       /** Learner parameters and folds of the retraining run (default: the learner's own defaults, 3 folds). */
       params: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
       folds: z.number().int().min(2).max(20).default(3),
+      // The three below are optional and not defaulted here, so configs with a retraining section written before
+      // them keep their hash; `retrainingPolicyOf` (core/monitoring/retraining-policy.ts) fills in the defaults.
+      /**
+       * Days after a retraining step that produced a challenger during which no new challenger is trained (default
+       * 7): a challenger needs time to be judged in shadow, and a rejected one must not be retrained at once on the
+       * same sales. A person may override it (Retrain now → retrain anyway, `appraise monitor retrain --force`).
+       */
+      cooldownDays: z.number().min(0).max(3650).optional(),
+      /** Retrain when this many linked sales not yet used in training exist, even when no alert fired (default: off). */
+      everyNewSales: z.number().int().min(1).optional(),
+      /**
+       * Learn from the training sales of the last N months only (by sale date, counted back from the newest linked
+       * sale) plus the new sales, instead of every training sale (default: all of them).
+       */
+      windowMonths: z.number().int().min(1).max(600).optional(),
     })
     .default({
       triggers: ['accuracy.', 'equity.', 'drift.dataset', 'labelFree.'],

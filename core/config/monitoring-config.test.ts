@@ -30,3 +30,38 @@ test('bad thresholds are an INVALID_CONFIG error that names the key', () => {
     expect((e as Error).message).toMatch(/psii/);
   }
 });
+
+const RETRAINING_YAML_HASH = 'a6964ad95b7004d09e130744c11400c5c67d519413b9f812b57017569b0e0c93';
+
+/** A config with a retraining section as written before cooldownDays, everyNewSales and windowMonths existed. */
+const retrainingYaml = `version: 1
+name: t
+dataset:
+  columns:
+    id: { type: identifier }
+    date: { type: date, format: YYYY-MM-DD }
+    price: { type: numeric, required: true }
+    sqft: { type: numeric }
+features:
+  saleDate: date
+target: { column: price }
+monitoring:
+  retraining:
+    minNewSales: 50
+    promote: auto
+`;
+
+test('the retraining policy keys added later (cooldown, new-sales trigger, data window) leave existing configs their hash', () => {
+  const c = parseConfig(retrainingYaml);
+  // Computed once from this YAML by the schema before the keys existed (git 8b92b71); a default added to the schema would change it.
+  expect(c.hash).toBe(RETRAINING_YAML_HASH);
+  const retraining = c.config.monitoring!.retraining;
+  for (const key of ['cooldownDays', 'everyNewSales', 'windowMonths']) expect(key in retraining).toBe(false);
+  expect(Object.keys(defaultMonitoringConfig().retraining)).not.toContain('cooldownDays');
+  // Given, they are part of the hash (they change what retraining does) and read back as written.
+  const set = parseConfig(`${retrainingYaml}    cooldownDays: 3\n    everyNewSales: 120\n    windowMonths: 6\n`);
+  expect(set.hash).not.toBe(c.hash);
+  expect(set.config.monitoring!.retraining).toMatchObject({ cooldownDays: 3, everyNewSales: 120, windowMonths: 6 });
+  expect(() => parseConfig(`${retrainingYaml}    windowMonths: 0\n`)).toThrow(/windowMonths/);
+  expect(() => parseConfig(`${retrainingYaml}    cooldownDays: -1\n`)).toThrow(/cooldownDays/);
+});

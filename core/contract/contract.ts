@@ -19,10 +19,28 @@ import { batchInspectionSchema } from '../valuation/batch-inspect.js';
 import { formSchemaSchema } from '../valuation/valuation-form.js';
 import { demoLoadResultSchema } from '../services/demo-schemas.js';
 import { recentErrorSchema } from '../logging/log-schemas.js';
-import { monitoringReportSchema, reviewSampleSchema, reviewVerdictSchema, saleLinkSchema, storedAlertSchema } from '../monitoring/monitoring-schemas.js';
+import {
+  monitoringReportSchema,
+  retrainingRunSchema,
+  retrainProgressSchema,
+  reviewSampleSchema,
+  reviewVerdictSchema,
+  saleLinkSchema,
+  storedAlertSchema,
+} from '../monitoring/monitoring-schemas.js';
 import { marketIndexViewSchema } from '../market/market-schemas.js';
-import { syncCycleSchema, syncNowInputSchema, syncStatusInputSchema, syncStatusSchema } from '../sync/sync-schemas.js';
+import {
+  promotionPolicyInputSchema,
+  promotionPolicySchema,
+  setPromotionPolicyInputSchema,
+  syncCycleSchema,
+  syncEnrolInputSchema,
+  syncNowInputSchema,
+  syncStatusInputSchema,
+  syncStatusSchema,
+} from '../sync/sync-schemas.js';
 import { reportSettingsInputSchema, reportSettingsSchema } from '../valuation/report-settings-schemas.js';
+import { sessionStatusSchema, sessionUnlockInputSchema } from './session-schemas.js';
 
 /**
  * The one API contract between the UI and core/: method name → input and output zod schemas, plus the progress
@@ -137,6 +155,14 @@ export const contract = {
     input: z.strictObject({ model: ref.optional(), since: z.string().trim().max(40).optional(), limit: z.number().int().min(1).max(1000).optional() }),
     output: z.array(storedAlertSchema),
   },
+  /**
+   * Runs the monitoring checks now on a model's valuations (default the champion, all of them: what
+   * `appraise monitor alerts --check` does) and stores and audits the alerts raised; analyst only (it writes).
+   */
+  'monitoring.checkAlerts': {
+    input: z.strictObject({ model: ref.optional() }),
+    output: z.array(storedAlertSchema),
+  },
   /** Marks a stored alert acknowledged (seen, being dealt with) by the session's user, with a note; audited. */
   'monitoring.acknowledgeAlert': {
     input: z.strictObject({ id: z.number().int().positive(), note: z.string().max(1000).optional() }),
@@ -162,10 +188,36 @@ export const contract = {
     }),
     output: reviewSampleSchema,
   },
+  /**
+   * One step of the retraining policy as a background job (analyst): judge the challenger in shadow, or train one
+   * when trigger alerts fired and enough new sales are linked. One at a time (CONFLICT while one runs).
+   * `trigger` 'schedule' is what the app's periodic check passes; a person leaves it out.
+   */
+  'monitoring.retrain': {
+    input: z.strictObject({
+      policy: z.enum(['auto', 'ask']).optional(),
+      since: z.string().trim().max(40).optional(),
+      trigger: z.enum(['manual', 'schedule']).default('manual'),
+      /** Train even within the retraining cooldown: a person's confirmed decision, audited (refused with trigger 'schedule'). */
+      force: z.boolean().optional(),
+    }),
+    output: jobStartedSchema,
+  },
+  /** The retraining history, newest first: when, what started it, the challenger it produced or judged, the outcome. */
+  'monitoring.retrainingRuns': {
+    input: z.strictObject({ limit: z.number().int().min(1).max(500).optional() }),
+    output: z.array(retrainingRunSchema),
+  },
   /** Enrolment with the registry, the last sync cycle (its error in words), the outbox depth, the next cycle. */
   'sync.status': { input: syncStatusInputSchema, output: syncStatusSchema },
   /** Runs a sync cycle now (or joins the running one): pull models as challengers, queue and push reports. */
   'sync.now': { input: syncNowInputSchema, output: syncCycleSchema },
+  /** Enrols this workspace with the registry from the window (analyst, audited); answers the new status. */
+  'sync.enrol': { input: syncEnrolInputSchema, output: syncStatusSchema },
+  /** The automatic promotion policy for pulled models and where it comes from (workspace setting, YAML, default). */
+  'sync.promotionPolicy': { input: promotionPolicyInputSchema, output: promotionPolicySchema },
+  /** Sets or (policy null) removes the workspace's automatic promotion policy; analyst only, audited. */
+  'sync.setPromotionPolicy': { input: setPromotionPolicyInputSchema, output: promotionPolicySchema },
   /**
    * The workspace's report texts, rounding and appraiser defaults (the defaults while none are stored): read by
    * every report, so an appraiser may call it; changing them is `settings.setReport`.
@@ -173,6 +225,12 @@ export const contract = {
   'reports.settings': { input: empty, output: reportSettingsSchema },
   /** Replaces the report settings; an audited settings change (analyst role). */
   'settings.setReport': { input: reportSettingsInputSchema, output: reportSettingsSchema },
+  /** The session's idle lock (core/api/session-lock.ts): answered even while locked, so the lock screen can poll it. */
+  'session.status': { input: empty, output: sessionStatusSchema },
+  /** Locks the session now (the app's Lock button); CONFLICT on a host without an idle lock (nothing could unlock it). */
+  'session.lock': { input: empty, output: sessionStatusSchema },
+  /** Unlocks with the workspace passphrase (or the host's lock passphrase); a wrong one is LOCKED and audited. */
+  'session.unlock': { input: sessionUnlockInputSchema, output: sessionStatusSchema },
 } as const;
 
 /** Progress and result of the methods that start jobs (their direct output is `{ jobId }`). */
@@ -181,6 +239,7 @@ export const jobContract = {
   'datasets.ingest': { progress: ingestProgressSchema, result: ingestJobResultSchema },
   train: { progress: trainProgressSchema, result: trainResultSchema },
   score: { progress: scoreProgressSchema, result: scoreResultSchema },
+  'monitoring.retrain': { progress: retrainProgressSchema, result: retrainingRunSchema },
 } as const;
 
 export type Contract = typeof contract;

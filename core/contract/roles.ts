@@ -39,12 +39,23 @@ export const APPRAISER_METHODS = [
   'history.delete',
   'logs.recent',
   'monitoring.report',
+  // The Monitoring page's reads: stored alerts (the navigation's badge) and the retraining history. Acknowledging
+  // and starting a retraining job stay with the analyst; so does the review queue, read and write: an appraiser
+  // must not learn which of their valuations were drawn for review (docs/monitoring.md, "Random sample review").
+  'monitoring.alerts',
+  'monitoring.retrainingRuns',
   'market.index',
   // Reading the sync state shows the appraiser whether their reports left and new models arrived; syncing itself
   // (sync.now) changes the workspace and stays with the analyst.
   'sync.status',
+  // The automatic promotion policy is shown on the Sync page; changing it (sync.setPromotionPolicy) stays with the analyst.
+  'sync.promotionPolicy',
   // Every report prints the workspace's report settings; changing them (settings.setReport) stays with the analyst.
   'reports.settings',
+  // The idle lock is every session's: locking and unlocking give no more than the role already has.
+  'session.status',
+  'session.lock',
+  'session.unlock',
 ] as const satisfies readonly MethodName[];
 
 const appraiserMethods: ReadonlySet<string> = new Set(APPRAISER_METHODS);

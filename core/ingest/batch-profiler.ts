@@ -5,6 +5,8 @@ import type { RowBatch, TextColumn } from './row-batch.js';
 /** Either side of a text column's dictionary (the reader's encoder or the writer's decoder). */
 export interface TextColumnLookup {
   get(col: TextColumn, r: number): string | null;
+  /** The column's dictionary so far: code k is `entries[k]`. */
+  readonly entries: readonly string[];
 }
 
 /**
@@ -15,10 +17,13 @@ export interface TextColumnLookup {
  */
 export class BatchProfiler {
   private readonly profilers: ColumnProfiler[];
+  /** Per text column, scratch counts of a batch's dictionary codes. */
+  private readonly codeCounts: Int32Array[];
 
   constructor(columns: SchemaColumn[]) {
     // Seeds by column position, as they always were: the reservoir samples (and so the quantiles) stay the same.
     this.profilers = columns.map((c, i) => createProfiler(c, i + 1));
+    this.codeCounts = columns.map(() => new Int32Array(0));
   }
 
   /** Adds a batch's values, column by column (one profiler's loop at a time stays monomorphic). */
@@ -27,11 +32,39 @@ export class BatchProfiler {
       const p = this.profilers[c];
       const numbers = b.numbers[c];
       if (numbers) p.addNumbers(numbers, b.rows);
-      else {
-        const col = b.texts[c]!;
-        const lookup = texts[c]!;
-        for (let r = 0; r < b.rows; r++) p.add(lookup.get(col, r));
-      }
+      else this.addText(c, b.texts[c]!, texts[c]!.entries, b.rows);
+    }
+  }
+
+  /**
+   * A text column's batch by its codes: each dictionary value once with its count, not a string-keyed map
+   * update per cell (that was ~2/3 of the profiling, measured). Same profile as value by value: dictionary codes
+   * are given in order of first appearance and all of them before a column's first literal, so the profiler
+   * still sees the values first appear in file order (which its distinct-value cap depends on).
+   */
+  private addText(c: number, col: TextColumn, entries: readonly string[], rows: number): void {
+    const p = this.profilers[c];
+    if (this.codeCounts[c].length < entries.length) this.codeCounts[c] = new Int32Array(Math.max(64, entries.length * 2));
+    const counts = this.codeCounts[c];
+    const codes = col.codes;
+    let missing = 0;
+    let literals = 0;
+    for (let r = 0; r < rows; r++) {
+      const code = codes[r];
+      if (code >= 0) counts[code]++;
+      else if (code === -1) missing++;
+      else literals++;
+    }
+    for (let k = 0; k < entries.length; k++) {
+      if (counts[k] === 0) continue;
+      p.addRepeated(entries[k], counts[k]);
+      counts[k] = 0;
+    }
+    p.addRepeated(null, missing);
+    if (literals === 0) return;
+    for (let r = 0; r < rows; r++) {
+      const code = codes[r];
+      if (code <= -2) p.add(col.literals[-2 - code]);
     }
   }
 

@@ -135,7 +135,7 @@ export class TextColumnEncoder {
 
 /** The writing side's half: rebuilds the dictionary from the batches, in order. */
 export class TextColumnDecoder {
-  private readonly entries: string[] = [];
+  readonly entries: string[] = [];
 
   /** Takes the batch's new dictionary entries; call once per batch, in batch order, before `get`. */
   receive(col: TextColumn): void {

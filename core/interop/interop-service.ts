@@ -28,6 +28,7 @@ import { APPRAISE_VERSION } from '../common/version.js';
 import { importTemplate, type ImportTemplate } from './import-template.js';
 import { convertXgboost, parseXgboostJson, type ConvertedModel } from './xgboost-model.js';
 import { convertLightgbm } from './lightgbm-model.js';
+import { auditedAfter, auditedAsync, type AuditTrail } from '../audit/audit-trail.js';
 
 /** Which schema and which data fix a model's inputs: a config file, a dataset (its own config), or both. */
 export interface FeatureSource {
@@ -55,6 +56,8 @@ export class InteropService {
     private readonly models: ModelStore,
     /** Called after a model's record changed (calibration), for caches of loaded models. */
     private readonly onModelChanged: (modelId: string) => Promise<void> | void = () => {},
+    /** Imports and calibrations are consequential (a model that can become champion; its ranges): recorded here. */
+    private readonly audit?: AuditTrail,
   ) {}
 
   /** The inputs an external model must match, in order. */
@@ -102,6 +105,17 @@ export class InteropService {
 
   /** Imports `m.json` (XGBoost), `m.txt` (LightGBM) or `m.onnx` (any converter) against the template of `src`. */
   importModel(file: string, opts: ExternalImportOptions): ModelSummary {
+    const ids = { file, format: extname(file).toLowerCase().slice(1) || 'none', ...(opts.dataset ? { dataset: opts.dataset } : {}) };
+    return auditedAfter(
+      this.audit,
+      'model.import',
+      ids,
+      () => this.importExternal(file, opts),
+      (m) => ({ model: m.id }),
+    );
+  }
+
+  private importExternal(file: string, opts: ExternalImportOptions): ModelSummary {
     const ext = extname(file).toLowerCase();
     if (ext !== '.json' && ext !== '.txt' && ext !== '.onnx')
       throw invalidInput(`${file}: give an XGBoost JSON model (.json), a LightGBM text model (.txt) or an ONNX model (.onnx)`);
@@ -153,6 +167,16 @@ export class InteropService {
    * keep naming the same model.
    */
   async calibrate(modelRef: string, datasetRef: string, options: { seed?: number } = {}): Promise<CalibrationResult> {
+    return auditedAsync(
+      this.audit,
+      'model.calibrate',
+      { ref: modelRef, dataset: datasetRef },
+      () => this.calibrateOn(modelRef, datasetRef, options),
+      (r) => ({ model: r.modelId, dataset: r.calibration.datasetId }),
+    );
+  }
+
+  private async calibrateOn(modelRef: string, datasetRef: string, options: { seed?: number }): Promise<CalibrationResult> {
     const stored = this.models.load(modelRef);
     const ds = this.datasets.get(datasetRef);
     const manifest = stored.manifest;

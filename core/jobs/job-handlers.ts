@@ -6,6 +6,7 @@ import { bundledDemo, loadDemoData } from '../services/demo-data.js';
 import { AppraiseError } from '../common/errors.js';
 import type { TrainingServiceApi } from '../training/training-service.js';
 import type { ValuationServiceApi } from '../valuation/valuation-service.js';
+import type { MonitoringServiceApi } from '../monitoring/monitoring-service.js';
 
 /** The services a job can use; a job thread opens only what its method `needs`. */
 export interface JobServices {
@@ -13,6 +14,7 @@ export interface JobServices {
   models?: ModelServiceApi;
   training?: TrainingServiceApi;
   valuation?: ValuationServiceApi;
+  monitoring?: MonitoringServiceApi;
 }
 
 export interface JobHandler<M extends JobMethodName> {
@@ -21,10 +23,17 @@ export interface JobHandler<M extends JobMethodName> {
    * learner, ~0.25 s of every ingest's start, measured); 'all': every service.
    */
   needs: 'datasets' | 'all';
+  /** Only one job of this method runs at a time in a process: a second start is refused (CONFLICT). */
+  single?: boolean;
+  /**
+   * Runs on the calling thread before the job starts, with the caller's services: work the job thread cannot see,
+   * such as shadow scores this process still has queued.
+   */
+  beforeStart?(services: JobServices): Promise<void>;
   run(services: JobServices, input: ParsedInput<M>, job: JobControl<JobProgress<M>>): Promise<JobResult<M>>;
 }
 
-function need<K extends 'models' | 'training' | 'valuation'>(s: JobServices, key: K): NonNullable<JobServices[K]> {
+function need<K extends 'models' | 'training' | 'valuation' | 'monitoring'>(s: JobServices, key: K): NonNullable<JobServices[K]> {
   const service = s[key];
   if (!service) throw new Error(`the ${key} service is not wired in this process`);
   return service as NonNullable<JobServices[K]>;
@@ -52,4 +61,12 @@ export const jobHandlers: { [M in JobMethodName]: JobHandler<M> } = {
   },
   train: { needs: 'all', run: (s, input, job) => need(s, 'training').train(input, job) },
   score: { needs: 'all', run: (s, { model, source, out, columnMap }, job) => need(s, 'valuation').score(model, source, out, job, { columnMap }) },
+  // Two retraining steps at once would judge one challenger twice or train two.
+  'monitoring.retrain': {
+    needs: 'all',
+    single: true,
+    // The paired test reads the shadow estimates of every valuation so far: this process's queued ones are written first.
+    beforeStart: async (s) => await s.monitoring?.settled(),
+    run: (s, { policy, since, trigger, force }, job) => need(s, 'monitoring').retrain({ policy, since, trigger, force }, job),
+  },
 };

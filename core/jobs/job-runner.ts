@@ -16,6 +16,8 @@ const JOB_HEAP_LIMITS: Record<JobRequest['method'], { maxOldGenerationSizeMb: nu
   'app.loadDemo': { maxOldGenerationSizeMb: 512 },
   train: { maxOldGenerationSizeMb: 2048 },
   score: { maxOldGenerationSizeMb: 512 },
+  // A training run (as `train`) plus the monitoring report over the champion's log.
+  'monitoring.retrain': { maxOldGenerationSizeMb: 2048 },
 };
 
 /** What a job that outgrew its heap tells the user to change; absent: a bug (INTERNAL). */

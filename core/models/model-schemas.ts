@@ -92,6 +92,10 @@ export const tuningSummarySchema = z.object({
   innerScore: z.number(),
   bestIteration: z.number(),
   innerTrainRows: z.number(),
+  /** Inner folds of the last rung: 5 (inner cross-validation) on small tables, 1 (the single holdout) above; absent in older models. */
+  innerFolds: z.number().optional(),
+  /** Models averaged into the final one (the refit and the inner folds' models); absent: the refit alone. */
+  bagged: z.number().optional(),
   /** Trees the final model was refitted with on all rows (bestIteration scaled for the larger row count). */
   refitRounds: z.number(),
   seconds: z.number(),

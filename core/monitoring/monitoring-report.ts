@@ -401,6 +401,8 @@ export function buildMonitoringReport(input: {
     shadow: input.shadow ?? [],
     // Filled in by MonitoringService from the review queue (it is not in the prediction log).
     review: null,
+    // The market the model's valuations are adjusted by travels with its report (issue 15, the market page).
+    market: manifest.market ?? null,
   };
 }
 

@@ -20,7 +20,8 @@ export const systemClock: SchedulerClock = {
 const RECHECK_MS = 3_600_000;
 
 /**
- * Runs the periodic monitoring checks while the app is open (owned by the app host; `stop()` on close). On start
+ * Runs the periodic monitoring checks while the app is open, and after a check whose alerts call for it, one step
+ * of the retraining policy as a background job (owned by the app host; `stop()` on close). On start
  * a check that fell due while the app was closed runs once; then one per interval. Never two at once: a tick that
  * finds one running does nothing, and the workspace claim in `runScheduledCheck` keeps other processes out.
  */
@@ -30,12 +31,17 @@ export class MonitoringScheduler {
   private stopped = true;
 
   constructor(
-    private readonly monitoring: Pick<MonitoringServiceApi, 'runScheduledCheck' | 'schedule'>,
+    private readonly monitoring: Pick<MonitoringServiceApi, 'runScheduledCheck' | 'schedule' | 'retrainDue'>,
     private readonly options: {
       clock?: SchedulerClock;
       /** Delay before the first look after `start()` (default a minute). */
       firstDelayMs?: number;
       onCheck?: (c: ScheduledCheck) => void;
+      /**
+       * Starts the retraining job (the same job as the app's Retrain now and `appraise monitor retrain`), called
+       * after a check that ran when `retrainDue` says its alerts call for a step; absent: checks only.
+       */
+      startRetrain?: () => void;
       onError?: (e: unknown) => void;
     } = {},
   ) {}
@@ -63,6 +69,7 @@ export class MonitoringScheduler {
     try {
       const c = this.monitoring.runScheduledCheck(this.clock.now());
       this.options.onCheck?.(c);
+      if (c.ran && this.options.startRetrain && this.monitoring.retrainDue(c.alerts)) this.options.startRetrain();
       return c;
     } catch (e) {
       this.options.onError?.(e);

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { monitoringConfigSchema } from '../config/monitoring-config.schema.js';
+import { trainProgressSchema } from '../training/training-schemas.js';
+import { marketIndexSchema } from '../market/market-schemas.js';
 
 /** Where a statistic stands against its thresholds; `insufficient`: too few rows to judge, so no alert. */
 export const checkStatusSchema = z.enum(['ok', 'warning', 'alert', 'insufficient']);
@@ -139,19 +141,52 @@ export const shadowComparisonSchema = z.object({
 });
 export type ShadowComparison = z.output<typeof shadowComparisonSchema>;
 
+/** What a retraining step that trained a challenger learned from, and what called for it (kept with the run). */
+export const retrainingDataSchema = z.object({
+  /** 'alerts': trigger rules fired (monitoring.retraining.triggers); 'newSales': everyNewSales new sales were linked. */
+  cause: z.enum(['alerts', 'newSales']),
+  /** Linked sales of the champion's valuations added to the training sales. */
+  newSales: z.number(),
+  /** monitoring.retraining.windowMonths, null when every training sale was used. */
+  windowMonths: z.number().nullable(),
+  /** With a window: training sales on or after this date (YYYY-MM-DD) were used. */
+  windowFrom: z.string().nullable(),
+  /** A person overrode the cooldown (Retrain now → retrain anyway, `--force`). */
+  cooldownOverridden: z.boolean(),
+});
+export type RetrainingData = z.output<typeof retrainingDataSchema>;
+
 /** One run of the retraining policy (`appraise monitor retrain`): what it found and what it did. */
 export const retrainingRunSchema = z.object({
   id: z.number(),
   at: z.string(),
   championId: z.string(),
-  /** trained: a challenger was trained and put in shadow; promoted / ready (policy ask) / rejected / waiting / none. */
-  action: z.enum(['none', 'trained', 'waiting', 'promoted', 'ready', 'rejected']),
+  /**
+   * trained: a challenger was trained and put in shadow; promoted / ready (policy ask) / rejected / waiting / none;
+   * cooldown: skipped, the last challenger was trained less than monitoring.retraining.cooldownDays ago.
+   */
+  action: z.enum(['none', 'trained', 'waiting', 'promoted', 'ready', 'rejected', 'cooldown']),
   challengerId: z.string().nullable(),
   /** The alerts that triggered it, the new sales used, the test: in words. */
   reason: z.string(),
   test: pairedTestSchema.nullable(),
+  /** The background job (core/jobs) the step ran in; null when it ran inline (an older run, or a test). */
+  jobId: z.string().nullable(),
+  /** What started it: a person ('manual': the app's Retrain now, `appraise monitor retrain`) or the periodic check; null before migration 13. */
+  trigger: z.enum(['manual', 'schedule']).nullable(),
+  /** A 'cooldown' run: when the cooldown ends and a challenger may be trained again; null otherwise (and before migration 18). */
+  cooldownUntil: z.string().nullable(),
+  /** A 'trained' run: what the challenger learned from (data window, new sales) and why; null otherwise (and before migration 18). */
+  data: retrainingDataSchema.nullable(),
 });
 export type RetrainingRun = z.output<typeof retrainingRunSchema>;
+
+/** Progress of a retraining job: which step of the policy it is in, and the training run's own progress while it trains. */
+export const retrainProgressSchema = z.object({
+  phase: z.enum(['judging', 'checking', 'training', 'recording']),
+  training: trainProgressSchema.optional(),
+});
+export type RetrainProgress = z.output<typeof retrainProgressSchema>;
 
 /** The verdicts a reviewer can give a valuation drawn for review. */
 export const reviewVerdictSchema = z.enum(['agree', 'adjust', 'disagree']);
@@ -200,14 +235,19 @@ export const reviewSummarySchema = z.object({
 });
 export type ReviewSummary = z.output<typeof reviewSummarySchema>;
 
-export const MONITORING_REPORT_FORMAT = 'appraise-monitoring/1';
+/**
+ * Version 2 adds `market` (the model's local price index). Readers accept version 1 too: its reports parse with
+ * `market` null, so older devices' reports (and the registry's stored ones) stay readable.
+ */
+export const MONITORING_REPORT_FORMAT = 'appraise-monitoring/2';
+export const MONITORING_REPORT_FORMATS = ['appraise-monitoring/1', MONITORING_REPORT_FORMAT] as const;
 
 /**
  * The monitoring report: the document `appraise monitor report --json` prints, the `monitoring.report` API method
  * returns and the sync outbox will carry. Versioned by `format`; a change that readers would misread bumps it.
  */
 export const monitoringReportSchema = z.object({
-  format: z.literal(MONITORING_REPORT_FORMAT),
+  format: z.enum(MONITORING_REPORT_FORMATS),
   generatedAt: z.string(),
   model: z.object({ id: z.string(), name: z.string(), status: z.string() }),
   window: z.object({ since: z.string().nullable(), until: z.string().nullable() }),
@@ -259,6 +299,13 @@ export const monitoringReportSchema = z.object({
   shadow: z.array(shadowComparisonSchema).default([]),
   /** Added in place: the random sample review (null when the report was built without the review queue). */
   review: reviewSummarySchema.nullable().default(null),
+  /**
+   * Version 2: the local price index the model deflates by (core/market), as the market page shows it — per
+   * region, monthly levels with standard errors (the bands) and sales counts, the nowcast's trend state — so a
+   * report read at the registry says what market the model's valuations were adjusted by. Null when the model
+   * has none (no sale date, or market.enabled false) and in version-1 reports.
+   */
+  market: marketIndexSchema.nullable().default(null),
 });
 export type MonitoringReport = z.output<typeof monitoringReportSchema>;
 

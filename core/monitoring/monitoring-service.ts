@@ -4,6 +4,7 @@ import { buildMonitoringReport, groupColumnOf, monitoringConfigOf } from './moni
 import type {
   MonitoringReport,
   MonitoringSchedule,
+  RetrainProgress,
   RetrainingRun,
   ReviewSample,
   ReviewSummary,
@@ -22,6 +23,8 @@ import { compileFeatureTransform } from '../features/feature-transform.js';
 import { auditedAsync, auditedSync, osActor, type AuditTrail } from '../audit/audit-trail.js';
 import type { PredictionLog, SaleRecord } from './prediction-log.js';
 import { readSalesFile } from './sales-file.js';
+import { cooldownEnd, retrainingPolicyOf, windowStart } from './retraining-policy.js';
+import type { JobControl } from '../common/job-control.js';
 
 export interface ReportOptions {
   /** Model id, prefix, name or 'champion' (default). */
@@ -76,8 +79,17 @@ export interface MonitoringServiceApi {
   shadowList(): ModelSummary[];
   shadowAdd(model: string): ModelSummary;
   shadowRemove(model: string): ModelSummary;
-  /** One step of the retraining policy (see RetrainOptions). */
-  retrain(options?: RetrainOptions): Promise<RetrainingRun>;
+  /**
+   * One step of the retraining policy (see RetrainOptions), as a job: progress through `job.onProgress`; when
+   * `job.signal` aborts before the step has stored anything it fails with CANCELLED and writes nothing (no model,
+   * no shadow entry, no run). The run records `job.jobId`.
+   */
+  retrain(options?: RetrainOptions, job?: JobControl<RetrainProgress>): Promise<RetrainingRun>;
+  /**
+   * Whether the periodic check's `alerts` call for a retraining step: a challenger waits in shadow to be judged,
+   * or an alert matches the champion's retraining.triggers. The scheduler then starts the retraining job.
+   */
+  retrainDue(alerts: Pick<StoredAlert, 'rule'>[]): boolean;
   retrainingRuns(limit?: number): RetrainingRun[];
   /** Resolves when the shadow estimates of every valuation made so far are stored. */
   settled(): Promise<void>;
@@ -112,6 +124,13 @@ export interface RetrainOptions {
   since?: string;
   /** Learner threads for the retraining run. */
   threads?: number;
+  /** What started the step (kept with the run): a person (default) or the periodic check. */
+  trigger?: 'manual' | 'schedule';
+  /**
+   * Train even within the cooldown (monitoring.retraining.cooldownDays): a person's decision after being told when
+   * the cooldown ends; recorded in the audit trail and the run. Not for the periodic check.
+   */
+  force?: boolean;
 }
 
 /** What `MonitoringService` needs beyond the log and models for shadow tests and retraining; tests may leave it out. */
@@ -144,6 +163,14 @@ function extraSalesOf(manifest: ModelManifest, sales: ReturnType<MonitoringStore
     saleDay[i] = date ? Date.parse(`${date.slice(0, 10)}T00:00:00Z`) / 86_400_000 : NaN;
   });
   return { transform: t, X, y, saleDay, label: `${sales.length} sales from the prediction log` };
+}
+
+/** Whether an alert rule is one of the retraining triggers (a trigger ending in '.' is a prefix: 'drift.'). */
+const matchesTrigger = (rule: string, triggers: string[]) => triggers.some((t) => rule === t || (t.endsWith('.') && rule.startsWith(t)));
+
+/** Throws CANCELLED when the job was cancelled; called between steps, before anything is written. */
+function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AppraiseError('CANCELLED', 'the retraining step was cancelled before it changed anything');
 }
 
 function isoTime(value: string | undefined, field: string): string | undefined {
@@ -377,24 +404,47 @@ export class MonitoringService implements MonitoringServiceApi {
    *    champion's training sales plus those and put in shadow. It is never promoted in the same step: it must win
    *    on valuations it did not learn from.
    */
-  retrain(options: RetrainOptions = {}): Promise<RetrainingRun> {
+  retrain(options: RetrainOptions = {}, job: JobControl<RetrainProgress> = {}): Promise<RetrainingRun> {
     return auditedAsync(
       this.extras?.audit,
       'monitoring.retrain',
-      { policy: options.policy ?? null },
-      () => this.retrainStep(options),
-      (r) => ({ action: r.action, champion: r.championId, challenger: r.challengerId }),
+      { policy: options.policy ?? null, trigger: options.trigger ?? 'manual', job: job.jobId ?? null, force: options.force === true ? 'requested' : null },
+      () => this.retrainStep(options, job),
+      // An override of the cooldown is a person's decision against the policy: the trail says when it took effect.
+      (r) => ({ action: r.action, champion: r.championId, challenger: r.challengerId, ...(r.data?.cooldownOverridden ? { cooldown: 'overridden' } : {}) }),
     );
   }
 
-  private async retrainStep(options: RetrainOptions): Promise<RetrainingRun> {
+  retrainDue(alerts: Pick<StoredAlert, 'rule'>[]): boolean {
+    if (this.shadowList().some((m) => m.status === 'challenger')) return true;
+    const champion = this.models.list().find((m) => m.status === 'champion');
+    if (!champion) return false;
+    const cfg = monitoringConfigOf(this.models.manifest(champion.id));
+    const { everyNewSales, cooldownDays } = retrainingPolicyOf(cfg);
+    const due =
+      alerts.some((a) => matchesTrigger(a.rule, cfg.retraining.triggers)) ||
+      (everyNewSales !== null && this.store.labelledCount({ modelId: champion.id, since: champion.createdAt }) >= everyNewSales);
+    if (!due) return false;
+    // Within the cooldown the step would only record that it waits: once is enough, not at every check.
+    const trained = this.store.lastRetrainingRun('trained');
+    const cooling = trained !== null && Date.parse(cooldownEnd(trained.at, cooldownDays)) > Date.now();
+    return !(cooling && this.store.retrainingRuns(1)[0]?.action === 'cooldown');
+  }
+
+  private async retrainStep(options: RetrainOptions, job: JobControl<RetrainProgress>): Promise<RetrainingRun> {
+    if (options.force && options.trigger === 'schedule')
+      throw invalidInput('only a person can override the retraining cooldown, not the periodic check', [{ field: 'force', message: 'leave it out' }]);
+    const signal = job.signal;
+    checkCancelled(signal);
+    job.onProgress?.({ phase: 'judging' });
     await this.settled(); // the paired test must see every shadow estimate of the valuations made so far
+    checkCancelled(signal);
     const champion = this.models.load('champion');
     const cfg = monitoringConfigOf(champion.manifest);
     const policy = options.policy ?? cfg.retraining.promote;
     const since = isoTime(options.since, 'since');
     const at = () => new Date().toISOString();
-    const base = { championId: champion.summary.id };
+    const base = { championId: champion.summary.id, jobId: job.jobId ?? null, trigger: options.trigger ?? 'manual' };
 
     const pending = this.shadowList().filter((m) => m.status === 'challenger');
     if (pending.length > 0) {
@@ -404,16 +454,19 @@ export class MonitoringService implements MonitoringServiceApi {
       if (cmp.verdict === 'better') {
         if (policy === 'auto') {
           const reason = `retraining policy: ${cmp.message}`;
-          if (this.extras?.registry) this.extras.registry.promote({ ref: challenger.id, reason });
-          else this.models.promote(challenger.id, reason);
-          this.store.removeShadowModel(challenger.id);
-          return this.store.addRetrainingRun({
-            ...base,
-            at: at(),
-            action: 'promoted',
-            challengerId: challenger.id,
-            reason: `promoted: ${cmp.message}`,
-            test: cmp.test,
+          // The promotion, leaving shadow and the run are one change: a crash leaves all or none of them.
+          return this.store.transaction(() => {
+            if (this.extras?.registry) this.extras.registry.promote({ ref: challenger.id, reason });
+            else this.models.promote(challenger.id, reason);
+            this.store.removeShadowModel(challenger.id);
+            return this.store.addRetrainingRun({
+              ...base,
+              at: at(),
+              action: 'promoted',
+              challengerId: challenger.id,
+              reason: `promoted: ${cmp.message}`,
+              test: cmp.test,
+            });
           });
         }
         return this.store.addRetrainingRun({
@@ -426,43 +479,71 @@ export class MonitoringService implements MonitoringServiceApi {
         });
       }
       if (cmp.verdict === 'worse') {
-        this.store.removeShadowModel(challenger.id);
-        (this.extras?.registry ?? this.models).archive(challenger.id);
-        return this.store.addRetrainingRun({
-          ...base,
-          at: at(),
-          action: 'rejected',
-          challengerId: challenger.id,
-          reason: `archived: ${cmp.message}`,
-          test: cmp.test,
+        return this.store.transaction(() => {
+          this.store.removeShadowModel(challenger.id);
+          (this.extras?.registry ?? this.models).archive(challenger.id);
+          return this.store.addRetrainingRun({
+            ...base,
+            at: at(),
+            action: 'rejected',
+            challengerId: challenger.id,
+            reason: `archived: ${cmp.message}`,
+            test: cmp.test,
+          });
         });
       }
       return this.store.addRetrainingRun({ ...base, at: at(), action: 'waiting', challengerId: challenger.id, reason: cmp.message, test: cmp.test });
     }
 
+    // The cooldown: no new challenger within cooldownDays of the last step that trained one (judging one in shadow,
+    // above, is never held back). A person may override it, told until when; the periodic check may not.
+    const rules = retrainingPolicyOf(cfg);
+    const force = options.force === true;
+    const lastTrained = this.store.lastRetrainingRun('trained');
+    const cooldownUntil = lastTrained ? cooldownEnd(lastTrained.at, rules.cooldownDays) : null;
+    const cooling = cooldownUntil !== null && Date.parse(cooldownUntil) > Date.now();
+    if (cooling && !force)
+      return this.store.addRetrainingRun({
+        ...base,
+        at: at(),
+        action: 'cooldown',
+        challengerId: null,
+        reason:
+          `a challenger (${lastTrained!.challengerId?.slice(0, 12) ?? 'unknown'}) was trained on ${lastTrained!.at.slice(0, 10)}, less than ` +
+          `${rules.cooldownDays} day(s) ago (monitoring.retraining.cooldownDays); no new one is trained before ${cooldownUntil.slice(0, 16).replace('T', ' ')} UTC ` +
+          `unless you retrain anyway (Retrain now → Retrain anyway, or \`appraise monitor retrain --force\`)`,
+        test: null,
+        cooldownUntil,
+      });
+
+    job.onProgress?.({ phase: 'checking' });
     const from = since && since > champion.summary.createdAt ? since : champion.summary.createdAt;
     const report = this.report({ since: from });
+    checkCancelled(signal);
     const triggers = cfg.retraining.triggers;
-    const fired = report.alerts.filter((a) => triggers.some((t) => a.rule === t || (t.endsWith('.') && a.rule.startsWith(t))));
-    if (fired.length === 0)
+    const fired = report.alerts.filter((a) => matchesTrigger(a.rule, triggers));
+    const newSales = this.store.labelledCount({ modelId: champion.summary.id, since: from });
+    // Either trigger retrains: alerts of the trigger rules with minNewSales new sales, or everyNewSales new sales alone.
+    const byAlerts = fired.length > 0 && newSales >= cfg.retraining.minNewSales;
+    const byNewSales = rules.everyNewSales !== null && newSales >= rules.everyNewSales;
+    if (!byAlerts && !byNewSales) {
+      const salesRule =
+        rules.everyNewSales === null
+          ? ''
+          : `; ${newSales} new sale(s) are linked, ${rules.everyNewSales} retrain without an alert (monitoring.retraining.everyNewSales)`;
       return this.store.addRetrainingRun({
         ...base,
         at: at(),
         action: 'none',
         challengerId: null,
-        reason: `no alert of the trigger rules (${triggers.join(', ')}) since ${from}`,
+        reason:
+          fired.length === 0
+            ? `no alert of the trigger rules (${triggers.join(', ')}) since ${from}${salesRule}`
+            : `${fired.length} alert(s) fired (${fired[0].message}) but only ${newSales} new sale(s) are linked; retraining needs ${cfg.retraining.minNewSales} (monitoring.retraining.minNewSales)${salesRule}`,
         test: null,
       });
+    }
     const sales = this.store.labelledValuations({ modelId: champion.summary.id, since: from });
-    if (sales.length < cfg.retraining.minNewSales)
-      return this.store.addRetrainingRun({
-        ...base,
-        at: at(),
-        action: 'none',
-        challengerId: null,
-        reason: `${fired.length} alert(s) fired (${fired[0].message}) but only ${sales.length} new sale(s) are linked; retraining needs ${cfg.retraining.minNewSales} (monitoring.retraining.minNewSales)`,
-        test: null,
-      });
     const training = this.extras?.training;
     if (!training) throw new AppraiseError('INTERNAL', 'monitoring was opened without the training service');
     const datasetId = champion.manifest.trainingDatasetId;
@@ -470,6 +551,24 @@ export class MonitoringService implements MonitoringServiceApi {
       throw invalidInput(
         `the champion ${champion.summary.id.slice(0, 12)} was not trained in this workspace, so it cannot be retrained on its own sales plus new ones; train a model first`,
       );
+    // The data window: training sales of the last windowMonths before the newest sale known, plus all new ones.
+    let window: { fromDay: number; label: string } | undefined;
+    let windowFrom: string | null = null;
+    if (rules.windowMonths !== null) {
+      if (!champion.manifest.featureTransform.saleDate)
+        throw invalidInput(
+          `monitoring.retraining.windowMonths needs the sale date of every sale, but ${champion.manifest.datasetConfig.name}'s config names no features.saleDate; remove windowMonths or add the sale date`,
+        );
+      const newest = [...sales.map((x) => (x.saleDate ?? x.valuationDate ?? '').slice(0, 10)), champion.manifest.saleDateRange?.last ?? ''].reduce((a, b) =>
+        b > a ? b : a,
+      );
+      if (newest) {
+        windowFrom = windowStart(newest, rules.windowMonths);
+        window = { fromDay: Date.parse(`${windowFrom}T00:00:00Z`) / 86_400_000, label: `${rules.windowMonths} month(s) from ${windowFrom}` };
+      }
+    }
+    job.onProgress?.({ phase: 'training' });
+    // Training honours the signal up to the moment it stores the model; a cancel after that finds the step done.
     const result = await training.train(
       {
         dataset: datasetId,
@@ -479,21 +578,34 @@ export class MonitoringService implements MonitoringServiceApi {
         threads: options.threads,
         name: `${champion.summary.name.slice(0, 40)}-retrained`,
       },
-      {},
-      { extraSales: extraSalesOf(champion.manifest, sales) },
+      { signal, onProgress: (p) => job.onProgress?.({ phase: 'training', training: p }) },
+      { extraSales: extraSalesOf(champion.manifest, sales), ...(window ? { window } : {}) },
     );
-    const reason = `retrained on the training sales plus ${sales.length} new sale(s) after: ${fired
-      .map((a) => a.message)
-      .slice(0, 3)
-      .join('; ')}`;
-    this.store.addShadowModel(result.modelId, reason);
-    return this.store.addRetrainingRun({
-      ...base,
-      at: at(),
-      action: 'trained',
-      challengerId: result.modelId,
-      reason: `${reason}; now scored in shadow`,
-      test: null,
+    job.onProgress?.({ phase: 'recording' });
+    const cause = byAlerts ? 'alerts' : 'newSales';
+    const why =
+      cause === 'alerts'
+        ? fired
+            .map((a) => a.message)
+            .slice(0, 3)
+            .join('; ')
+        : `${sales.length} new sale(s) were linked (monitoring.retraining.everyNewSales ${rules.everyNewSales}), with no alert`;
+    const reason =
+      `retrained on the ${windowFrom ? `training sales since ${windowFrom} (the last ${rules.windowMonths} month(s))` : 'training sales'} ` +
+      `plus ${sales.length} new sale(s) after: ${why}${cooling ? '; the cooldown was overridden by hand' : ''}`;
+    const data = { cause, newSales: sales.length, windowMonths: rules.windowMonths, windowFrom, cooldownOverridden: cooling } as const;
+    // The challenger enters shadow and the run is recorded together: never one without the other.
+    return this.store.transaction(() => {
+      this.store.addShadowModel(result.modelId, reason);
+      return this.store.addRetrainingRun({
+        ...base,
+        at: at(),
+        action: 'trained',
+        challengerId: result.modelId,
+        reason: `${reason}; now scored in shadow`,
+        test: null,
+        data,
+      });
     });
   }
 

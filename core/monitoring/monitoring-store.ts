@@ -38,6 +38,8 @@ export interface MonitoringStore {
   shadowCount(filter: PredictionFilter, challengerId: string): number;
   /** Sold valuations of `filter`, oldest first. */
   labelledValuations(filter: PredictionFilter): LabelledValuation[];
+  /** How many valuations of `filter` have a sale price (without reading them). */
+  labelledCount(filter: PredictionFilter): number;
   /** Stores the alerts of one check; returns them with their ids. */
   storeAlerts(modelId: string, window: { since: string | null; until: string | null }, alerts: MonitoringAlert[], at?: Date): StoredAlert[];
   /** Newest first. */
@@ -54,9 +56,17 @@ export interface MonitoringStore {
    * read). False when another process claimed it first, so that one runs the check and this one does not.
    */
   claimScheduledRun(expected: string | null, at: string): boolean;
-  addRetrainingRun(run: Omit<RetrainingRun, 'id'>): RetrainingRun;
+  addRetrainingRun(run: NewRetrainingRun): RetrainingRun;
   /** Newest first. */
   retrainingRuns(limit?: number): RetrainingRun[];
+  /** The newest run of that action (the cooldown starts at the newest 'trained' one); null if none. */
+  lastRetrainingRun(action: RetrainingRun['action']): RetrainingRun | null;
+  /** Runs `fn` in one transaction (a retraining step's shadow entry and its run are written together or not at all). */
+  transaction<T>(fn: () => T): T;
 }
+
+/** A retraining run to store; its job, trigger, cooldown end and data default to null (an inline run). */
+export type NewRetrainingRun = Omit<RetrainingRun, 'id' | 'jobId' | 'trigger' | 'cooldownUntil' | 'data'> &
+  Partial<Pick<RetrainingRun, 'jobId' | 'trigger' | 'cooldownUntil' | 'data'>>;
 
 export type { PairedTest };

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { MonitoringAlert, MonitoringSchedule, RetrainingRun, StoredAlert } from './monitoring-schemas.js';
-import type { LabelledValuation, MonitoringStore, ShadowPair } from './monitoring-store.js';
+import type { LabelledValuation, MonitoringStore, NewRetrainingRun, ShadowPair } from './monitoring-store.js';
 import type { PredictionFilter } from './prediction-log.js';
 
 interface AlertRow {
@@ -28,6 +28,10 @@ interface RunRow {
   challenger_id: string | null;
   reason: string;
   test_json: string | null;
+  job_id: string | null;
+  trigger: RetrainingRun['trigger'];
+  cooldown_until: string | null;
+  data_json: string | null;
 }
 
 const toAlert = (r: AlertRow): StoredAlert => ({
@@ -53,6 +57,10 @@ const toRun = (r: RunRow): RetrainingRun => ({
   challengerId: r.challenger_id,
   reason: r.reason,
   test: r.test_json ? (JSON.parse(r.test_json) as RetrainingRun['test']) : null,
+  jobId: r.job_id,
+  trigger: r.trigger,
+  cooldownUntil: r.cooldown_until,
+  data: r.data_json ? (JSON.parse(r.data_json) as RetrainingRun['data']) : null,
 });
 
 /** Monitoring's tables beside the prediction log (migration 6): shadow models and estimates, alerts, retraining runs. */
@@ -148,6 +156,11 @@ export class SqliteMonitoringStore implements MonitoringStore {
     }));
   }
 
+  labelledCount(filter: PredictionFilter): number {
+    const w = this.where(filter);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM predictions p WHERE ${w.sql} AND p.sale_price IS NOT NULL`).get(...w.args) as { n: number }).n;
+  }
+
   storeAlerts(modelId: string, window: { since: string | null; until: string | null }, alerts: MonitoringAlert[], at = new Date()): StoredAlert[] {
     const insert = this.db.prepare(
       `INSERT INTO monitoring_alerts (model_id, raised_at, window_since, window_until, rule, severity, subject, message, value, threshold)
@@ -217,16 +230,39 @@ export class SqliteMonitoringStore implements MonitoringStore {
     return this.db.prepare('UPDATE monitoring_schedule SET last_run_at = ? WHERE id = 1 AND last_run_at IS ?').run(at, expected).changes === 1;
   }
 
-  addRetrainingRun(run: Omit<RetrainingRun, 'id'>): RetrainingRun {
+  addRetrainingRun(run: NewRetrainingRun): RetrainingRun {
+    const full = { ...run, jobId: run.jobId ?? null, trigger: run.trigger ?? null, cooldownUntil: run.cooldownUntil ?? null, data: run.data ?? null };
     const id = Number(
       this.db
-        .prepare('INSERT INTO retraining_runs (at, champion_id, action, challenger_id, reason, test_json) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(run.at, run.championId, run.action, run.challengerId, run.reason, run.test ? JSON.stringify(run.test) : null).lastInsertRowid,
+        .prepare(
+          'INSERT INTO retraining_runs (at, champion_id, action, challenger_id, reason, test_json, job_id, trigger, cooldown_until, data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          full.at,
+          full.championId,
+          full.action,
+          full.challengerId,
+          full.reason,
+          full.test ? JSON.stringify(full.test) : null,
+          full.jobId,
+          full.trigger,
+          full.cooldownUntil,
+          full.data ? JSON.stringify(full.data) : null,
+        ).lastInsertRowid,
     );
-    return { ...run, id };
+    return { ...full, id };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   retrainingRuns(limit = 50): RetrainingRun[] {
     return (this.db.prepare('SELECT * FROM retraining_runs ORDER BY id DESC LIMIT ?').all(limit) as RunRow[]).map(toRun);
+  }
+
+  lastRetrainingRun(action: RetrainingRun['action']): RetrainingRun | null {
+    const r = this.db.prepare('SELECT * FROM retraining_runs WHERE action = ? ORDER BY id DESC LIMIT 1').get(action) as RunRow | undefined;
+    return r ? toRun(r) : null;
   }
 }

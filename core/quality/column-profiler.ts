@@ -23,6 +23,8 @@ export interface ColumnProfiler {
   add(v: NormalizedValue): void;
   /** `add` for each of `values[0..n)`, NaN meaning missing: a numeric batch column in one monomorphic loop. */
   addNumbers(values: Float64Array, n: number): void;
+  /** `add(v)` `times` times over (the ingest counts a text column's dictionary codes first, then adds each once). */
+  addRepeated(v: NormalizedValue, times: number): void;
   result(): ColumnQuality;
 }
 
@@ -102,6 +104,10 @@ class NumericProfiler implements ColumnProfiler {
     }
   }
 
+  addRepeated(v: NormalizedValue, times: number): void {
+    for (let i = 0; i < times; i++) this.add(v);
+  }
+
   private advance(seen: number): void {
     this.w *= Math.exp(Math.log(this.random()) / RESERVOIR);
     this.nextPick = seen + Math.floor(Math.log(this.random()) / Math.log(1 - this.w)) + 1;
@@ -161,6 +167,20 @@ class ValueProfiler implements ColumnProfiler {
       const x = values[r];
       this.add(x === x ? x : null);
     }
+  }
+
+  addRepeated(v: NormalizedValue, times: number): void {
+    if (times <= 0) return;
+    this.count += times;
+    if (v === null) {
+      this.missing += times;
+      return;
+    }
+    if (this.capped && this.isIdentifier) return;
+    const c = this.counts.get(v);
+    if (c !== undefined) this.counts.set(v, c + times);
+    else if (this.counts.size < DISTINCT_CAP) this.counts.set(v, times);
+    else this.capped = true;
   }
 
   result(): ColumnQuality {

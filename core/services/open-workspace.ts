@@ -68,7 +68,7 @@ export function openServices(dir?: string, options: OpenServicesOptions = {}): A
     training,
     market: new MarketService(datasetStore, modelStore),
     // A calibration changes the record a cached model was loaded from: valuations must read it again.
-    interop: new InteropService(datasetStore, modelStore, (id) => valuation.forget(id)),
+    interop: new InteropService(datasetStore, modelStore, (id) => valuation.forget(id), audit),
     valuation,
     history: new SqliteValuationHistory(workspace.db, audit),
     settings: new SqliteReportSettings(workspace.db, audit),

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import { AppraiseError } from '../common/errors.js';
 import { compileFeatureTransform } from '../features/feature-transform.js';
 import { FastTreePredictor } from '../learner/model/fast-predictor.js';
@@ -10,20 +9,9 @@ import type { ModelService } from '../models/model-service.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { syncDir } from './device-enrolment.js';
 import type { AutoPromotionDecision } from './sync-schemas.js';
+import { autoPromotePolicySchema, type AutoPromotePolicy } from '../config/sync-config.schema.js';
 
-/**
- * The device's policy for pulled models. Off by default: a model someone else trained replaces the champion only
- * when this workspace's owner said so. `minSales` and `marginPct` have no regional tuning; they are the owner's
- * call (30 sales is roughly where a median error stops jumping from one sale to the next).
- */
-export const autoPromotePolicySchema = z.strictObject({
-  enabled: z.boolean().default(false),
-  /** How much worse (in % of the champion's median absolute % error) the challenger may be and still replace it. */
-  marginPct: z.number().min(0).max(100).default(0),
-  /** The fewest recent local sales (with prices, linked to valuations) the comparison needs. */
-  minSales: z.number().int().min(1).max(100_000).default(30),
-});
-export type AutoPromotePolicy = z.output<typeof autoPromotePolicySchema>;
+export { autoPromotePolicySchema, type AutoPromotePolicy } from '../config/sync-config.schema.js';
 
 /** The workspace setting's file: `<workspace>/sync/auto-promote.json`, e.g. `{"enabled": true, "marginPct": 2}`. */
 export const AUTO_PROMOTE_FILE = 'auto-promote.json';
@@ -33,8 +21,13 @@ const MAX_SALES = 1000;
 
 /** The workspace setting, or the default (off). A file that does not parse is a BAD_FILE naming what to fix. */
 export function readAutoPromotePolicy(workspaceDir: string): AutoPromotePolicy {
+  return readWorkspacePolicy(workspaceDir) ?? autoPromotePolicySchema.parse({});
+}
+
+/** The workspace setting, or null when none is stored. A file that does not parse is a BAD_FILE naming what to fix. */
+export function readWorkspacePolicy(workspaceDir: string): AutoPromotePolicy | null {
   const path = join(syncDir(workspaceDir), AUTO_PROMOTE_FILE);
-  if (!existsSync(path)) return autoPromotePolicySchema.parse({});
+  if (!existsSync(path)) return null;
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -50,6 +43,45 @@ export function readAutoPromotePolicy(workspaceDir: string): AutoPromotePolicy {
     );
   }
   return parsed.data;
+}
+
+/**
+ * Stores the workspace setting (atomically: a temporary file renamed over the old one), or with null removes it
+ * so the YAML's `sync.autoPromote` (or the default) applies again.
+ */
+export function writeWorkspacePolicy(workspaceDir: string, policy: AutoPromotePolicy | null): void {
+  const dir = syncDir(workspaceDir);
+  const path = join(dir, AUTO_PROMOTE_FILE);
+  if (policy === null) {
+    rmSync(path, { force: true });
+    return;
+  }
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(autoPromotePolicySchema.parse(policy), null, 2)}\n`);
+  renameSync(tmp, path);
+}
+
+/** The policy a cycle applies and where it comes from. */
+export interface ResolvedAutoPromotePolicy {
+  policy: AutoPromotePolicy;
+  /** `workspace`: set on this device (Sync page or the file); `config`: the champion's YAML; `default`: off. */
+  source: 'workspace' | 'config' | 'default';
+  /** The config (YAML `name`) the policy came from when `source` is `config`. */
+  configName: string | null;
+}
+
+/**
+ * The workspace setting when there is one (the device owner's word wins); otherwise `sync.autoPromote` of the
+ * YAML the champion was built with — the organisation's policy travels with its models' config —; otherwise off.
+ */
+export function resolveAutoPromotePolicy(workspaceDir: string, models: Pick<ModelService, 'list' | 'manifest'>): ResolvedAutoPromotePolicy {
+  const own = readWorkspacePolicy(workspaceDir);
+  if (own) return { policy: own, source: 'workspace', configName: null };
+  const champion = models.list().find((m) => m.status === 'champion');
+  const config = champion ? models.manifest(champion.id).datasetConfig : null;
+  if (config?.sync?.autoPromote) return { policy: config.sync.autoPromote, source: 'config', configName: config.name };
+  return { policy: autoPromotePolicySchema.parse({}), source: 'default', configName: null };
 }
 
 interface LocalSale {

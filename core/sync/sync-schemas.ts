@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorCodeSchema } from '../common/errors.js';
 import { ed25519KeySchema } from './signing-keys.js';
+import { autoPromotePolicySchema } from '../config/sync-config.schema.js';
 
 /** Region and channel names appear in URLs and file names: short, lower-case, no separators. */
 export const regionSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a region is 1–40 lower-case letters, digits or dashes');
@@ -181,6 +182,31 @@ export const syncStatusInputSchema = z.strictObject({});
 export type SyncStatusInput = z.output<typeof syncStatusInputSchema>;
 export const syncNowInputSchema = z.strictObject({});
 export type SyncNowInput = z.output<typeof syncNowInputSchema>;
+
+/** The automatic promotion policy a sync cycle applies (`sync.promotionPolicy`), and where it comes from. */
+export const promotionPolicySchema = z.object({
+  enabled: z.boolean(),
+  marginPct: z.number(),
+  minSales: z.number(),
+  /** `workspace`: set on this device; `config`: `sync.autoPromote` of the champion's YAML; `default`: off. */
+  source: z.enum(['workspace', 'config', 'default']),
+  configName: z.string().nullable(),
+  /** The workspace setting is damaged (the cycle fails with BAD_FILE until it is saved again); in words. */
+  error: z.string().nullable(),
+});
+export type PromotionPolicy = z.output<typeof promotionPolicySchema>;
+export const promotionPolicyInputSchema = z.strictObject({});
+export type PromotionPolicyInput = z.output<typeof promotionPolicyInputSchema>;
+/** Enrols the workspace from the window (analyst, audited): the registry address and the admin's one-time code. */
+export const syncEnrolInputSchema = z.strictObject({
+  url: z.string().trim().min(1, 'type the registry address your admin gave').max(2000),
+  code: z.string().trim().min(1, 'paste the enrolment code your admin gave').max(300),
+  name: z.string().trim().min(1, 'name this computer, e.g. "Jordan’s laptop"').max(100),
+});
+export type SyncEnrolInput = z.output<typeof syncEnrolInputSchema>;
+/** Sets the workspace's policy (analyst, audited); `policy: null` removes it so the YAML's (or the default) applies. */
+export const setPromotionPolicyInputSchema = z.strictObject({ policy: autoPromotePolicySchema.nullable() });
+export type SetPromotionPolicyInput = z.output<typeof setPromotionPolicyInputSchema>;
 
 /** What the sync service keeps between runs of the app, in `<workspace>/sync/state.json`. */
 export const syncStateSchema = z.object({

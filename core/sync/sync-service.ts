@@ -4,17 +4,21 @@ import type { Logger } from 'pino';
 import { AppraiseError, type ErrorCode } from '../common/errors.js';
 import type { ModelService } from '../models/model-service.js';
 import type { MonitoringServiceApi } from '../monitoring/monitoring-service.js';
-import { readEnrolment, syncDir } from './device-enrolment.js';
+import { enrolDevice, readEnrolment, syncDir } from './device-enrolment.js';
 import { checkAppUpdate } from './app-update-check.js';
 import { pullModels, SyncRefusal, trustState } from './model-puller.js';
 import type { Outbox } from './outbox.js';
 import { pushReports } from './report-pusher.js';
 import { completedPeriod, nextCycleDelay, type ReportPeriodKind } from './sync-schedule.js';
-import type { AuditTrail } from '../audit/audit-trail.js';
-import { decideAutoPromotion, readAutoPromotePolicy, type AutoPromotePolicy } from './auto-promote.js';
+import { autoPromotePolicySchema, decideAutoPromotion, resolveAutoPromotePolicy, writeWorkspacePolicy, type AutoPromotePolicy } from './auto-promote.js';
+import { auditedAsync, auditedSync, type AuditTrail } from '../audit/audit-trail.js';
 import {
   syncStateSchema,
   type DeviceEnrolment,
+  type PromotionPolicy,
+  type PromotionPolicyInput,
+  type SetPromotionPolicyInput,
+  type SyncEnrolInput,
   type SyncCycle,
   type SyncNowInput,
   type SyncState,
@@ -32,6 +36,16 @@ export interface SyncServiceApi {
    * BAD_FILE (metadata that did not verify); CONFLICT when the workspace is not enrolled.
    */
   now(input?: SyncNowInput): Promise<SyncCycle>;
+  /** The automatic promotion policy the next cycle applies and where it comes from (never throws for a damaged file). */
+  promotionPolicy(input?: PromotionPolicyInput): PromotionPolicy;
+  /** Stores (or with `policy: null` removes) the workspace's policy; audited as `settings.change`. */
+  setPromotionPolicy(input: SetPromotionPolicyInput): PromotionPolicy;
+  /**
+   * Enrols this workspace with a registry (core/sync/device-enrolment.ts) and starts the background cycle when the
+   * host runs one; answers the new status. Errors say what to fix: the address (INVALID_INPUT), the network
+   * (OFFLINE), the code (UNAUTHORIZED); CONFLICT when already enrolled. Audited as `sync.enrol`.
+   */
+  enrol(input: SyncEnrolInput): Promise<SyncStatus>;
 }
 
 export interface SyncServiceOptions {
@@ -44,8 +58,8 @@ export interface SyncServiceOptions {
    */
   models: ModelService;
   /**
-   * The automatic promotion policy; default the workspace setting (`<workspace>/sync/auto-promote.json`), read
-   * at each cycle, else off.
+   * The automatic promotion policy; default the workspace setting (`<workspace>/sync/auto-promote.json`), else
+   * `sync.autoPromote` of the champion's YAML, else off; read at each cycle.
    */
   autoPromotePolicy?: AutoPromotePolicy;
   /** The device's most recent sales with prices (newest first) a pulled model is compared on; none: no sales. */
@@ -118,6 +132,7 @@ export class SyncService implements SyncServiceApi {
   private timer: NodeJS.Timeout | null = null;
   private nextAt: Date | null = null;
   private started = false;
+  private backgroundWanted = false;
   private closed = false;
   private failures = 0;
   private readonly abort = new AbortController();
@@ -176,6 +191,42 @@ export class SyncService implements SyncServiceApi {
     };
   }
 
+  promotionPolicy(_input: PromotionPolicyInput = {}): PromotionPolicy {
+    const o = this.options;
+    if (o.autoPromotePolicy) return { ...o.autoPromotePolicy, source: 'workspace', configName: null, error: null };
+    try {
+      const r = resolveAutoPromotePolicy(o.workspaceDir, o.models);
+      return { ...r.policy, source: r.source, configName: r.configName, error: null };
+    } catch (e) {
+      // A damaged setting: shown with the defaults, so the analyst can save a good one over it.
+      return { ...autoPromotePolicySchema.parse({}), source: 'workspace', configName: null, error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  setPromotionPolicy(input: SetPromotionPolicyInput): PromotionPolicy {
+    const o = this.options;
+    const ids =
+      input.policy === null
+        ? { setting: 'sync.autoPromote', value: 'removed (the YAML or the default applies)' }
+        : { setting: 'sync.autoPromote', enabled: String(input.policy.enabled), marginPct: input.policy.marginPct, minSales: input.policy.minSales };
+    auditedSync(o.audit, 'settings.change', ids, () => writeWorkspacePolicy(o.workspaceDir, input.policy));
+    return this.promotionPolicy();
+  }
+
+  async enrol(input: SyncEnrolInput): Promise<SyncStatus> {
+    if (this.closed) throw new AppraiseError('CANCELLED', 'Appraise is closing; the workspace was not enrolled');
+    const e = await auditedAsync(
+      this.options.audit,
+      'sync.enrol',
+      { registry: input.url.slice(0, 200), name: input.name },
+      () => enrolDevice(this.options.workspaceDir, input.url, input.code, input.name),
+      (d) => ({ device: d.deviceId, region: d.region, channel: d.channel }),
+    );
+    this.options.logger?.info({ device: e.deviceId, region: e.region, channel: e.channel }, 'workspace enrolled with the registry');
+    if (this.backgroundWanted) this.startIfEnrolled();
+    return this.status();
+  }
+
   async now(_input: SyncNowInput = {}): Promise<SyncCycle> {
     if (this.closed) throw new AppraiseError('CANCELLED', 'Appraise is closing; sync did not run');
     if (!this.enrolment()) throw this.notEnrolled();
@@ -184,9 +235,12 @@ export class SyncService implements SyncServiceApi {
     return cycle;
   }
 
-  /** Starts the background cycle if the workspace is enrolled; returns whether it did. Idempotent. */
+  /** Starts the background cycle if the workspace is enrolled (else once `enrol()` enrols it); returns whether it did. Idempotent. */
   startIfEnrolled(): boolean {
-    if (this.closed || !this.enrolment()) return false;
+    if (this.closed) return false;
+    // Remembered, so a workspace enrolled from the window later starts its background cycle then.
+    this.backgroundWanted = true;
+    if (!this.enrolment()) return false;
     if (!this.started) {
       this.started = true;
       this.schedule(this.options.firstDelayMs ?? 30_000);
@@ -361,7 +415,7 @@ export class SyncService implements SyncServiceApi {
     let policy: AutoPromotePolicy;
     let sales: ReturnType<NonNullable<SyncServiceOptions['recentSales']>>;
     try {
-      policy = o.autoPromotePolicy ?? readAutoPromotePolicy(o.workspaceDir);
+      policy = o.autoPromotePolicy ?? resolveAutoPromotePolicy(o.workspaceDir, o.models).policy;
       // Scored even when the policy is off, so the page can show how the waiting model compares.
       sales = o.recentSales?.() ?? [];
     } catch (e) {

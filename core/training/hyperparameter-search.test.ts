@@ -3,6 +3,7 @@ import { friedmanTable } from '../../test/fixtures/synthetic-regression.js';
 import { resolveGbdtParams } from '../learner/boosting/gbdt-params.js';
 import { trainGbdt } from '../learner/boosting/gbdt-trainer.js';
 import { selectRows } from '../learner/data/training-data.js';
+import { FastTreePredictor } from '../learner/model/fast-predictor.js';
 import { searchHyperparameters, refitRounds, tunedFit } from './hyperparameter-search.js';
 
 const data = friedmanTable(1500, 3);
@@ -76,9 +77,46 @@ test('the refit uses all given rows for the scaled round count; tuning off is th
   expect(tuned.summary).not.toBeNull();
   expect(tuned.params.earlyStoppingRounds).toBe(0);
   expect(tuned.params.nRounds).toBe(Math.min(base.nRounds, refitRounds(tuned.summary!.bestIteration, 720, 900)));
-  expect(tuned.fit.model.trees.length).toBe(tuned.params.nRounds);
+  // 900 rows is a small table: the last rung cross-validated and the final model is the refit averaged with the
+  // five inner models (see the next test); the refit's own trees come first.
+  expect(tuned.summary!.innerFolds).toBe(5);
+  expect(tuned.summary!.bagged).toBe(6);
+  expect(tuned.fit.model.trees.length).toBeGreaterThan(tuned.params.nRounds);
   const off = await tunedFit(data, rows, base, { mode: 'off', fixed: [] }, { threads: 1 });
   const plain = await trainGbdt(selectRows(data, rows), base, { threads: 1 });
   expect(off.summary).toBeNull();
   expect(off.fit.model).toEqual(plain.model);
+}, 90_000);
+
+test('small tables: the last rung cross-validates and the final model is the mean of the refit and the inner models', async () => {
+  const search = await searchHyperparameters(data, rows, base, { mode: 'fast' });
+  expect(search!.summary.innerFolds).toBe(5);
+  expect(search!.innerModels).toHaveLength(5);
+  const tuned = await tunedFit(data, rows, base, { mode: 'fast', fixed: [] }, { threads: 1 });
+  expect(tuned.params).toMatchObject({ ...search!.params, earlyStoppingRounds: 0 });
+  // The refit made independently with the same parameters, on the same rows.
+  const refit = await trainGbdt(selectRows(data, rows), tuned.params, { threads: 1 });
+  const unseen = Int32Array.from({ length: data.nRows }, (_, i) => i).filter((i) => i < 300 || i >= 1200);
+  const test = selectRows(data, unseen);
+  const predict = (m: typeof refit.model) => new FastTreePredictor(m).predict(test.X, test.nRows);
+  const parts = [refit.model, ...search!.innerModels].map(predict);
+  const bagged = predict(tuned.fit.model);
+  for (let i = 0; i < test.nRows; i++) {
+    const mean = parts.reduce((a, p) => a + p[i], 0) / parts.length;
+    expect(bagged[i]).toBeCloseTo(mean, 6);
+  }
+  // And on rows none of them saw, the mean is more accurate than the refit alone (variance of one fit averaged out).
+  const rmse = (p: Float64Array) => Math.sqrt(p.reduce((a, v, i) => a + (v - test.y[i]) ** 2, 0) / p.length);
+  expect(rmse(bagged)).toBeLessThan(rmse(parts[0]));
+}, 90_000);
+
+test('above the inner-CV row limit the last rung keeps the single 20 % holdout and nothing is averaged', async () => {
+  const r = await searchHyperparameters(data, rows, base, { mode: 'fast', innerCvMaxRows: rows.length - 1 });
+  expect(r!.summary.innerFolds).toBe(1);
+  expect(r!.innerModels).toEqual([]);
+  expect(r!.summary.rungs[1].rows).toBe(720);
+  // The cross-validated last rung scores the same survivors differently: it is not the holdout score renamed.
+  const cv = await searchHyperparameters(data, rows, base, { mode: 'fast' });
+  expect(cv!.summary.rungs[0].scores).toEqual(r!.summary.rungs[0].scores);
+  expect(cv!.summary.rungs[1].scores).not.toEqual(r!.summary.rungs[1].scores);
 }, 90_000);

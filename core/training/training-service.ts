@@ -20,7 +20,7 @@ import { randomFolds, timeFolds, foldsFromFile, type FoldPlan } from './folds.js
 import { calibrateIntervals } from './conformal-intervals.js';
 import { calibratePropertyIntervals, saleTimeFeatures } from './normalised-conformal.js';
 import { referenceHistograms } from './reference-histograms.js';
-import { deflatedFold, marketSetup, type MarketSetup } from './market-training.js';
+import { deflatedFold, learnerData, marketSetup, type MarketSetup } from './market-training.js';
 import { adjustmentAtDay, seriesFor } from '../market/market-adjustment.js';
 import type { CvMetrics } from '../models/model-schemas.js';
 import { fitLossEstimator } from './loss-estimator.js';
@@ -61,6 +61,11 @@ export interface ExtraSales {
 
 export interface TrainOptions {
   extraSales?: ExtraSales;
+  /**
+   * Learn only from the dataset's sales on or after this day (days since 1970; monitoring's retraining data
+   * window); the extra sales are kept whatever their date. `label` names it in the scheme, e.g. "last 12 months".
+   */
+  window?: { fromDay: number; label: string };
 }
 
 export class TrainingService implements TrainingServiceApi {
@@ -102,12 +107,19 @@ export class TrainingService implements TrainingServiceApi {
         ds.config.target.column,
       );
     const compiled = compileFeatureTransform(transform);
-    const m = withExtraSales(this.datasets.readMatrix(ds, transform, compiled), extra);
+    const m = withExtraSales(inWindow(this.datasets.readMatrix(ds, transform, compiled), options.window), extra);
+    if (options.window && m.nRows < MIN_TRAINING_ROWS)
+      throw invalidInput(
+        `the data window (${options.window.label}) leaves ${m.nRows} sale(s) of ${ds.name}${extra ? ` and ${extra.label}` : ''}; training needs at least ${MIN_TRAINING_ROWS} (widen monitoring.retraining.windowMonths)`,
+      );
     if (m.nRows < MIN_TRAINING_ROWS) throw invalidInput(`dataset ${ds.name} has ${m.nRows} row(s); training needs at least ${MIN_TRAINING_ROWS}`);
     if (m.y.every((v) => v === m.y[0])) throw invalidInput(`every sale in ${ds.name} has the same ${transform.target.column}; there is nothing to learn`);
     const data = trainingDataOf(m, compiled);
     // The local price index (core/market): the trees learn prices deflated to its reference period.
     const market = marketSetup(this.datasets, ds, transform, compiled, m, parent ? parent.manifest : null);
+    // With the index the trees learn constant-date prices and never see the sale date's position in time (see
+    // learnerData). A warm start keeps the parent's inputs as they were: its trees may split on them.
+    const learn = market && !parent ? learnerData(data, saleTimeFeatures(transform)) : data;
 
     const plan: FoldPlan = req.foldsFile
       ? foldsFromFile(req.foldsFile, m.rowIndex)
@@ -127,7 +139,7 @@ export class TrainingService implements TrainingServiceApi {
         validLoss: p.validLoss ?? undefined,
       });
     const foldMetrics: AccuracyMetrics[] = [];
-    const { oof, jobs, predictions } = await outOfFoldPredictions(data, plan, params, {
+    const { oof, jobs, predictions } = await outOfFoldPredictions(learn, plan, params, {
       concurrency: req.threads,
       initModel: init,
       signal: job.signal,
@@ -171,7 +183,7 @@ export class TrainingService implements TrainingServiceApi {
     const outOfTime: CvMetrics | undefined = plan.scheme.startsWith('time-ordered')
       ? { ...pooled, folds: foldMetrics, scheme: plan.scheme }
       : !parent && !req.foldsFile && m.saleDay.every((d) => !Number.isNaN(d))
-        ? await outOfTimeMetrics(data, m.saleDay, req.folds ?? 5, params, compiled, market, {
+        ? await outOfTimeMetrics(learn, m.saleDay, req.folds ?? 5, params, compiled, market, {
             concurrency: req.threads,
             signal: job.signal,
             onProgress: cvProgress,
@@ -181,8 +193,10 @@ export class TrainingService implements TrainingServiceApi {
 
     const usable = Int32Array.from(plan.fold.keys()).filter((i) => plan.fold[i] !== -2);
     const finalIndex = market ? deflatedFold(market, data, compiled, usable, new Int32Array(0)) : null;
-    const finalBase = finalIndex ? { ...data, y: finalIndex.y } : data;
+    const finalBase = finalIndex ? { ...learn, y: finalIndex.y } : learn;
     const finalData = usable.length === m.nRows ? finalBase : selectRows(finalBase, usable);
+    // The inputs as valuations will give them (sale-date features included), for ranges and drift references.
+    const shown = usable.length === m.nRows ? data : selectRows(data, usable);
     // The final model is made as each fold's was: tuned on inner holdouts of all its rows, then refitted on all of them.
     const tuned = await tunedFit(finalData, null, params, tune, {
       threads: req.threads,
@@ -214,7 +228,8 @@ export class TrainingService implements TrainingServiceApi {
     const scheme = parent
       ? `${plan.scheme}; warm start from ${parent.summary.id.slice(0, 12)}${leaky ? ' — OPTIMISTIC: the parent model was trained on these same sales' : ' (if the parent saw any of these sales, the figures are optimistic)'}`
       : plan.scheme;
-    const cv = { ...pooled, folds: foldMetrics, scheme: extra ? `${scheme}; dataset plus ${extra.label}` : scheme };
+    const sales = options.window ? `dataset sales of the ${options.window.label}` : 'dataset';
+    const cv = { ...pooled, folds: foldMetrics, scheme: extra || options.window ? `${scheme}; ${sales}${extra ? ` plus ${extra.label}` : ''}` : scheme };
     const manifest: ModelManifest = {
       format: 'appraise-model/1',
       modelId,
@@ -242,8 +257,8 @@ export class TrainingService implements TrainingServiceApi {
       },
       saleDateRange: dateRange(m.saleDay),
       residualSample: residualSample(scored, m.y, oof, compiled.inverseTarget, params.seed),
-      featureRanges: featureRanges(finalData.X, finalData.nRows, compiled.names, compiled.kinds),
-      reference: referenceHistograms(finalData.X, finalData.nRows, compiled.names, compiled.kinds, compiled.categoryCounts),
+      featureRanges: featureRanges(shown.X, shown.nRows, compiled.names, compiled.kinds),
+      reference: referenceHistograms(shown.X, shown.nRows, compiled.names, compiled.kinds, compiled.categoryCounts),
       lossEstimator,
       propertyIntervals,
       ...(finalIndex ? { market: finalIndex.index } : {}),
@@ -405,6 +420,25 @@ function metricsFor(yT: ArrayLike<number>, predT: ArrayLike<number>, inverse: (t
   const actual = Float64Array.from(yT as ArrayLike<number>, inverse);
   const estimate = Float64Array.from(predT as ArrayLike<number>, inverse);
   return accuracyMetrics(actual, estimate, yT, predT);
+}
+
+/** The dataset's rows sold on or after `window.fromDay` (rows without a sale date are left out too). */
+function inWindow(m: TrainingMatrix, window: TrainOptions['window']): TrainingMatrix {
+  if (!window) return m;
+  const keep: number[] = [];
+  for (let i = 0; i < m.nRows; i++) if (m.saleDay[i] >= window.fromDay) keep.push(i);
+  if (keep.length === m.nRows) return m;
+  const nF = m.nFeatures;
+  const X = new Float32Array(keep.length * nF);
+  keep.forEach((r, i) => X.set(m.X.subarray(r * nF, (r + 1) * nF), i * nF));
+  return {
+    nRows: keep.length,
+    nFeatures: nF,
+    X,
+    y: Float64Array.from(keep, (r) => m.y[r]),
+    rowIndex: Int32Array.from(keep, (r) => m.rowIndex[r]),
+    saleDay: Float64Array.from(keep, (r) => m.saleDay[r]),
+  };
 }
 
 /** The dataset's matrix with the extra sales appended (row index -1: they are no row of the dataset's file). */

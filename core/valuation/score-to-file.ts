@@ -23,10 +23,15 @@ import { reinflated, withNowcastSpread } from './market-conditions.js';
 import type { PredictionRecord, PredictionSink } from './prediction-sink.js';
 
 const BATCH_ROWS = 4096;
+/** How many failed rows (with their reasons) and output rows the result carries for the window. */
+const MAX_FAILURES = 100;
+const PREVIEW_ROWS = 10;
 
 interface ScoreBatch extends FeatureBatch {
   /** Source row (dataset `_row`, or CSV data row), one per row. */
   rows: number[];
+  /** CSV sources: the 1-based file line where each row's record starts (the header is line 1). */
+  lines?: number[];
   /** Identifier columns to carry over, one array per row. */
   ids: (NormalizedValue | string)[][];
   /** Rows that could not be scored: index in batch → reason. Their feature rows are NaN and their result dropped. */
@@ -118,6 +123,8 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
   let logged = 0;
   let done = skip;
   const toLog = logSink ? batchLogger(model, idColumns[0] ?? null, logSink.jobId) : null;
+  const failures: NonNullable<ScoreResult['failures']> = [];
+  const preview: NonNullable<ScoreResult['preview']> = { columns: header, rows: [] };
   try {
     await pool.loadModel(model.summary.id, model.onnx);
     const remaining = skipBatches(batches, skip);
@@ -128,6 +135,7 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
         const err = batch.errors.get(r);
         if (err !== undefined) {
           failed++;
+          if (failures.length < MAX_FAILURES) failures.push({ row: batch.rows[r], line: batch.lines?.[r] ?? null, reason: err });
           lines.push([batch.rows[r], ...batch.ids[r].map(idText), null, ...levels.flatMap(() => [null, null]), null, null, err]);
           continue;
         }
@@ -156,6 +164,7 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
         }
       }
       done += batch.nRows;
+      for (const l of lines) if (preview.rows.length < PREVIEW_ROWS) preview.rows.push(l);
       sink.write(lines, done);
       // Logged after the chunk's output (and its checkpoint) is durable: a crash in between loses at most this
       // chunk's log entries, and a resumed run never logs a row twice (it skips the rows the checkpoint counts).
@@ -176,6 +185,8 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
     seconds: (performance.now() - started) / 1000,
     ...(notes.length > 0 ? { notes } : {}),
     ...(logSink ? { logged: { rows: logged, jobId: logSink.jobId } } : {}),
+    failures,
+    preview,
   };
 }
 
@@ -241,6 +252,7 @@ async function* skipBatches(batches: AsyncIterable<ScoreBatch>, skip: number): A
         nRows: b.nRows - cut,
         nFeatures: nF,
         rows: b.rows.slice(cut),
+        ...(b.lines ? { lines: b.lines.slice(cut) } : {}),
         ids: b.ids.slice(cut),
         errors,
         inputs,
@@ -346,6 +358,7 @@ function csvBatches(
     let rowNo = 0;
     let X = new Float32Array(BATCH_ROWS * nF);
     let rows: number[] = [];
+    let lines: number[] = [];
     let ids: NormalizedValue[][] = [];
     let errors = new Map<number, string>();
     let inputs = new Map<number, NormalizedValue[]>();
@@ -361,9 +374,10 @@ function csvBatches(
         const n = rows.length;
         const m = market ? { marketFactor: factor.slice(0, n), marketSd: sd.slice(0, n) } : {};
         const logged = keepRecords ? { records, recordColumns } : {};
-        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, ids, errors, inputs, ...m, ...logged };
+        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, lines, ids, errors, inputs, ...m, ...logged };
         X = new Float32Array(BATCH_ROWS * nF);
         rows = [];
+        lines = [];
         records = [];
         ids = [];
         errors = new Map();
@@ -385,6 +399,7 @@ function csvBatches(
         }
         const i = rows.length;
         rows.push(rowNo++);
+        lines.push(rec.line);
         let reasons: string[] | null;
         if ('oversized' in rec) reasons = ['record too long'];
         else reasons = validator.validate(rec.fields, values, 0);

@@ -180,6 +180,13 @@ export const scoreResultSchema = z.object({
   notes: z.array(z.string()).optional(),
   /** Scored rows written to the prediction log for monitoring, and the job id they were logged with. */
   logged: z.object({ rows: z.number(), jobId: z.string() }).optional(),
+  /**
+   * The first rows of this run that could not be valued (up to 100 of `failed`), for the window: `row` as in the
+   * output's `row` column, `line` the 1-based line of the CSV file where the record starts (null for a dataset).
+   */
+  failures: z.array(z.object({ row: z.number(), line: z.number().nullable(), reason: z.string() })).optional(),
+  /** The output's header and its first rows from this run (up to 10), for a preview in the window. */
+  preview: z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))) }).optional(),
 });
 export type ScoreResult = z.output<typeof scoreResultSchema>;
 

@@ -323,6 +323,28 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 13,
+    name: 'monitoring: what started each retraining run',
+    up(db) {
+      db.exec(`
+        -- 'manual' (the app's Retrain now, appraise monitor retrain) or 'schedule' (the periodic check); null for older runs.
+        ALTER TABLE retraining_runs ADD COLUMN trigger TEXT CHECK (trigger IS NULL OR trigger IN ('manual', 'schedule'));
+      `);
+    },
+  },
+  {
+    version: 18,
+    name: 'monitoring: retraining cooldown and data window',
+    up(db) {
+      db.exec(`
+        -- A 'cooldown' run: when the cooldown ends; a 'trained' run: what the challenger learned from (data window,
+        -- new sales, cause) as JSON (core/monitoring/monitoring-schemas.ts retrainingDataSchema). Null for older runs.
+        ALTER TABLE retraining_runs ADD COLUMN cooldown_until TEXT;
+        ALTER TABLE retraining_runs ADD COLUMN data_json TEXT;
+      `);
+    },
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

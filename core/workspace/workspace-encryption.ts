@@ -3,6 +3,8 @@ import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from '
 import { join } from 'node:path';
 import { AppraiseError } from '../common/errors.js';
 import { DATABASE_FILE, openSqlite } from './workspace.js';
+import { ArtifactStore } from './artifact-store.js';
+import { artifactKeyOf } from '../common/sealed-file.js';
 import { KEY_FILE, PENDING_KEY_FILE, isPlainSqliteFile, newKeyFile, readKeyFile, unlockKey, writeKeyFile } from './workspace-key.js';
 
 /** The encrypted copy being built; it only ever replaces the database after it has been verified. */
@@ -12,6 +14,8 @@ export interface EncryptionResult {
   database: string;
   tables: number;
   rows: number;
+  /** Artifacts (models, manifests) sealed or re-sealed under the new key. */
+  artifacts: number;
 }
 
 /** Row count per table: the same on both sides, or the copy is not used. */
@@ -100,7 +104,7 @@ function replaceWithRekeyedCopy(dir: string, fromKey: Buffer | null, toKey: Buff
   renameSync(staging, dbPath);
   renameSync(pendingPath, join(dir, KEY_FILE));
   fsyncPath(dir);
-  return { database: dbPath, tables: expected.size, rows: [...expected.values()].reduce((a, b) => a + b, 0) };
+  return { database: dbPath, tables: expected.size, rows: [...expected.values()].reduce((a, b) => a + b, 0), artifacts: 0 };
 }
 
 /** Encrypts a plain workspace with a key derived from `passphrase`; refuses one that is already encrypted. */
@@ -112,7 +116,10 @@ export function encryptWorkspace(dir: string, passphrase: string): EncryptionRes
   if (!existsSync(dbPath)) throw new AppraiseError('NOT_FOUND', `there is no workspace at ${dir} to encrypt; run "appraise init" first`);
   if (!isPlainSqliteFile(dbPath)) throw new AppraiseError('BAD_FILE', `${dbPath} is not a plain Appraise workspace database`);
   const { file, key } = newKeyFile(passphrase);
-  return replaceWithRekeyedCopy(dir, null, key, file);
+  const result = replaceWithRekeyedCopy(dir, null, key, file);
+  // Plain artifacts stay readable until sealed, so sealing them after the database moved is safe at any point;
+  // a crash part-way is finished by the next open (Workspace seals plain artifacts of an encrypted workspace).
+  return { ...result, artifacts: new ArtifactStore(join(dir, 'artifacts'), artifactKeyOf(key)).sealPlainArtifacts() };
 }
 
 /** Changes the passphrase of an encrypted workspace (a new salt and key; the data is re-encrypted). */
@@ -121,5 +128,14 @@ export function rekeyWorkspace(dir: string, oldPassphrase: string, newPassphrase
   if (!existsSync(keyPath)) throw new AppraiseError('CONFLICT', `the workspace at ${dir} is not encrypted; use "appraise workspace encrypt" first`);
   const oldKey = unlockKey(oldPassphrase, readKeyFile(keyPath));
   const { file, key } = newKeyFile(newPassphrase);
-  return replaceWithRekeyedCopy(dir, oldKey, key, file);
+  // Artifacts are re-sealed into a staging folder first (the live ones still open with the old key); once the
+  // database and key file use the new key, the staged files replace them. A crash before the database switch
+  // leaves staged files that do not open with the key in use: the next open drops them. A crash after it leaves
+  // staged files that do: the next open moves them into place (ArtifactStore.settleRekey).
+  const store = new ArtifactStore(join(dir, 'artifacts'), artifactKeyOf(oldKey));
+  store.sealPlainArtifacts();
+  const staged = store.stageRekey(artifactKeyOf(key));
+  const result = replaceWithRekeyedCopy(dir, oldKey, key, file);
+  new ArtifactStore(join(dir, 'artifacts'), artifactKeyOf(key)).settleRekey();
+  return { ...result, artifacts: staged };
 }

@@ -75,6 +75,14 @@ export function unlockKey(passphrase: string, file: WorkspaceKeyFile): Buffer {
   return key;
 }
 
+/** The key a KeyCustody kept, once it is checked against the key file (LOCKED when it belongs to another workspace). */
+export function unlockWithKey(key: Buffer, file: WorkspaceKeyFile): Buffer {
+  if (key.length !== 32 || !timingSafeEqual(Buffer.from(checkOf(key), 'hex'), Buffer.from(file.check, 'hex'))) {
+    throw new AppraiseError('LOCKED', 'the stored key does not unlock this workspace (its passphrase was changed); give the passphrase');
+  }
+  return key;
+}
+
 /** True when the passphrase unlocks `file` (no error). */
 export function passphraseMatches(passphrase: string, file: WorkspaceKeyFile): boolean {
   return timingSafeEqual(Buffer.from(checkOf(deriveScryptKey(passphrase, file)), 'hex'), Buffer.from(file.check, 'hex'));

@@ -4,14 +4,30 @@ import { join, resolve } from 'node:path';
 import envPaths from 'env-paths';
 import { AppraiseError } from '../common/errors.js';
 import { ArtifactStore } from './artifact-store.js';
+import { artifactKeyOf } from '../common/sealed-file.js';
 import { migrate, currentVersion } from './migrations.js';
-import { KEY_FILE, PENDING_KEY_FILE, isPlainSqliteFile, passphraseFromEnv, readKeyFile, settleKeyFiles, sqliteKeyPragma, unlockKey } from './workspace-key.js';
+import {
+  KEY_FILE,
+  PENDING_KEY_FILE,
+  isPlainSqliteFile,
+  passphraseFromEnv,
+  readKeyFile,
+  settleKeyFiles,
+  sqliteKeyPragma,
+  unlockKey,
+  unlockWithKey,
+} from './workspace-key.js';
 
 export const DATABASE_FILE = 'appraise.db';
 
 export interface WorkspaceOpenOptions {
   /** The passphrase of an encrypted workspace; default `APPRAISE_WORKSPACE_KEY`. Ignored for a plain workspace. */
   passphrase?: string;
+  /**
+   * The workspace's derived key itself, as a KeyCustody keeps it (core/workspace/key-custody.ts; the desktop app's
+   * is wrapped by the OS keychain). Checked against the key file like a passphrase; wins over `passphrase`.
+   */
+  key?: Buffer;
 }
 
 /** Opens a SQLite file with the derived key (or none), failing if the key does not decrypt it. */
@@ -40,7 +56,7 @@ function opensWith(path: string, key: Buffer): boolean {
  * The derived database key for the workspace in `dir`, or null when it is not encrypted. Refuses (LOCKED) an
  * encrypted workspace without its passphrase instead of letting SQLite create or misread anything.
  */
-export function workspaceKey(dir: string, passphrase: string | undefined): Buffer | null {
+export function workspaceKey(dir: string, passphrase: string | undefined, key?: Buffer): Buffer | null {
   const dbPath = join(dir, DATABASE_FILE);
   settleKeyFiles(dir, passphrase, (key) => opensWith(dbPath, key));
   const keyPath = join(dir, KEY_FILE);
@@ -60,6 +76,7 @@ export function workspaceKey(dir: string, passphrase: string | undefined): Buffe
   if (!existsSync(dbPath)) {
     throw new AppraiseError('BAD_FILE', `the encrypted workspace at ${dir} has lost its database file ${DATABASE_FILE}; restore it from a backup`);
   }
+  if (key) return unlockWithKey(key, keyFile);
   if (passphrase === undefined) throw locked;
   return unlockKey(passphrase, keyFile);
 }
@@ -130,7 +147,13 @@ export class Workspace {
       if (e instanceof Error && e.message.includes('newer Appraise')) throw new AppraiseError('CONFLICT', e.message);
       throw e;
     }
-    this.artifacts = new ArtifactStore(join(dir, 'artifacts'));
+    // Artifacts are sealed with a key derived from the database key (AES-256-GCM). A key rotation a crash
+    // interrupted is finished first; artifacts still plain from before encryption are then sealed in place.
+    this.artifacts = new ArtifactStore(join(dir, 'artifacts'), key ? artifactKeyOf(key) : null);
+    if (key) {
+      this.artifacts.settleRekey();
+      this.artifacts.sealPlainArtifacts();
+    }
   }
 
   /** Opens the workspace at `dir`, creating it (and its parents) if needed; an encrypted one needs its passphrase. */
@@ -139,7 +162,7 @@ export class Workspace {
       throw new AppraiseError('INVALID_INPUT', `workspace path ${dir} is a file, not a folder`);
     }
     mkdirSync(dir, { recursive: true });
-    return new Workspace(dir, workspaceKey(dir, options.passphrase ?? passphraseFromEnv()));
+    return new Workspace(dir, workspaceKey(dir, options.passphrase ?? passphraseFromEnv(), options.key));
   }
 
   get schemaVersion(): number {

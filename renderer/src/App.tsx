@@ -13,6 +13,8 @@ import { SettingsScreen } from './screens/SettingsScreen.js';
 import { shortId } from './format.js';
 import { JobsIndicator } from './components/JobsIndicator.js';
 import { ProblemsPanel } from './components/ProblemsPanel.js';
+import { LockScreen } from './components/LockScreen.js';
+import { AlertCountBadge, ALERT_COUNT_DESCRIPTION_ID } from './components/AlertCountBadge.js';
 
 /** The skip link moves focus itself: following `#main` alone scrolls but leaves focus on the link in some shells. */
 function skipToMain(e: React.MouseEvent<HTMLAnchorElement>) {
@@ -116,6 +118,7 @@ function Shell() {
         </div>
         <JobsIndicator />
         <ProblemsPanel />
+        <LockScreen />
         <button
           className="secondary"
           onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
@@ -132,8 +135,15 @@ function Shell() {
             aria-current={screen === s.id ? 'page' : undefined}
             onClick={() => go(s.id)}
             title={`Alt+${i + 1}`}
+            aria-describedby={s.id === 'monitoring' ? ALERT_COUNT_DESCRIPTION_ID : undefined}
           >
             {s.label}
+            {s.id === 'monitoring' && (
+              <>
+                {' '}
+                <AlertCountBadge />
+              </>
+            )}
           </button>
         ))}
         <p className="muted hint">Alt+1…{SCREENS.length} switch screens</p>

@@ -1,5 +1,5 @@
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
-import type { ApiValuation, AppInfo, FormSchema } from '../../core/contract/contract.js';
+import type { ApiValuation, AppInfo, FormSchema, MethodOutput } from '../../core/contract/contract.js';
 import { fmtNum, fmtPct, moneyFormatter } from './format.js';
 import { featureLabel, featureValueText, fieldValueText } from './feature-format.js';
 import { GRID_GROUP_LABELS, gridComparables, gridGroupsOf, type GridComparable } from './screens/value/grid-format.js';
@@ -15,6 +15,12 @@ export interface ReportOptions {
   settings: ReportTexts;
   /** The day the report is made (ISO); default today. */
   reportDate?: string;
+  /**
+   * The model's out-of-time figures (its manifest's `outOfTime`: later sales predicted from earlier ones), printed
+   * before the cross-validated ones — a valuation is made after the last sale the model learned from, which random
+   * folds never test. Absent or null: the model has none (no sale date, or imported).
+   */
+  outOfTime?: MethodOutput<'models.manifest'>['outOfTime'] | null;
 }
 
 const PAGE: [number, number] = [612, 792]; // US Letter
@@ -248,6 +254,14 @@ export async function valuationReportPdf(v: ApiValuation, form: FormSchema | nul
     `Dataset: ${model?.datasetName ?? form?.datasetName ?? '-'}  id ${model?.datasetId ?? form?.datasetId ?? '-'}`,
   ];
   if (model) modelLines.push(`Trained ${model.createdAt.slice(0, 10)} (${model.mode}), ${model.nTrees} trees`);
+  const oot = model ? options.outOfTime : null;
+  if (oot) {
+    modelLines.push(
+      `Out-of-time accuracy (later sales predicted from earlier ones, ${fmtNum(oot.n)} sales in ${oot.folds.length} blocks): median absolute error ` +
+        `${fmtPct(oot.mdape)}, RMSE of log price ${oot.rmseLog.toFixed(3)}, median ratio ${oot.medianRatio.toFixed(3)} ` +
+        `(per block ${oot.folds.map((f) => f.medianRatio.toFixed(3)).join(', ')}), COD ${oot.cod.toFixed(1)}, PRD ${oot.prd.toFixed(3)}`,
+    );
+  }
   if (model?.cv) {
     const cv = model.cv;
     modelLines.push(

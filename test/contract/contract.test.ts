@@ -46,14 +46,23 @@ const wellFormed: Record<MethodName, Record<string, unknown>> = {
   'monitoring.report': { model: 'champion', since: '2015-01-01', until: '2015-02-01' },
   'monitoring.recordSale': { predictionId: 'p1', price: 500_000, saleDate: '2015-03-01' },
   'monitoring.alerts': { model: 'champion', since: '2015-01-01', limit: 10 },
+  'monitoring.checkAlerts': { model: 'champion' },
   'monitoring.acknowledgeAlert': { id: 1, note: 'seen' },
   'monitoring.reviews': { model: 'champion', since: '2015-01-01', status: 'open', limit: 10 },
   'monitoring.recordReview': { predictionId: 'p1', verdict: 'adjust', amount: 510_000, notes: 'view overstated' },
+  'monitoring.retrain': { policy: 'ask', since: '2015-01-01', trigger: 'manual', force: true },
+  'monitoring.retrainingRuns': { limit: 10 },
   'market.index': { model: 'champion' },
   'sync.status': {},
   'sync.now': {},
+  'sync.promotionPolicy': {},
+  'sync.enrol': { url: 'http://127.0.0.1:9/', code: 'enr_not-a-real-code', name: 'contract test' },
+  'sync.setPromotionPolicy': { policy: { enabled: false, marginPct: 0, minSales: 30 } },
   'reports.settings': {},
   'settings.setReport': { assumptions: 'As described.', certification: 'I certify.', roundTo: 5000, appraiserName: 'J. Doe', appraiserLicence: 'WA-1' },
+  'session.status': {},
+  'session.lock': {},
+  'session.unlock': { passphrase: 'correct horse battery' },
 };
 
 /** Malformed variants: wrong top-level shapes, an unknown field, and each field replaced by a wrong type. */

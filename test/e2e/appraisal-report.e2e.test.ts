@@ -6,45 +6,29 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { createAppHost, type AppHost } from '../../core/app/app-host.js';
-import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
+import type { Page } from 'playwright-core';
+import type { AppHost } from '../../core/app/app-host.js';
 import type { AdjustedComparable, HistoryEntry } from '../../core/valuation/valuation-schemas.js';
-import { kcConfigPath, kcCsv, tempDir } from '../helpers/temp-workspace.js';
-import { browserSkipReason, ensureRendererBuilt, launchChromium, rendererDist, screenshotDir } from './browser.js';
+import { kcConfigPath, kcCsv } from '../helpers/temp-workspace.js';
+import { browserSkipReason, screenshotDir } from './browser.js';
+import { openApp, type OpenApp } from './open-app.js';
 
 const skip = browserSkipReason();
 if (skip) console.warn(`e2e (appraisal report) skipped: ${skip}`);
-const staticDir = process.env.APPRAISE_E2E_RENDERER_DIST ?? rendererDist;
 
 describe.skipIf(skip !== null)('an appraisal in the browser: grid edits, subject, saved, and the PDF report', () => {
+  let e2e: OpenApp;
   let dir: string;
-  let cleanup: () => void;
   let app: AppHost;
-  let host: ListeningWebHost;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    if (!process.env.APPRAISE_E2E_RENDERER_DIST) ensureRendererBuilt();
-    mkdirSync(screenshotDir, { recursive: true });
-    ({ dir, cleanup } = tempDir('appraise-e2e-appraisal-'));
-    app = await createAppHost({ workspace: join(dir, 'ws'), demo: { csv: kcCsv, config: kcConfigPath }, validateOutput: true, processName: 'none' });
-    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(host.url);
+    e2e = await openApp({ host: { demo: { csv: kcCsv, config: kcConfigPath }, processName: 'none' } });
+    ({ dir, app, page } = e2e);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-    await app?.close();
-    cleanup?.();
-  });
+  afterAll(() => e2e?.close());
 
   it('values the demo house, edits the grid, saves it and reports it', async () => {
     await page.getByRole('button', { name: 'Load the demo data and model' }).click();

@@ -4,53 +4,48 @@
  * market (north rising 2.5 % a month, south flat). Screenshot: test-results/e2e/market.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
+import type { Page } from 'playwright-core';
 import { parseConfig } from '../../core/config/load-config.js';
-import { tempAppHost } from '../helpers/temp-workspace.js';
 import { generateSales, salesCsv, MARKET_TEST_YAML } from '../helpers/market-sales.js';
-import { browserSkipReason, ensureRendererBuilt, launchChromium, rendererDist, screenshotDir } from './browser.js';
+import { browserSkipReason } from './browser.js';
+import { openApp, type OpenApp } from './open-app.js';
 
 const skip = browserSkipReason();
 const MONTHS = 14;
 
 describe.skipIf(skip !== null)('the Market page', () => {
-  let app: Awaited<ReturnType<typeof tempAppHost>>;
-  let host: ListeningWebHost;
-  let browser: Browser;
+  let e2e: OpenApp;
   let page: Page;
 
   beforeAll(async () => {
-    ensureRendererBuilt();
-    mkdirSync(screenshotDir, { recursive: true });
-    app = await tempAppHost({ jobsInWorkers: false });
-    const sales = generateSales({
-      seed: 4,
-      months: MONTHS,
-      paths: { north: Array.from({ length: MONTHS }, (_, m) => 0.025 * m), south: Array.from({ length: MONTHS }, () => 0) },
-      perRegion: { north: 900, south: 700 },
+    e2e = await openApp({
+      host: { jobsInWorkers: false },
+      context: { viewport: { width: 1280, height: 1600 } },
+      goto: false,
+      seed: async (app, dir) => {
+        const sales = generateSales({
+          seed: 4,
+          months: MONTHS,
+          paths: { north: Array.from({ length: MONTHS }, (_, m) => 0.025 * m), south: Array.from({ length: MONTHS }, () => 0) },
+          perRegion: { north: 900, south: 700 },
+        });
+        const csv = join(dir, 'sales.csv');
+        writeFileSync(csv, salesCsv(sales));
+        const s = app.services;
+        const ds = (await s.datasets.ingest({ file: csv, config: parseConfig(`${MARKET_TEST_YAML}market: { region: region }\n`) })).datasetId;
+        const { modelId } = await s.training.train({ dataset: ds, folds: 2, params: { nRounds: 60, learningRate: 0.2 }, seed: 1 });
+        s.models.promote(modelId);
+      },
     });
-    const csv = join(app.dir, 'sales.csv');
-    writeFileSync(csv, salesCsv(sales));
-    const s = app.services;
-    const ds = (await s.datasets.ingest({ file: csv, config: parseConfig(`${MARKET_TEST_YAML}market: { region: region }\n`) })).datasetId;
-    const { modelId } = await s.training.train({ dataset: ds, folds: 2, params: { nRounds: 60, learningRate: 0.2 }, seed: 1 });
-    s.models.promote(modelId);
-    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir: rendererDist });
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 1600 } })).newPage();
+    page = e2e.page;
   }, 240_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-    await app?.cleanup();
-  });
+  afterAll(() => e2e?.close());
 
   it('shows the index with its band and nowcast, sales volume and month-on-month change, per region', async () => {
-    await page.goto(host.url);
+    await page.goto(e2e.host.url);
     await page.getByRole('button', { name: 'Market' }).click();
     const summary = page.getByTestId('market-summary');
     await summary.waitFor({ timeout: 30_000 });
@@ -68,6 +63,6 @@ describe.skipIf(skip !== null)('the Market page', () => {
     // The rising region's month-on-month changes are mostly positive (the generator's +2.5 % a month).
     const changes = await page.getByTestId('market-changes').locator('tbody tr td:nth-child(2)').allTextContents();
     expect(changes.filter((c) => c.startsWith('+')).length).toBeGreaterThan((MONTHS - 1) / 2);
-    await page.screenshot({ path: join(screenshotDir, 'market.png'), fullPage: true });
+    await e2e.shot('market', true);
   });
 });

@@ -6,13 +6,18 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { createAppHost, type AppHost, type AppHostOptions } from '../../core/app/app-host.js';
-import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
+import { listenWebHost, type ListeningWebHost, type WebHostOptions } from '../../core/api/web-host.js';
 import { tempDir } from '../helpers/temp-workspace.js';
 import { ensureRendererBuilt, launchChromium, rendererDist, screenshotDir } from './browser.js';
 
 export interface OpenAppOptions {
-  /** App host options; the workspace is always a fresh temp folder. */
-  host?: Omit<AppHostOptions, 'workspace' | 'services'>;
+  /**
+   * App host options; the workspace is a fresh temp folder (`<dir>/ws`), unless `services` are given (already
+   * opened by the test, which then closes them itself).
+   */
+  host?: Omit<AppHostOptions, 'workspace'>;
+  /** Web host options besides the dispatcher and the renderer; uploads go to the workspace's files/, up to `maxUploadBytes`. */
+  webHost?: Partial<Omit<WebHostOptions, 'dispatcher' | 'staticDir' | 'files'>> & { maxUploadBytes?: number };
   /** Browser context options; default 1280×800. */
   context?: BrowserContextOptions;
   /** Called with the host before the browser opens (seed data through the services). */
@@ -39,6 +44,12 @@ export interface OpenApp {
 // A renderer built elsewhere (e.g. into a temp folder, so a shared checkout's renderer/dist is not replaced mid-run).
 export const e2eStaticDir = (): string => process.env.APPRAISE_E2E_RENDERER_DIST ?? rendererDist;
 
+/** Serves an app host's API and the built renderer on loopback, as `appraise serve` does (uploads into its files/). */
+export function serveApp(app: AppHost, options: OpenAppOptions['webHost'] = {}): Promise<ListeningWebHost> {
+  const { maxUploadBytes, ...rest } = options;
+  return listenWebHost({ dispatcher: app.dispatcher, staticDir: e2eStaticDir(), files: { dir: join(app.services.workspace.dir, 'files'), maxUploadBytes }, ...rest });
+}
+
 export async function openApp(options: OpenAppOptions = {}): Promise<OpenApp> {
   if (!process.env.APPRAISE_E2E_RENDERER_DIST) ensureRendererBuilt();
   mkdirSync(screenshotDir, { recursive: true });
@@ -55,9 +66,9 @@ export async function openApp(options: OpenAppOptions = {}): Promise<OpenApp> {
   try {
     app = await createAppHost({ validateOutput: true, ...options.host, workspace: join(dir, 'ws') });
     await options.seed?.(app, dir);
-    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir: e2eStaticDir() });
+    host = await serveApp(app, options.webHost);
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options.context });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, ...options.context });
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
     if (options.goto !== false) await page.goto(host.url);

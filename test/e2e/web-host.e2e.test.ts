@@ -7,49 +7,35 @@
  * test-results/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PDFDocument } from 'pdf-lib';
-import { createAppHost, type AppHost } from '../../core/app/app-host.js';
-import { listenWebHost, type ListeningWebHost } from '../../core/api/web-host.js';
-import { kcConfigPath, kcCsv, tempDir } from '../helpers/temp-workspace.js';
+import type { AppHost } from '../../core/app/app-host.js';
+import { kcConfigPath, kcCsv } from '../helpers/temp-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
-import { browserSkipReason, ensureRendererBuilt, launchChromium, rendererDist, screenshotDir } from './browser.js';
+import { browserSkipReason, screenshotDir } from './browser.js';
+import { openApp, type OpenApp } from './open-app.js';
 
 const skip = browserSkipReason();
 if (skip) console.warn(`e2e (web host) skipped: ${skip}`);
 
 describe.skipIf(skip !== null)('Appraise in the browser, served by the web host', () => {
+  let e2e: OpenApp;
   let dir: string;
-  let cleanup: () => void;
   let app: AppHost;
-  let host: ListeningWebHost;
-  let browser: Browser;
   let page: Page;
   const ws = () => join(dir, 'ws');
-  const shot = (name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: false });
-  const nav = (name: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true }).click();
+  const shot = (name: string) => e2e.shot(name);
+  const nav = (name: string) => e2e.nav(name);
 
   beforeAll(async () => {
-    ensureRendererBuilt();
-    mkdirSync(screenshotDir, { recursive: true });
-    ({ dir, cleanup } = tempDir('appraise-e2e-'));
-    app = await createAppHost({ workspace: ws(), demo: { csv: kcCsv, config: kcConfigPath }, validateOutput: true });
-    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir: rendererDist });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(host.url);
+    e2e = await openApp({ host: { demo: { csv: kcCsv, config: kcConfigPath } } });
+    ({ dir, app, page } = e2e);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-    await app?.close();
-    cleanup?.();
-  });
+  afterAll(() => e2e?.close());
 
   it('opens without the token in the address bar and says the workspace is empty', async () => {
     await expect.poll(() => page.url()).not.toContain('token=');

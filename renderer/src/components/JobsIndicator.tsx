@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { JobInfo } from '../../../core/contract/contract.js';
 import { api } from '../api-client.js';
 
-const LABEL: Record<string, string> = { 'datasets.ingest': 'Importing', train: 'Training', score: 'Valuing a batch' };
+const LABEL: Record<string, string> = { 'datasets.ingest': 'Importing', train: 'Training', score: 'Valuing a batch', 'monitoring.retrain': 'Retraining' };
 
 /** Long work running anywhere in the app, shown in the top bar so it stays visible when switching screens. */
 export function JobsIndicator() {

@@ -32,7 +32,13 @@ export interface JobApi {
 export const MAX_PROGRESS_LOG = 5000;
 /** Events for job ids no slot has claimed yet are kept for this many jobs (a start reply can trail its events). */
 const MAX_UNCLAIMED = 20;
-const JOB_METHODS = { 'app.loadDemo': true, 'datasets.ingest': true, train: true, score: true } satisfies Record<JobMethodName, true>;
+const JOB_METHODS = {
+  'app.loadDemo': true,
+  'datasets.ingest': true,
+  train: true,
+  score: true,
+  'monitoring.retrain': true,
+} satisfies Record<JobMethodName, true>;
 const isJobMethod = (m: string): m is JobMethodName => Object.prototype.hasOwnProperty.call(JOB_METHODS, m);
 
 // Snapshots of different methods share this map; each entry's type follows its key (see get()).

@@ -63,6 +63,9 @@ export function ModelsScreen() {
       : act(`Rolled back: ${p.model.name} (${shortId(p.model.id)}) is the champion again.`, () => api.call('models.rollback', { reason })));
   };
   const rollbackTo = history?.rollbackTo ?? null;
+  // The confirmation names what the change replaces too, not only what it brings in.
+  const champion = models?.find((m) => m.status === 'champion') ?? null;
+  const replaces = champion ? ` It replaces ${champion.name} (${shortId(champion.id)}).` : '';
 
   const toggle = (id: string) => setCompare(compare.includes(id) ? compare.filter((x) => x !== id) : [...compare.slice(-1), id]);
 
@@ -97,14 +100,14 @@ export function ModelsScreen() {
               void confirm();
             }}
           >
-            <p>
+            <p data-testid="change-question">
               {pending.action === 'promote' ? (
                 <>
-                  Make <strong>{pending.model.name}</strong> ({shortId(pending.model.id)}) the champion? Every new valuation will use it.
+                  Make <strong>{pending.model.name}</strong> ({shortId(pending.model.id)}) the champion? Every new valuation will use it.{replaces}
                 </>
               ) : (
                 <>
-                  Roll back to <strong>{pending.model.name}</strong> ({shortId(pending.model.id)})? It becomes the champion again; the latest promotion is
+                  Roll back to <strong>{pending.model.name}</strong> ({shortId(pending.model.id)})? It becomes the champion again.{replaces} The latest promotion is
                   undone.
                 </>
               )}
@@ -282,6 +285,63 @@ const METRICS: { key: string; label: string; fmt: (v: number, money: MoneyFormat
   { key: 'prd', label: 'PRD (IAAO 0.98–1.03)', fmt: (v) => v.toFixed(3), better: 'low' },
 ];
 
+/**
+ * Out-of-time rows of the comparison, shown first: a model values properties after its last sale, which random
+ * folds never test. Labels avoid the cross-validated rows' wording so each row is found by its own name.
+ */
+const OUT_OF_TIME_METRICS: { key: 'rmseLog' | 'mdape' | 'medianRatio' | 'cod'; label: string; fmt: (v: number) => string; better: 'low' | 'one' }[] = [
+  { key: 'rmseLog', label: 'Out-of-time RMSE (log)', fmt: (v) => v.toFixed(4), better: 'low' },
+  { key: 'mdape', label: 'Out-of-time median abs. error', fmt: (v) => fmtPct(v), better: 'low' },
+  { key: 'medianRatio', label: 'Out-of-time median ratio', fmt: (v) => v.toFixed(3), better: 'one' },
+  { key: 'cod', label: 'Out-of-time COD', fmt: (v) => v.toFixed(2), better: 'low' },
+];
+
+function OutOfTimeRows({ manifests, sameData }: { manifests: Manifest[]; sameData: boolean }) {
+  if (!manifests.some((m) => m.outOfTime)) return null;
+  const [a, b] = manifests.map((m) => m.outOfTime);
+  // The same blocks of the same data (with or without the price index: that is what the comparison is for).
+  const blocks = (s: string) => s.split(',')[0];
+  const alike = sameData && Boolean(a && b && a.folds.length === b.folds.length && blocks(a.scheme) === blocks(b.scheme));
+  return (
+    <>
+      <tr data-testid="comparison-out-of-time">
+        <th colSpan={manifests.length + 1}>
+          Out of time: later sales predicted from earlier ones{alike ? '' : ' (measured on different blocks: not ranked)'}
+        </th>
+      </tr>
+      {OUT_OF_TIME_METRICS.map((k) => {
+        const vals = manifests.map((m) => m.outOfTime?.[k.key]);
+        const present = vals.filter((v): v is number => v !== undefined);
+        const best =
+          k.better === 'one'
+            ? present.reduce<number | undefined>((acc, v) => (acc === undefined || Math.abs(v - 1) < Math.abs(acc - 1) ? v : acc), undefined)
+            : Math.min(...present);
+        return (
+          <tr key={k.key}>
+            <td>{k.label}</td>
+            {vals.map((v, i) => (
+              <td key={i} className={alike && v !== undefined && v === best ? 'num best' : 'num'}>
+                {v === undefined ? '—' : k.fmt(v)}
+              </td>
+            ))}
+          </tr>
+        );
+      })}
+      <tr>
+        <td>Median ratio per block</td>
+        {manifests.map((m) => (
+          <td key={m.modelId} className="num small">
+            {m.outOfTime ? m.outOfTime.folds.map((f) => f.medianRatio.toFixed(3)).join(' · ') : '—'}
+          </td>
+        ))}
+      </tr>
+      <tr>
+        <th colSpan={manifests.length + 1}>Cross-validated</th>
+      </tr>
+    </>
+  );
+}
+
 function Comparison({ ids }: { ids: string[] }) {
   const money = useMoney();
   const [manifests, setManifests] = useState<Manifest[] | null>(null);
@@ -392,6 +452,7 @@ function Comparison({ ids }: { ids: string[] }) {
           </tr>
         </thead>
         <tbody>
+          <OutOfTimeRows manifests={manifests} sameData={sameData} />
           <tr>
             <td>Trees / mode</td>
             {manifests.map((m) => (

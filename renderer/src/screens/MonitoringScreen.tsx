@@ -7,6 +7,7 @@ import { ApiCallError } from '../api-error.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { ChartCanvas, themeColors } from '../components/ChartCanvas.js';
 import { fmtDate, fmtPct, shortId } from '../format.js';
+import { RetrainingCard, ReviewQueueCard, StoredAlertsCard } from './MonitoringWorkflows.js';
 
 type Report = MethodOutput<'monitoring.report'>;
 type Study = NonNullable<Report['accuracy']>;
@@ -23,7 +24,8 @@ const n3 = (x: number | null) => (x === null ? '—' : x.toFixed(3));
 /**
  * The Monitoring page: the champion's monitoring report (the same document as `appraise monitor report --json`):
  * alerts, drift per feature against the training reference with the PSI thresholds, data quality, and the ratio
- * study with vertical (price tier) and horizontal (group) equity against the IAAO ranges.
+ * study with vertical (price tier) and horizontal (group) equity against the IAAO ranges; then the stored alerts
+ * to acknowledge, the random sample review queue with its verdict form, and retraining (Retrain now, history).
  */
 export function MonitoringScreen() {
   const { info } = useApp();
@@ -90,6 +92,10 @@ export function MonitoringScreen() {
       </div>
       {!notFound && <ErrorBanner error={error} onDismiss={() => setError(null)} />}
       {report && <ReportView report={report} />}
+      {/* The workflows read their own methods: they stay usable while the report reloads. */}
+      <StoredAlertsCard />
+      {report?.review && <ReviewQueueCard onRecorded={() => void load()} />}
+      <RetrainingCard onDone={() => void load()} />
     </section>
   );
 }
@@ -149,7 +155,7 @@ function ReportView({ report: r }: { report: Report }) {
               ` Agreement ${fmtPct(r.review.agreementRate)}: ${r.review.agree} agree, ${r.review.adjust} adjust, ${r.review.disagree} disagree.`}
             {r.review.meanAdjustment !== null && ` Mean adjustment ${fmtPct(r.review.meanAdjustment)}.`}
           </p>
-          <p className="muted small">Record verdicts with `appraise monitor review record &lt;predictionId&gt; --verdict agree|adjust|disagree`.</p>
+          <p className="muted small">Record verdicts below (or with `appraise monitor review record`).</p>
         </div>
       )}
       <div className="card" data-testid="ratio-study">

@@ -4,6 +4,9 @@ import { useApp } from '../app-context.js';
 import { api } from '../api-client.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { fmtDate, shortId } from '../format.js';
+import { PromotionPolicyCard } from './sync/PromotionPolicyCard.js';
+import { RestartToInstall } from './sync/RestartToInstall.js';
+import { EnrolForm } from './sync/EnrolForm.js';
 
 type Status = MethodOutput<'sync.status'>;
 type Cycle = NonNullable<Status['lastCycle']>;
@@ -83,13 +86,13 @@ export function SyncScreen() {
       ) : status.enrolled ? (
         <Enrolled status={status} onModels={() => go('models')} />
       ) : (
-        <NotEnrolled status={status} />
+        <NotEnrolled status={status} onEnrolled={setStatus} />
       )}
     </section>
   );
 }
 
-function NotEnrolled({ status }: { status: Status }) {
+function NotEnrolled({ status, onEnrolled }: { status: Status; onEnrolled: (s: Status) => void }) {
   return (
     <div className="card" data-testid="not-enrolled">
       <h2>Not linked to a registry</h2>
@@ -97,15 +100,16 @@ function NotEnrolled({ status }: { status: Status }) {
         Appraise works fully offline. Linking this computer to your organisation’s registry lets it receive the models your analysts publish for your region —
         each one checked for its signature before it can be used — and send back monitoring reports.
       </p>
-      <ol>
-        <li>Ask your registry admin for a one-time enrolment code for your region.</li>
-        <li>
-          Enrol this workspace once, in a terminal:
-          <pre className="raw">appraise sync enrol --url &lt;registry URL&gt; --code &lt;code&gt; --name &lt;a name for this computer&gt;</pre>
-        </li>
-        <li>Come back to this page: it syncs by itself from then on, and “Sync now” appears here.</li>
-      </ol>
-      {status.howToEnrol && <p className="muted small">{status.howToEnrol}</p>}
+      <p>
+        Ask your registry admin for the registry’s address and a one-time enrolment code for your region, then enrol this computer here. It syncs by itself
+        from then on, and “Sync now” appears on this page.
+      </p>
+      <EnrolForm onEnrolled={onEnrolled} />
+      <details>
+        <summary className="muted small">Or in a terminal</summary>
+        <pre className="raw">appraise sync enrol --url &lt;registry URL&gt; --code &lt;code&gt; --name &lt;a name for this computer&gt;</pre>
+        {status.howToEnrol && <p className="muted small">{status.howToEnrol}</p>}
+      </details>
     </div>
   );
 }
@@ -133,6 +137,7 @@ function Enrolled({ status: s, onModels }: { status: Status; onModels: () => voi
             Appraise {s.appUpdate.latestVersion} arrived from your registry and was verified (signed by your organisation, current, intact). It installs when
             you quit Appraise; you are on {s.appUpdate.currentVersion}.
           </p>
+          <RestartToInstall />
         </div>
       )}
       {s.appUpdate?.state === 'up-to-date' && (
@@ -215,6 +220,7 @@ function Enrolled({ status: s, onModels }: { status: Status; onModels: () => voi
           </>
         )}
       </div>
+      <PromotionPolicyCard />
       {s.trust && (
         <details className="card">
           <summary>Trust state</summary>

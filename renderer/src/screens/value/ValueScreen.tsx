@@ -119,9 +119,12 @@ export function ValueScreen() {
       // pdf-lib is loaded on first export only: it is most of the bundle and not needed to start.
       const { valuationReportPdf } = await import('../../pdf-report.js');
       const models = await api.call('models.list', {}).catch(() => []);
+      // The out-of-time figures are in the manifest only; a model not in this workspace has none to print.
+      const manifest = await api.call('models.manifest', { ref: result.modelId }).catch(() => null);
       const valuation = { ...result, subject: savedSubject(result.subject ?? {}, result.valuationDate) };
       const bytes = await valuationReportPdf(valuation, form, {
         model: models.find((m) => m.id === result.modelId) ?? null,
+        outOfTime: manifest?.outOfTime ?? null,
         settings: settings ?? (await loadReportSettings()),
       });
       download(bytes, `valuation-${roundEstimate(result.estimate, form)}-${result.valuationDate ?? 'today'}.pdf`);

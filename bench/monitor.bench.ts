@@ -9,7 +9,7 @@ import { buildMonitoringReport } from '../core/monitoring/monitoring-report.js';
 import { recordFigure } from './bench-results.js';
 
 export const description =
-  'monitoring report (drift + data quality + ratio study with equity) over N logged predictions (default 1,000,000; 10 % sold) vs merely reading those rows from SQLite in the same run';
+  'monitoring report (drift + data quality + ratio study with equity + label-free estimate) over N logged predictions (default 1,000,000; 10 % sold) vs merely reading those rows from SQLite in the same run';
 
 function peakMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
@@ -21,8 +21,11 @@ export async function run(args: string[]): Promise<void> {
   const s = openServices(join(dir, 'ws'));
   try {
     const { ingest } = await prepareDemoWorkspace(s);
-    if (!s.models.list().some((m) => m.status === 'champion')) {
-      console.log('no bundled model: training a small one …');
+    // The report must time the label-free estimate too (two small tree models over every logged row): a champion
+    // without a loss estimator (the bundled model predates it) is replaced by a small one trained here, which has one.
+    const champion = s.models.list().find((m) => m.status === 'champion');
+    if (!champion || !s.models.manifest(champion.id).lossEstimator) {
+      console.log(`${champion ? 'the bundled model has no loss estimator' : 'no bundled model'}: training a small one …`);
       s.models.promote((await s.training.train({ dataset: ingest.datasetId, folds: 2, params: { nRounds: 100 } })).modelId);
     }
     const stored = s.models.load('champion');
@@ -80,8 +83,7 @@ export async function run(args: string[]): Promise<void> {
       `report: ${report.predictions.toLocaleString('en-US')} predictions, ${report.sold.toLocaleString('en-US')} sold, ${report.drift.features.length} features, ` +
         `${report.equity.groupBy?.groups.length ?? 0} groups, ${report.alerts.length} alerts`,
     );
-    // The label-free estimate runs two small tree models over every logged row when the model carries them; the
-    // bundled model predates them, so say which case was measured.
+    // The label-free estimate runs two small tree models over every logged row; say whether it was measured.
     console.log(
       `label-free estimate: ${report.labelFree?.estimated ? `included (estimated RMSE of log price ${report.labelFree.estimated.rmseLog.toFixed(3)})` : `not included — ${report.labelFree?.unavailable ?? 'no report section'}`}`,
     );
@@ -89,7 +91,12 @@ export async function run(args: string[]): Promise<void> {
     const kase = `${report.predictions.toLocaleString('en-US')} logged predictions`;
     const ratio = reportS / readS;
     recordFigure({ case: kase, metric: 'read rows only', value: Number(readS.toFixed(2)), unit: 's' });
-    recordFigure({ case: kase, metric: 'monitoring report (drift + quality + ratio study)', value: Number(reportS.toFixed(2)), unit: 's' });
+    recordFigure({
+      case: kase,
+      metric: `monitoring report (drift + quality + ratio study${report.labelFree?.estimated ? ' + label-free estimate' : ''})`,
+      value: Number(reportS.toFixed(2)),
+      unit: 's',
+    });
     recordFigure({ case: kase, metric: 'ratio report / read', value: Number(ratio.toFixed(2)), unit: '×', target: '≤ 2×', met: ratio <= 2 });
     recordFigure({ case: kase, metric: 'peak RSS', value: Math.round(peakMiB()), unit: 'MiB' });
   } finally {

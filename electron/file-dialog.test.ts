@@ -12,7 +12,10 @@ function recorder(answer: string | null) {
     calls,
     dialogs: {
       open: (options: NativeDialogOptions & { properties: 'openFile'[] }) => (calls.push({ kind: 'open', options }), Promise.resolve(answer)),
-      save: (options: NativeDialogOptions & { properties: ('createDirectory' | 'showOverwriteConfirmation')[] }) => (calls.push({ kind: 'save', options }), Promise.resolve(answer)),
+      save: (options: NativeDialogOptions & { properties: ('createDirectory' | 'showOverwriteConfirmation')[] }) => (
+        calls.push({ kind: 'save', options }),
+        Promise.resolve(answer)
+      ),
     },
   };
 }

@@ -5,6 +5,10 @@ import { tempServices } from './helpers/temp-workspace.js';
 import { parseConfig } from '../core/config/load-config.js';
 import { generateSales, salesCsv, MARKET_TEST_YAML } from './helpers/market-sales.js';
 import type { TrainResult } from '../core/training/training-schemas.js';
+import { execFileSync } from 'node:child_process';
+import { buildFormSchema } from '../core/valuation/valuation-form.js';
+import { DEFAULT_REPORT_SETTINGS } from '../core/valuation/report-settings-schemas.js';
+import { valuationReportPdf } from '../renderer/src/pdf-report.js';
 
 /**
  * Out-of-time accuracy on a market that moves (issue 15's acceptance, on sales with a known index): one region
@@ -52,4 +56,23 @@ test('the trees never split on the sale date: its features carry no weight in th
   for (const x of time) expect(Math.abs(x.value), x.feature).toBeLessThan(1e-9);
   // The market carries the time instead: its own line in the reasons.
   expect(v.contributions.some((x) => x.feature === 'market_conditions')).toBe(true);
+});
+
+test('the PDF report prints the out-of-time figures before the cross-validated ones', async () => {
+  const v = await s.valuation.value(r.modelId, { area: '1500', quality: '6', zone: 'z3', region: 'north', date: '2021-12-10' }, { log: false });
+  const manifest = s.models.load(r.modelId).manifest;
+  const bytes = await valuationReportPdf(v, buildFormSchema(s.datasets.get('moving')), {
+    model: s.models.list().find((m) => m.id === r.modelId) ?? null,
+    outOfTime: manifest.outOfTime ?? null,
+    settings: DEFAULT_REPORT_SETTINGS,
+    reportDate: '2021-12-11',
+  });
+  const file = join(s.dir, 'report.pdf');
+  writeFileSync(file, bytes);
+  const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+  const oot = text.indexOf('Out-of-time accuracy');
+  expect(oot).toBeGreaterThan(0);
+  expect(oot).toBeLessThan(text.indexOf('Cross-validated accuracy'));
+  // The per-block median ratios, as training measured them.
+  expect(text).toContain(manifest.outOfTime!.folds.map((f) => f.medianRatio.toFixed(3)).join(', '));
 });

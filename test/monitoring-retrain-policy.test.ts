@@ -97,7 +97,7 @@ test('everyNewSales retrains with no trigger alert, on the sales of the data win
   const challenger = s.models.manifest(trained.challengerId!);
   expect(champion.saleDateRange!.first < from).toBe(true);
   expect(challenger.saleDateRange!.first >= from).toBe(true);
-  expect(challenger.cv.scheme).toContain(`dataset sales of the 2 month(s) from ${from} plus 60 sales from the prediction log`);
+  expect(challenger.cv?.scheme).toContain(`dataset sales of the 2 month(s) from ${from} plus 60 sales from the prediction log`);
   expect(s.monitoring.retrainingRuns(1)[0]).toEqual(trained);
 }, 300_000);
 

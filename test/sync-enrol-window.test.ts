@@ -81,7 +81,10 @@ test('each mistake is its own typed error saying what to fix, and the workspace 
   }
   expect(await enrol(h, deadUrl, code)).toMatchObject({
     ok: false,
-    error: { code: 'OFFLINE', message: expect.stringMatching(/cannot reach the registry at .*nothing answers at that address \(connection refused\).*Nothing was changed/) },
+    error: {
+      code: 'OFFLINE',
+      message: expect.stringMatching(/cannot reach the registry at .*nothing answers at that address \(connection refused\).*Nothing was changed/),
+    },
   });
   expect(await enrol(h, reg.url, 'enr_this-code-was-never-issued')).toMatchObject({
     ok: false,

@@ -28,7 +28,8 @@ export interface FileTransferOptions {
 export async function receiveUpload(req: IncomingMessage, url: URL, o: FileTransferOptions): Promise<ApiResponse<UploadResult>> {
   try {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== 'application/octet-stream') throw new AppraiseError('INVALID_INPUT', 'send the file as the request body with Content-Type: application/octet-stream');
+    if (type !== 'application/octet-stream')
+      throw new AppraiseError('INVALID_INPUT', 'send the file as the request body with Content-Type: application/octet-stream');
     const name = uploadName(url.searchParams.get('name'));
     const max = o.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
     const declared = Number(req.headers['content-length'] ?? NaN);
@@ -138,7 +139,10 @@ function writeBody(req: IncomingMessage, file: string, max: number, name: string
       bytes += c.length;
       if (bytes > max) stop(tooLarge(name, null, max));
     });
-    req.on('close', () => !req.complete && stop(new AppraiseError('INVALID_INPUT', `the upload of "${name}" was cut off before it finished; choose the file again`)));
+    req.on(
+      'close',
+      () => !req.complete && stop(new AppraiseError('INVALID_INPUT', `the upload of "${name}" was cut off before it finished; choose the file again`)),
+    );
     req.on('error', (e) => stop(new AppraiseError('INVALID_INPUT', `the upload of "${name}" failed: ${e.message}`)));
     out.on('error', (e) => stop(new AppraiseError('INVALID_INPUT', `the upload of "${name}" could not be stored: ${e.message}`)));
     out.on('finish', () => {
@@ -160,11 +164,7 @@ function tooLarge(name: string, bytes: number | null, max: number): AppraiseErro
 }
 
 function stamp(): string {
-  return new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace('T', '-')
-    .replace(/\..*$/, '');
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
 }
 
 function inside(path: string, dir: string): boolean {

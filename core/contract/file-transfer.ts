@@ -31,7 +31,15 @@ export const fileDialogRequestSchema = z.strictObject({
     .optional(),
   /** File type filters, e.g. [{ name: 'CSV files', extensions: ['csv', 'gz'] }]. */
   filters: z
-    .array(z.strictObject({ name: z.string().trim().min(1).max(100), extensions: z.array(z.string().regex(/^[A-Za-z0-9*]{1,16}$/)).min(1).max(10) }))
+    .array(
+      z.strictObject({
+        name: z.string().trim().min(1).max(100),
+        extensions: z
+          .array(z.string().regex(/^[A-Za-z0-9*]{1,16}$/))
+          .min(1)
+          .max(10),
+      }),
+    )
     .max(5)
     .optional(),
 });

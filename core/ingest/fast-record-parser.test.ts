@@ -87,3 +87,24 @@ test('the fast path accepts only what the validator accepts, with the same value
   expect(Buffer.from(fastEncoder.contents()).equals(Buffer.from(slowEncoder.contents()))).toBe(true);
   expect(fastValidator.problemCounts).toEqual({}); // only the general path counts problems
 });
+
+test('a remembered text whose dictionary is full still reads back right (it goes as a literal, not a stale code)', () => {
+  const validator = new RowValidator(config, header);
+  const texts = validator.columns.map((c) => (isNumberColumn(c) ? null : new TextColumnEncoder(c.config.type !== 'identifier')));
+  const zip = validator.columns.findIndex((c) => c.name === 'zip');
+  // Fill the zip dictionary (as general-path rows would) so that the fast path's new values cannot get a code.
+  const filler = emptyBatch(validator.columns, 1);
+  for (let i = 0; i < 5000; i++) texts[zip]!.set(filler.texts[zip]!, 0, `f${i}`);
+  const fast = new FastRecordParser(validator, config, texts);
+  const batch = emptyBatch(validator.columns, 8);
+  const encoder = new RowEncoder();
+  const zips = ['98001', 'f7', '98002', '98001', 'f7', '98002'];
+  zips.forEach((z, r) => {
+    const rec = `100,a${r},47.5,3,5/21/2014,${z},1,true,x`;
+    expect(fast.parse(rec, 0, rec.length, batch, r, encoder, r)).not.toBe(-1);
+  });
+  expect(zips.map((_, r) => texts[zip]!.get(batch.texts[zip]!, r))).toEqual(zips);
+  // 'f7' has a dictionary code; the others are literals, each time.
+  expect(batch.texts[zip]!.codes[1]).toBe(7);
+  expect(batch.texts[zip]!.literals).toEqual(['98001', '98002', '98001', '98002']);
+});

@@ -40,7 +40,7 @@ export class FastRecordParser {
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
   private readonly fields: number;
-  private readonly delim: string;
+  private readonly delimCode: number;
   /** The config's cross-field rules and the row's values for them; null when the config has no rules. */
   private readonly rules: RowRules | null;
   private readonly ruleValues: NormalizedValue[] | null;
@@ -68,7 +68,7 @@ export class FastRecordParser {
     this.fields = validator.headerLength;
     this.starts = new Int32Array(this.fields);
     this.ends = new Int32Array(this.fields);
-    this.delim = config.dataset.delimiter;
+    this.delimCode = config.dataset.delimiter.charCodeAt(0);
     this.rules = validator.rules;
     this.ruleValues = this.rules ? new Array<NormalizedValue>(this.n).fill(null) : null;
   }
@@ -81,22 +81,18 @@ export class FastRecordParser {
     const starts = this.starts;
     const ends = this.ends;
     const nFields = this.fields;
+    // One pass of charCodeAt over the record rather than an indexOf call per field: a KC row's ~100 characters
+    // cost less than its 21 builtin calls (measured).
+    const delim = this.delimCode;
     let f = 0;
-    let p = start;
-    for (;;) {
-      const d = text.indexOf(this.delim, p);
-      if (d === -1 || d >= end) {
-        starts[f] = p;
-        ends[f] = end;
-        f++;
-        break;
-      }
+    starts[0] = start;
+    for (let i = start; i < end; i++) {
+      if (text.charCodeAt(i) !== delim) continue;
       if (f === nFields - 1) return -1; // more fields than the header
-      starts[f] = p;
-      ends[f] = d;
-      f++;
-      p = d + 1;
+      ends[f++] = i;
+      starts[f] = i + 1;
     }
+    ends[f++] = end;
     if (f !== nFields) return -1;
 
     encoder.beginRow(rowIndex, this.n);

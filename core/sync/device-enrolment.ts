@@ -26,7 +26,10 @@ export function parseRegistryUrl(text: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new AppraiseError('INVALID_INPUT', `"${raw.slice(0, 100)}" is not a registry address; it looks like https://registry.example.org (ask your registry admin)`);
+    throw new AppraiseError(
+      'INVALID_INPUT',
+      `"${raw.slice(0, 100)}" is not a registry address; it looks like https://registry.example.org (ask your registry admin)`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw new AppraiseError('INVALID_INPUT', `the registry address must start with https:// (or http:// on a test machine); got ${url.protocol}`);
@@ -59,7 +62,10 @@ export async function enrolDevice(workspaceDir: string, registryUrl: string, cod
   registryUrl = parseRegistryUrl(registryUrl);
   code = code.trim();
   if (!/^enr_[A-Za-z0-9_-]{8,200}$/.test(code))
-    throw new AppraiseError('INVALID_INPUT', 'that is not an enrolment code: codes start with enr_ followed by letters and digits; copy the whole code your admin sent');
+    throw new AppraiseError(
+      'INVALID_INPUT',
+      'that is not an enrolment code: codes start with enr_ followed by letters and digits; copy the whole code your admin sent',
+    );
   const deviceKey = generateEd25519Key();
   let response: Response;
   try {
@@ -82,8 +88,16 @@ export async function enrolDevice(workspaceDir: string, registryUrl: string, cod
         `${registryUrl} answered HTTP ${response.status}, but not as an Appraise registry; check the address your admin gave`,
       );
     throw new AppraiseError(
-      response.status === 401 ? 'UNAUTHORIZED' : response.status === 403 ? 'FORBIDDEN' : response.status === 429 ? 'RATE_LIMITED' : response.status >= 500 ? 'OFFLINE' : 'INVALID_INPUT',
-      `enrolment refused: ${error.message}`,
+      response.status === 401
+        ? 'UNAUTHORIZED'
+        : response.status === 403
+          ? 'FORBIDDEN'
+          : response.status === 429
+            ? 'RATE_LIMITED'
+            : response.status >= 500
+              ? 'OFFLINE'
+              : 'INVALID_INPUT',
+      `the registry refused the enrolment: ${error.message}`,
     );
   }
   const parsed = enrolmentSchema.safeParse(body);

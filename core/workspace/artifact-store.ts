@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync, openSync, fsyncSync, closeSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync, openSync, fsyncSync, closeSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppraiseError } from '../common/errors.js';
 import { isSealed, openArtifact, sealArtifact } from '../common/sealed-file.js';
@@ -11,6 +11,17 @@ function fsyncFile(path: string): void {
   const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The first bytes of a file: enough to tell a sealed file from a plain one. */
+function readHead(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    return head.subarray(0, readSync(fd, head, 0, 16, 0));
   } finally {
     closeSync(fd);
   }
@@ -84,7 +95,8 @@ export class ArtifactStore {
   /**
    * Seals every plain artifact in place (atomically, one file at a time) when this store has a key: the migration
    * of a workspace encrypted before artifacts were, or by `workspace encrypt`. A plain file that does not hash to its
-   * name is left alone (reading it reports it as tampered). Returns how many were sealed.
+   * name is left alone (reading it reports it as tampered); a sealed one is not opened here (reading it checks it).
+   * Returns how many were sealed.
    */
   sealPlainArtifacts(): number {
     if (!this.key) return 0;
@@ -93,11 +105,12 @@ export class ArtifactStore {
       const p = this.pathOf(sha);
       let bytes: Buffer;
       try {
+        // Runs on every open: a sealed file is told by its first bytes, without reading or decrypting it.
+        if (isSealed(readHead(p))) continue;
         bytes = readFileSync(p);
       } catch {
         continue; // deleted meanwhile
       }
-      if (isSealed(bytes) && openArtifact(this.key, sha, bytes)) continue;
       if (sha256Of(bytes) !== sha) continue;
       this.writeAtomically(p, sha, sealArtifact(this.key, sha, bytes));
       sealed++;

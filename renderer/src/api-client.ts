@@ -135,7 +135,10 @@ function httpTransport(): Transport {
         });
         return (await res.json()) as ApiResponse<UploadResult>;
       } catch {
-        return { ok: false, error: { name: 'AppraiseError', code: 'OFFLINE', message: `The file could not be sent to the Appraise host; is it still running?` } };
+        return {
+          ok: false,
+          error: { name: 'AppraiseError', code: 'OFFLINE', message: `The file could not be sent to the Appraise host; is it still running?` },
+        };
       }
     },
     async download(path) {

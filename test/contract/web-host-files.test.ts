@@ -13,7 +13,10 @@ import { tempAppHost, tempDir } from '../helpers/temp-workspace.js';
 
 type Reply = { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
 
-function send(host: ListeningWebHost, o: { method?: string; path: string; headers?: Record<string, string>; chunks?: Buffer[]; length?: boolean }): Promise<Reply> {
+function send(
+  host: ListeningWebHost,
+  o: { method?: string; path: string; headers?: Record<string, string>; chunks?: Buffer[]; length?: boolean },
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const body = Buffer.concat(o.chunks ?? []);
     const headers: Record<string, string> = { host: `127.0.0.1:${host.port}`, ...o.headers };
@@ -44,7 +47,11 @@ describe('web host: file uploads and downloads', () => {
 
   beforeAll(async () => {
     app = await tempAppHost({ processName: 'none', confine: { allowDirs: [] } });
-    host = await listenWebHost({ dispatcher: app.dispatcher, staticDir: null, files: { dir: join(app.services.workspace.dir, 'files'), maxUploadBytes: LIMIT } });
+    host = await listenWebHost({
+      dispatcher: app.dispatcher,
+      staticDir: null,
+      files: { dir: join(app.services.workspace.dir, 'files'), maxUploadBytes: LIMIT },
+    });
   });
   afterAll(async () => {
     await host?.close();
@@ -90,8 +97,14 @@ describe('web host: file uploads and downloads', () => {
   });
 
   it('refuses uploads without the token, in another content type, or without a name', async () => {
-    expect((await send(host, { path: '/api/files/upload?name=a.csv', headers: { 'content-type': 'application/octet-stream' }, chunks: [Buffer.from('a')] })).status).toBe(401);
-    const json = await send(host, { path: '/api/files/upload?name=a.csv', headers: { ...token(), 'content-type': 'application/json' }, chunks: [Buffer.from('{}')] });
+    expect(
+      (await send(host, { path: '/api/files/upload?name=a.csv', headers: { 'content-type': 'application/octet-stream' }, chunks: [Buffer.from('a')] })).status,
+    ).toBe(401);
+    const json = await send(host, {
+      path: '/api/files/upload?name=a.csv',
+      headers: { ...token(), 'content-type': 'application/json' },
+      chunks: [Buffer.from('{}')],
+    });
     expect(json.status).toBe(400);
     const unnamed = await send(host, { path: '/api/files/upload', headers: token(), chunks: [Buffer.from('a')] });
     expect(JSON.parse(unnamed.body.toString())).toMatchObject({ error: { code: 'INVALID_INPUT', message: expect.stringContaining('file name') } });

@@ -40,7 +40,11 @@ describe.skipIf(skip !== null)('the Batch screen: file input, run, summary, fail
   beforeAll(async () => {
     e2e = await openApp({
       // Confined as `appraise serve` is: the workspace's files/ and, to read, the bundled demo and model.
-      host: { demo: { csv: kcCsv, config: kcConfigPath }, processName: 'none', confine: { allowDirs: [], readOnlyDirs: [bundled, dirname(kcCsv), dirname(kcConfigPath)] } },
+      host: {
+        demo: { csv: kcCsv, config: kcConfigPath },
+        processName: 'none',
+        confine: { allowDirs: [], readOnlyDirs: [bundled, dirname(kcCsv), dirname(kcConfigPath)] },
+      },
       webHost: { maxUploadBytes: LIMIT },
       goto: false,
       seed: async (app) => {
@@ -146,4 +150,3 @@ describe.skipIf(skip !== null)('the Batch screen: file input, run, summary, fail
     expect(readdirSync(uploads).sort()).toEqual(before);
   }, 60_000);
 });
-

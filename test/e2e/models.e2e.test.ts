@@ -60,7 +60,10 @@ describe.skipIf(skip !== null)('the Models screen: promote and roll back with co
     await page.getByTestId('change-reason').fill('better ratio study on the 2015 sales');
     await e2e.shot('models-1-confirm-promote');
     await page.getByTestId('change-confirm').click();
-    await page.getByRole('status').getByText(`variant-1 (${short(v[1].id)}) is now the champion.`).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(`variant-1 (${short(v[1].id)}) is now the champion.`)
+      .waitFor();
     expect(await champion()).toBe(v[1].id);
   });
 
@@ -90,7 +93,10 @@ describe.skipIf(skip !== null)('the Models screen: promote and roll back with co
     await page.getByTestId('change-reason').fill('variant-1 over-values waterfront lots');
     await e2e.shot('models-2-confirm-rollback');
     await page.getByTestId('change-confirm').click();
-    await page.getByRole('status').getByText(`Rolled back: variant-0 (${short(v[0].id)}) is the champion again.`).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(`Rolled back: variant-0 (${short(v[0].id)}) is the champion again.`)
+      .waitFor();
     expect(await champion()).toBe(v[0].id);
 
     await expect.poll(() => historyRows().count()).toBe(3);
@@ -105,9 +111,7 @@ describe.skipIf(skip !== null)('the Models screen: promote and roll back with co
 
     // Pressed again, the button says what a rollback would restore now (never a silent swap back to variant-1).
     const next = (await history()).rollbackTo;
-    await expect
-      .poll(() => button.textContent())
-      .toBe(next ? `Roll back to ${next.name} (${short(next.id)})` : 'Nothing to roll back to');
+    await expect.poll(() => button.textContent()).toBe(next ? `Roll back to ${next.name} (${short(next.id)})` : 'Nothing to roll back to');
     expect(next?.id).not.toBe(v[1].id);
     expect(await button.isDisabled()).toBe(next === null);
     await e2e.shot('models-3-rolled-back', true);

@@ -136,4 +136,56 @@ describe.skipIf(skip !== null)('the Monitoring page', () => {
     await page.getByTestId('retraining').scrollIntoViewIfNeeded();
     await e2e.shot('monitoring-workflows');
   });
+
+  it('Check now runs the checks at once: the alerts it raised are added to the list and the navigation count', async () => {
+    const monitoring = e2e.app.services.monitoring;
+    const storedBefore = monitoring.alerts().length;
+    const openBefore = monitoring.alerts().filter((a) => !a.acknowledged).length;
+    await page.getByTestId('check-now').click();
+    const result = page.getByTestId('check-result');
+    await result.waitFor({ timeout: 60_000 });
+    const raised = monitoring.alerts().length - storedBefore;
+    expect(raised).toBeGreaterThan(0);
+    expect(await result.textContent()).toContain(`${raised} alert(s) raised and stored`);
+    const stored = page.getByTestId('stored-alerts');
+    await stored
+      .locator('[data-testid="stored-alert"]')
+      .nth(storedBefore + raised - 1)
+      .waitFor({ timeout: 10_000 });
+    expect(await stored.locator('[data-testid="stored-alert"]').count()).toBe(storedBefore + raised);
+    await page
+      .getByTestId('nav-alert-count')
+      .filter({ hasText: new RegExp(`^${openBefore + raised}$`) })
+      .waitFor({ timeout: 10_000 });
+  });
+
+  it('within the retraining cooldown, Retrain now says until when, and "Retrain anyway" overrides it after a confirmation, audited', async () => {
+    const s = e2e.app.services;
+    // A step that trained a challenger an hour ago (as the store records one): the 7-day default cooldown runs.
+    const trainedAt = new Date(Date.now() - 3_600_000).toISOString();
+    const champion = s.models.list().find((m) => m.status === 'champion')!.id;
+    s.workspace.db
+      .prepare(
+        `INSERT INTO retraining_runs (at, champion_id, action, challenger_id, reason, trigger) VALUES (?, ?, 'trained', 'c0ffee', 'seeded by the test', 'manual')`,
+      )
+      .run(trainedAt, champion);
+    await page.getByTestId('retrain-now').click();
+    const result = page.getByTestId('retrain-result');
+    await result.filter({ hasText: /skipped: cooldown/ }).waitFor({ timeout: 60_000 });
+    const until = new Date(Date.parse(trainedAt) + 7 * 86_400_000).toISOString();
+    expect(await result.textContent()).toContain(`before ${until.slice(0, 16).replace('T', ' ')} UTC`);
+    const override = page.getByTestId('cooldown-override');
+    await override.getByRole('button', { name: 'Retrain anyway…' }).click();
+    expect(await override.textContent()).toMatch(/before the cooldown ends/);
+    await override.getByRole('button', { name: 'Yes, retrain now' }).click();
+    // Past the cooldown the step checks the triggers; 400 new sales stay short of minNewSales 1000.
+    await result.filter({ hasText: /only 400 new sale\(s\) are linked/ }).waitFor({ timeout: 60_000 });
+    const runs = s.monitoring.retrainingRuns(2);
+    expect(runs.map((r) => r.action)).toEqual(['none', 'cooldown']);
+    expect(runs[1].cooldownUntil).toBe(until);
+    const entries = s.audit.all().filter((e) => e.action === 'monitoring.retrain');
+    expect(entries.at(-1)?.ids).toMatchObject({ force: 'requested', action: 'none' });
+    expect(entries.at(-2)?.ids).toMatchObject({ force: null, action: 'cooldown' });
+    await page.getByTestId('retraining-history').locator('tr[data-action="cooldown"]').waitFor({ timeout: 10_000 });
+  });
 });

@@ -47,7 +47,12 @@ export const e2eStaticDir = (): string => process.env.APPRAISE_E2E_RENDERER_DIST
 /** Serves an app host's API and the built renderer on loopback, as `appraise serve` does (uploads into its files/). */
 export function serveApp(app: AppHost, options: OpenAppOptions['webHost'] = {}): Promise<ListeningWebHost> {
   const { maxUploadBytes, ...rest } = options;
-  return listenWebHost({ dispatcher: app.dispatcher, staticDir: e2eStaticDir(), files: { dir: join(app.services.workspace.dir, 'files'), maxUploadBytes }, ...rest });
+  return listenWebHost({
+    dispatcher: app.dispatcher,
+    staticDir: e2eStaticDir(),
+    files: { dir: join(app.services.workspace.dir, 'files'), maxUploadBytes },
+    ...rest,
+  });
 }
 
 export async function openApp(options: OpenAppOptions = {}): Promise<OpenApp> {

@@ -76,8 +76,8 @@ export function LockScreen() {
         <h2 id="lock-title">Appraise is locked</h2>
         <p>
           It locked itself after {Math.round(status.idleTimeoutMs / 60_000)} minutes without use
-          {status.lockedAt ? ` (at ${new Date(status.lockedAt).toLocaleTimeString()})` : ''}. Enter the workspace passphrase to continue; jobs that were running
-          go on meanwhile.
+          {status.lockedAt ? ` (at ${new Date(status.lockedAt).toLocaleTimeString()})` : ''}. Enter the passphrase (the workspace's, or the lock passphrase this
+          Appraise was started with) to continue; jobs that were running go on meanwhile.
         </p>
         <label>
           Passphrase

@@ -260,8 +260,8 @@ function BatchResult({ result, desktop, onError }: { result: ScoreResult; deskto
         <>
           <h3>Rows that could not be valued</h3>
           <p className="muted small">
-            {result.failed > failures.length ? `The first ${fmtNum(failures.length)} of ${fmtNum(result.failed)}; all` : 'They'} are in the results file too, with
-            their reason in the error column.
+            {result.failed > failures.length ? `The first ${fmtNum(failures.length)} of ${fmtNum(result.failed)}; all` : 'They'} are in the results file too,
+            with their reason in the error column.
           </p>
           <div className="scroll">
             <table className="compact" data-testid="batch-failures">

@@ -107,8 +107,8 @@ export function ModelsScreen() {
                 </>
               ) : (
                 <>
-                  Roll back to <strong>{pending.model.name}</strong> ({shortId(pending.model.id)})? It becomes the champion again.{replaces} The latest promotion is
-                  undone.
+                  Roll back to <strong>{pending.model.name}</strong> ({shortId(pending.model.id)})? It becomes the champion again.{replaces} The latest
+                  promotion is undone.
                 </>
               )}
             </p>

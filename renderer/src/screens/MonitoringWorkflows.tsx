@@ -22,6 +22,8 @@ export function StoredAlertsCard() {
   const [alerts, setAlerts] = useState<StoredAlert[] | null>(null);
   const [notes, setNotes] = useState<Record<number, string>>({});
   const [busy, setBusy] = useState<number | null>(null);
+  const [checking, setChecking] = useState(false);
+  const [checked, setChecked] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(async () => {
     try {
@@ -31,6 +33,22 @@ export function StoredAlertsCard() {
     }
   }, []);
   useEffect(() => void load(), [load]);
+
+  // Check now: the same check as `appraise monitor alerts --check` (analyst only; core refuses an appraiser in words).
+  const checkNow = async () => {
+    setChecking(true);
+    setChecked(null);
+    setError(null);
+    try {
+      setChecked((await api.call('monitoring.checkAlerts', {})).length);
+      await load();
+      window.dispatchEvent(new Event(ALERTS_CHANGED_EVENT));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setChecking(false);
+    }
+  };
 
   const acknowledge = async (id: number) => {
     setBusy(id);
@@ -50,10 +68,22 @@ export function StoredAlertsCard() {
   const open = alerts?.filter((a) => !a.acknowledged).length ?? 0;
   return (
     <div className="card" data-testid="stored-alerts">
-      <h2>Alerts raised by the checks</h2>
+      <div className="row-between">
+        <h2>Alerts raised by the checks</h2>
+        <button onClick={() => void checkNow()} disabled={checking} data-testid="check-now">
+          {checking ? 'Checking…' : 'Check now'}
+        </button>
+      </div>
+      {checked !== null && (
+        <p className="notice" role="status" data-testid="check-result">
+          {checked === 0
+            ? 'Checked all valuations of the champion: no alert.'
+            : `Checked all valuations of the champion: ${checked} alert(s) raised and stored.`}
+        </p>
+      )}
       <p className="muted small">
-        The periodic monitoring check stores the alerts it raises. Acknowledge one when you have seen it and know what is being done; your name, the time and
-        the note go into the audit trail.
+        The periodic monitoring check stores the alerts it raises; Check now runs it at once over all of the champion's valuations. Acknowledge one when you
+        have seen it and know what is being done; your name, the time and the note go into the audit trail.
       </p>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
       {alerts === null ? null : alerts.length === 0 ? (
@@ -267,6 +297,7 @@ const OUTCOME: Record<RetrainingRun['action'], string> = {
   promoted: 'challenger promoted',
   ready: 'challenger ready to promote',
   rejected: 'challenger rejected',
+  cooldown: 'skipped: cooldown',
 };
 
 /**
@@ -275,6 +306,7 @@ const OUTCOME: Record<RetrainingRun['action'], string> = {
  */
 export function RetrainingCard({ onDone }: { onDone?: () => void }) {
   const [runs, setRuns] = useState<RetrainingRun[] | null>(null);
+  const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(async () => {
     try {
@@ -323,6 +355,34 @@ export function RetrainingCard({ onDone }: { onDone?: () => void }) {
         <p className="notice" role="status" data-testid="retrain-result">
           {OUTCOME[job.result.action]}: {job.result.reason}
         </p>
+      )}
+      {job.state === 'done' && job.result?.action === 'cooldown' && job.result.cooldownUntil && (
+        // Overriding the cooldown is a person's decision against the policy: asked once more, then audited.
+        <div className="notice" data-testid="cooldown-override">
+          {confirming ? (
+            <>
+              <p>
+                Train a new challenger now, before the cooldown ends on {fmtDate(job.result.cooldownUntil)}? The override is recorded in the audit trail with
+                your name.
+              </p>
+              <button
+                onClick={() => {
+                  setConfirming(false);
+                  void job.start({ force: true });
+                }}
+              >
+                Yes, retrain now
+              </button>{' '}
+              <button className="secondary" onClick={() => setConfirming(false)}>
+                Keep waiting
+              </button>
+            </>
+          ) : (
+            <button className="secondary" onClick={() => setConfirming(true)}>
+              Retrain anyway…
+            </button>
+          )}
+        </div>
       )}
       <ErrorBanner error={job.error} onDismiss={job.reset} />
       <ErrorBanner error={error} onDismiss={() => setError(null)} />

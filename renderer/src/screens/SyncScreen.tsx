@@ -101,8 +101,8 @@ function NotEnrolled({ status, onEnrolled }: { status: Status; onEnrolled: (s: S
         each one checked for its signature before it can be used — and send back monitoring reports.
       </p>
       <p>
-        Ask your registry admin for the registry’s address and a one-time enrolment code for your region, then enrol this computer here. It syncs by itself
-        from then on, and “Sync now” appears on this page.
+        Ask your registry admin for the registry’s address and a one-time enrolment code for your region, then enrol this computer here. It syncs by itself from
+        then on, and “Sync now” appears on this page.
       </p>
       <EnrolForm onEnrolled={onEnrolled} />
       <details>

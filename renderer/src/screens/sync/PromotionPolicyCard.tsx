@@ -98,7 +98,7 @@ export function PromotionPolicyCard() {
         </button>
         {policy.source === 'workspace' && (
           <button type="button" className="secondary" disabled={busy} onClick={() => void save(null)}>
-            Use the configuration’s policy
+            Remove this computer’s setting
           </button>
         )}
         {saved && <span role="status">Saved; the next sync applies it. The change is in the audit trail.</span>}

@@ -115,6 +115,9 @@ test('above the inner-CV row limit the last rung keeps the single 20 % holdout a
   expect(r!.summary.innerFolds).toBe(1);
   expect(r!.innerModels).toEqual([]);
   expect(r!.summary.rungs[1].rows).toBe(720);
+  // A fold of a large table decides by the table's size, as its final model does, not by its own fewer rows.
+  const fold = await searchHyperparameters(data, rows, base, { mode: 'fast', tableRows: 20_000 });
+  expect(fold!.summary).toEqual({ ...r!.summary, seconds: fold!.summary.seconds });
   // The cross-validated last rung scores the same survivors differently: it is not the holdout score renamed.
   const cv = await searchHyperparameters(data, rows, base, { mode: 'fast' });
   expect(cv!.summary.rungs[0].scores).toEqual(r!.summary.rungs[0].scores);

@@ -83,6 +83,8 @@ export interface SearchOptions {
   space?: Partial<Record<keyof GbdtParams, readonly number[]>>;
   /** Most given rows for which the last rung cross-validates (default INNER_CV_MAX_ROWS; tests move it). */
   innerCvMaxRows?: number;
+  /** Decide the inner cross-validation from this row count instead of the given rows' (see TuneRequest.tableRows). */
+  tableRows?: number;
   threads?: number;
   signal?: AbortSignal;
   onProgress?: (p: { candidate: number; candidates: number; rung: number; rungs: number; progress: TrainingProgress }) => void;
@@ -110,7 +112,7 @@ export async function searchHyperparameters(data: TrainingData, rows: Int32Array
   const validRows = perm.slice(0, nValid).sort();
   const trainPool = perm.slice(nValid); // already shuffled: a prefix is a random subsample
   const valid = selectRows(data, validRows);
-  const folds = innerFoldCount(rows.length, opts.innerCvMaxRows);
+  const folds = innerFoldCount(opts.tableRows ?? rows.length, opts.innerCvMaxRows);
   const fit = (train: TrainingData, validation: TrainingData, c: number, r: number) =>
     trainGbdt(train, candidates[c], {
       validation,
@@ -197,6 +199,12 @@ export function refitRounds(bestIteration: number, innerRows: number, allRows: n
 export interface TuneRequest {
   mode: TuneMode;
   fixed: string[];
+  /**
+   * Rows of the whole training table. Whether the last rung cross-validates (and the final model averages the inner
+   * models) is decided once from it, so every fold — random or out of time, whose training rows are fewer — runs
+   * the procedure that makes the final model. Absent: decided from the rows each search is given.
+   */
+  tableRows?: number;
 }
 
 export interface TunedFit {
@@ -234,6 +242,7 @@ export async function tunedFit(
       ? await searchHyperparameters(data, all, params, {
           mode: tune.mode,
           fixed: tune.fixed,
+          tableRows: tune.tableRows,
           threads: opts.threads,
           signal: opts.signal,
           onProgress: opts.onTuning,

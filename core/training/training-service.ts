@@ -115,6 +115,8 @@ export class TrainingService implements TrainingServiceApi {
     if (m.nRows < MIN_TRAINING_ROWS) throw invalidInput(`dataset ${ds.name} has ${m.nRows} row(s); training needs at least ${MIN_TRAINING_ROWS}`);
     if (m.y.every((v) => v === m.y[0])) throw invalidInput(`every sale in ${ds.name} has the same ${transform.target.column}; there is nothing to learn`);
     const data = trainingDataOf(m, compiled);
+    // Small tables get inner cross-validation and averaged models; the table's size decides it for every fold alike.
+    tune.tableRows = m.nRows;
     // The local price index (core/market): the trees learn prices deflated to its reference period.
     const market = marketSetup(this.datasets, ds, transform, compiled, m, parent ? parent.manifest : null);
     // With the index the trees learn constant-date prices and never see the sale date's position in time (see

@@ -133,19 +133,36 @@ test('training, a valuation, its reasons and comparables use the header names', 
   expect(Object.keys(v.comparables[0].attributes).sort()).toEqual(['1st Flr SF', 'Year Remod/Add']);
 });
 
-test('batch scoring a file with the same headers writes formula-like identifiers neutralised', async () => {
+test('batch scoring a file with the same headers keeps every input column, formula-like text neutralised', async () => {
   const out = join(s.dir, 'scored.csv');
   const r = await s.valuation.score(modelId, csv, out);
   expect([r.rows, r.scored, r.failed]).toEqual([N, N, 0]);
+  const source = salesCsv(N).split('\n');
   const lines = readFileSync(out, 'utf8').trim().split('\n');
-  expect(lines[0]).toBe('row,Listing ref,estimate,low_80,high_80,low_95,high_95,fsd_pct,confidence,error');
-  // Row 0's reference is "@L-0": a spreadsheet would run it, so the export prefixes a single quote (OWASP).
+  // The file's own header as written (the empty index header, "Notes" twice), then the product's columns.
+  const product = 'appraise_line,appraise_estimate,appraise_low_80,appraise_high_80,appraise_low_95,appraise_high_95,appraise_fsd_pct,appraise_confidence,appraise_error';
+  expect(lines[0]).toBe(`${source[0]},${product}`);
+  const width = source[0].split(',').length;
+  for (const i of [0, 1, 2, 3, 4, 5, 6, 7, 399]) {
+    const got = lines[1 + i].split(',');
+    // Text a spreadsheet would run as a formula ("@L-0", "@Realty", "-see notes") gets a leading quote (OWASP),
+    // numbers such as the longitude "-93.6…" stay numbers; everything else is exactly as read.
+    const expected = source[1 + i].split(',').map((v) => (/^[=+\-@]/.test(v) && !/^[+-]?\d+(\.\d+)?$/.test(v) ? `'${v}` : v));
+    expect(got.slice(0, width)).toEqual(expected);
+    expect(got[width]).toBe(String(i + 2)); // the file line: the header is line 1
+    expect(Number(got[width + 1])).toBeGreaterThan(0);
+  }
   expect(lines[1].split(',').slice(0, 2)).toEqual(['0', "'@L-0"]);
-  expect(lines[2].split(',').slice(0, 2)).toEqual(['1', 'L-1']);
-  // And the same from the stored dataset.
+  expect(lines[2].split(',')[9]).toBe("'-see notes");
+  // And the same from the stored dataset: its columns, then the dataset's row number and the product's columns.
   const fromDs = join(s.dir, 'scored-ds.csv');
   await s.valuation.score(modelId, datasetId, fromDs);
-  expect(readFileSync(fromDs, 'utf8').split('\n')[8].split(',')[1]).toBe("'@L-7");
+  const dsLines = readFileSync(fromDs, 'utf8').split('\n');
+  const dsHead = dsLines[0].split(',');
+  expect(dsHead.slice(-9)).toEqual(product.replace('appraise_line', 'appraise_row').split(','));
+  expect(dsHead).toEqual(expect.arrayContaining(['Listing ref', 'Agency', '1st Flr SF', 'year_sold']));
+  expect(dsLines[8].split(',')[dsHead.indexOf('Listing ref')]).toBe("'@L-7");
+  expect(dsLines[2].split(',')[dsHead.indexOf('Agency')]).toBe("'-Southside Homes");
 });
 
 test('the batch inspection finds a column read from its source header', async () => {

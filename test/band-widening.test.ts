@@ -112,7 +112,9 @@ test('batch scoring gives each row the same band as a single valuation', async (
   const rows = readFileSync(out, 'utf8').trim().split('\n').slice(1);
   for (const [i, house] of houses.entries()) {
     const v = await s.valuation.value(modelId, house.district ? house : { area: house.area });
-    const [, , low80, high80] = rows[i].split(',').map(Number);
+    // The input's two columns, the file line, the estimate, then the 80% range.
+    const [, , line, , low80, high80] = rows[i].split(',').map(Number);
+    expect(line).toBe(i + 2);
     expect(low80).toBeCloseTo(v.interval.low, 0);
     expect(high80).toBeCloseTo(v.interval.high, 0);
   }

@@ -52,6 +52,19 @@ test('the result lists each failed row with its file line and reason, and previe
   const cells = (f: string[]) => f.map((c) => (c === '' ? null : c));
   r.preview!.rows.forEach((row, i) => expect(row.map((c) => (c === null ? null : String(c)))).toEqual(cells(written[i + 1])));
   // The output's error column holds the same reasons as the list.
-  const errorAt = written[0].indexOf('error');
+  const errorAt = written[0].indexOf('appraise_error');
+  expect(errorAt).toBeGreaterThan(0);
   for (const f of r.failures!) expect(written[1 + f.row][errorAt]).toBe(f.reason);
+  // Every row, valued or not, keeps its input as written in the file, and says its file line.
+  const header = lines[0].split(',');
+  expect(written[0].slice(0, header.length)).toEqual(header);
+  const lineAt = written[0].indexOf('appraise_line');
+  expect(lineAt).toBe(header.length);
+  for (let i = 0; i < 60; i++) {
+    const b = broken.get(i);
+    const fields = lines[1 + i].split(',');
+    if (b) fields[col(b[0])] = b[1];
+    expect(written[1 + i].slice(0, header.length)).toEqual(fields);
+    expect(written[1 + i][lineAt]).toBe(String(i + 2));
+  }
 }, 60_000);

@@ -74,18 +74,30 @@ test('batch scoring from a CSV with bad rows writes reasons, and resumes after a
   const r = JSON.parse(first.stdout);
   expect([r.rows, r.scored, r.failed]).toEqual([300, 299, 1]);
   const csv = readFileSync(out, 'utf8').trim().split('\n');
-  expect(csv[0]).toBe('row,id,estimate,low_80,high_80,low_95,high_95,fsd_pct,confidence,error');
+  // The file's columns as written (in the file's order), then the file line and the product's columns.
+  const inputHeader = moveIdLast(lines[0]);
+  const W = inputHeader.split(',').length;
+  const outHeader = `${inputHeader},appraise_line,appraise_estimate,appraise_low_80,appraise_high_80,appraise_low_95,appraise_high_95,appraise_fsd_pct,appraise_confidence,appraise_error`;
+  expect(csv[0]).toBe(outHeader);
+  expect(csv[1].split(',').slice(0, W + 1)).toEqual([...moveIdLast(body[0]).split(','), '2']);
   expect(csv[11]).toContain('zipcode: contains control characters');
-  const [, , , , , , , fsdPct, tier] = csv[1].split(',');
+  const [fsdPct, tier] = csv[1].split(',').slice(W + 6);
   expect(Number(fsdPct)).toBeGreaterThan(0);
   expect(['High', 'Medium', 'Low']).toContain(tier);
-  expect(csv[11].split(',')[2]).toBe(''); // never a made-up value
-  expect(csv[11].split(',')[1]).toBe(body[10].split(',')[0]); // the bad row keeps its own parcel id
+  expect(csv[11].split(',')[W + 1]).toBe(''); // never a made-up value
+  expect(csv[11].split(',')[W - 1]).toBe(body[10].split(',')[0]); // the bad row keeps its own parcel id
+  expect(csv[11].split(',')[W]).toBe('12'); // and says its file line
 
   // Simulate a run that died after 2 of 3 batches: a partial file with a checkpoint at row 200.
   const body200 = `${csv.slice(0, 201).join('\n')}\n`;
   writeFileSync(`${out}.partial`, `${body200}garbage-after-checkpoint\n`);
-  const checkpoint = { modelId: r.modelId, sourceKey: fileSourceKey(input), rowsDone: 200, bytes: Buffer.byteLength(body200) };
+  const checkpoint = {
+    modelId: r.modelId,
+    sourceKey: fileSourceKey(input),
+    rowsDone: 200,
+    bytes: Buffer.byteLength(body200),
+    header: outHeader.split(','),
+  };
   writeFileSync(`${out}.partial.json`, JSON.stringify(checkpoint));
   const resumed = await cli('score', 'champion', input, '--out', out, '--json');
   expect(JSON.parse(resumed.stdout).rows).toBe(300);

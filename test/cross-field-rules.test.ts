@@ -119,7 +119,7 @@ describe('cross-field rules from the config', () => {
     expect(r.scored).toBe(2);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     const head = lines[0].split(',');
-    const errorAt = head.indexOf('error');
+    const errorAt = head.indexOf('appraise_error');
     const errors = lines.slice(1).map((l) => l.split(',').slice(errorAt).join(','));
     expect(errors.filter((e) => e !== '' && e !== '""')).toEqual([expect.stringContaining('breaks rule above_within_living')]);
   }, 60_000);

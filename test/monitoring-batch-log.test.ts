@@ -74,9 +74,9 @@ test('every scored row of a batch run is logged with its input, features, estima
     expect(p.jobId).toBe('job-batch-1');
     const line = byId.get(p.propertyId!)!;
     expect(line, p.propertyId!).toBeDefined();
-    expect(p.estimate).toBeCloseTo(Number(line[outHeader.indexOf('estimate')]), 1);
+    expect(p.estimate).toBeCloseTo(Number(line[outHeader.indexOf('appraise_estimate')]), 1);
     expect(p.interval?.level).toBe(0.8);
-    expect(p.interval!.low).toBeCloseTo(Number(line[outHeader.indexOf('low_80')]), 1);
+    expect(p.interval!.low).toBeCloseTo(Number(line[outHeader.indexOf('appraise_low_80')]), 1);
     // The input as in the file (the sale date as the row's valuation date), and its features computed anew.
     const raw = src.get(p.propertyId!)!;
     expect(p.input.sqft_living).toBe(Number(raw[col('sqft_living')]));

@@ -87,12 +87,16 @@ test('conformal intervals cover held-out sales at their nominal rate (80 %: ±2 
   const prices = new Map<number, number>();
   for (const row of s.datasetStore.iterateRows(ds, [{ name: 'price' }])) prices.set(row.rowIndex, row.values[0] as number);
   for (const level of [80, 95]) {
-    const lo = head.indexOf(`low_${level}`);
-    const hi = head.indexOf(`high_${level}`);
+    const lo = head.indexOf(`appraise_low_${level}`);
+    const hi = head.indexOf(`appraise_high_${level}`);
+    // A dataset's output carries its columns, then its row number (the dataset's own) and the product's columns.
+    const rowAt = head.indexOf('appraise_row');
+    expect(Math.min(lo, hi, rowAt)).toBeGreaterThan(0);
     let inside = 0;
     for (const l of scoredLines.slice(1)) {
       const c = l.split(',');
-      const p = prices.get(Number(c[0]))!;
+      const p = prices.get(Number(c[rowAt]))!;
+      expect(Number(c[head.indexOf('price')])).toBe(p);
       if (p >= Number(c[lo]) && p <= Number(c[hi])) inside++;
     }
     const coverage = (100 * inside) / (scoredLines.length - 1);

@@ -35,7 +35,8 @@ export const MIN_SEARCH_ROWS = 100;
  * Up to this many given rows, the last rung scores its survivors by 5-fold inner cross-validation (the 20 % holdout
  * and the four other fifths) instead of the one holdout: below ~10,000 rows a 20 % holdout of at most 2,000 sales
  * is a noisy judge of candidates and of the round count, and the fits are cheap. Above it the single holdout is
- * kept (King County's folds, ~17,000 rows, are over it: its training time stays as it was).
+ * kept (King County, 21,597 sales, is over it: its models and training time stay as they were). `appraise train`
+ * decides it from the whole table's size (TuneRequest.tableRows), so every fold runs the final model's procedure.
  */
 export const INNER_CV_MAX_ROWS = 10_000;
 /** Inner folds of the last rung at or below INNER_CV_MAX_ROWS: each is the share INNER_HOLDOUT of the rows. */

@@ -12,6 +12,8 @@ export const scoreCheckpointSchema = z.strictObject({
   sourceKey: z.string().min(1),
   rowsDone: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
+  /** The output's header: a run that would write other columns (another format, another file header) starts over. */
+  header: z.array(z.string()).optional(),
 });
 export type ScoreCheckpoint = z.output<typeof scoreCheckpointSchema>;
 

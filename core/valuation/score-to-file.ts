@@ -34,6 +34,11 @@ interface ScoreBatch extends FeatureBatch {
   lines?: number[];
   /** Identifier columns to carry over, one array per row. */
   ids: (NormalizedValue | string)[][];
+  /**
+   * The row's input as read, one array per row: a CSV record's fields as written in the file (none for a record
+   * too long to read), or every column of a dataset row. The CSV output starts with them.
+   */
+  raw: (NormalizedValue | string)[][];
   /** Rows that could not be scored: index in batch → reason. Their feature rows are NaN and their result dropped. */
   errors: Map<number, string>;
   /**
@@ -93,9 +98,7 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
     .map(([n]) => n);
   const levels = manifest.intervals.map((i) => i.level).sort();
   // fsd_pct and confidence: the AVM confidence statement of each row (core/valuation/property-band.ts).
-  const header = [
-    'row',
-    ...idColumns,
+  const productColumns = [
     'estimate',
     ...levels.flatMap((l) => [`low_${Math.round(l * 100)}`, `high_${Math.round(l * 100)}`]),
     'fsd_pct',
@@ -103,13 +106,30 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
     'error',
   ];
   const isFile = existsSync(input.source) && statSync(input.source).isFile();
+  // A `sqlite:` table keeps its compact layout (the source row as primary key, the identifiers, the estimate
+  // columns); a CSV output carries the whole input row first, then the line and the estimate columns.
+  const toTable = input.out.startsWith('sqlite:');
+  const inputHeader = toTable ? [] : isFile ? await readCsvHeader(input.source, config) : input.datasets.get(input.source).columns.map((c) => c.name);
+  const header = toTable
+    ? ['row', ...idColumns, ...productColumns]
+    : [...inputHeader, ...productNames(inputHeader, [isFile ? 'line' : 'row', ...productColumns])];
   const logSink = input.log?.sink.recordMany ? input.log : null;
   const { batches, total, sourceKey } = isFile
     ? { ...csvBatches(input.source, config, compiled, idColumns, input.columnMap, manifest, logSink !== null), sourceKey: fileSourceKey(input.source) }
     : datasetBatches(input, idColumns, logSink !== null);
   const notes: string[] = [];
   const run = { modelId: model.summary.id, sourceKey, notes };
-  const sink = input.out.startsWith('sqlite:') ? sqliteSink(input, header, run) : csvSink(input.out, header, run);
+  const sink = toTable ? sqliteSink(input, header, run) : csvSink(input.out, header, run);
+  const width = inputHeader.length;
+  // One output line: the table's layout, or the input row as read (cut or padded to the header) and the product's cells.
+  const outLine = (batch: ScoreBatch, r: number, product: (string | number | null)[]): (string | number | null)[] => {
+    if (toTable) return [batch.rows[r], ...batch.ids[r].map(idText), ...product];
+    const raw = batch.raw[r];
+    const cells: (string | number | null)[] = new Array<string | number | null>(width);
+    for (let k = 0; k < width; k++) cells[k] = inputCell(raw[k]);
+    cells.push(batch.lines?.[r] ?? batch.rows[r], ...product);
+    return cells;
+  };
   if (sink.rowsDone > 0) notes.push(`resumed after row ${sink.rowsDone} of an interrupted run with the same model and source`);
   const skip = sink.rowsDone;
   const pool = new OnnxInferencePool();
@@ -136,7 +156,7 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
         if (err !== undefined) {
           failed++;
           if (failures.length < MAX_FAILURES) failures.push({ row: batch.rows[r], line: batch.lines?.[r] ?? null, reason: err });
-          lines.push([batch.rows[r], ...batch.ids[r].map(idText), null, ...levels.flatMap(() => [null, null]), null, null, err]);
+          lines.push(outLine(batch, r, [null, ...levels.flatMap(() => [null, null]), null, null, err]));
           continue;
         }
         scored++;
@@ -156,7 +176,7 @@ export async function scoreToFile(input: ScoreToFileInput): Promise<ScoreResult>
           return i ? [round2(i.low), round2(i.high)] : [null, null];
         });
         const fsd = b.fsd === null ? null : Math.round(b.fsd * 1000) / 10;
-        lines.push([batch.rows[r], ...batch.ids[r].map(idText), round2(est), ...bounds, fsd, b.confidenceTier, null]);
+        lines.push(outLine(batch, r, [round2(est), ...bounds, fsd, b.confidenceTier, null]));
         const rec = batch.records?.[r];
         if (toLog && rec && batch.recordColumns) {
           const primary = b.intervals.find((x) => x.level === 0.8) ?? b.intervals[0] ?? null;
@@ -230,6 +250,44 @@ function idText(v: NormalizedValue | string): string {
   return v === null ? '' : String(v);
 }
 
+/**
+ * An input value for the CSV output. Text stays text (a file's "0123" is written as read, never as a number), so
+ * the sink neutralises and quotes it; numbers of a dataset row are written as numbers; missing or empty is null.
+ */
+function inputCell(v: NormalizedValue | string | undefined): string | number | null {
+  if (v === null || v === undefined || v === '') return null;
+  return typeof v === 'number' ? v : String(v);
+}
+
+/**
+ * The product's column names in a CSV output: each prefixed `appraise_`. Should the input already have a column of
+ * one of those names (compared ignoring case and surrounding spaces, as spreadsheets and databases do), the prefix
+ * gets one more underscore (`appraise__estimate`, …) until none clashes, so an input column is never shadowed.
+ */
+export function productNames(inputHeader: readonly string[], names: readonly string[]): string[] {
+  const taken = new Set(inputHeader.map((h) => h.trim().toLowerCase()));
+  let prefix = 'appraise_';
+  while (names.some((n) => taken.has(`${prefix}${n}`.toLowerCase()))) prefix += '_';
+  return names.map((n) => `${prefix}${n}`);
+}
+
+/** The header record of a CSV source, as written (no header: none); reads only as far as the header's end. */
+async function readCsvHeader(file: string, config: StoredModel['manifest']['datasetConfig']): Promise<string[]> {
+  const source = openTextSource(file);
+  const tokenizer = new CsvTokenizer({ delimiter: config.dataset.delimiter, maxRecordBytes: config.pipeline.ingest.maxRecordBytes });
+  const first = (recs: ReturnType<CsvTokenizer['push']>): string[] | null => {
+    const rec = recs[0];
+    if (!rec) return null;
+    if ('oversized' in rec) throw new AppraiseError('BAD_FILE', `${file}: the header line is too long to be a CSV header`);
+    return rec.fields;
+  };
+  for await (const chunk of source.chunks) {
+    const h = first(tokenizer.push(chunk));
+    if (h) return h;
+  }
+  return first(tokenizer.end()) ?? [];
+}
+
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
@@ -254,6 +312,7 @@ async function* skipBatches(batches: AsyncIterable<ScoreBatch>, skip: number): A
         rows: b.rows.slice(cut),
         ...(b.lines ? { lines: b.lines.slice(cut) } : {}),
         ids: b.ids.slice(cut),
+        raw: b.raw.slice(cut),
         errors,
         inputs,
         ...(b.marketFactor ? { marketFactor: b.marketFactor.slice(cut), marketSd: b.marketSd!.slice(cut) } : {}),
@@ -277,10 +336,13 @@ function datasetBatches(
   if (missing.length > 0) throw new AppraiseError('INVALID_INPUT', `dataset ${ds.name} lacks columns the model needs: ${missing.join(', ')}`);
   const idPos = idColumns.map((c) => t.columns.findIndex((x) => x.name === c));
   const nF = input.compiled.nFeatures;
+  // Every column of the dataset is read (the CSV output carries them all); the model's come from their positions.
+  const modelPos = t.columns.map((c) => ds.columns.findIndex((x) => x.name === c.name));
   async function* gen(): AsyncGenerator<ScoreBatch> {
     let X = new Float32Array(BATCH_ROWS * nF);
     let rows: number[] = [];
     let ids: NormalizedValue[][] = [];
+    let raw: NormalizedValue[][] = [];
     let refusedRows = new Map<number, string>();
     let inputs = new Map<number, NormalizedValue[]>();
     const categorical = categoricalFeatures(input.compiled.kinds);
@@ -291,7 +353,9 @@ function datasetBatches(
     const recordColumns = t.columns.map((c) => c.name);
     let records: (NormalizedValue[] | null)[] = [];
     const recordsOf = () => (keepRecords ? { records, recordColumns } : {});
-    for (const { rowIndex, values } of input.datasets.iterateRows(ds, t.columns)) {
+    for (const { rowIndex, values: all } of input.datasets.iterateRows(ds, ds.columns)) {
+      const values = modelPos.map((p) => (p >= 0 ? all[p] : null));
+      raw.push(all);
       // The input as read, before the price index holds its date at the last sale.
       if (keepRecords) records.push(market ? values.slice() : values);
       const refused = market ? market(values, rows.length, factor, sd) : null;
@@ -302,10 +366,11 @@ function datasetBatches(
       ids.push(idPos.map((p) => (p >= 0 ? values[p] : null)));
       if (refused) refusedRows.set(rows.length - 1, refused);
       if (rows.length === BATCH_ROWS) {
-        yield { X, nRows: rows.length, nFeatures: nF, rows, ids, errors: refusedRows, inputs, ...marketOf(rows.length), ...recordsOf() };
+        yield { X, nRows: rows.length, nFeatures: nF, rows, ids, raw, errors: refusedRows, inputs, ...marketOf(rows.length), ...recordsOf() };
         X = new Float32Array(BATCH_ROWS * nF);
         rows = [];
         ids = [];
+        raw = [];
         records = [];
         inputs = new Map();
         refusedRows = new Map();
@@ -320,6 +385,7 @@ function datasetBatches(
         nFeatures: nF,
         rows,
         ids,
+        raw,
         errors: refusedRows,
         inputs,
         ...marketOf(rows.length),
@@ -360,6 +426,7 @@ function csvBatches(
     let rows: number[] = [];
     let lines: number[] = [];
     let ids: NormalizedValue[][] = [];
+    let raw: string[][] = [];
     let errors = new Map<number, string>();
     let inputs = new Map<number, NormalizedValue[]>();
     const categorical = categoricalFeatures(compiled.kinds);
@@ -374,12 +441,13 @@ function csvBatches(
         const n = rows.length;
         const m = market ? { marketFactor: factor.slice(0, n), marketSd: sd.slice(0, n) } : {};
         const logged = keepRecords ? { records, recordColumns } : {};
-        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, lines, ids, errors, inputs, ...m, ...logged };
+        yield { X: n === BATCH_ROWS ? X : X.slice(0, n * nF), nRows: n, nFeatures: nF, rows, lines, ids, raw, errors, inputs, ...m, ...logged };
         X = new Float32Array(BATCH_ROWS * nF);
         rows = [];
         lines = [];
         records = [];
         ids = [];
+        raw = [];
         errors = new Map();
         inputs = new Map();
         factor = new Float64Array(BATCH_ROWS);
@@ -400,6 +468,7 @@ function csvBatches(
         const i = rows.length;
         rows.push(rowNo++);
         lines.push(rec.line);
+        raw.push('fields' in rec ? rec.fields : []);
         let reasons: string[] | null;
         if ('oversized' in rec) reasons = ['record too long'];
         else reasons = validator.validate(rec.fields, values, 0);
@@ -496,6 +565,7 @@ function csvSink(out: string, header: string[], run: RunKey): Sink {
     else if (read.checkpoint.modelId !== run.modelId) run.notes.push('started over: the earlier run used another model');
     else if (read.checkpoint.sourceKey !== run.sourceKey) run.notes.push('started over: the source changed since the earlier run');
     else if (read.checkpoint.bytes > partialSize) run.notes.push('started over: the partial output is shorter than its checkpoint');
+    else if (JSON.stringify(read.checkpoint.header ?? null) !== JSON.stringify(header)) run.notes.push('started over: the earlier run wrote other columns');
     else {
       rowsDone = read.checkpoint.rowsDone;
       keepBytes = read.checkpoint.bytes;
@@ -515,7 +585,7 @@ function csvSink(out: string, header: string[], run: RunKey): Sink {
   }
   const fd = openSync(partial, rowsDone > 0 ? 'a' : 'w');
   let bytes = rowsDone > 0 ? keepBytes : 0;
-  if (rowsDone === 0) bytes += writeSync(fd, `${header.join(',')}\n`);
+  if (rowsDone === 0) bytes += writeSync(fd, `${header.map((h) => csvField(neutralizeCsvCell(h))).join(',')}\n`);
   let open = true;
   return {
     rowsDone,
@@ -525,7 +595,7 @@ function csvSink(out: string, header: string[], run: RunKey): Sink {
       bytes += writeSync(fd, `${text}\n`);
       // The rows are on disk before the checkpoint that counts them; the checkpoint replaces the old one whole.
       fsyncSync(fd);
-      const cp: ScoreCheckpoint = { modelId: run.modelId, sourceKey: run.sourceKey, rowsDone: done, bytes };
+      const cp: ScoreCheckpoint = { modelId: run.modelId, sourceKey: run.sourceKey, rowsDone: done, bytes, header };
       writeFileAtomic(checkpointFile, JSON.stringify(cp));
     },
     finish() {

@@ -133,8 +133,14 @@ describe.skipIf(skip !== null)('the Batch screen: file input, run, summary, fail
     expect(d.suggestedFilename()).toBe('march listings.valued.csv');
     await d.saveAs(saved);
     expect(readFileSync(saved, 'utf8')).toBe(readFileSync(output, 'utf8'));
-    const errorAt = written[0].indexOf('error');
+    const errorAt = written[0].indexOf('appraise_error');
+    expect(errorAt).toBeGreaterThan(0);
     for (const [row, [column]] of BROKEN) expect(written[row + 1][errorAt]).toContain(column);
+    // Each output row starts with the input row as written, then its file line (issue 11: keep the input columns).
+    const input = parse(readFileSync(file, 'utf8'));
+    const width = input[0].length;
+    expect(written[0].slice(0, width + 1)).toEqual([...input[0], 'appraise_line']);
+    for (let i = 1; i <= ROWS; i++) expect(written[i].slice(0, width + 1)).toEqual([...input[i], String(i + 1)]);
   }, 120_000);
 
   it('refuses a file over the upload limit in words, and keeps nothing of it', async () => {

@@ -292,8 +292,9 @@ function BatchResult({ result, desktop, onError }: { result: ScoreResult; deskto
             <table className="compact" data-testid="batch-preview">
               <thead>
                 <tr>
-                  {result.preview.columns.map((c) => (
-                    <th key={c}>{c}</th>
+                  {/* The input's own header may repeat a name or leave one empty: keyed by position. */}
+                  {result.preview.columns.map((c, i) => (
+                    <th key={i}>{c}</th>
                   ))}
                 </tr>
               </thead>

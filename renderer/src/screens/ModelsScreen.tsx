@@ -305,9 +305,7 @@ function OutOfTimeRows({ manifests, sameData }: { manifests: Manifest[]; sameDat
   return (
     <>
       <tr data-testid="comparison-out-of-time">
-        <th colSpan={manifests.length + 1}>
-          Out of time: later sales predicted from earlier ones{alike ? '' : ' (measured on different blocks: not ranked)'}
-        </th>
+        <th colSpan={manifests.length + 1}>Out of time: later sales predicted from earlier ones{alike ? '' : ' (measured on different blocks: not ranked)'}</th>
       </tr>
       {OUT_OF_TIME_METRICS.map((k) => {
         const vals = manifests.map((m) => m.outOfTime?.[k.key]);

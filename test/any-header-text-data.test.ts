@@ -140,7 +140,8 @@ test('batch scoring a file with the same headers keeps every input column, formu
   const source = salesCsv(N).split('\n');
   const lines = readFileSync(out, 'utf8').trim().split('\n');
   // The file's own header as written (the empty index header, "Notes" twice), then the product's columns.
-  const product = 'appraise_line,appraise_estimate,appraise_low_80,appraise_high_80,appraise_low_95,appraise_high_95,appraise_fsd_pct,appraise_confidence,appraise_error';
+  const product =
+    'appraise_line,appraise_estimate,appraise_low_80,appraise_high_80,appraise_low_95,appraise_high_95,appraise_fsd_pct,appraise_confidence,appraise_error';
   expect(lines[0]).toBe(`${source[0]},${product}`);
   const width = source[0].split(',').length;
   for (const i of [0, 1, 2, 3, 4, 5, 6, 7, 399]) {

@@ -44,7 +44,7 @@ async function mdapeOf(s: Services, model: string, jobId: string): Promise<numbe
   const apes = outLines.slice(1).map((l) => {
     const f = l.split(',');
     const p = price.get(f[h.indexOf('id')])!;
-    return Math.abs(Number(f[h.indexOf('estimate')]) - p) / p;
+    return Math.abs(Number(f[h.indexOf('appraise_estimate')]) - p) / p;
   });
   return median(apes);
 }

@@ -131,3 +131,31 @@ test('a crash mid-encrypt (child process killed) leaves the workspace usable', a
   }
   expect(outcomes).toContain('killed');
 }, 150_000);
+
+test('batch scoring works on an encrypted workspace, from a file and from a workspace dataset, and no scored row reaches the database files in plain text', async () => {
+  const ws = await plainWorkspace('enc-score');
+  encryptWorkspace(ws, PASS);
+  const s = openServices(ws, { passphrase: PASS });
+  try {
+    const model = join(repoRoot, 'models', 'king-county');
+    const imported = s.models.importFrom(join(model, 'model.onnx'), join(model, 'manifest.json'));
+    const fromFile = await s.valuation.score(imported.id, other, join(dir, 'scored-file.csv'));
+    expect([fromFile.rows, fromFile.scored, fromFile.failed]).toEqual([200, 200, 0]);
+    const dataset = (await s.datasets.list()).find((d) => d.name === 'kc300');
+    expect(dataset).toBeDefined();
+    const fromDataset = await s.valuation.score(imported.id, dataset!.id, join(dir, 'scored-dataset.csv'));
+    expect(fromDataset.scored).toBe(300);
+    const out = readFileSync(join(dir, 'scored-dataset.csv'), 'utf8').trim().split('\n');
+    expect(out).toHaveLength(301);
+    const header = out[0].split(',');
+    const estimate = header.indexOf('appraise_estimate');
+    expect(estimate).toBeGreaterThan(0);
+    expect(out.slice(1).every((l) => Number(l.split(',')[estimate]) > 0)).toBe(true);
+  } finally {
+    await s.close();
+  }
+  // Nothing of the scored rows reached the database files in plain text.
+  for (const f of readdirSync(ws).filter((f) => f.startsWith(DATABASE_FILE))) {
+    expect(readFileSync(join(ws, f)).includes(lines[301].split(',')[0]), f).toBe(false);
+  }
+});

@@ -174,9 +174,9 @@ export const retrainingRunSchema = z.object({
   jobId: z.string().nullable(),
   /** What started it: a person ('manual': the app's Retrain now, `appraise monitor retrain`) or the periodic check; null before migration 13. */
   trigger: z.enum(['manual', 'schedule']).nullable(),
-  /** A 'cooldown' run: when the cooldown ends and a challenger may be trained again; null otherwise (and before migration 18). */
+  /** A 'cooldown' run: when the cooldown ends and a challenger may be trained again; null otherwise (and before migration 14). */
   cooldownUntil: z.string().nullable(),
-  /** A 'trained' run: what the challenger learned from (data window, new sales) and why; null otherwise (and before migration 18). */
+  /** A 'trained' run: what the challenger learned from (data window, new sales) and why; null otherwise (and before migration 14). */
   data: retrainingDataSchema.nullable(),
 });
 export type RetrainingRun = z.output<typeof retrainingRunSchema>;

@@ -334,7 +334,7 @@ export const migrations: Migration[] = [
     },
   },
   {
-    version: 18,
+    version: 14,
     name: 'monitoring: retraining cooldown and data window',
     up(db) {
       db.exec(`

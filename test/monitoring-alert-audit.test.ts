@@ -6,6 +6,7 @@ import { tempServices, kcConfig } from './helpers/temp-workspace.js';
 import { runCli } from './helpers/run-cli.js';
 import type { StoredAlert } from '../core/monitoring/monitoring-schemas.js';
 import type { AuditPage } from '../core/audit/audit-schemas.js';
+import { manualClock } from './helpers/manual-clock.js';
 
 /**
  * Monitoring alerts in the audit trail: each alert a check raises is an entry committed with it, acknowledging one
@@ -79,34 +80,6 @@ test('acknowledging an alert that does not exist, or a malformed id, is a clear 
   expect(bad.stderr).toMatch(/positive whole number/);
   expect(() => s.monitoring.acknowledgeAlert({ id: stored[0].id, note: 'x'.repeat(1001) })).toThrow(/under 1000/);
 });
-
-/** A clock the test moves by hand: timers fire when `advance` passes them. */
-function manualClock(start: Date) {
-  let t = start.getTime();
-  let timers: { at: number; fn: () => void }[] = [];
-  return {
-    now: () => new Date(t),
-    after(ms: number, fn: () => void) {
-      const timer = { at: t + ms, fn };
-      timers.push(timer);
-      return () => {
-        timers = timers.filter((x) => x !== timer);
-      };
-    },
-    advance(ms: number) {
-      const end = t + ms;
-      for (;;) {
-        const due = timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (!due) break;
-        timers = timers.filter((x) => x !== due);
-        t = Math.max(t, due.at);
-        due.fn();
-      }
-      t = end;
-    },
-    pending: () => timers.length,
-  };
-}
 
 const HOUR = 3_600_000;
 

@@ -6,8 +6,9 @@ import { kcConfigPath, tempServices } from './helpers/temp-workspace.js';
 import { parseConfig } from '../core/config/load-config.js';
 import { runCli } from './helpers/run-cli.js';
 import { createAppHost, type AppHost } from '../core/app/app-host.js';
-import type { JobInfo } from '../core/contract/contract.js';
+import { jobFinished } from './helpers/job-finished.js';
 import type { RetrainingRun, RetrainProgress } from '../core/monitoring/monitoring-schemas.js';
+import { manualClock } from './helpers/manual-clock.js';
 
 /**
  * Retraining as a background job, through the API contract on a real SQLite workspace with the job in a worker
@@ -23,55 +24,9 @@ const toRow = (l: string) => Object.fromEntries(l.split(',').map((v, i) => [head
 const byDate = (from: string, to: string) => lines.slice(1).filter((l) => isoOf(l.split(',')[col('date')]) >= from && isoOf(l.split(',')[col('date')]) < to);
 
 const HOUR = 3_600_000;
-/** A clock the test moves: timers fire when it passes their time. */
-function manualClock(start: Date) {
-  let t = start.getTime();
-  let timers: { at: number; fn: () => void }[] = [];
-  return {
-    now: () => new Date(t),
-    after(ms: number, fn: () => void) {
-      const timer = { at: t + ms, fn };
-      timers.push(timer);
-      return () => {
-        timers = timers.filter((x) => x !== timer);
-      };
-    },
-    advance(ms: number) {
-      const end = t + ms;
-      for (;;) {
-        const due = timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (!due) break;
-        timers = timers.filter((x) => x !== due);
-        t = due.at;
-        due.fn();
-      }
-      t = end;
-    },
-  };
-}
 
 async function call<T>(host: AppHost, method: string, input: unknown): Promise<T> {
   return (await host.dispatcher.call(method, input)) as T;
-}
-
-/** Waits for a job to leave `running`, collecting the progress of its events. */
-function finished(host: AppHost, jobId: string, seen: RetrainProgress[] = []): Promise<JobInfo> {
-  return new Promise((resolve) => {
-    const off = host.dispatcher.onEvent((e) => {
-      if (e.job.jobId !== jobId) return;
-      if (e.job.progress) seen.push(e.job.progress as RetrainProgress);
-      if (e.job.state !== 'running') {
-        off();
-        resolve(e.job);
-      }
-    });
-    // It may have ended before the listener was added.
-    const now = host.jobs.get(jobId);
-    if (now.state !== 'running') {
-      off();
-      resolve(now);
-    }
-  });
 }
 
 beforeAll(async () => {
@@ -136,7 +91,7 @@ test('a retraining job cancelled while it trains ends CANCELLED and writes nothi
       analyst.jobs.cancel(jobId);
     }
   });
-  const end = await finished(analyst, jobId);
+  const end = await jobFinished(analyst, jobId);
   off();
   expect(cancelled).toBe(true);
   expect(end.state).toBe('cancelled');
@@ -151,7 +106,7 @@ test('a retraining job reports its phases, trains a challenger into shadow, and 
   // One at a time: a second start while it runs is refused, and names the running job.
   await expect(analyst.dispatcher.call('monitoring.retrain', {})).rejects.toMatchObject({ code: 'CONFLICT', details: { jobId } });
   const seen: RetrainProgress[] = [];
-  const end = await finished(analyst, jobId, seen);
+  const end = await jobFinished(analyst, jobId, seen);
   expect(end.error).toBeNull();
   expect(end.state).toBe('done');
   const run = end.result as RetrainingRun;
@@ -173,7 +128,7 @@ test('the periodic check starts the same retraining job (trigger "schedule") whe
     clock.advance(0);
     const job = host.jobs.list().find((j) => j.method === 'monitoring.retrain');
     expect(job).toBeDefined();
-    const end = await finished(host, job!.jobId);
+    const end = await jobFinished(host, job!.jobId);
     expect(end.state).toBe('done');
     // No sale has been valued since the challenger entered shadow: the paired test cannot decide yet.
     expect(end.result).toMatchObject({ action: 'waiting', trigger: 'schedule', jobId: job!.jobId });

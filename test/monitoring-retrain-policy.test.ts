@@ -5,7 +5,7 @@ import { kcSalesLines } from './helpers/kc-sales-lines.js';
 import { kcConfigPath, tempServices } from './helpers/temp-workspace.js';
 import { parseConfig } from '../core/config/load-config.js';
 import { createAppHost, type AppHost } from '../core/app/app-host.js';
-import type { JobInfo } from '../core/contract/contract.js';
+import { jobFinished } from './helpers/job-finished.js';
 import type { RetrainingRun, StoredAlert } from '../core/monitoring/monitoring-schemas.js';
 import type { AuditEntry } from '../core/audit/audit-schemas.js';
 
@@ -27,22 +27,6 @@ let newestLinked = '';
 let trained: RetrainingRun;
 
 const auditOf = (action: string): AuditEntry[] => s.audit.list(1000).entries.filter((e) => e.action === action);
-
-function finished(host: AppHost, jobId: string): Promise<JobInfo> {
-  return new Promise((resolve) => {
-    const off = host.dispatcher.onEvent((e) => {
-      if (e.job.jobId === jobId && e.job.state !== 'running') {
-        off();
-        resolve(e.job);
-      }
-    });
-    const now = host.jobs.get(jobId);
-    if (now.state !== 'running') {
-      off();
-      resolve(now);
-    }
-  });
-}
 
 beforeAll(async () => {
   const train = join(s.dir, 'train-2014.csv');
@@ -121,10 +105,10 @@ test('a person may override the cooldown (force, through the API job), audited; 
   await expect(appraiser.dispatcher.call('monitoring.retrain', { force: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   await expect(analyst.dispatcher.call('monitoring.retrain', { force: true, trigger: 'schedule' })).resolves.toMatchObject({ jobId: expect.any(String) });
   const refused = analyst.jobs.list().find((j) => j.method === 'monitoring.retrain')!;
-  const refusedEnd = await finished(analyst, refused.jobId);
+  const refusedEnd = await jobFinished(analyst, refused.jobId);
   expect(refusedEnd.error?.code).toBe('INVALID_INPUT');
   const { jobId } = (await analyst.dispatcher.call('monitoring.retrain', { force: true })) as { jobId: string };
-  const end = await finished(analyst, jobId);
+  const end = await jobFinished(analyst, jobId);
   expect(end.error).toBeNull();
   const run = end.result as RetrainingRun;
   expect(run).toMatchObject({ action: 'trained', jobId, trigger: 'manual' });

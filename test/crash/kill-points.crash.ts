@@ -202,6 +202,8 @@ test('ingest: accepted rows equal what was committed; no half dataset', async ()
       const extra = rows.filter((r) => !committed.has(r.id));
       expect(extra.length).toBeLessThanOrEqual(inFlight ? 1 : 0); // only the unit in flight may have committed unreported
       for (const [id, accepted] of committed) expect(rows.find((r) => r.id === id)?.row_count).toBe(accepted);
+      // A unit killed after its commit but before it said so stays: later kills must not count it as new.
+      for (const r of extra) committed.set(r.id, r.row_count);
     } finally {
       await s.close();
     }
@@ -220,6 +222,8 @@ test('training: stored models equal what was committed, and every one loads whol
       for (const id of committed) expect(models).toContain(id);
       expect(models.length - committed.size).toBeLessThanOrEqual(inFlight ? 1 : 0);
       for (const id of models) expect(() => s.models.load(id)).not.toThrow(); // artifacts present and hash-verified
+      // A unit killed after its commit but before it said so stays: later kills must not count it as new.
+      for (const id of models) committed.add(id);
       expect(driverEntries(s, 'model.train')).toBeGreaterThanOrEqual(committed.size);
     } finally {
       await s.close();

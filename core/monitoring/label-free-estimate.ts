@@ -6,6 +6,16 @@ import { numericBin } from './drift-statistics.js';
 /** Rows predicted together: the tree predictor is fastest on blocks, and a block of 4,096 × 20 floats is small. */
 const BLOCK = 4096;
 
+/**
+ * Past this many valuations the estimators run on a sample: every row up to here, then one in SAMPLE_EVERY (the
+ * row number hashed, so the choice is spread evenly and the same for the same log). Each sampled row counts 1/p
+ * (Horvitz–Thompson), so the sums stay unbiased, and counts per window stay exact. The estimate is a mean of
+ * per-valuation losses: 100,000 rows already put its sampling error far below the band reported for it, and the
+ * two loss ensembles over every row of a large log were the largest part of the report's time.
+ */
+export const LABEL_FREE_FULL_ROWS = 100_000;
+const SAMPLE_EVERY = 8;
+
 /** What the report says about accuracy before prices arrive (see docs/monitoring.md, "label-free estimate"). */
 export interface LabelFreeResult {
   /** Why there is no estimate (an imported model, or one trained before estimators existed); null when there is one. */
@@ -35,12 +45,19 @@ export class LabelFreeAccumulator<K> {
   private readonly nF: number;
   private readonly block: Float32Array;
   private readonly keys: K[] = [];
+  /** The Horvitz–Thompson weight (1/p) of each row in the block. */
+  private readonly weights = new Float64Array(BLOCK);
   private sumAbs = 0;
   private sumSq = 0;
+  /** Rows added, sampled or not. */
+  private seen = 0;
   n = 0;
   readonly perKey = new Map<K, { n: number; sumSq: number }>();
 
-  constructor(private readonly manifest: ModelManifest) {
+  constructor(
+    private readonly manifest: ModelManifest,
+    private readonly fullRows = LABEL_FREE_FULL_ROWS,
+  ) {
     const e = manifest.lossEstimator;
     this.nF = manifest.featureTransform.features.length;
     this.abs = e ? new FastTreePredictor(e.absError) : null;
@@ -54,9 +71,27 @@ export class LabelFreeAccumulator<K> {
 
   add(features: Float32Array, key: K): void {
     if (!this.abs) return;
+    const row = this.seen++;
+    let weight = 1;
+    if (row >= this.fullRows) {
+      if (sampleHash(row) % SAMPLE_EVERY !== 0) {
+        // Not sampled: it still counts in its window and in n; its loss is stood for by the sampled rows.
+        this.bucket(key).n++;
+        this.n++;
+        return;
+      }
+      weight = SAMPLE_EVERY;
+    }
     this.block.set(features.subarray(0, this.nF), this.keys.length * this.nF);
+    this.weights[this.keys.length] = weight;
     this.keys.push(key);
     if (this.keys.length === BLOCK) this.flush();
+  }
+
+  private bucket(key: K): { n: number; sumSq: number } {
+    let b = this.perKey.get(key);
+    if (!b) this.perKey.set(key, (b = { n: 0, sumSq: 0 }));
+    return b;
   }
 
   private flush(): void {
@@ -67,11 +102,11 @@ export class LabelFreeAccumulator<K> {
     const s = this.sq.predict(X, k);
     for (let i = 0; i < k; i++) {
       // A regression tree on a non-negative target can still dip below 0 at the edges; a loss cannot.
-      const si = s[i] > 0 ? s[i] : 0;
-      this.sumAbs += a[i] > 0 ? a[i] : 0;
+      const w = this.weights[i];
+      const si = (s[i] > 0 ? s[i] : 0) * w;
+      this.sumAbs += (a[i] > 0 ? a[i] : 0) * w;
       this.sumSq += si;
-      let b = this.perKey.get(this.keys[i]);
-      if (!b) this.perKey.set(this.keys[i], (b = { n: 0, sumSq: 0 }));
+      const b = this.bucket(this.keys[i]);
       b.n++;
       b.sumSq += si;
     }
@@ -175,4 +210,15 @@ function importanceWeightedRmse(
     swe += w * (forward(sample.estimate[i]) - forward(sample.actual[i])) ** 2;
   });
   return sw > 0 ? { rmseLog: Math.sqrt(swe / sw) } : null;
+}
+
+/** A well-mixed 32-bit hash of a row number (Murmur3's finaliser): which rows past the full ones are sampled. */
+function sampleHash(row: number): number {
+  let h = row >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }

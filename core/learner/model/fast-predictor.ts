@@ -66,11 +66,28 @@ export class FastTreePredictor {
 
   /** Predictions (transformed-target space) for nRows rows of a row-major float32 matrix. */
   predict(X: Float32Array, nRows: number, out = new Float64Array(nRows)): Float64Array {
+    // The walk of leafOf, inlined with the arrays in locals and X known to be a Float32Array (its values are
+    // already float32): the monitoring report runs two loss ensembles over a large share of the prediction log
+    // through this loop (the report took 10.1 s with the call per tree and row, 8.6 s inlined; monitor bench).
     const nF = this.nFeatures;
+    const { feature, threshold, left, right, defaultLeft, value, catStart, catLength, members, roots } = this;
     for (let r = 0; r < nRows; r++) out[r] = this.baseScore;
-    for (let ti = 0; ti < this.roots.length; ti++) {
-      const root = this.roots[ti];
-      for (let r = 0; r < nRows; r++) out[r] += this.value[this.leafOf(root, X, r * nF)];
+    for (let ti = 0; ti < roots.length; ti++) {
+      const root = roots[ti];
+      for (let r = 0, base = 0; r < nRows; r++, base += nF) {
+        let i = root;
+        let f = feature[i];
+        while (f !== -1) {
+          const x = X[base + f];
+          let goLeft: boolean;
+          if (x !== x) goLeft = defaultLeft[i] === 1;
+          else if (catStart[i] < 0) goLeft = x <= threshold[i];
+          else goLeft = x >= 0 && x < catLength[i] && Number.isInteger(x) && members[catStart[i] + x] === 1;
+          i = goLeft ? left[i] : right[i];
+          f = feature[i];
+        }
+        out[r] += value[i];
+      }
     }
     return out;
   }

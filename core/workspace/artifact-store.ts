@@ -1,20 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync, openSync, fsyncSync, closeSync, readdirSync, readSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync, openSync, closeSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppraiseError } from '../common/errors.js';
+import { fsyncFile } from '../common/fsync-file.js';
 import { isSealed, openArtifact, sealArtifact } from '../common/sealed-file.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** The first bytes of a file: enough to tell a sealed file from a plain one. */
 function readHead(path: string): Buffer {

@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { AppraiseError } from '../common/errors.js';
+import { fsyncFile } from '../common/fsync-file.js';
 import { DATABASE_FILE, openSqlite, workspaceKey } from './workspace.js';
 import { DEFAULT_KDF, KEY_FILE, deriveScryptKey, keyCheck, scryptParamsSchema } from './workspace-key.js';
 
@@ -35,15 +36,6 @@ function listFiles(root: string): string[] {
   return readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => join(d.parentPath, d.name));
-}
-
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Writes a backup of the workspace in `dir` to `to`; `passphrase` seals it (and unlocks an encrypted workspace). */

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppraiseError } from '../common/errors.js';
+import { fsyncFile } from '../common/fsync-file.js';
 import { DATABASE_FILE, openSqlite } from './workspace.js';
 import { ArtifactStore } from './artifact-store.js';
 import { artifactKeyOf } from '../common/sealed-file.js';
@@ -30,15 +31,6 @@ export function tableRowCounts(db: Database.Database): Map<string, number> {
         .get() as number) ?? 0,
     ]),
   );
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function sqliteError(e: unknown): AppraiseError {
@@ -95,7 +87,7 @@ function replaceWithRekeyedCopy(dir: string, fromKey: Buffer | null, toKey: Buff
     rmSync(staging, { force: true });
     throw sqliteError(e);
   }
-  fsyncPath(staging);
+  fsyncFile(staging);
   const pendingPath = join(dir, PENDING_KEY_FILE);
   writeKeyFile(pendingPath, keyFile);
   // The old database was closed cleanly, so its -wal/-shm are gone; removing strays keeps them off the new file.
@@ -103,7 +95,7 @@ function replaceWithRekeyedCopy(dir: string, fromKey: Buffer | null, toKey: Buff
   rmSync(`${dbPath}-shm`, { force: true });
   renameSync(staging, dbPath);
   renameSync(pendingPath, join(dir, KEY_FILE));
-  fsyncPath(dir);
+  fsyncFile(dir);
   return { database: dbPath, tables: expected.size, rows: [...expected.values()].reduce((a, b) => a + b, 0), artifacts: 0 };
 }
 
